@@ -1,0 +1,2 @@
+//! The `masq` command (to be written).
+fn main() {}

@@ -1,0 +1,198 @@
+//! The contract between the engine and the shell that owns the OS sockets.
+//!
+//! The engine never touches a socket. It asks for work with a [`SocketCommand`] and learns the
+//! outcome through the `Engine::handle_*` methods (data-carrying events have their own methods
+//! so that payloads are borrowed, not allocated). Commands for one [`SocketId`] must be carried
+//! out in the order they were polled: a `TcpShutdownWrite` after a `TcpSend` means "after those
+//! bytes".
+
+use std::net::{IpAddr, SocketAddr};
+
+use serde::{Deserialize, Serialize};
+
+use crate::flow::SocketId;
+
+/// Address family of a socket the engine asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Family {
+    /// IPv4.
+    V4,
+    /// IPv6.
+    V6,
+}
+
+impl Family {
+    /// The family of an address.
+    pub fn of(addr: IpAddr) -> Family {
+        match addr {
+            IpAddr::V4(_) => Family::V4,
+            IpAddr::V6(_) => Family::V6,
+        }
+    }
+}
+
+/// Work the shell must do with an uplink socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "a socket command that is dropped leaves a flow waiting forever"]
+pub enum SocketCommand {
+    /// Open a TCP socket bound to the uplink and start a non-blocking connect.
+    ///
+    /// `ttl` is the hop limit of the LAN host's SYN minus one (the gateway is a hop), so that
+    /// `traceroute -T` sees the real routers. Report the result with `handle_tcp_connected` or
+    /// `handle_tcp_connect_failed`.
+    TcpConnect {
+        /// Socket to create.
+        id: SocketId,
+        /// Where to connect.
+        remote: SocketAddr,
+        /// IP TTL / hop limit for the connection's packets.
+        ttl: u8,
+        /// Maximum segment size the LAN host can receive; the shell may set TCP_MAXSEG from it.
+        mss: u16,
+    },
+    /// Write these bytes after everything sent before; report progress with `handle_tcp_sent`.
+    TcpSend {
+        /// Socket to write to.
+        id: SocketId,
+        /// Bytes from the LAN host, in stream order.
+        data: Vec<u8>,
+    },
+    /// The shell may read up to this many more bytes from the socket (credit accumulates).
+    ///
+    /// Reading only with credit keeps the engine's per-flow buffer bounded: once the credit is
+    /// used, the kernel's receive buffer fills and the remote is slowed down.
+    TcpReadCredit {
+        /// Socket to read from.
+        id: SocketId,
+        /// Additional bytes allowed.
+        bytes: usize,
+    },
+    /// Half-close: send FIN to the remote once all earlier `TcpSend` data is written.
+    TcpShutdownWrite {
+        /// Socket to shut down for writing.
+        id: SocketId,
+    },
+    /// Abort: reset the connection (SO_LINGER 0) and close the socket.
+    TcpAbort {
+        /// Socket to reset.
+        id: SocketId,
+    },
+    /// Open a UDP socket bound to the uplink on an ephemeral port; answer with
+    /// `handle_socket_opened` or `handle_socket_open_failed`.
+    UdpOpen {
+        /// Socket to create.
+        id: SocketId,
+        /// Address family.
+        family: Family,
+    },
+    /// Send one datagram from a UDP socket.
+    UdpSend {
+        /// Socket to send from.
+        id: SocketId,
+        /// Destination.
+        dst: SocketAddr,
+        /// IP TTL / hop limit for this datagram.
+        ttl: u8,
+        /// Datagram payload.
+        payload: Vec<u8>,
+    },
+    /// Open an unprivileged ICMP echo socket (SOCK_DGRAM, IPPROTO_ICMP/ICMPV6) on the uplink.
+    IcmpOpen {
+        /// Socket to create.
+        id: SocketId,
+        /// Address family.
+        family: Family,
+    },
+    /// Send an echo request; the kernel replaces the identifier with the socket's own.
+    IcmpEchoSend {
+        /// Socket to send from.
+        id: SocketId,
+        /// Destination host.
+        dst: IpAddr,
+        /// Echo sequence number.
+        seq: u16,
+        /// IP TTL / hop limit.
+        ttl: u8,
+        /// Echo payload.
+        payload: Vec<u8>,
+    },
+    /// Close a socket of any kind (graceful for TCP when both directions are finished).
+    Close {
+        /// Socket to close.
+        id: SocketId,
+    },
+}
+
+impl SocketCommand {
+    /// The socket the command is for.
+    pub fn socket(&self) -> SocketId {
+        match self {
+            SocketCommand::TcpConnect { id, .. }
+            | SocketCommand::TcpSend { id, .. }
+            | SocketCommand::TcpReadCredit { id, .. }
+            | SocketCommand::TcpShutdownWrite { id }
+            | SocketCommand::TcpAbort { id }
+            | SocketCommand::UdpOpen { id, .. }
+            | SocketCommand::UdpSend { id, .. }
+            | SocketCommand::IcmpOpen { id, .. }
+            | SocketCommand::IcmpEchoSend { id, .. }
+            | SocketCommand::Close { id } => *id,
+        }
+    }
+}
+
+/// Why an outbound TCP connect failed, as the OS reported it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectError {
+    /// The remote answered with RST (ECONNREFUSED).
+    Refused,
+    /// No route to the host, or a router said the host is unreachable (EHOSTUNREACH).
+    HostUnreachable,
+    /// The network is unreachable (ENETUNREACH).
+    NetUnreachable,
+    /// Nobody answered in time (ETIMEDOUT).
+    TimedOut,
+    /// Local policy forbade it (EACCES, EPERM).
+    Prohibited,
+    /// Anything else; the shell logs the OS error.
+    Other,
+}
+
+/// What an ICMP error received on an uplink socket said, independent of IP version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IcmpErrorKind {
+    /// TTL / hop limit exceeded in transit (what traceroute provokes).
+    TimeExceeded,
+    /// Destination network unreachable.
+    NetUnreachable,
+    /// Destination host (or, for IPv6, address) unreachable.
+    HostUnreachable,
+    /// Protocol unreachable (IPv4 only).
+    ProtocolUnreachable,
+    /// Port unreachable.
+    PortUnreachable,
+    /// Administratively prohibited.
+    AdminProhibited,
+    /// IPv4 fragmentation needed / IPv6 packet too big, with the next-hop MTU.
+    PacketTooBig {
+        /// MTU of the next hop.
+        mtu: u32,
+    },
+    /// Parameter problem.
+    ParameterProblem,
+}
+
+/// An ICMP error that the OS queued on an uplink socket (Linux IP_RECVERR / IPV6_RECVERR).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IcmpErrorReport {
+    /// The router or host that sent the ICMP error.
+    pub offender: IpAddr,
+    /// What it said.
+    pub kind: IcmpErrorKind,
+    /// Destination of the datagram the error is about (for TCP/ICMP sockets the connected peer).
+    pub original_dst: SocketAddr,
+    /// Leading bytes of the original payload as the OS returned them (may be empty).
+    pub payload: Vec<u8>,
+}

@@ -1,0 +1,31 @@
+//! # masq-engine: the sans-IO heart of masq
+//!
+//! IP masquerading, as a pure state machine. Packets from the LAN's virtual adapter come in
+//! through [`Engine::handle_tun_packet`]; the engine terminates them and asks the shell, through
+//! [`SocketCommand`]s, to re-originate each conversation from an ordinary OS socket bound to the
+//! host's uplink. Whatever those sockets report comes back in through the other `handle_*`
+//! methods and leaves as packets toward the hidden host ([`Engine::poll_tun_packet`]).
+//!
+//! The engine performs no I/O, never reads the clock and never spawns anything: every method
+//! that depends on time takes `now`, which must never go backwards. It is deterministic, so
+//! tests drive it with a virtual clock, and it never panics on any byte sequence: a packet it
+//! cannot use is counted under a [`DropReason`].
+//!
+//! Method taxonomy (after quinn-proto): getters; `handle_*` for inputs; `poll_*` for outputs.
+//! After any `handle_*` call the shell drains, in this order, [`Engine::poll_command`],
+//! [`Engine::poll_tun_packet`], then re-arms its one timer from [`Engine::poll_timeout`] and
+//! calls [`Engine::handle_timeout`] when it fires.
+
+#![warn(missing_docs)]
+
+pub mod command;
+pub mod config;
+pub mod flow;
+pub mod snapshot;
+pub mod stats;
+
+pub use command::{ConnectError, Family, IcmpErrorKind, IcmpErrorReport, SocketCommand};
+pub use config::{Config, ConfigError, ConnectTimeoutReply, IcmpConfig, TcpConfig, UdpConfig, UdpFiltering};
+pub use flow::{FlowId, FlowKey, GatewayEndpoint, LanEndpoint, Protocol, RemoteEndpoint, SocketId};
+pub use snapshot::{EngineStatus, InboundAttempt, RefusalReason, Translation};
+pub use stats::{Counters, DropReason};

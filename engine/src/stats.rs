@@ -1,0 +1,81 @@
+//! Counters, and the reasons a packet can be dropped.
+//!
+//! Every packet the engine does not translate is counted under exactly one [`DropReason`], so
+//! "where did my packet go?" always has an answer in `masq status`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Why the engine discarded a packet from the adapter or a socket event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DropReason {
+    /// Shorter than its headers claim, or not even a whole header.
+    Truncated,
+    /// Header fields that cannot be right (version, lengths, options).
+    Malformed,
+    /// IP or transport checksum did not verify.
+    BadChecksum,
+    /// An IP fragment; the engine relays whole datagrams only.
+    Fragment,
+    /// A protocol the engine does not translate (e.g. GRE, SCTP).
+    UnsupportedProtocol,
+    /// IPv6 traffic while IPv6 masquerading is not enabled.
+    Ipv6Disabled,
+    /// An ICMP type the engine does not relay from the LAN (e.g. a router advertisement).
+    UnsupportedIcmp,
+    /// Source is not a LAN address we serve (spoofed, or from the wrong interface).
+    NotFromLan,
+    /// Destination is not something to masquerade toward (multicast, broadcast, loopback, LAN).
+    BadDestination,
+    /// The global flow cap was reached.
+    FlowCapGlobal,
+    /// The per-LAN-host flow cap was reached.
+    FlowCapPerHost,
+    /// A packet for a flow that does not exist (answered with RST for TCP).
+    NoState,
+    /// A TCP segment outside the receive window, or otherwise unacceptable in its state.
+    OutOfWindow,
+    /// A segment with no room left in the flow's buffer (the LAN host ignored our window).
+    BufferFull,
+    /// An uplink datagram from a remote the mapping never sent to (filtering).
+    Filtered,
+    /// A TTL that ran out at the gateway (answered with ICMP time exceeded).
+    TtlExpired,
+    /// A socket event for a socket the engine no longer knows (closed meanwhile).
+    StaleSocket,
+}
+
+/// Monotonic counters since the engine started.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Counters {
+    /// Packets read from the adapter.
+    pub tun_packets_in: u64,
+    /// Packets the engine produced for the adapter.
+    pub tun_packets_out: u64,
+    /// Bytes read from the adapter (whole IP packets).
+    pub tun_bytes_in: u64,
+    /// Bytes produced for the adapter (whole IP packets).
+    pub tun_bytes_out: u64,
+    /// Flows created since start.
+    pub flows_created: u64,
+    /// Flows closed or expired since start.
+    pub flows_closed: u64,
+    /// TCP segments retransmitted toward the LAN.
+    pub tcp_retransmits: u64,
+    /// Drops by reason.
+    pub drops: BTreeMap<DropReason, u64>,
+}
+
+impl Counters {
+    /// Counts one drop.
+    pub fn drop(&mut self, reason: DropReason) {
+        *self.drops.entry(reason).or_insert(0) += 1;
+    }
+
+    /// How many drops of one kind.
+    pub fn drops_of(&self, reason: DropReason) -> u64 {
+        self.drops.get(&reason).copied().unwrap_or(0)
+    }
+}

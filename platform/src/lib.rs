@@ -1,0 +1,1 @@
+//! OS backends for masq (to be written).
