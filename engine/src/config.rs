@@ -130,6 +130,8 @@ impl Default for IcmpConfig {
 pub struct Config {
     /// The gateway's address on the LAN: source of the ICMP errors the gateway itself sends.
     pub gateway_v4: Ipv4Addr,
+    /// Prefix length of the LAN around `gateway_v4`: only sources inside it are served.
+    pub lan_prefix_len: u8,
     /// MTU of the virtual adapter; bounds the segments and datagrams sent toward the LAN.
     pub tun_mtu: u16,
     /// Most flows (TCP + UDP + ICMP) at once; on overflow TCP gets RST, UDP ICMP prohibited.
@@ -150,6 +152,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             gateway_v4: Ipv4Addr::new(192, 168, 137, 1),
+            lan_prefix_len: 24,
             tun_mtu: 1500,
             max_flows: 65_536,
             max_flows_per_host: 8_192,
@@ -183,6 +186,7 @@ impl Config {
         let ms = |d: Duration| format!("{}", d.as_millis());
         check((576..=65535).contains(&self.tun_mtu), "tun_mtu", self.tun_mtu.to_string(), "576 to 65535 bytes")?;
         check(self.gateway_v4 != Ipv4Addr::UNSPECIFIED && !IpAddr::V4(self.gateway_v4).is_loopback(), "gateway_v4", self.gateway_v4.to_string(), "a unicast IPv4 address of the gateway on the LAN")?;
+        check((8..=30).contains(&self.lan_prefix_len), "lan_prefix_len", self.lan_prefix_len.to_string(), "8 to 30")?;
         check((1..=10_000_000).contains(&self.max_flows), "max_flows", self.max_flows.to_string(), "1 to 10000000")?;
         check((1..=self.max_flows).contains(&self.max_flows_per_host), "max_flows_per_host", self.max_flows_per_host.to_string(), "1 to max_flows")?;
         check((1..=1_000_000).contains(&self.inbound_log_capacity), "inbound_log_capacity", self.inbound_log_capacity.to_string(), "1 to 1000000")?;

@@ -19,11 +19,20 @@
 #![warn(missing_docs)]
 
 pub mod command;
+mod engine;
+mod icmp;
+mod inbound;
+mod out;
+mod tcp;
+mod udp;
+mod wire;
+pub use wire::fuzz_parse;
 pub mod config;
 pub mod flow;
 pub mod snapshot;
 pub mod stats;
 
+pub use engine::Engine;
 pub use command::{ConnectError, Family, IcmpErrorKind, IcmpErrorReport, SocketCommand};
 pub use config::{Config, ConfigError, ConnectTimeoutReply, IcmpConfig, TcpConfig, UdpConfig, UdpFiltering};
 pub use flow::{FlowId, FlowKey, GatewayEndpoint, LanEndpoint, Protocol, RemoteEndpoint, SocketId};

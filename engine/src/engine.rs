@@ -1,0 +1,683 @@
+//! The [`Engine`]: the flow table, the timer queue and the dispatch of every input.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use tracing::{debug, trace, trace_span};
+
+use crate::command::{ConnectError, IcmpErrorKind, IcmpErrorReport, SocketCommand};
+use crate::config::{Config, ConfigError};
+use crate::flow::{FlowId, FlowKey, GatewayEndpoint, LanEndpoint, Protocol, RemoteEndpoint, SocketId};
+use crate::icmp::EchoMapping;
+use crate::inbound::InboundLog;
+use crate::out::Out;
+use crate::snapshot::{EngineStatus, InboundAttempt, RefusalReason, Translation};
+use crate::stats::{Counters, DropReason};
+use crate::tcp::{TcpFlow, TcpInit};
+use crate::udp::{Inbound, UdpMapping};
+use crate::wire::{self, L4, Packet, TcpSegment, emit};
+
+/// The masquerading state machine. See the crate documentation for the calling contract.
+#[derive(Debug)]
+pub struct Engine {
+    cfg: Config,
+    lan_net: (u32, u32),
+    flows: BTreeMap<FlowId, Entry>,
+    by_key: HashMap<FlowKey, FlowId>,
+    by_socket: HashMap<SocketId, FlowId>,
+    by_gateway: HashMap<(Protocol, SocketAddr), FlowId>,
+    per_host: HashMap<IpAddr, usize>,
+    timers: BTreeSet<(Instant, FlowId)>,
+    next_flow: u64,
+    next_socket: u64,
+    rng: u64,
+    tun_out: VecDeque<Vec<u8>>,
+    cmds: VecDeque<SocketCommand>,
+    counters: Counters,
+    inbound: InboundLog,
+}
+
+#[derive(Debug)]
+struct Entry {
+    key: FlowKey,
+    created: Instant,
+    deadline: Option<Instant>,
+    gateway: Option<SocketAddr>,
+    kind: Kind,
+}
+
+#[derive(Debug)]
+enum Kind {
+    Tcp(TcpFlow),
+    Udp(UdpMapping),
+    Icmp(EchoMapping),
+}
+
+impl Engine {
+    /// Creates an engine. `seed` makes initial sequence numbers unpredictable to LAN hosts
+    /// while keeping runs reproducible in tests; the shell passes OS randomness.
+    pub fn new(config: Config, seed: u64, now: Instant) -> Result<Engine, ConfigError> {
+        config.validate()?;
+        let _ = now;
+        let mask = if config.lan_prefix_len == 0 { 0 } else { u32::MAX << (32 - u32::from(config.lan_prefix_len)) };
+        let lan_net = (u32::from(config.gateway_v4) & mask, mask);
+        Ok(Engine {
+            inbound: InboundLog::new(config.inbound_log_capacity),
+            cfg: config,
+            lan_net,
+            flows: BTreeMap::new(),
+            by_key: HashMap::new(),
+            by_socket: HashMap::new(),
+            by_gateway: HashMap::new(),
+            per_host: HashMap::new(),
+            timers: BTreeSet::new(),
+            next_flow: 1,
+            next_socket: 1,
+            rng: seed | 1,
+            tun_out: VecDeque::new(),
+            cmds: VecDeque::new(),
+            counters: Counters::default(),
+        })
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    // ================================================================== outputs
+
+    /// The next packet to write to the adapter.
+    pub fn poll_tun_packet(&mut self) -> Option<Vec<u8>> {
+        self.tun_out.pop_front()
+    }
+
+    /// The next socket command for the shell.
+    pub fn poll_command(&mut self) -> Option<SocketCommand> {
+        self.cmds.pop_front()
+    }
+
+    /// When [`Engine::handle_timeout`] must next be called; `None` when no flow needs time
+    /// (so an idle gateway never wakes up).
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.first().map(|(t, _)| *t)
+    }
+
+    // ================================================================== inputs
+
+    /// A packet the LAN sent into the adapter.
+    pub fn handle_tun_packet(&mut self, now: Instant, packet: &[u8]) {
+        self.counters.tun_packets_in += 1;
+        self.counters.tun_bytes_in += packet.len() as u64;
+        let parsed = match wire::parse(packet) {
+            Ok(p) => p,
+            Err(reason) => {
+                trace!(?reason, len = packet.len(), "dropped adapter packet");
+                self.counters.drop(reason);
+                return;
+            }
+        };
+        if let Err(reason) = self.check_addresses(&parsed) {
+            self.counters.drop(reason);
+            return;
+        }
+        if parsed.ttl <= 1 {
+            // We are a router hop: answer like one (RFC 1812 5.3.1), so traceroute sees us.
+            self.counters.drop(DropReason::TtlExpired);
+            let src = self.gateway_ip_for(parsed.src);
+            let mut out = self.out();
+            out.packet(emit::icmp_error(src, parsed.src, IcmpErrorKind::TimeExceeded, parsed.raw));
+            return;
+        }
+        match &parsed.l4 {
+            L4::Tcp(seg) => self.on_lan_tcp(now, &parsed, seg),
+            L4::Udp { src_port, dst_port, payload } => {
+                let lan = SocketAddr::new(parsed.src, *src_port);
+                let dst = SocketAddr::new(parsed.dst, *dst_port);
+                self.on_lan_udp(now, &parsed, lan, dst, payload);
+            }
+            L4::EchoRequest { ident, seq, payload } => self.on_lan_echo(now, &parsed, *ident, *seq, payload),
+        }
+    }
+
+    /// The upstream connect of a TCP flow succeeded; `local` is the gateway endpoint.
+    pub fn handle_tcp_connected(&mut self, now: Instant, id: SocketId, local: SocketAddr) {
+        self.with_socket(now, id, |e, out| {
+            e.gateway = Some(local);
+            if let Kind::Tcp(f) = &mut e.kind {
+                f.on_connected(now, out);
+            }
+        });
+        if let Some(&fid) = self.by_socket.get(&id) {
+            self.by_gateway.insert((Protocol::Tcp, local), fid);
+        }
+    }
+
+    /// The upstream connect failed; `icmp` is the error the OS queued, if any (it names the
+    /// router that answered, which `traceroute -T` needs).
+    pub fn handle_tcp_connect_failed(&mut self, now: Instant, id: SocketId, error: ConnectError, icmp: Option<IcmpErrorReport>) {
+        self.with_socket(now, id, |e, out| {
+            if let Kind::Tcp(f) = &mut e.kind {
+                f.on_connect_failed(now, error, icmp.as_ref(), out);
+            }
+        });
+    }
+
+    /// Bytes read from a TCP socket (never more than the credit granted).
+    pub fn handle_tcp_data(&mut self, now: Instant, id: SocketId, data: &[u8]) {
+        self.with_tcp(now, id, |f, out| f.on_data(now, data, out));
+    }
+
+    /// The remote closed its sending side (read returned 0).
+    pub fn handle_tcp_eof(&mut self, now: Instant, id: SocketId) {
+        self.with_tcp(now, id, |f, out| f.on_eof(now, out));
+    }
+
+    /// `n` more bytes of earlier `TcpSend` data were written to the socket.
+    pub fn handle_tcp_sent(&mut self, now: Instant, id: SocketId, n: usize) {
+        self.with_tcp(now, id, |f, out| f.on_sent(now, n, out));
+    }
+
+    /// The TCP connection failed after it was established (reset, timeout, error).
+    pub fn handle_tcp_reset(&mut self, now: Instant, id: SocketId) {
+        self.with_tcp(now, id, |f, out| f.on_reset(now, out));
+    }
+
+    /// A UDP or ICMP socket was opened; `local` is its gateway endpoint (for ICMP the port is
+    /// the echo identifier the kernel chose).
+    pub fn handle_socket_opened(&mut self, now: Instant, id: SocketId, local: SocketAddr) {
+        let mut proto = None;
+        self.with_socket(now, id, |e, out| {
+            e.gateway = Some(local);
+            match &mut e.kind {
+                Kind::Udp(m) => {
+                    m.on_opened(local, out);
+                    proto = Some(Protocol::Udp);
+                }
+                Kind::Icmp(m) => {
+                    m.on_opened(local, out);
+                    proto = Some(Protocol::Icmp);
+                }
+                Kind::Tcp(_) => {}
+            }
+        });
+        if let (Some(p), Some(&fid)) = (proto, self.by_socket.get(&id)) {
+            self.by_gateway.insert((p, local), fid);
+        }
+    }
+
+    /// A UDP or ICMP socket could not be opened (e.g. no uplink address); the mapping ends.
+    pub fn handle_socket_open_failed(&mut self, now: Instant, id: SocketId) {
+        let gw = IpAddr::V4(self.cfg.gateway_v4);
+        self.with_socket(now, id, |e, out| {
+            if let Kind::Udp(m) = &mut e.kind {
+                m.on_open_failed(gw, out);
+            }
+        });
+        if let Some(&fid) = self.by_socket.get(&id) {
+            self.remove_flow(fid);
+        }
+    }
+
+    /// A datagram arrived on a UDP mapping's socket.
+    pub fn handle_udp_datagram(&mut self, now: Instant, id: SocketId, from: SocketAddr, payload: &[u8]) {
+        let cfg = self.cfg.udp.clone();
+        let mtu = self.cfg.tun_mtu;
+        let mut filtered = None;
+        self.with_socket(now, id, |e, out| {
+            if let Kind::Udp(m) = &mut e.kind
+                && let Inbound::Filtered = m.on_inbound(now, from, payload, &cfg, mtu, out)
+            {
+                filtered = m.gateway();
+            }
+        });
+        if let Some(gateway) = filtered {
+            self.inbound.record(now, Protocol::Udp, from, gateway, RefusalReason::FilteredByMapping);
+        }
+    }
+
+    /// An echo reply arrived on an ICMP mapping's socket.
+    pub fn handle_echo_reply(&mut self, now: Instant, id: SocketId, from: IpAddr, seq: u16, payload: &[u8]) {
+        self.with_socket(now, id, |e, out| {
+            if let Kind::Icmp(m) = &mut e.kind {
+                m.on_reply(now, from, seq, payload, out);
+            }
+        });
+    }
+
+    /// The OS reported an ICMP error on a socket (Linux: read from the error queue).
+    pub fn handle_icmp_error(&mut self, now: Instant, id: SocketId, report: IcmpErrorReport) {
+        self.with_socket(now, id, |e, out| match &mut e.kind {
+            Kind::Udp(m) => m.on_icmp_error(&report, out),
+            Kind::Icmp(m) => m.on_icmp_error(&report, out),
+            Kind::Tcp(f) => f.on_icmp_error(&report),
+        });
+    }
+
+    /// Something from the uplink side tried to reach a gateway endpoint or a hidden address
+    /// (seen read-only by the shell's packet observer). Logged unless a mapping handles it.
+    pub fn handle_uplink_probe(&mut self, now: Instant, protocol: Protocol, remote: SocketAddr, local: SocketAddr) {
+        let reason = if self.in_lan(local.ip()) {
+            RefusalReason::AddressedToHiddenHost
+        } else if protocol == Protocol::Udp && self.by_gateway.contains_key(&(Protocol::Udp, local)) {
+            // The mapping's socket sees it too and applies its filter.
+            return;
+        } else {
+            RefusalReason::NoTranslation
+        };
+        debug!(%protocol, %remote, %local, ?reason, "refused inbound attempt");
+        self.inbound.record(now, protocol, remote, local, reason);
+    }
+
+    /// Runs every timer that is due.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some(&(t, fid)) = self.timers.first() {
+            if t > now {
+                break;
+            }
+            self.timers.pop_first();
+            if let Some(e) = self.flows.get_mut(&fid) {
+                e.deadline = None;
+            }
+            self.with_flow(now, fid, |e, out, cfg| match &mut e.kind {
+                Kind::Tcp(f) => f.on_timeout(now, out),
+                Kind::Udp(m) => {
+                    if now >= m.expires(&cfg.udp) {
+                        out.cmd(SocketCommand::Close { id: m.socket() });
+                    }
+                }
+                Kind::Icmp(m) => {
+                    if now >= m.last_activity() + cfg.icmp.echo_timeout {
+                        out.cmd(SocketCommand::Close { id: m.socket() });
+                    }
+                }
+            });
+        }
+    }
+
+    /// Ends every flow (shutdown, uplink lost): TCP hosts get RST so they reconnect at once.
+    pub fn reset_all(&mut self, now: Instant) {
+        let ids: Vec<FlowId> = self.flows.keys().copied().collect();
+        for fid in ids {
+            self.with_flow(now, fid, |e, out, _| match &mut e.kind {
+                Kind::Tcp(f) => f.reset_both(out),
+                Kind::Udp(m) => out.cmd(SocketCommand::Close { id: m.socket() }),
+                Kind::Icmp(m) => out.cmd(SocketCommand::Close { id: m.socket() }),
+            });
+            self.remove_flow(fid);
+        }
+    }
+
+    // ================================================================== getters
+
+    /// The live translation table, ordered by flow id.
+    pub fn translations(&self, now: Instant) -> Vec<Translation> {
+        self.flows
+            .iter()
+            .map(|(&id, e)| {
+                let (state, remote, bytes, packets, last, expires) = match &e.kind {
+                    Kind::Tcp(f) => (
+                        f.state_name().to_string(),
+                        e.key.remote,
+                        (f.bytes_out, f.bytes_in),
+                        (f.packets_out, f.packets_in),
+                        f.last_activity(),
+                        f.idle_deadline(),
+                    ),
+                    Kind::Udp(m) => (
+                        if m.gateway().is_some() { "active" } else { "opening" }.to_string(),
+                        m.last_remote().map(RemoteEndpoint),
+                        (m.bytes_out, m.bytes_in),
+                        (m.packets_out, m.packets_in),
+                        m.last_activity(),
+                        m.expires(&self.cfg.udp),
+                    ),
+                    Kind::Icmp(m) => (
+                        if m.gateway().is_some() { "active" } else { "opening" }.to_string(),
+                        m.last_remote().map(|ip| RemoteEndpoint(SocketAddr::new(ip, 0))),
+                        (m.bytes_out, m.bytes_in),
+                        (m.packets_out, m.packets_in),
+                        m.last_activity(),
+                        m.last_activity() + self.cfg.icmp.echo_timeout,
+                    ),
+                };
+                Translation {
+                    id,
+                    protocol: e.key.protocol,
+                    lan: e.key.lan,
+                    remote,
+                    gateway: e.gateway.map(GatewayEndpoint),
+                    state,
+                    inbound: false,
+                    bytes_out: bytes.0,
+                    bytes_in: bytes.1,
+                    packets_out: packets.0,
+                    packets_in: packets.1,
+                    age_s: now.saturating_duration_since(e.created).as_secs_f64(),
+                    idle_s: now.saturating_duration_since(last).as_secs_f64(),
+                    expires_in_s: expires.saturating_duration_since(now).as_secs_f64(),
+                }
+            })
+            .collect()
+    }
+
+    /// Refused inbound attempts, newest first.
+    pub fn inbound_attempts(&self, now: Instant) -> Vec<InboundAttempt> {
+        self.inbound.snapshot(now)
+    }
+
+    /// Forgets the refused inbound attempts (the user cleared the list).
+    pub fn clear_inbound(&mut self) {
+        self.inbound.clear();
+    }
+
+    /// Totals for the status screen.
+    pub fn status(&self) -> EngineStatus {
+        let mut counts = [0usize; 3];
+        for e in self.flows.values() {
+            counts[match e.kind {
+                Kind::Tcp(_) => 0,
+                Kind::Udp(_) => 1,
+                Kind::Icmp(_) => 2,
+            }] += 1;
+        }
+        EngineStatus {
+            flows_tcp: counts[0],
+            flows_udp: counts[1],
+            flows_icmp: counts[2],
+            max_flows: self.cfg.max_flows,
+            lan_hosts: self.per_host.len(),
+            counters: self.counters.clone(),
+        }
+    }
+
+    /// Counters since start.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    // ================================================================== LAN side
+
+    fn on_lan_tcp(&mut self, now: Instant, p: &Packet<'_>, seg: &TcpSegment<'_>) {
+        let lan = SocketAddr::new(p.src, seg.src_port);
+        let remote = SocketAddr::new(p.dst, seg.dst_port);
+        let key = FlowKey { protocol: Protocol::Tcp, lan: LanEndpoint(lan), remote: Some(RemoteEndpoint(remote)) };
+        if let Some(&fid) = self.by_key.get(&key) {
+            let replace = seg.flags.syn
+                && !seg.flags.ack
+                && self.flows.get(&fid).is_some_and(|e| matches!(&e.kind, Kind::Tcp(f) if f.is_reusable() && f.irs() != seg.seq));
+            if !replace {
+                self.with_flow(now, fid, |e, out, _| {
+                    if let Kind::Tcp(f) = &mut e.kind {
+                        f.on_segment(now, seg, out);
+                    }
+                });
+                return;
+            }
+            self.remove_flow(fid);
+        }
+        if !seg.flags.syn || seg.flags.ack || seg.flags.rst {
+            self.counters.drop(DropReason::NoState);
+            if !seg.flags.rst {
+                // Tell a host that outlived a gateway restart that its connection is gone.
+                let (sq, ak) = if seg.flags.ack {
+                    (seg.ack, None)
+                } else {
+                    let len = seg.payload.len() as u32 + u32::from(seg.flags.syn) + u32::from(seg.flags.fin);
+                    (0, Some(seg.seq.wrapping_add(len)))
+                };
+                let h = emit::TcpOut { seq: sq, ack: ak, rst: true, ..Default::default() };
+                let mut out = self.out();
+                out.packet(emit::tcp(remote, lan, &h, &[]));
+            }
+            return;
+        }
+        if let Err(reason) = self.admit(p.src) {
+            self.counters.drop(reason);
+            let h = emit::TcpOut { seq: 0, ack: Some(seg.seq.wrapping_add(1)), rst: true, ..Default::default() };
+            let mut out = self.out();
+            out.packet(emit::tcp(remote, lan, &h, &[]));
+            return;
+        }
+        let socket = self.alloc_socket();
+        let iss = self.next_random() as u32;
+        let init = TcpInit {
+            lan,
+            remote,
+            socket,
+            gateway_ip: self.gateway_ip_for(p.src),
+            syn: seg,
+            syn_packet: p.raw,
+            ttl: p.ttl - 1,
+            iss,
+            tun_mtu: self.cfg.tun_mtu,
+        };
+        let cfg = self.cfg.tcp.clone();
+        let flow = {
+            let mut out = self.out();
+            TcpFlow::open(now, init, &cfg, &mut out)
+        };
+        self.insert_flow(now, key, socket, Kind::Tcp(flow));
+    }
+
+    fn on_lan_udp(&mut self, now: Instant, p: &Packet<'_>, lan: SocketAddr, dst: SocketAddr, payload: &[u8]) {
+        let key = FlowKey { protocol: Protocol::Udp, lan: LanEndpoint(lan), remote: None };
+        let ttl = p.ttl - 1;
+        if let Some(&fid) = self.by_key.get(&key) {
+            self.with_flow(now, fid, |e, out, _| {
+                if let Kind::Udp(m) = &mut e.kind {
+                    m.on_outbound(now, dst, ttl, payload, out);
+                }
+            });
+            return;
+        }
+        if let Err(reason) = self.admit(p.src) {
+            self.refuse_admin(p, reason);
+            return;
+        }
+        let socket = self.alloc_socket();
+        let mut mapping = {
+            let mut out = self.out();
+            UdpMapping::open(now, lan, socket, &mut out)
+        };
+        {
+            let mut out = self.out();
+            mapping.on_outbound(now, dst, ttl, payload, &mut out);
+        }
+        self.insert_flow(now, key, socket, Kind::Udp(mapping));
+    }
+
+    fn on_lan_echo(&mut self, now: Instant, p: &Packet<'_>, ident: u16, seq: u16, payload: &[u8]) {
+        let key = FlowKey { protocol: Protocol::Icmp, lan: LanEndpoint(SocketAddr::new(p.src, ident)), remote: None };
+        let ttl = p.ttl - 1;
+        let dst = p.dst;
+        if let Some(&fid) = self.by_key.get(&key) {
+            self.with_flow(now, fid, |e, out, _| {
+                if let Kind::Icmp(m) = &mut e.kind {
+                    m.on_request(now, dst, seq, ttl, payload, out);
+                }
+            });
+            return;
+        }
+        if let Err(reason) = self.admit(p.src) {
+            self.refuse_admin(p, reason);
+            return;
+        }
+        let socket = self.alloc_socket();
+        let mut mapping = {
+            let mut out = self.out();
+            EchoMapping::open(now, p.src, ident, socket, &mut out)
+        };
+        {
+            let mut out = self.out();
+            mapping.on_request(now, dst, seq, ttl, payload, &mut out);
+        }
+        self.insert_flow(now, key, socket, Kind::Icmp(mapping));
+    }
+
+    fn refuse_admin(&mut self, p: &Packet<'_>, reason: DropReason) {
+        self.counters.drop(reason);
+        let src = self.gateway_ip_for(p.src);
+        let mut out = self.out();
+        out.packet(emit::icmp_error(src, p.src, IcmpErrorKind::AdminProhibited, p.raw));
+    }
+
+    fn check_addresses(&self, p: &Packet<'_>) -> Result<(), DropReason> {
+        match p.src {
+            IpAddr::V4(_) if !self.in_lan(p.src) => return Err(DropReason::NotFromLan),
+            IpAddr::V6(_) => return Err(DropReason::Ipv6Disabled),
+            _ => {}
+        }
+        if !wire::is_routable_destination(p.dst) || self.in_lan(p.dst) || p.dst == IpAddr::V4(self.cfg.gateway_v4) {
+            return Err(DropReason::BadDestination);
+        }
+        Ok(())
+    }
+
+    fn in_lan(&self, ip: IpAddr) -> bool {
+        match ip {
+            IpAddr::V4(a) => u32::from(a) & self.lan_net.1 == self.lan_net.0,
+            IpAddr::V6(_) => false,
+        }
+    }
+
+    fn gateway_ip_for(&self, _host: IpAddr) -> IpAddr {
+        IpAddr::V4(self.cfg.gateway_v4)
+    }
+
+    fn admit(&self, host: IpAddr) -> Result<(), DropReason> {
+        if self.flows.len() >= self.cfg.max_flows {
+            return Err(DropReason::FlowCapGlobal);
+        }
+        if self.per_host.get(&host).copied().unwrap_or(0) >= self.cfg.max_flows_per_host {
+            return Err(DropReason::FlowCapPerHost);
+        }
+        Ok(())
+    }
+
+    // ================================================================== table upkeep
+
+    fn out(&mut self) -> Out<'_> {
+        Out { tun: &mut self.tun_out, cmds: &mut self.cmds, counters: &mut self.counters }
+    }
+
+    fn alloc_socket(&mut self) -> SocketId {
+        let id = SocketId(self.next_socket);
+        self.next_socket += 1;
+        id
+    }
+
+    /// xorshift64*: enough to make sequence numbers unguessable from the LAN without an RNG
+    /// dependency in a crate that must stay deterministic under a fixed seed.
+    fn next_random(&mut self) -> u64 {
+        let mut x = self.rng;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng = x;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn insert_flow(&mut self, now: Instant, key: FlowKey, socket: SocketId, kind: Kind) {
+        let fid = FlowId(self.next_flow);
+        self.next_flow += 1;
+        self.counters.flows_created += 1;
+        *self.per_host.entry(key.lan.ip()).or_insert(0) += 1;
+        self.by_key.insert(key, fid);
+        self.by_socket.insert(socket, fid);
+        let span = trace_span!("flow", id = fid.0, protocol = %key.protocol);
+        let _g = span.enter();
+        debug!(lan = %key.lan, remote = ?key.remote.map(|r| r.0), "new flow");
+        self.flows.insert(fid, Entry { key, created: now, deadline: None, gateway: None, kind });
+        self.reschedule(fid);
+    }
+
+    fn remove_flow(&mut self, fid: FlowId) {
+        let Some(e) = self.flows.remove(&fid) else { return };
+        if let Some(d) = e.deadline {
+            self.timers.remove(&(d, fid));
+        }
+        self.by_key.remove(&e.key);
+        let socket = match &e.kind {
+            Kind::Tcp(f) => f.socket(),
+            Kind::Udp(m) => m.socket(),
+            Kind::Icmp(m) => m.socket(),
+        };
+        self.by_socket.remove(&socket);
+        if let Some(g) = e.gateway {
+            self.by_gateway.remove(&(e.key.protocol, g));
+        }
+        if let Some(n) = self.per_host.get_mut(&e.key.lan.ip()) {
+            *n -= 1;
+            if *n == 0 {
+                self.per_host.remove(&e.key.lan.ip());
+            }
+        }
+        self.counters.flows_closed += 1;
+        trace!(id = fid.0, "flow removed");
+    }
+
+    fn entry_deadline(&self, e: &Entry) -> Option<Instant> {
+        match &e.kind {
+            Kind::Tcp(f) => f.deadline(),
+            Kind::Udp(m) => Some(m.expires(&self.cfg.udp)),
+            Kind::Icmp(m) => Some(m.last_activity() + self.cfg.icmp.echo_timeout),
+        }
+    }
+
+    fn is_finished(&self, e: &Entry, now: Instant) -> bool {
+        match &e.kind {
+            Kind::Tcp(f) => f.is_closed(),
+            Kind::Udp(m) => m.is_failed() || now >= m.expires(&self.cfg.udp),
+            Kind::Icmp(m) => now >= m.last_activity() + self.cfg.icmp.echo_timeout,
+        }
+    }
+
+    /// Puts a flow's (new) deadline in the timer queue, or removes it if finished.
+    fn reschedule(&mut self, fid: FlowId) {
+        let Some(e) = self.flows.get(&fid) else { return };
+        let new = self.entry_deadline(e);
+        let old = e.deadline;
+        if new == old {
+            return;
+        }
+        if let Some(d) = old {
+            self.timers.remove(&(d, fid));
+        }
+        if let Some(d) = new {
+            self.timers.insert((d, fid));
+        }
+        if let Some(e) = self.flows.get_mut(&fid) {
+            e.deadline = new;
+        }
+    }
+
+    fn with_flow(&mut self, now: Instant, fid: FlowId, f: impl FnOnce(&mut Entry, &mut Out<'_>, &Config)) {
+        let Some(e) = self.flows.get_mut(&fid) else { return };
+        let mut out = Out { tun: &mut self.tun_out, cmds: &mut self.cmds, counters: &mut self.counters };
+        f(e, &mut out, &self.cfg);
+        let finished = self.flows.get(&fid).is_some_and(|e| self.is_finished(e, now));
+        if finished {
+            self.remove_flow(fid);
+        } else {
+            self.reschedule(fid);
+        }
+    }
+
+    fn with_socket(&mut self, now: Instant, id: SocketId, f: impl FnOnce(&mut Entry, &mut Out<'_>)) {
+        let Some(&fid) = self.by_socket.get(&id) else {
+            self.counters.drop(DropReason::StaleSocket);
+            return;
+        };
+        self.with_flow(now, fid, |e, out, _| f(e, out));
+    }
+
+    fn with_tcp(&mut self, now: Instant, id: SocketId, f: impl FnOnce(&mut TcpFlow, &mut Out<'_>)) {
+        self.with_socket(now, id, |e, out| {
+            if let Kind::Tcp(t) = &mut e.kind {
+                f(t, out);
+            }
+        });
+    }
+}

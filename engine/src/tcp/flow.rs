@@ -1,0 +1,907 @@
+//! One relayed TCP connection: the LAN-side state machine and its two bounded buffers.
+//!
+//! Up (LAN → remote): in-order bytes are handed to the shell at once (`TcpSend`); the
+//! advertised window is the buffer cap minus bytes the shell has not yet confirmed written,
+//! so a remote that stops reading closes the hidden host's window instead of growing memory.
+//! Out-of-order bytes wait in the [`Assembler`] inside that window.
+//!
+//! Down (remote → LAN): the shell reads only with credit (`TcpReadCredit`); what it reads
+//! stays in `down` until the LAN host acknowledges it, which makes `down` the retransmission
+//! store. Credit is returned as the LAN acknowledges, so the kernel's receive buffer, and
+//! with it the remote, is slowed when the hidden host is slow.
+
+use std::collections::VecDeque;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use tracing::trace;
+
+use super::Seq;
+use super::assembler::Assembler;
+use super::rtt::RttEstimator;
+use crate::command::{ConnectError, IcmpErrorKind, IcmpErrorReport, SocketCommand};
+use crate::config::{ConnectTimeoutReply, TcpConfig};
+use crate::flow::SocketId;
+use crate::out::Out;
+use crate::stats::DropReason;
+use crate::wire::TcpSegment;
+use crate::wire::emit::{self, TcpOut};
+
+/// Delayed-ACK timer: short, because the LAN hop is fast and the host's cwnd grows with ACKs.
+const DELAYED_ACK: Duration = Duration::from_millis(5);
+/// Fast retransmit threshold (RFC 5681 3.2).
+const DUPACK_THRESHOLD: u32 = 3;
+/// Initial congestion window in segments (RFC 6928).
+const INITIAL_WINDOW_SEGMENTS: u64 = 10;
+/// Credit is returned to the shell in chunks of at least this much, to keep commands few.
+const CREDIT_CHUNK: usize = 16 * 1024;
+
+/// What the engine knows when a SYN opens a flow.
+pub(crate) struct TcpInit<'a> {
+    pub lan: SocketAddr,
+    pub remote: SocketAddr,
+    pub socket: SocketId,
+    pub gateway_ip: IpAddr,
+    pub syn: &'a TcpSegment<'a>,
+    /// The SYN as the LAN host sent it (quoted in ICMP errors about it).
+    pub syn_packet: &'a [u8],
+    pub ttl: u8,
+    pub iss: u32,
+    pub tun_mtu: u16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// SYN received, upstream connect in progress; the hidden host hears nothing yet.
+    Connecting { deadline: Instant },
+    /// Upstream connected, SYN-ACK sent, waiting for the LAN host's ACK.
+    SynReceived { deadline: Instant },
+    /// Data may flow; half-closes are tracked by flags.
+    Established,
+    /// Both directions finished; remembered briefly to re-ACK a retransmitted FIN.
+    TimeWait { until: Instant },
+    /// Gone: the engine removes the flow.
+    Closed,
+}
+
+/// A relayed TCP connection.
+#[derive(Debug)]
+pub(crate) struct TcpFlow {
+    lan: SocketAddr,
+    remote: SocketAddr,
+    socket: SocketId,
+    gateway_ip: IpAddr,
+    state: State,
+    cfg: TcpConfig,
+    last_activity: Instant,
+
+    // Handshake facts.
+    irs: u32,
+    iss: u32,
+    /// Segment size toward the LAN: min(the host's MSS, adapter MTU - headers).
+    seg_size: u64,
+    /// Shift the LAN host applies to its windows (0 without window scaling).
+    snd_shift: u8,
+    /// Shift we apply to ours (0 without window scaling).
+    rcv_shift: u8,
+    /// MSS we announce: what fits the adapter's MTU.
+    our_mss: u16,
+    syn_quote: Vec<u8>,
+
+    // Up: LAN → remote.
+    rcv: Seq,
+    rcv_nxt: u64,
+    rcv_edge: u64,
+    up_unconfirmed: usize,
+    ooo: Assembler,
+    ooo_fin: Option<u64>,
+    lan_fin: bool,
+    acks_owed: u32,
+    ack_deadline: Option<Instant>,
+
+    // Down: remote → LAN.
+    snd: Seq,
+    down: VecDeque<u8>,
+    snd_una: u64,
+    snd_nxt: u64,
+    /// Highest offset ever sent (the FIN counts), for validating ACKs and counting new bytes.
+    snd_max: u64,
+    snd_wnd: u64,
+    remote_eof: bool,
+    credit_out: usize,
+    credit_owed: usize,
+    cwnd: u64,
+    ssthresh: u64,
+    dupacks: u32,
+    recover: Option<u64>,
+    rtt: RttEstimator,
+    rto_deadline: Option<Instant>,
+    persist_deadline: Option<Instant>,
+    retries: u32,
+    timed: Option<(u64, Instant)>,
+
+    /// Counters shown in the translation table.
+    pub bytes_out: u64,
+    pub bytes_in: u64,
+    pub packets_out: u64,
+    pub packets_in: u64,
+}
+
+impl TcpFlow {
+    /// Creates the flow for a SYN and asks the shell to connect upstream.
+    pub(crate) fn open(now: Instant, init: TcpInit<'_>, cfg: &TcpConfig, out: &mut Out<'_>) -> TcpFlow {
+        let hdr = if init.lan.is_ipv4() { 40 } else { 60 };
+        let our_mss = u64::from(init.tun_mtu).saturating_sub(hdr).max(536);
+        // RFC 9293 3.7.1: without the option the host can take 536 (IPv4) / 1220 (IPv6).
+        let default_mss = if init.lan.is_ipv4() { 536 } else { 1220 };
+        let lan_mss = init.syn.mss.map_or(default_mss, u64::from).max(64);
+        let (snd_shift, rcv_shift) = match init.syn.wscale {
+            Some(theirs) => (theirs, shift_for(cfg.buffer_bytes)),
+            None => (0, 0),
+        };
+        let seg_size = lan_mss.min(our_mss);
+        let quote_len = init.syn_packet.len().min(128);
+        let flow = TcpFlow {
+            lan: init.lan,
+            remote: init.remote,
+            socket: init.socket,
+            gateway_ip: init.gateway_ip,
+            state: State::Connecting { deadline: now + cfg.connect_timeout },
+            cfg: cfg.clone(),
+            last_activity: now,
+            irs: init.syn.seq,
+            iss: init.iss,
+            seg_size,
+            snd_shift,
+            rcv_shift,
+            our_mss: u16::try_from(our_mss).unwrap_or(u16::MAX),
+            syn_quote: init.syn_packet[..quote_len].to_vec(),
+            rcv: Seq::new(init.syn.seq),
+            rcv_nxt: 0,
+            rcv_edge: 0,
+            up_unconfirmed: 0,
+            ooo: Assembler::default(),
+            ooo_fin: None,
+            lan_fin: false,
+            acks_owed: 0,
+            ack_deadline: None,
+            snd: Seq::new(init.iss),
+            down: VecDeque::new(),
+            snd_una: 0,
+            snd_nxt: 0,
+            snd_max: 0,
+            snd_wnd: u64::from(init.syn.window),
+            remote_eof: false,
+            credit_out: 0,
+            credit_owed: 0,
+            cwnd: INITIAL_WINDOW_SEGMENTS * seg_size,
+            ssthresh: u64::MAX,
+            dupacks: 0,
+            recover: None,
+            rtt: RttEstimator::new(cfg.rto_min, cfg.rto_max),
+            rto_deadline: None,
+            persist_deadline: None,
+            retries: 0,
+            timed: None,
+            bytes_out: 0,
+            bytes_in: 0,
+            packets_out: 1,
+            packets_in: 0,
+        };
+        out.cmd(SocketCommand::TcpConnect {
+            id: flow.socket,
+            remote: flow.remote,
+            ttl: init.ttl,
+            mss: u16::try_from(our_mss).unwrap_or(u16::MAX),
+        });
+        flow
+    }
+
+    /// The uplink socket of this flow.
+    pub(crate) fn socket(&self) -> SocketId {
+        self.socket
+    }
+
+    /// The hidden host's initial sequence number (to tell a retransmitted SYN from a new one).
+    pub(crate) fn irs(&self) -> u32 {
+        self.irs
+    }
+
+    /// Whether the engine should forget the flow.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.state == State::Closed
+    }
+
+    /// Whether a new SYN on this tuple may replace the flow (it is finished or dying).
+    pub(crate) fn is_reusable(&self) -> bool {
+        matches!(self.state, State::TimeWait { .. } | State::Closed)
+    }
+
+    /// State name for the translation table.
+    pub(crate) fn state_name(&self) -> &'static str {
+        match self.state {
+            State::Connecting { .. } => "connecting",
+            State::SynReceived { .. } => "syn_received",
+            State::Established => match (self.lan_fin, self.remote_eof) {
+                (false, false) => "established",
+                (true, false) => "lan_closed",
+                (false, true) => "remote_closed",
+                (true, true) => "closing",
+            },
+            State::TimeWait { .. } => "time_wait",
+            State::Closed => "closed",
+        }
+    }
+
+    /// Seconds of idleness after which the flow is dropped, for the table.
+    pub(crate) fn idle_deadline(&self) -> Instant {
+        let timeout = match self.state {
+            State::Established if !self.lan_fin && !self.remote_eof => self.cfg.established_idle_timeout,
+            _ => self.cfg.transitory_idle_timeout,
+        };
+        self.last_activity + timeout
+    }
+
+    /// Last time anything happened on the flow.
+    pub(crate) fn last_activity(&self) -> Instant {
+        self.last_activity
+    }
+
+    /// The earliest moment `handle_timeout` must be called.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        let state_deadline = match self.state {
+            State::Connecting { deadline } | State::SynReceived { deadline } => Some(deadline),
+            State::TimeWait { until } => return Some(until),
+            State::Established => None,
+            State::Closed => return None,
+        };
+        [state_deadline, self.rto_deadline, self.persist_deadline, self.ack_deadline, Some(self.idle_deadline())]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    // ------------------------------------------------------------------ socket events
+
+    /// The upstream connect succeeded: answer the SYN.
+    pub(crate) fn on_connected(&mut self, now: Instant, out: &mut Out<'_>) {
+        let State::Connecting { .. } = self.state else { return };
+        self.last_activity = now;
+        self.state = State::SynReceived { deadline: now + self.cfg.handshake_timeout };
+        self.rcv_edge = self.rcv_window_cap() as u64;
+        self.send_syn_ack(out);
+        self.rto_deadline = Some(now + self.rtt.rto());
+        self.timed = Some((0, now));
+    }
+
+    /// The upstream connect failed: tell the hidden host what a direct path would have told it.
+    pub(crate) fn on_connect_failed(&mut self, now: Instant, error: ConnectError, icmp: Option<&IcmpErrorReport>, out: &mut Out<'_>) {
+        if !matches!(self.state, State::Connecting { .. }) {
+            return;
+        }
+        self.last_activity = now;
+        let via_icmp = |kind| (icmp.map_or(self.gateway_ip, |r| r.offender), icmp.map_or(kind, |r| r.kind));
+        let reply = match error {
+            ConnectError::Refused => None,
+            ConnectError::HostUnreachable | ConnectError::Other => Some(via_icmp(IcmpErrorKind::HostUnreachable)),
+            ConnectError::NetUnreachable => Some(via_icmp(IcmpErrorKind::NetUnreachable)),
+            ConnectError::Prohibited => Some((self.gateway_ip, IcmpErrorKind::AdminProhibited)),
+            ConnectError::TimedOut => match self.cfg.connect_timeout_reply {
+                ConnectTimeoutReply::Silence => {
+                    self.close(out);
+                    return;
+                }
+                ConnectTimeoutReply::HostUnreachable => Some((self.gateway_ip, IcmpErrorKind::HostUnreachable)),
+            },
+        };
+        match reply {
+            None => self.send_rst_for_syn(out),
+            Some((src, kind)) => out.packet(emit::icmp_error(src, self.lan.ip(), kind, &self.syn_quote)),
+        }
+        self.state = State::Closed;
+        out.cmd(SocketCommand::Close { id: self.socket });
+    }
+
+    /// An ICMP error arrived for an established connection (e.g. a late PMTU change): the
+    /// kernel handles the WAN leg, so nothing is relayed; kept for the trace.
+    pub(crate) fn on_icmp_error(&mut self, report: &IcmpErrorReport) {
+        trace!(?report.kind, "icmp error on an established tcp socket (handled by the kernel)");
+    }
+
+    /// Bytes read from the socket.
+    pub(crate) fn on_data(&mut self, now: Instant, data: &[u8], out: &mut Out<'_>) {
+        if data.is_empty() || !matches!(self.state, State::Established) || self.remote_eof {
+            return;
+        }
+        self.last_activity = now;
+        self.credit_out = self.credit_out.saturating_sub(data.len());
+        self.down.extend(data);
+        self.try_send(now, out);
+    }
+
+    /// The remote finished sending.
+    pub(crate) fn on_eof(&mut self, now: Instant, out: &mut Out<'_>) {
+        if !matches!(self.state, State::Established) || self.remote_eof {
+            return;
+        }
+        self.last_activity = now;
+        self.remote_eof = true;
+        self.try_send(now, out);
+    }
+
+    /// The shell wrote `n` more bytes of earlier `TcpSend`s into the socket.
+    pub(crate) fn on_sent(&mut self, now: Instant, n: usize, out: &mut Out<'_>) {
+        let before = self.rcv_edge.saturating_sub(self.rcv_nxt);
+        self.up_unconfirmed = self.up_unconfirmed.saturating_sub(n);
+        if !matches!(self.state, State::Established) {
+            return;
+        }
+        self.advance_edge();
+        let after = self.rcv_edge.saturating_sub(self.rcv_nxt);
+        // Window update without waiting for a probe once it reopened meaningfully.
+        let cap = self.rcv_window_cap() as u64;
+        if after > before && (before < self.seg_size || after - before >= (cap / 4).max(2 * self.seg_size)) {
+            self.send_ack(now, out);
+        }
+    }
+
+    /// The connection to the remote broke (RST, error): reset the hidden host's side.
+    pub(crate) fn on_reset(&mut self, now: Instant, out: &mut Out<'_>) {
+        self.last_activity = now;
+        match self.state {
+            State::Connecting { .. } => self.on_connect_failed(now, ConnectError::Refused, None, out),
+            State::SynReceived { .. } | State::Established => {
+                self.send_rst(out);
+                self.state = State::Closed;
+                out.cmd(SocketCommand::Close { id: self.socket });
+            }
+            State::TimeWait { .. } | State::Closed => {}
+        }
+    }
+
+    // ------------------------------------------------------------------ LAN segments
+
+    /// A segment from the hidden host for this flow.
+    pub(crate) fn on_segment(&mut self, now: Instant, seg: &TcpSegment<'_>, out: &mut Out<'_>) {
+        self.packets_out += 1;
+        match self.state {
+            State::Connecting { .. } => {
+                if seg.flags.rst && seg.seq == self.irs.wrapping_add(1) {
+                    // The host gave up before the upstream answered.
+                    self.abort(out);
+                }
+                // Retransmitted SYNs and anything else wait for the connect outcome.
+            }
+            State::SynReceived { .. } => self.on_segment_syn_received(now, seg, out),
+            State::Established => self.on_segment_established(now, seg, out),
+            State::TimeWait { .. } => {
+                if seg.flags.fin {
+                    self.send_ack(now, out);
+                } else if !seg.flags.rst {
+                    out.counters.drop(DropReason::NoState);
+                }
+            }
+            State::Closed => out.counters.drop(DropReason::NoState),
+        }
+    }
+
+    fn on_segment_syn_received(&mut self, now: Instant, seg: &TcpSegment<'_>, out: &mut Out<'_>) {
+        if seg.flags.rst {
+            if seg.seq == self.rcv.wire(0) {
+                self.abort(out);
+            }
+            return;
+        }
+        if seg.flags.syn {
+            if seg.seq == self.irs {
+                // Our SYN-ACK was lost: say it again, same ISS.
+                self.send_syn_ack(out);
+            }
+            return;
+        }
+        if !seg.flags.ack || seg.ack != self.snd.wire(0) {
+            out.counters.drop(DropReason::OutOfWindow);
+            return;
+        }
+        self.last_activity = now;
+        if let Some((0, sent)) = self.timed {
+            self.rtt.sample(now.saturating_duration_since(sent));
+        }
+        self.timed = None;
+        self.rto_deadline = None;
+        self.state = State::Established;
+        self.snd_wnd = u64::from(seg.window) << self.snd_shift;
+        self.syn_quote = Vec::new();
+        self.grant_credit(self.cfg.buffer_bytes, true, out);
+        if !seg.payload.is_empty() || seg.flags.fin {
+            self.on_segment_established(now, seg, out);
+        }
+    }
+
+    fn on_segment_established(&mut self, now: Instant, seg: &TcpSegment<'_>, out: &mut Out<'_>) {
+        let Some(start) = self.rcv.offset(seg.seq, self.rcv_nxt) else {
+            out.counters.drop(DropReason::OutOfWindow);
+            self.send_ack(now, out);
+            return;
+        };
+        if seg.flags.rst {
+            if start == self.rcv_nxt {
+                self.abort(out);
+            } else if start > self.rcv_nxt && start < self.rcv_edge.max(self.rcv_nxt + 1) {
+                // RFC 5961 3.2: in the window but not exact: challenge ACK.
+                self.send_ack(now, out);
+            }
+            return;
+        }
+        if seg.flags.syn {
+            // A SYN on an open connection (RFC 5961 4.2): challenge ACK; a host that really
+            // restarted answers it with RST, which frees the tuple.
+            self.send_ack(now, out);
+            return;
+        }
+        self.last_activity = now;
+        if seg.flags.ack {
+            self.on_ack(now, seg, out);
+            if self.state == State::Closed {
+                return;
+            }
+        }
+        self.on_payload(now, start, seg, out);
+        self.try_send(now, out);
+        self.check_finished(now, out);
+    }
+
+    fn on_payload(&mut self, now: Instant, start: u64, seg: &TcpSegment<'_>, out: &mut Out<'_>) {
+        let payload = seg.payload;
+        let end = start + payload.len() as u64;
+        if payload.is_empty() && !seg.flags.fin {
+            if start < self.rcv_nxt {
+                // Keep-alive (RFC 9293 3.8.4): answer with the current state.
+                self.send_ack(now, out);
+            }
+            return;
+        }
+        if self.lan_fin {
+            // Anything after the host's FIN is a retransmission.
+            self.send_ack(now, out);
+            return;
+        }
+        if end < self.rcv_nxt || (end == self.rcv_nxt && !seg.flags.fin) {
+            // Entirely old: a retransmission of something already delivered.
+            self.send_ack(now, out);
+            return;
+        }
+        let edge = self.rcv_edge.max(self.rcv_nxt);
+        let from = start.max(self.rcv_nxt);
+        let to = end.min(edge);
+        if from >= to && !payload.is_empty() && from >= edge {
+            out.counters.drop(DropReason::BufferFull);
+            self.send_ack(now, out);
+            return;
+        }
+        let data = &payload[(from - start) as usize..(to.max(from) - start) as usize];
+        let fin_at = (seg.flags.fin && to == end).then_some(end);
+        if from == self.rcv_nxt {
+            self.deliver(data, out);
+            while let Some(more) = self.ooo.take_contiguous(self.rcv_nxt) {
+                self.deliver(&more, out);
+            }
+            let fin = fin_at.or(self.ooo_fin);
+            if fin == Some(self.rcv_nxt) {
+                self.lan_fin = true;
+                self.rcv_nxt += 1;
+                self.ooo.clear();
+                out.cmd(SocketCommand::TcpShutdownWrite { id: self.socket });
+                self.send_ack(now, out);
+                return;
+            }
+            let gap_left = !self.ooo.is_empty() || start < from;
+            self.acks_owed += 1;
+            if gap_left || self.acks_owed >= 2 || seg.flags.fin {
+                self.send_ack(now, out);
+            } else if self.ack_deadline.is_none() {
+                self.ack_deadline = Some(now + DELAYED_ACK);
+            }
+        } else {
+            if !self.ooo.insert(from, data) {
+                out.counters.drop(DropReason::BufferFull);
+            }
+            if let Some(f) = fin_at {
+                self.ooo_fin = Some(f);
+            }
+            // Immediate duplicate ACK tells the host about the hole (RFC 5681 4.2).
+            self.send_ack(now, out);
+        }
+    }
+
+    fn deliver(&mut self, data: &[u8], out: &mut Out<'_>) {
+        if data.is_empty() {
+            return;
+        }
+        self.rcv_nxt += data.len() as u64;
+        self.up_unconfirmed += data.len();
+        self.bytes_out += data.len() as u64;
+        out.cmd(SocketCommand::TcpSend { id: self.socket, data: data.to_vec() });
+    }
+
+    fn on_ack(&mut self, now: Instant, seg: &TcpSegment<'_>, out: &mut Out<'_>) {
+        let snd_max = self.snd_max();
+        let Some(acked_to) = self.snd.offset(seg.ack, self.snd_una) else { return };
+        if acked_to > snd_max {
+            // Acknowledges something never sent (RFC 9293 3.10.7.4): re-ACK and ignore.
+            self.send_ack(now, out);
+            return;
+        }
+        let old_wnd = self.snd_wnd;
+        if acked_to >= self.snd_una {
+            self.snd_wnd = u64::from(seg.window) << self.snd_shift;
+            // Any acceptable ACK shows the host is alive: persist probing may go on.
+            self.retries = 0;
+        }
+        if acked_to > self.snd_una {
+            let newly = acked_to - self.snd_una;
+            let data_acked = (newly as usize).min(self.down.len());
+            self.down.drain(..data_acked);
+            self.snd_una = acked_to;
+            if self.snd_nxt < self.snd_una {
+                self.snd_nxt = self.snd_una;
+            }
+            if let Some((timed_end, sent)) = self.timed
+                && acked_to >= timed_end
+            {
+                self.rtt.sample(now.saturating_duration_since(sent));
+                self.timed = None;
+            }
+            self.rtt.reset_backoff();
+            self.dupacks = 0;
+            match self.recover {
+                Some(recover) if acked_to < recover => {
+                    // NewReno partial ACK (RFC 6582 3.2 step 3): resend the next hole.
+                    self.retransmit_one(now, out);
+                    self.cwnd = self.cwnd.saturating_sub(newly).max(self.seg_size) + self.seg_size;
+                }
+                Some(_) => {
+                    self.recover = None;
+                    self.cwnd = self.ssthresh.max(2 * self.seg_size);
+                }
+                None if self.cwnd < self.ssthresh => self.cwnd += newly.min(self.seg_size),
+                None => self.cwnd += (self.seg_size * self.seg_size / self.cwnd.max(1)).max(1),
+            }
+            self.rto_deadline = (self.snd_nxt > self.snd_una).then(|| now + self.rtt.rto());
+            self.persist_deadline = None;
+            self.grant_credit(data_acked, false, out);
+        } else if acked_to == self.snd_una
+            && seg.payload.is_empty()
+            && !seg.flags.fin
+            && self.snd_nxt > self.snd_una
+            && self.snd_wnd == old_wnd
+        {
+            self.dupacks += 1;
+            if self.dupacks == DUPACK_THRESHOLD && self.recover.is_none() {
+                let flight = self.snd_nxt - self.snd_una;
+                self.ssthresh = (flight / 2).max(2 * self.seg_size);
+                self.recover = Some(self.snd_nxt);
+                self.retransmit_one(now, out);
+                self.cwnd = self.ssthresh + DUPACK_THRESHOLD as u64 * self.seg_size;
+            } else if self.dupacks > DUPACK_THRESHOLD {
+                self.cwnd += self.seg_size;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ timers
+
+    /// Handles every timer of this flow that is due.
+    pub(crate) fn on_timeout(&mut self, now: Instant, out: &mut Out<'_>) {
+        match self.state {
+            State::Connecting { deadline } if now >= deadline => {
+                self.on_connect_failed(now, ConnectError::TimedOut, None, out);
+                out.cmd(SocketCommand::TcpAbort { id: self.socket });
+                return;
+            }
+            State::SynReceived { deadline } if now >= deadline => {
+                self.send_rst(out);
+                self.abort(out);
+                return;
+            }
+            State::TimeWait { until } if now >= until => {
+                self.state = State::Closed;
+                return;
+            }
+            _ => {}
+        }
+        if now >= self.idle_deadline() {
+            trace!("tcp flow idle timeout");
+            self.send_rst(out);
+            self.abort(out);
+            return;
+        }
+        if self.ack_deadline.is_some_and(|d| now >= d) {
+            self.send_ack(now, out);
+        }
+        if self.persist_deadline.is_some_and(|d| now >= d) {
+            self.persist_deadline = None;
+            self.send_probe(now, out);
+        }
+        if self.rto_deadline.is_some_and(|d| now >= d) {
+            self.on_rto(now, out);
+        }
+    }
+
+    fn on_rto(&mut self, now: Instant, out: &mut Out<'_>) {
+        self.retries += 1;
+        if self.retries > self.cfg.max_retransmits {
+            trace!(retries = self.retries, "tcp flow gave up retransmitting");
+            self.send_rst(out);
+            self.abort(out);
+            return;
+        }
+        self.rtt.back_off();
+        self.timed = None;
+        if let State::SynReceived { .. } = self.state {
+            self.send_syn_ack(out);
+            out.counters.tcp_retransmits += 1;
+            self.rto_deadline = Some(now + self.rtt.rto());
+            return;
+        }
+        let flight = self.snd_nxt.saturating_sub(self.snd_una);
+        if flight == 0 {
+            self.rto_deadline = None;
+            return;
+        }
+        // RFC 5681 3.1 eq. 4, then go back to the oldest unacknowledged byte.
+        self.ssthresh = (flight / 2).max(2 * self.seg_size);
+        self.cwnd = self.seg_size;
+        self.recover = None;
+        self.dupacks = 0;
+        self.snd_nxt = self.snd_una;
+        out.counters.tcp_retransmits += 1;
+        self.rto_deadline = None;
+        self.try_send(now, out);
+        if self.rto_deadline.is_none() {
+            self.rto_deadline = Some(now + self.rtt.rto());
+        }
+    }
+
+    // ------------------------------------------------------------------ sending
+
+    /// Sends what the LAN host's window and the congestion window allow.
+    fn try_send(&mut self, now: Instant, out: &mut Out<'_>) {
+        if !matches!(self.state, State::Established) {
+            return;
+        }
+        let data_end = self.snd_una + self.down.len() as u64;
+        loop {
+            let flight = self.snd_nxt - self.snd_una;
+            let window = self.snd_wnd.min(self.cwnd);
+            if self.snd_nxt < data_end {
+                let room = window.saturating_sub(flight);
+                let avail = data_end - self.snd_nxt;
+                if room == 0 {
+                    if self.snd_wnd == 0 && flight == 0 && self.persist_deadline.is_none() {
+                        self.persist_deadline = Some(now + self.rtt.rto());
+                    }
+                    break;
+                }
+                let len = avail.min(room).min(self.seg_size);
+                // Sender-side silly window avoidance (RFC 9293 3.8.6.2.1): no small segment
+                // while more data waits and something is still in flight.
+                if len < self.seg_size && len < avail && flight > 0 {
+                    break;
+                }
+                self.send_data(now, self.snd_nxt, len, out);
+                self.snd_nxt += len;
+            } else if self.remote_eof && self.snd_nxt == data_end {
+                // FIN occupies the offset after the data.
+                self.send_fin(data_end, out);
+                self.snd_nxt = data_end + 1;
+                self.snd_max = self.snd_max.max(self.snd_nxt);
+                if self.rto_deadline.is_none() {
+                    self.rto_deadline = Some(now + self.rtt.rto());
+                }
+            } else {
+                break;
+            }
+        }
+        self.check_finished(now, out);
+    }
+
+    fn send_data(&mut self, now: Instant, offset: u64, len: u64, out: &mut Out<'_>) {
+        let start = (offset - self.snd_una) as usize;
+        let payload: Vec<u8> = self.down.range(start..start + len as usize).copied().collect();
+        let is_new = offset + len > self.snd_max;
+        if is_new {
+            self.bytes_in += offset + len - self.snd_max.max(offset);
+        } else {
+            // Karn: never time a retransmitted segment.
+            self.timed = None;
+        }
+        let h = TcpOut {
+            seq: self.snd.wire(offset),
+            ack: Some(self.rcv.wire(self.rcv_nxt)),
+            psh: offset + len == self.snd_una + self.down.len() as u64,
+            window: self.advertised_window(),
+            ..TcpOut::default()
+        };
+        out.packet(emit::tcp(self.remote, self.lan, &h, &payload));
+        self.packets_in += 1;
+        self.note_ack_sent();
+        if is_new && self.timed.is_none() {
+            self.timed = Some((offset + len, now));
+        }
+        self.snd_max = self.snd_max.max(offset + len);
+        if self.rto_deadline.is_none() {
+            self.rto_deadline = Some(now + self.rtt.rto());
+        }
+    }
+
+    fn retransmit_one(&mut self, now: Instant, out: &mut Out<'_>) {
+        let data_end = self.snd_una + self.down.len() as u64;
+        out.counters.tcp_retransmits += 1;
+        if self.snd_una < data_end {
+            let len = (data_end - self.snd_una).min(self.seg_size);
+            self.send_data(now, self.snd_una, len, out);
+        } else if self.remote_eof && self.snd_nxt > data_end {
+            self.send_fin(data_end, out);
+        }
+        self.rto_deadline = Some(now + self.rtt.rto());
+    }
+
+    fn send_probe(&mut self, now: Instant, out: &mut Out<'_>) {
+        let data_end = self.snd_una + self.down.len() as u64;
+        if self.snd_nxt < data_end && self.snd_nxt == self.snd_una {
+            // Zero-window probe: one byte past the window (RFC 9293 3.8.6.1).
+            self.send_data(now, self.snd_nxt, 1, out);
+            self.snd_nxt += 1;
+        }
+    }
+
+    fn send_fin(&mut self, offset: u64, out: &mut Out<'_>) {
+        let h = TcpOut {
+            seq: self.snd.wire(offset),
+            ack: Some(self.rcv.wire(self.rcv_nxt)),
+            fin: true,
+            window: self.advertised_window(),
+            ..TcpOut::default()
+        };
+        out.packet(emit::tcp(self.remote, self.lan, &h, &[]));
+        self.packets_in += 1;
+        self.note_ack_sent();
+    }
+
+    fn send_ack(&mut self, _now: Instant, out: &mut Out<'_>) {
+        let h = TcpOut {
+            seq: self.snd.wire(self.snd_nxt),
+            ack: Some(self.rcv.wire(self.rcv_nxt)),
+            window: self.advertised_window(),
+            ..TcpOut::default()
+        };
+        out.packet(emit::tcp(self.remote, self.lan, &h, &[]));
+        self.packets_in += 1;
+        self.note_ack_sent();
+    }
+
+    fn send_syn_ack(&mut self, out: &mut Out<'_>) {
+        let h = TcpOut {
+            seq: self.iss,
+            ack: Some(self.irs.wrapping_add(1)),
+            syn: true,
+            // RFC 7323 2.2: the window in a SYN is never scaled.
+            window: u16::try_from(self.rcv_window_cap()).unwrap_or(u16::MAX),
+            mss: Some(self.our_mss),
+            wscale: (self.rcv_shift > 0 || self.snd_shift > 0).then_some(self.rcv_shift),
+            ..TcpOut::default()
+        };
+        out.packet(emit::tcp(self.remote, self.lan, &h, &[]));
+        self.packets_in += 1;
+    }
+
+    fn send_rst_for_syn(&mut self, out: &mut Out<'_>) {
+        let h = TcpOut { seq: 0, ack: Some(self.irs.wrapping_add(1)), rst: true, ..TcpOut::default() };
+        out.packet(emit::tcp(self.remote, self.lan, &h, &[]));
+        self.packets_in += 1;
+    }
+
+    fn send_rst(&mut self, out: &mut Out<'_>) {
+        let (seq, ack) = match self.state {
+            State::Connecting { .. } => (0, self.irs.wrapping_add(1)),
+            _ => (self.snd.wire(self.snd_nxt), self.rcv.wire(self.rcv_nxt)),
+        };
+        let h = TcpOut { seq, ack: Some(ack), rst: true, ..TcpOut::default() };
+        out.packet(emit::tcp(self.remote, self.lan, &h, &[]));
+        self.packets_in += 1;
+    }
+
+    fn note_ack_sent(&mut self) {
+        self.acks_owed = 0;
+        self.ack_deadline = None;
+    }
+
+    // ------------------------------------------------------------------ bookkeeping
+
+    /// Moves the right edge of the receive window as the shell drains; it never moves left.
+    fn advance_edge(&mut self) {
+        let free = self.rcv_window_cap().saturating_sub(self.up_unconfirmed) as u64;
+        self.rcv_edge = self.rcv_edge.max(self.rcv_nxt + free);
+    }
+
+    fn advertised_window(&mut self) -> u16 {
+        self.advance_edge();
+        let wnd = self.rcv_edge.saturating_sub(self.rcv_nxt) >> self.rcv_shift;
+        u16::try_from(wnd).unwrap_or(u16::MAX)
+    }
+
+    /// Largest window we ever offer: the buffer cap, limited to 64 KiB without scaling.
+    fn rcv_window_cap(&self) -> usize {
+        if self.rcv_shift == 0 && self.snd_shift == 0 {
+            self.cfg.buffer_bytes.min(65_535)
+        } else {
+            self.cfg.buffer_bytes.min(65_535 << self.rcv_shift)
+        }
+    }
+
+    fn snd_max(&self) -> u64 {
+        self.snd_max.max(self.snd_nxt)
+    }
+
+    fn grant_credit(&mut self, bytes: usize, force: bool, out: &mut Out<'_>) {
+        if self.remote_eof {
+            return;
+        }
+        self.credit_owed += bytes;
+        let room = self.cfg.buffer_bytes.saturating_sub(self.down.len() + self.credit_out);
+        let grant = self.credit_owed.min(room);
+        if grant > 0 && (force || grant >= CREDIT_CHUNK || self.down.is_empty()) {
+            self.credit_owed -= grant;
+            self.credit_out += grant;
+            out.cmd(SocketCommand::TcpReadCredit { id: self.socket, bytes: grant });
+        }
+    }
+
+    /// Closes the flow once both directions are finished and acknowledged.
+    fn check_finished(&mut self, now: Instant, out: &mut Out<'_>) {
+        let data_end = self.snd_una + self.down.len() as u64;
+        let our_fin_acked = self.remote_eof && self.snd_una == data_end + 1;
+        if self.state == State::Established && self.lan_fin && our_fin_acked {
+            out.cmd(SocketCommand::Close { id: self.socket });
+            self.rto_deadline = None;
+            self.persist_deadline = None;
+            self.ack_deadline = None;
+            self.state = State::TimeWait { until: now + self.cfg.time_wait };
+        }
+    }
+
+    /// Resets the upstream connection and forgets the flow.
+    fn abort(&mut self, out: &mut Out<'_>) {
+        out.cmd(SocketCommand::TcpAbort { id: self.socket });
+        self.state = State::Closed;
+        self.down.clear();
+        self.ooo.clear();
+    }
+
+    /// Closes quietly (the upstream socket is closed, nothing is said to the LAN).
+    fn close(&mut self, out: &mut Out<'_>) {
+        out.cmd(SocketCommand::Close { id: self.socket });
+        self.state = State::Closed;
+    }
+
+    /// Ends the flow from outside (flow cap, user request): RST both ways.
+    pub(crate) fn reset_both(&mut self, out: &mut Out<'_>) {
+        if matches!(self.state, State::Closed) {
+            return;
+        }
+        if !matches!(self.state, State::TimeWait { .. }) {
+            self.send_rst(out);
+        }
+        self.abort(out);
+    }
+}
+
+/// Window-scale shift so that `buffer` fits the 16-bit window field (RFC 7323 2.3, max 14).
+fn shift_for(buffer: usize) -> u8 {
+    let mut shift = 0u8;
+    while shift < 14 && (buffer >> shift) > 65_535 {
+        shift += 1;
+    }
+    shift
+}

@@ -1,0 +1,170 @@
+//! UDP mappings: one uplink socket per hidden endpoint (endpoint-independent mapping,
+//! RFC 4787 REQ-1), with configurable filtering of what may come back (REQ-8).
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use crate::command::{IcmpErrorReport, SocketCommand};
+use crate::config::{UdpConfig, UdpFiltering};
+use crate::flow::SocketId;
+use crate::out::Out;
+use crate::stats::DropReason;
+use crate::wire::emit;
+
+/// Datagrams held while the socket is being opened; a burst beyond this is dropped, as a
+/// router's queue would.
+const PENDING_MAX: usize = 32;
+/// Remote endpoints remembered per mapping for filtering; the least recently used is
+/// forgotten beyond this (bounds memory for a host that sprays many destinations).
+const PEERS_MAX: usize = 512;
+
+/// One hidden UDP endpoint's mapping.
+#[derive(Debug)]
+pub(crate) struct UdpMapping {
+    lan: SocketAddr,
+    socket: SocketId,
+    gateway: Option<SocketAddr>,
+    /// Remote endpoints the host sent to, with when it last did.
+    peers: BTreeMap<SocketAddr, Instant>,
+    pending: Vec<(SocketAddr, u8, Vec<u8>)>,
+    last_out: Instant,
+    last_activity: Instant,
+    last_remote: Option<SocketAddr>,
+    failed: bool,
+    pub bytes_out: u64,
+    pub bytes_in: u64,
+    pub packets_out: u64,
+    pub packets_in: u64,
+}
+
+/// What the engine should do with an inbound datagram.
+pub(crate) enum Inbound {
+    /// Delivered to the hidden host.
+    Delivered,
+    /// Dropped by the mapping's filter: log it as a refused inbound attempt.
+    Filtered,
+}
+
+impl UdpMapping {
+    /// Creates the mapping and asks for its socket.
+    pub(crate) fn open(now: Instant, lan: SocketAddr, socket: SocketId, out: &mut Out<'_>) -> Self {
+        out.cmd(SocketCommand::UdpOpen { id: socket, family: crate::command::Family::of(lan.ip()) });
+        UdpMapping {
+            lan,
+            socket,
+            gateway: None,
+            peers: BTreeMap::new(),
+            pending: Vec::new(),
+            last_out: now,
+            last_activity: now,
+            last_remote: None,
+            failed: false,
+            bytes_out: 0,
+            bytes_in: 0,
+            packets_out: 0,
+            packets_in: 0,
+        }
+    }
+
+    pub(crate) fn socket(&self) -> SocketId {
+        self.socket
+    }
+
+    pub(crate) fn gateway(&self) -> Option<SocketAddr> {
+        self.gateway
+    }
+
+    pub(crate) fn last_remote(&self) -> Option<SocketAddr> {
+        self.last_remote
+    }
+
+    pub(crate) fn last_activity(&self) -> Instant {
+        self.last_activity
+    }
+
+    /// Mappings live until `mapping_timeout` after the last outbound datagram (REQ-6: only
+    /// outbound refreshes, so a remote cannot keep a mapping open by itself).
+    pub(crate) fn expires(&self, cfg: &UdpConfig) -> Instant {
+        self.last_out + cfg.mapping_timeout
+    }
+
+    pub(crate) fn is_failed(&self) -> bool {
+        self.failed
+    }
+
+    /// A datagram from the hidden host.
+    pub(crate) fn on_outbound(&mut self, now: Instant, dst: SocketAddr, ttl: u8, payload: &[u8], out: &mut Out<'_>) {
+        self.last_out = now;
+        self.last_activity = now;
+        self.last_remote = Some(dst);
+        self.packets_out += 1;
+        self.bytes_out += payload.len() as u64;
+        self.peers.insert(dst, now);
+        if self.peers.len() > PEERS_MAX
+            && let Some(oldest) = self.peers.iter().min_by_key(|(_, t)| **t).map(|(a, _)| *a)
+        {
+            self.peers.remove(&oldest);
+        }
+        if self.gateway.is_none() {
+            if self.pending.len() < PENDING_MAX {
+                self.pending.push((dst, ttl, payload.to_vec()));
+            } else {
+                out.counters.drop(DropReason::BufferFull);
+            }
+            return;
+        }
+        out.cmd(SocketCommand::UdpSend { id: self.socket, dst, ttl, payload: payload.to_vec() });
+    }
+
+    /// The socket is open: flush what waited.
+    pub(crate) fn on_opened(&mut self, local: SocketAddr, out: &mut Out<'_>) {
+        self.gateway = Some(local);
+        for (dst, ttl, payload) in self.pending.drain(..) {
+            out.cmd(SocketCommand::UdpSend { id: self.socket, dst, ttl, payload });
+        }
+    }
+
+    /// The socket could not be opened: the mapping is dead; tell the host per datagram.
+    pub(crate) fn on_open_failed(&mut self, gateway_ip: IpAddr, out: &mut Out<'_>) {
+        self.failed = true;
+        for (dst, _, payload) in self.pending.drain(..) {
+            let quote = udp_quote(self.lan, dst, &payload);
+            out.packet(quote.and_then(|q| emit::icmp_error(gateway_ip, self.lan.ip(), crate::IcmpErrorKind::NetUnreachable, &q)));
+        }
+    }
+
+    /// A datagram arrived on the uplink socket.
+    pub(crate) fn on_inbound(&mut self, now: Instant, from: SocketAddr, payload: &[u8], cfg: &UdpConfig, mtu: u16, out: &mut Out<'_>) -> Inbound {
+        let allowed = match cfg.filtering {
+            UdpFiltering::EndpointIndependent => true,
+            UdpFiltering::AddressDependent => self.peers.keys().any(|p| p.ip() == from.ip()),
+            UdpFiltering::AddressAndPortDependent => self.peers.contains_key(&from),
+        };
+        if !allowed {
+            out.counters.drop(DropReason::Filtered);
+            return Inbound::Filtered;
+        }
+        self.last_activity = now;
+        self.packets_in += 1;
+        self.bytes_in += payload.len() as u64;
+        match emit::udp(from, self.lan, payload, mtu) {
+            Some(fragments) => fragments.into_iter().for_each(|f| out.packet(Some(f))),
+            None => out.counters.drop(DropReason::BufferFull),
+        }
+        Inbound::Delivered
+    }
+
+    /// An ICMP error about a datagram we sent: relay it to the host, quoting its datagram.
+    pub(crate) fn on_icmp_error(&mut self, report: &IcmpErrorReport, out: &mut Out<'_>) {
+        let quote = udp_quote(self.lan, report.original_dst, &report.payload);
+        out.packet(quote.and_then(|q| emit::icmp_error(report.offender, self.lan.ip(), report.kind, &q)));
+    }
+}
+
+/// The LAN host's view of a datagram it sent: its own addresses, for an ICMP error quote.
+fn udp_quote(lan: SocketAddr, dst: SocketAddr, payload: &[u8]) -> Option<Vec<u8>> {
+    let mut transport = emit::udp_header_bytes(lan.port(), dst.port(), payload.len()).to_vec();
+    transport.extend_from_slice(&payload[..payload.len().min(64)]);
+    emit::reconstruct_quote(lan.ip(), dst.ip(), etherparse::IpNumber::UDP, &transport)
+}

@@ -1,0 +1,214 @@
+//! Building the packets the engine writes toward the LAN.
+//!
+//! Every packet masq emits is built fresh (the engine terminates connections; it never
+//! rewrites a LAN packet in place), so checksums are computed once here and are right by
+//! construction. Builders return `None` only for impossible inputs (mixed address families,
+//! payloads that cannot fit an IP packet); callers count those as drops.
+
+use std::net::{IpAddr, SocketAddr};
+
+use etherparse::{
+    IcmpEchoHeader, Icmpv4Type, Icmpv6Type, IpNumber, Ipv4Header, PacketBuilder,
+    PacketBuilderStep, TcpOptionElement, UdpHeader, icmpv4, icmpv6,
+};
+
+use crate::command::IcmpErrorKind;
+
+/// TTL of packets the gateway originates toward the LAN.
+pub(crate) const LAN_TTL: u8 = 64;
+
+/// The most of an offending packet an ICMPv4 error quotes: RFC 1812 4.3.2.3 keeps the whole
+/// error within 576 bytes (20 IP + 8 ICMP header).
+const MAX_QUOTE_V4: usize = 576 - 28;
+/// ICMPv6 errors must fit the IPv6 minimum MTU (RFC 4443 2.4 (c)): 1280 - 40 - 8.
+const MAX_QUOTE_V6: usize = 1280 - 48;
+
+/// Header fields of a TCP segment toward the LAN.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct TcpOut {
+    pub seq: u32,
+    /// `Some` sets the ACK flag: every segment but a bare RST carries it.
+    pub ack: Option<u32>,
+    pub syn: bool,
+    pub fin: bool,
+    pub rst: bool,
+    pub psh: bool,
+    pub window: u16,
+    pub mss: Option<u16>,
+    pub wscale: Option<u8>,
+}
+
+fn ip_step(src: IpAddr, dst: IpAddr, ttl: u8) -> Option<PacketBuilderStep<etherparse::IpHeaders>> {
+    match (src, dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => Some(PacketBuilder::ipv4(s.octets(), d.octets(), ttl)),
+        (IpAddr::V6(s), IpAddr::V6(d)) => Some(PacketBuilder::ipv6(s.octets(), d.octets(), ttl)),
+        _ => None,
+    }
+}
+
+/// A TCP segment from `src` (the remote, as the LAN host knows it) to `dst` (the LAN host).
+pub(crate) fn tcp(src: SocketAddr, dst: SocketAddr, h: &TcpOut, payload: &[u8]) -> Option<Vec<u8>> {
+    let mut b = ip_step(src.ip(), dst.ip(), LAN_TTL)?.tcp(src.port(), dst.port(), h.seq, h.window);
+    if let Some(ack) = h.ack {
+        b = b.ack(ack);
+    }
+    if h.syn {
+        b = b.syn();
+    }
+    if h.fin {
+        b = b.fin();
+    }
+    if h.rst {
+        b = b.rst();
+    }
+    if h.psh {
+        b = b.psh();
+    }
+    let mut options = Vec::with_capacity(3);
+    if let Some(mss) = h.mss {
+        options.push(TcpOptionElement::MaximumSegmentSize(mss));
+    }
+    if let Some(shift) = h.wscale {
+        options.push(TcpOptionElement::Noop);
+        options.push(TcpOptionElement::WindowScale(shift));
+    }
+    if !options.is_empty() {
+        b = b.options(&options).ok()?;
+    }
+    let mut out = Vec::with_capacity(b.size(payload.len()));
+    b.write(&mut out, payload).ok()?;
+    Some(out)
+}
+
+/// A UDP datagram toward the LAN, split into IPv4 fragments when it exceeds `mtu`
+/// (the remote may send datagrams larger than the LAN's MTU, e.g. EDNS answers).
+pub(crate) fn udp(src: SocketAddr, dst: SocketAddr, payload: &[u8], mtu: u16) -> Option<Vec<Vec<u8>>> {
+    let b = ip_step(src.ip(), dst.ip(), LAN_TTL)?.udp(src.port(), dst.port());
+    let size = b.size(payload.len());
+    if size <= usize::from(mtu) {
+        let mut out = Vec::with_capacity(size);
+        b.write(&mut out, payload).ok()?;
+        return Some(vec![out]);
+    }
+    let (IpAddr::V4(s), IpAddr::V4(d)) = (src.ip(), dst.ip()) else {
+        // An IPv6 router never fragments; the datagram is dropped (the remote's PMTU
+        // discovery is the kernel's business on the uplink side).
+        return None;
+    };
+    let udp = UdpHeader::with_ipv4_checksum(src.port(), dst.port(), &Ipv4Header::new(0, LAN_TTL, IpNumber::UDP, s.octets(), d.octets()).ok()?, payload).ok()?;
+    let mut l4 = Vec::with_capacity(8 + payload.len());
+    l4.extend_from_slice(&udp.to_bytes());
+    l4.extend_from_slice(payload);
+    let max_chunk = (usize::from(mtu).saturating_sub(Ipv4Header::MIN_LEN)) & !7;
+    if max_chunk == 0 {
+        return None;
+    }
+    // Any 16-bit value works as long as all fragments of one datagram share it.
+    let ident = (payload.len() as u16) ^ src.port() ^ dst.port().rotate_left(7);
+    let mut fragments = Vec::new();
+    for (i, chunk) in l4.chunks(max_chunk).enumerate() {
+        let offset = i * max_chunk;
+        let mut h = Ipv4Header::new(chunk.len() as u16, LAN_TTL, IpNumber::UDP, s.octets(), d.octets()).ok()?;
+        h.identification = ident;
+        h.more_fragments = offset + chunk.len() < l4.len();
+        h.fragment_offset = etherparse::IpFragOffset::try_new((offset / 8) as u16).ok()?;
+        h.header_checksum = h.calc_header_checksum();
+        let mut out = Vec::with_capacity(Ipv4Header::MIN_LEN + chunk.len());
+        h.write(&mut out).ok()?;
+        out.extend_from_slice(chunk);
+        fragments.push(out);
+    }
+    Some(fragments)
+}
+
+/// An echo reply toward the LAN host.
+pub(crate) fn echo_reply(src: IpAddr, dst: IpAddr, ident: u16, seq: u16, payload: &[u8]) -> Option<Vec<u8>> {
+    let step = ip_step(src, dst, LAN_TTL)?;
+    let mut out = Vec::with_capacity(64 + payload.len());
+    match src {
+        IpAddr::V4(_) => step.icmpv4_echo_reply(ident, seq).write(&mut out, payload).ok()?,
+        IpAddr::V6(_) => step
+            .icmpv6(Icmpv6Type::EchoReply(IcmpEchoHeader { id: ident, seq }))
+            .write(&mut out, payload)
+            .ok()?,
+    }
+    Some(out)
+}
+
+/// An ICMP error from `src` (the gateway or the router that reported it) to the LAN host
+/// `dst`, quoting `quote` (the offending packet as the LAN host sent it).
+pub(crate) fn icmp_error(src: IpAddr, dst: IpAddr, kind: IcmpErrorKind, quote: &[u8]) -> Option<Vec<u8>> {
+    let step = ip_step(src, dst, LAN_TTL)?;
+    let mut out = Vec::with_capacity(64 + quote.len().min(MAX_QUOTE_V6));
+    match src {
+        IpAddr::V4(_) => {
+            use icmpv4::DestUnreachableHeader as U;
+            let t = match kind {
+                IcmpErrorKind::TimeExceeded => Icmpv4Type::TimeExceeded(icmpv4::TimeExceededCode::TtlExceededInTransit),
+                IcmpErrorKind::NetUnreachable => Icmpv4Type::DestinationUnreachable(U::Network),
+                IcmpErrorKind::HostUnreachable => Icmpv4Type::DestinationUnreachable(U::Host),
+                IcmpErrorKind::ProtocolUnreachable => Icmpv4Type::DestinationUnreachable(U::Protocol),
+                IcmpErrorKind::PortUnreachable => Icmpv4Type::DestinationUnreachable(U::Port),
+                IcmpErrorKind::AdminProhibited => Icmpv4Type::DestinationUnreachable(U::FilterProhibited),
+                IcmpErrorKind::PacketTooBig { mtu } => Icmpv4Type::DestinationUnreachable(U::FragmentationNeeded {
+                    next_hop_mtu: u16::try_from(mtu).unwrap_or(u16::MAX),
+                }),
+                IcmpErrorKind::ParameterProblem => Icmpv4Type::ParameterProblem(icmpv4::ParameterProblemHeader::PointerIndicatesError(0)),
+            };
+            step.icmpv4(t).write(&mut out, &quote[..quote.len().min(MAX_QUOTE_V4)]).ok()?;
+        }
+        IpAddr::V6(_) => {
+            use icmpv6::DestUnreachableCode as U;
+            let t = match kind {
+                IcmpErrorKind::TimeExceeded => Icmpv6Type::TimeExceeded(icmpv6::TimeExceededCode::HopLimitExceeded),
+                IcmpErrorKind::NetUnreachable => Icmpv6Type::DestinationUnreachable(U::NoRoute),
+                IcmpErrorKind::HostUnreachable | IcmpErrorKind::ProtocolUnreachable => Icmpv6Type::DestinationUnreachable(U::Address),
+                IcmpErrorKind::PortUnreachable => Icmpv6Type::DestinationUnreachable(U::Port),
+                IcmpErrorKind::AdminProhibited => Icmpv6Type::DestinationUnreachable(U::Prohibited),
+                IcmpErrorKind::PacketTooBig { mtu } => Icmpv6Type::PacketTooBig { mtu },
+                IcmpErrorKind::ParameterProblem => Icmpv6Type::ParameterProblem(icmpv6::ParameterProblemHeader {
+                    code: icmpv6::ParameterProblemCode::ErroneousHeaderField,
+                    pointer: 0,
+                }),
+            };
+            step.icmpv6(t).write(&mut out, &quote[..quote.len().min(MAX_QUOTE_V6)]).ok()?;
+        }
+    }
+    Some(out)
+}
+
+/// Rebuilds the IP + transport header of a datagram the LAN host sent, for quoting in an ICMP
+/// error when only the uplink socket's copy is known (the OS returns the payload, not our
+/// LAN-side headers). `transport` is the transport header plus whatever payload is known.
+pub(crate) fn reconstruct_quote(src: IpAddr, dst: IpAddr, proto: IpNumber, transport: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(40 + transport.len());
+    match (src, dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            let mut h = Ipv4Header::new(u16::try_from(transport.len()).ok()?, 1, proto, s.octets(), d.octets()).ok()?;
+            h.header_checksum = h.calc_header_checksum();
+            h.write(&mut out).ok()?;
+        }
+        (IpAddr::V6(s), IpAddr::V6(d)) => {
+            let h = etherparse::Ipv6Header {
+                traffic_class: 0,
+                flow_label: Default::default(),
+                payload_length: u16::try_from(transport.len()).ok()?,
+                next_header: proto,
+                hop_limit: 1,
+                source: s.octets(),
+                destination: d.octets(),
+            };
+            h.write(&mut out).ok()?;
+        }
+        _ => return None,
+    }
+    out.extend_from_slice(transport);
+    Some(out)
+}
+
+/// A UDP header for a quote (checksum zero: quoted headers are not verified).
+pub(crate) fn udp_header_bytes(src_port: u16, dst_port: u16, payload_len: usize) -> [u8; 8] {
+    let len = u16::try_from(8 + payload_len).unwrap_or(u16::MAX);
+    UdpHeader { source_port: src_port, destination_port: dst_port, length: len, checksum: 0 }.to_bytes()
+}
+

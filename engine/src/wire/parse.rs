@@ -1,0 +1,230 @@
+//! Validating parse of one IP packet from the LAN into a view the engine can trust.
+//!
+//! etherparse does the header slicing; this module adds what a gateway needs on top: checksum
+//! verification, the TCP options masq honours (MSS, window scale), and one [`DropReason`] for
+//! every way a packet can be unusable. After [`parse`] succeeds no field is re-checked.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use etherparse::{
+    Icmpv4Type, Icmpv6Type, IpNumber, NetSlice, SlicedPacket, TcpOptionElement, TransportSlice,
+};
+
+use super::checksum;
+use crate::stats::DropReason;
+
+/// A parsed, checksum-verified packet from the LAN.
+#[derive(Debug)]
+pub(crate) struct Packet<'a> {
+    /// Source address (the hidden host).
+    pub src: IpAddr,
+    /// Destination address.
+    pub dst: IpAddr,
+    /// TTL / hop limit as received.
+    pub ttl: u8,
+    /// The whole packet, for quoting in ICMP errors.
+    pub raw: &'a [u8],
+    /// The transport part.
+    pub l4: L4<'a>,
+}
+
+/// Transport content the engine acts on.
+#[derive(Debug)]
+pub(crate) enum L4<'a> {
+    /// A TCP segment.
+    Tcp(TcpSegment<'a>),
+    /// A UDP datagram.
+    Udp {
+        src_port: u16,
+        dst_port: u16,
+        payload: &'a [u8],
+    },
+    /// An ICMP or ICMPv6 echo request.
+    EchoRequest {
+        ident: u16,
+        seq: u16,
+        payload: &'a [u8],
+    },
+}
+
+/// TCP flag bits the engine looks at.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct TcpFlags {
+    pub syn: bool,
+    pub ack: bool,
+    pub fin: bool,
+    pub rst: bool,
+    pub psh: bool,
+}
+
+/// A TCP segment with the options masq honours.
+#[derive(Debug)]
+pub(crate) struct TcpSegment<'a> {
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub seq: u32,
+    pub ack: u32,
+    pub flags: TcpFlags,
+    pub window: u16,
+    /// Maximum segment size option (SYN only).
+    pub mss: Option<u16>,
+    /// Window scale shift option (SYN only), clamped to 14 as RFC 7323 requires.
+    pub wscale: Option<u8>,
+    pub payload: &'a [u8],
+}
+
+/// Parses and verifies one IP packet as read from the adapter.
+pub(crate) fn parse(raw: &[u8]) -> Result<Packet<'_>, DropReason> {
+    let version = raw.first().map(|b| b >> 4);
+    let sliced = SlicedPacket::from_ip(raw).map_err(|e| {
+        use etherparse::err::packet::SliceError;
+        match e {
+            SliceError::Len(_) => DropReason::Truncated,
+            _ if version != Some(4) && version != Some(6) => DropReason::Malformed,
+            _ => DropReason::Malformed,
+        }
+    })?;
+    let (src, dst, ttl, payload) = match &sliced.net {
+        Some(NetSlice::Ipv4(v4)) => {
+            let h = v4.header();
+            if h.is_fragmenting_payload() {
+                return Err(DropReason::Fragment);
+            }
+            if checksum::fold(checksum::sum(h.slice())) != 0 {
+                return Err(DropReason::BadChecksum);
+            }
+            (
+                IpAddr::V4(h.source_addr()),
+                IpAddr::V4(h.destination_addr()),
+                h.ttl(),
+                v4.payload(),
+            )
+        }
+        Some(NetSlice::Ipv6(v6)) => {
+            let h = v6.header();
+            if v6.payload().fragmented {
+                return Err(DropReason::Fragment);
+            }
+            (
+                IpAddr::V6(h.source_addr()),
+                IpAddr::V6(h.destination_addr()),
+                h.hop_limit(),
+                v6.payload(),
+            )
+        }
+        _ => return Err(DropReason::Malformed),
+    };
+    let l4_bytes = payload.payload;
+    let l4 = match (sliced.transport, payload.ip_number) {
+        (Some(TransportSlice::Tcp(tcp)), _) => {
+            if pseudo_checksum(src, dst, IpNumber::TCP, l4_bytes) != 0 {
+                return Err(DropReason::BadChecksum);
+            }
+            let mut seg = TcpSegment {
+                src_port: tcp.source_port(),
+                dst_port: tcp.destination_port(),
+                seq: tcp.sequence_number(),
+                ack: tcp.acknowledgment_number(),
+                flags: TcpFlags {
+                    syn: tcp.syn(),
+                    ack: tcp.ack(),
+                    fin: tcp.fin(),
+                    rst: tcp.rst(),
+                    psh: tcp.psh(),
+                },
+                window: tcp.window_size(),
+                mss: None,
+                wscale: None,
+                payload: tcp.payload(),
+            };
+            for option in tcp.options_iterator() {
+                match option {
+                    Ok(TcpOptionElement::MaximumSegmentSize(mss)) => seg.mss = Some(mss),
+                    Ok(TcpOptionElement::WindowScale(shift)) => seg.wscale = Some(shift.min(14)),
+                    Ok(_) => {}
+                    Err(_) => return Err(DropReason::Malformed),
+                }
+            }
+            L4::Tcp(seg)
+        }
+        (Some(TransportSlice::Udp(udp)), _) => {
+            let sum = udp.checksum();
+            let verify = matches!(src, IpAddr::V6(_)) || sum != 0;
+            if verify && pseudo_checksum(src, dst, IpNumber::UDP, l4_bytes) != 0 {
+                return Err(DropReason::BadChecksum);
+            }
+            if usize::from(udp.length()) != l4_bytes.len() {
+                return Err(DropReason::Malformed);
+            }
+            L4::Udp {
+                src_port: udp.source_port(),
+                dst_port: udp.destination_port(),
+                payload: udp.payload(),
+            }
+        }
+        (Some(TransportSlice::Icmpv4(icmp)), _) => {
+            if checksum::fold(checksum::sum(l4_bytes)) != 0 {
+                return Err(DropReason::BadChecksum);
+            }
+            match icmp.icmp_type() {
+                Icmpv4Type::EchoRequest(echo) => L4::EchoRequest {
+                    ident: echo.id,
+                    seq: echo.seq,
+                    payload: icmp.payload(),
+                },
+                _ => return Err(DropReason::UnsupportedIcmp),
+            }
+        }
+        (Some(TransportSlice::Icmpv6(icmp)), _) => {
+            if pseudo_checksum(src, dst, IpNumber::IPV6_ICMP, l4_bytes) != 0 {
+                return Err(DropReason::BadChecksum);
+            }
+            match icmp.icmp_type() {
+                Icmpv6Type::EchoRequest(echo) => L4::EchoRequest {
+                    ident: echo.id,
+                    seq: echo.seq,
+                    payload: icmp.payload(),
+                },
+                _ => return Err(DropReason::UnsupportedIcmp),
+            }
+        }
+        (None, IpNumber::TCP | IpNumber::UDP | IpNumber::ICMP | IpNumber::IPV6_ICMP) => {
+            return Err(DropReason::Truncated);
+        }
+        _ => return Err(DropReason::UnsupportedProtocol),
+    };
+    Ok(Packet {
+        src,
+        dst,
+        ttl,
+        raw,
+        l4,
+    })
+}
+
+/// The folded one's-complement sum over pseudo header and segment: 0 when the checksum in
+/// the segment is right.
+fn pseudo_checksum(src: IpAddr, dst: IpAddr, proto: IpNumber, segment: &[u8]) -> u16 {
+    checksum::fold(checksum::pseudo_header(src, dst, proto.0, segment.len()) + checksum::sum(segment))
+}
+
+/// Whether an address can be a masquerading destination at all.
+pub(crate) fn is_routable_destination(dst: IpAddr) -> bool {
+    match dst {
+        IpAddr::V4(a) => {
+            !(a.is_unspecified()
+                || a.is_loopback()
+                || a.is_multicast()
+                || a.is_broadcast()
+                || a.is_link_local()
+                || a == Ipv4Addr::new(0, 0, 0, 0))
+        }
+        IpAddr::V6(a) => {
+            !(a.is_unspecified()
+                || a.is_loopback()
+                || a.is_multicast()
+                || a.is_unicast_link_local()
+                || a == Ipv6Addr::UNSPECIFIED)
+        }
+    }
+}
