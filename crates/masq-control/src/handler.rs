@@ -1,0 +1,25 @@
+//! The seam between the control server and whoever owns the engine.
+//!
+//! [`crate::serve`] turns every request (except `subscribe`, which it serves itself by polling)
+//! into a [`HandlerCall`] on a channel. The daemon's engine loop receives those calls and
+//! answers each one through its `reply` sender, so the server never touches engine state and
+//! the engine loop never touches a socket.
+
+use tokio::sync::oneshot;
+
+use crate::request::Request;
+use crate::response::Response;
+
+/// One request for the engine loop to answer.
+///
+/// Answer every call, also when refusing (with [`Response::Error`]); a dropped `reply` reaches
+/// the client as an `internal` error. `status`, `translations` and `inbound` must succeed
+/// whether or not sharing runs (report `running: false` and empty lists), because
+/// subscriptions poll them and end at the first refusal.
+#[derive(Debug)]
+pub struct HandlerCall {
+    /// What the client asked; never [`Request::Subscribe`].
+    pub request: Request,
+    /// Where the answer goes.
+    pub reply: oneshot::Sender<Response>,
+}

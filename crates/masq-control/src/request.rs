@@ -1,0 +1,112 @@
+//! What a client can ask the daemon.
+//!
+//! On the wire a request is the `request` member of the envelope, tagged by `"type"` in
+//! snake_case: `{"type":"subscribe","interval_ms":500}`. Unknown types and unknown fields
+//! are rejected so that a typo never silently does nothing.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::settings::Settings;
+
+/// Shortest subscription interval: faster updates only burn CPU on both ends.
+pub const MIN_SUBSCRIBE_INTERVAL_MS: u64 = 100;
+/// Longest subscription interval (one hour); beyond it a client should just poll.
+pub const MAX_SUBSCRIBE_INTERVAL_MS: u64 = 3_600_000;
+/// Interval used when a subscribe request names none.
+pub const DEFAULT_SUBSCRIBE_INTERVAL_MS: u64 = 1_000;
+
+/// One request of the control API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Request {
+    /// Whether sharing runs, on which interfaces, and the engine's counters.
+    Status,
+    /// Every live translation.
+    Translations,
+    /// Refused inbound attempts remembered by the engine.
+    Inbound,
+    /// Periodic [`crate::Event::Update`]s on this connection until it closes.
+    ///
+    /// Served by [`crate::serve`] itself; a handler never receives it.
+    Subscribe {
+        /// Milliseconds between updates.
+        #[serde(default = "default_interval_ms")]
+        interval_ms: u64,
+    },
+    /// The settings sharing starts (or runs) with.
+    GetSettings,
+    /// Replace the settings; they take effect at the next `start`.
+    SetSettings {
+        /// The new settings, validated by the daemon before they are stored (boxed: they
+        /// dwarf every other request).
+        settings: Box<Settings>,
+    },
+    /// Start sharing with the current settings.
+    Start,
+    /// Stop sharing and remove everything sharing set up.
+    Stop,
+    /// Forget the refused inbound attempts seen so far.
+    ClearInbound,
+}
+
+fn default_interval_ms() -> u64 {
+    DEFAULT_SUBSCRIBE_INTERVAL_MS
+}
+
+impl Request {
+    /// A subscribe request with the given interval (rounded down to whole milliseconds).
+    pub fn subscribe(interval: Duration) -> Request {
+        Request::Subscribe {
+            interval_ms: u64::try_from(interval.as_millis()).unwrap_or(u64::MAX),
+        }
+    }
+
+    /// The request's wire name, for logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Request::Status => "status",
+            Request::Translations => "translations",
+            Request::Inbound => "inbound",
+            Request::Subscribe { .. } => "subscribe",
+            Request::GetSettings => "get_settings",
+            Request::SetSettings { .. } => "set_settings",
+            Request::Start => "start",
+            Request::Stop => "stop",
+            Request::ClearInbound => "clear_inbound",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_form_is_snake_case_tagged() {
+        assert_eq!(
+            serde_json::to_string(&Request::ClearInbound).unwrap(),
+            r#"{"type":"clear_inbound"}"#
+        );
+        let r: Request = serde_json::from_str(r#"{"type":"subscribe"}"#).unwrap();
+        assert_eq!(r, Request::Subscribe { interval_ms: 1000 });
+        let r: Request =
+            serde_json::from_str(r#"{"type":"set_settings","settings":{"lan":"eth1"}}"#).unwrap();
+        let Request::SetSettings { settings } = r else {
+            panic!("{r:?}")
+        };
+        assert_eq!(settings.lan.as_deref(), Some("eth1"));
+        assert_eq!(
+            Request::subscribe(Duration::from_millis(250)),
+            Request::Subscribe { interval_ms: 250 }
+        );
+    }
+
+    #[test]
+    fn unknown_types_and_fields_are_rejected() {
+        assert!(serde_json::from_str::<Request>(r#"{"type":"reboot"}"#).is_err());
+        assert!(serde_json::from_str::<Request>(r#"{"type":"subscribe","interval":5}"#).is_err());
+        assert!(serde_json::from_str::<Request>(r#"{"kind":"status"}"#).is_err());
+    }
+}

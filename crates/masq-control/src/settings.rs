@@ -1,0 +1,336 @@
+//! What a user can change about sharing: interfaces, the LAN address and the engine's knobs.
+//!
+//! [`Settings`] is the one editable document: the config file holds it, `masq up` builds it
+//! from flags, the GUI edits it through `set_settings`. It is plain data; [`Settings::validate`]
+//! is the single place that decides whether it is usable, and its errors name the key and the
+//! accepted range so that every front end can show them unchanged.
+
+use std::fmt;
+use std::net::Ipv4Addr;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Longest interface name Linux accepts (IFNAMSIZ is 16 including the terminating NUL).
+const MAX_IFACE_NAME: usize = 15;
+
+/// Everything the daemon needs to start sharing, as the user sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Interface with the internet connection; `None` picks the default-route interface when
+    /// sharing starts, so a laptop that moves between networks needs no edit.
+    pub uplink: Option<String>,
+    /// Interface of the LAN to share with; sharing cannot start without it.
+    pub lan: Option<String>,
+    /// Gateway address and prefix on the LAN (e.g. `192.168.137.1/24`), added to the LAN
+    /// interface if missing; `None` uses the interface's first IPv4 address.
+    pub lan_addr: Option<String>,
+    /// Name of the virtual adapter masq creates.
+    pub tun: String,
+    /// Watch the uplink for refused inbound attempts, so users can see why they fail.
+    pub observe_inbound: bool,
+    /// Engine limits and timeouts.
+    pub engine: masq_engine::Config,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            uplink: None,
+            lan: None,
+            lan_addr: None,
+            tun: "masq0".to_owned(),
+            observe_inbound: true,
+            engine: masq_engine::Config::default(),
+        }
+    }
+}
+
+/// A setting outside what masq accepts; names the key as written in the config file.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("invalid setting `{key}` = {value}: expected {expected}")]
+pub struct SettingsError {
+    /// Dotted key as in the config file, e.g. `engine.udp.mapping_timeout`.
+    pub key: String,
+    /// The rejected value as the user wrote it.
+    pub value: String,
+    /// The accepted range or values, in plain words.
+    pub expected: String,
+}
+
+impl SettingsError {
+    fn new(key: &str, value: impl fmt::Display, expected: &str) -> Self {
+        SettingsError {
+            key: key.to_owned(),
+            value: value.to_string(),
+            expected: expected.to_owned(),
+        }
+    }
+}
+
+impl Settings {
+    /// Checks every field; the first offender is reported with its key and accepted range.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        if let Some(uplink) = &self.uplink {
+            check_iface_name("uplink", uplink)?;
+        }
+        if let Some(lan) = &self.lan {
+            check_iface_name("lan", lan)?;
+        }
+        check_iface_name("tun", &self.tun)?;
+        if self.lan.is_some() && self.lan == self.uplink {
+            return Err(SettingsError::new(
+                "lan",
+                quoted(self.lan.as_deref().unwrap_or_default()),
+                "an interface other than the uplink (sharing a connection with itself is a loop)",
+            ));
+        }
+        for (key, other) in [("uplink", &self.uplink), ("lan", &self.lan)] {
+            if other.as_deref() == Some(self.tun.as_str()) {
+                return Err(SettingsError::new(
+                    "tun",
+                    quoted(&self.tun),
+                    &format!(
+                        "a name other than the {key} interface's: masq creates this adapter itself"
+                    ),
+                ));
+            }
+        }
+        if let Some(cidr) = &self.lan_addr {
+            cidr.parse::<LanCidr>().map_err(|reason| {
+                SettingsError::new("lan_addr", quoted(cidr), &reason.to_string())
+            })?;
+        }
+        self.engine.validate().map_err(|e| SettingsError {
+            key: format!("engine.{}", e.key),
+            value: e.value,
+            expected: e.expected.to_owned(),
+        })
+    }
+
+    /// The parsed LAN address, if one is set and valid.
+    pub fn lan_cidr(&self) -> Option<LanCidr> {
+        self.lan_addr.as_deref().and_then(|s| s.parse().ok())
+    }
+}
+
+fn quoted(s: &str) -> String {
+    format!("{s:?}")
+}
+
+fn check_iface_name(key: &str, name: &str) -> Result<(), SettingsError> {
+    let ok = (1..=MAX_IFACE_NAME).contains(&name.len())
+        && name != "."
+        && name != ".."
+        && !name
+            .chars()
+            .any(|c| c == '/' || c == '\0' || c.is_whitespace());
+    if ok {
+        Ok(())
+    } else {
+        Err(SettingsError::new(
+            key,
+            quoted(name),
+            "an interface name of 1 to 15 bytes without '/', whitespace or NUL",
+        ))
+    }
+}
+
+/// A gateway address with its LAN prefix, e.g. `192.168.137.1/24`.
+///
+/// Only host addresses are representable: never the network or broadcast address of its
+/// prefix, never loopback, multicast or unspecified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LanCidr {
+    addr: Ipv4Addr,
+    prefix_len: u8,
+}
+
+/// Why a string is not a usable [`LanCidr`]; the text is the accepted form.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum LanCidrError {
+    /// Not of the form `a.b.c.d/len`.
+    #[error("an IPv4 address with prefix length, such as 192.168.137.1/24")]
+    Syntax,
+    /// Prefix length outside 1..=30.
+    #[error("a prefix length of 1 to 30 (the LAN needs room for at least two hosts)")]
+    PrefixLength,
+    /// Loopback, multicast, broadcast or unspecified.
+    #[error("a unicast IPv4 address (not loopback, multicast, broadcast or 0.0.0.0)")]
+    NotUnicast,
+    /// The all-zeros or all-ones host part of its prefix.
+    #[error("a host address, not the network or broadcast address of its prefix")]
+    NotHost,
+}
+
+impl LanCidr {
+    /// The gateway's own address on the LAN.
+    pub fn addr(&self) -> Ipv4Addr {
+        self.addr
+    }
+
+    /// Length of the network prefix in bits.
+    pub fn prefix_len(&self) -> u8 {
+        self.prefix_len
+    }
+
+    /// The network address (host bits cleared).
+    pub fn network(&self) -> Ipv4Addr {
+        Ipv4Addr::from(u32::from(self.addr) & self.mask())
+    }
+
+    /// Whether `ip` is on this LAN.
+    pub fn contains(&self, ip: Ipv4Addr) -> bool {
+        u32::from(ip) & self.mask() == u32::from(self.network())
+    }
+
+    fn mask(&self) -> u32 {
+        u32::MAX << (32 - u32::from(self.prefix_len))
+    }
+}
+
+impl FromStr for LanCidr {
+    type Err = LanCidrError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (addr, len) = s.split_once('/').ok_or(LanCidrError::Syntax)?;
+        let addr: Ipv4Addr = addr.parse().map_err(|_| LanCidrError::Syntax)?;
+        if len.is_empty() || !len.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(LanCidrError::Syntax);
+        }
+        let prefix_len: u8 = len.parse().map_err(|_| LanCidrError::PrefixLength)?;
+        if !(1..=30).contains(&prefix_len) {
+            return Err(LanCidrError::PrefixLength);
+        }
+        if addr.is_loopback() || addr.is_multicast() || addr.is_broadcast() || addr.is_unspecified()
+        {
+            return Err(LanCidrError::NotUnicast);
+        }
+        let cidr = LanCidr { addr, prefix_len };
+        let host_bits = u32::from(addr) & !cidr.mask();
+        if host_bits == 0 || host_bits == !cidr.mask() {
+            return Err(LanCidrError::NotHost);
+        }
+        Ok(cidr)
+    }
+}
+
+impl fmt::Display for LanCidr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix_len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn sharing(uplink: &str, lan: &str) -> Settings {
+        Settings {
+            uplink: Some(uplink.into()),
+            lan: Some(lan.into()),
+            ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        Settings::default().validate().unwrap();
+        sharing("wlan0", "eth1").validate().unwrap();
+    }
+
+    #[test]
+    fn bad_interface_names_name_key_and_rule() {
+        for bad in ["", "a/b", "eth 0", "nul\0x", "sixteen-chars-xx", ".."] {
+            let e = sharing(bad, "eth1").validate().unwrap_err();
+            assert_eq!(e.key, "uplink", "{bad:?}");
+            assert!(e.to_string().contains("1 to 15 bytes"), "{e}");
+        }
+        let e = Settings {
+            tun: "bad name".into(),
+            ..Settings::default()
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(e.key, "tun");
+        sharing("exactly15chars_", "eth1").validate().unwrap();
+    }
+
+    #[test]
+    fn interfaces_must_differ() {
+        assert_eq!(sharing("eth0", "eth0").validate().unwrap_err().key, "lan");
+        let mut s = sharing("eth0", "eth1");
+        s.tun = "eth1".into();
+        let e = s.validate().unwrap_err();
+        assert_eq!(e.key, "tun");
+        assert!(e.expected.contains("lan"), "{e}");
+    }
+
+    #[test]
+    fn lan_addr_is_checked() {
+        let with = |cidr: &str| {
+            Settings {
+                lan_addr: Some(cidr.into()),
+                ..Settings::default()
+            }
+            .validate()
+        };
+        with("192.168.137.1/24").unwrap();
+        with("10.0.0.1/30").unwrap();
+        for (bad, expected) in [
+            ("192.168.137.1", "such as 192.168.137.1/24"),
+            ("192.168.137.1/", "such as"),
+            ("192.168.137.1/+4", "such as"),
+            ("300.1.1.1/24", "such as"),
+            ("192.168.137.1/31", "1 to 30"),
+            ("192.168.137.1/0", "1 to 30"),
+            ("192.168.137.1/99999", "1 to 30"),
+            ("127.0.0.1/8", "unicast"),
+            ("224.0.0.1/8", "unicast"),
+            ("192.168.137.0/24", "host address"),
+            ("192.168.137.255/24", "host address"),
+        ] {
+            let e = with(bad).unwrap_err();
+            assert_eq!(e.key, "lan_addr", "{bad}");
+            assert!(e.to_string().contains(expected), "{bad}: {e}");
+            assert!(e.to_string().contains(bad), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn lan_cidr_arithmetic() {
+        let c: LanCidr = "192.168.137.1/24".parse().unwrap();
+        assert_eq!(c.network(), Ipv4Addr::new(192, 168, 137, 0));
+        assert!(c.contains(Ipv4Addr::new(192, 168, 137, 200)));
+        assert!(!c.contains(Ipv4Addr::new(192, 168, 138, 1)));
+        assert_eq!(c.to_string(), "192.168.137.1/24");
+        let s = Settings {
+            lan_addr: Some("10.1.2.3/8".into()),
+            ..Settings::default()
+        };
+        assert_eq!(s.lan_cidr().map(|c| c.prefix_len()), Some(8));
+    }
+
+    #[test]
+    fn engine_errors_are_prefixed_with_engine() {
+        let mut s = Settings::default();
+        s.engine.udp.mapping_timeout = Duration::from_secs(30);
+        let e = s.validate().unwrap_err();
+        assert_eq!(e.key, "engine.udp.mapping_timeout");
+        assert_eq!(e.value, "30");
+        assert!(e.to_string().contains("120 to 86400 seconds"), "{e}");
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected_and_defaults_fill_in() {
+        let s: Settings = serde_json::from_str(r#"{"lan":"eth1"}"#).unwrap();
+        assert_eq!(s.tun, "masq0");
+        assert!(s.observe_inbound);
+        let e = serde_json::from_str::<Settings>(r#"{"lan":"eth1","lna":"x"}"#).unwrap_err();
+        assert!(e.to_string().contains("lna"), "{e}");
+    }
+}
