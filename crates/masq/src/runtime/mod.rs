@@ -1,21 +1,60 @@
-//! The tokio shell around the engine (being written; see docs/design.md).
+//! The tokio shell around the engine: it owns the adapter and the uplink sockets, feeds the
+//! engine, and serves the control API. It decides nothing about translation.
+//!
+//! `masq up` and `masq daemon` share it: `up` starts sharing at once with the settings from
+//! the command line and ends with it; `daemon` waits for the control API to say `start`.
+
+mod event_loop;
+mod local_ports;
+mod session;
+mod sockets;
+mod supervisor;
 
 use std::path::PathBuf;
 
-/// What `masq up` and `masq daemon` need to start sharing.
+use anyhow::{Context, Result};
+use masq_control::Settings;
+
+use supervisor::Supervisor;
+
+/// Where the control API listens and where the crash-cleanup journal lives.
 #[derive(Debug, Clone)]
-pub struct RunOptions {
-    /// Interface with the internet connection to share (e.g. `wlan0`).
-    pub uplink: String,
-    /// Interface of the LAN to share it with (e.g. `eth1`).
-    pub lan: String,
-    /// Gateway address and prefix on the LAN, e.g. `192.168.137.1/24`; added to the LAN
-    /// interface if it lacks it. `None`: use the interface's first IPv4 address.
-    pub lan_addr: Option<String>,
-    /// Name of the virtual adapter to create.
-    pub tun: String,
-    /// Engine limits and timeouts.
-    pub engine: masq_engine::Config,
-    /// Watch the uplink read-only for inbound SYNs/datagrams to unmapped ports.
-    pub observe_inbound: bool,
+pub struct ControlOptions {
+    /// Path of the control socket.
+    pub path: PathBuf,
+    /// Group whose members may use the control API besides root and the owner.
+    pub group: Option<String>,
+    /// Journal of what sharing changed in the system, for `masq down` after a crash.
+    pub state_file: PathBuf,
+}
+
+/// `masq up`: share now, serve the control API, stop on SIGINT/SIGTERM.
+pub fn run_up(settings: Settings, control: ControlOptions) -> Result<()> {
+    runtime()?.block_on(async move {
+        let mut sup = Supervisor::bind(settings, control)?;
+        sup.start().await?;
+        sup.run(true).await
+    })
+}
+
+/// `masq daemon`: serve the control API; share when asked (or at once with `autostart`).
+pub fn run_daemon(settings: Settings, autostart: bool, control: ControlOptions) -> Result<()> {
+    runtime()?.block_on(async move {
+        let mut sup = Supervisor::bind(settings, control)?;
+        if autostart {
+            if let Err(e) = sup.start().await {
+                tracing::error!("{e:#}");
+            }
+        }
+        sup.run(false).await
+    })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("masq")
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }

@@ -1,0 +1,231 @@
+//! The one task that owns the engine: adapter packets, socket events, the timer and control
+//! queries in; adapter packets and socket commands out.
+//!
+//! Each turn drains the engine's outputs first, then waits for the next input. Work per
+//! wake-up is bounded ([`BUDGET`]) so that a flood on one input cannot starve the others, and
+//! the single timer is re-armed only when the engine's deadline moves. With no traffic and
+//! no deadline the task sleeps without waking up.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use masq_engine::{Engine, EngineStatus, InboundAttempt, Protocol, Translation};
+use masq_platform::sockets::Uplink;
+use masq_platform::{InboundObserver, ObservedInbound, TunDevice};
+use tokio::io::unix::AsyncFd;
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, info, warn};
+
+use super::local_ports;
+use super::sockets::{SocketEvent, Sockets};
+
+/// Inputs handled per wake-up before the loop looks at the other inputs again.
+const BUDGET: usize = 256;
+/// Far-future deadline for the idle timer (it is never reached while the loop is idle).
+const IDLE: Duration = Duration::from_secs(24 * 3600);
+
+/// Questions the control API asks the running engine.
+#[derive(Debug)]
+pub(crate) enum Query {
+    Status(oneshot::Sender<EngineStatus>),
+    Translations(oneshot::Sender<Vec<Translation>>),
+    Inbound(oneshot::Sender<Vec<InboundAttempt>>),
+    ClearInbound,
+}
+
+/// Everything the loop runs with.
+pub(crate) struct LoopParts {
+    pub engine: Engine,
+    pub tun: TunDevice,
+    pub uplink: Uplink,
+    pub observer: Option<InboundObserver>,
+    pub queries: mpsc::Receiver<Query>,
+    pub stop: oneshot::Receiver<()>,
+}
+
+/// Runs until `stop` fires or the adapter fails; on the way out every hidden TCP connection
+/// is reset so hosts notice at once, and every socket is closed.
+pub(crate) async fn run(parts: LoopParts) -> Result<()> {
+    let LoopParts { mut engine, tun, uplink, observer, mut queries, mut stop } = parts;
+    let tun_name = tun.name().to_owned();
+    let tun = AsyncFd::new(tun).with_context(|| format!("cannot watch adapter {tun_name}"))?;
+    let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
+    let mut sockets = Sockets::new(uplink.clone(), ev_tx);
+    let (probe_tx, mut probe_rx) = mpsc::channel::<ObservedInbound>(1024);
+    let observer_task = observer.map(|o| tokio::spawn(observe(o, probe_tx)));
+    let mut buf = vec![0u8; 65_536];
+    let timer = tokio::time::sleep(IDLE);
+    tokio::pin!(timer);
+    let mut armed: Option<Instant> = None;
+    info!(adapter = %tun_name, uplink = %uplink.name, "masquerading");
+
+    let result: Result<()> = loop {
+        if let Err(e) = flush(&mut engine, &mut sockets, &tun).await {
+            break Err(e);
+        }
+        let deadline = engine.poll_timeout();
+        if deadline != armed {
+            armed = deadline;
+            let at = deadline.map_or_else(|| Instant::now() + IDLE, |d| d);
+            timer.as_mut().reset(tokio::time::Instant::from_std(at));
+        }
+        tokio::select! {
+            _ = &mut stop => break Ok(()),
+            r = tun.readable() => {
+                let mut guard = match r {
+                    Ok(g) => g,
+                    Err(e) => break Err(e).context("adapter poll failed"),
+                };
+                let mut failed = None;
+                for _ in 0..BUDGET {
+                    match guard.try_io(|fd| fd.get_ref().recv(&mut buf)) {
+                        Ok(Ok(n)) => engine.handle_tun_packet(Instant::now(), &buf[..n]),
+                        Ok(Err(e)) => {
+                            failed = Some(e);
+                            break;
+                        }
+                        Err(_would_block) => break,
+                    }
+                }
+                if let Some(e) = failed {
+                    break Err(e).with_context(|| format!("reading from adapter {tun_name} failed"));
+                }
+            }
+            Some(ev) = ev_rx.recv() => {
+                handle_event(&mut engine, ev);
+                for _ in 1..BUDGET {
+                    match ev_rx.try_recv() {
+                        Ok(ev) => handle_event(&mut engine, ev),
+                        Err(_) => break,
+                    }
+                }
+            }
+            Some(p) = probe_rx.recv() => {
+                engine.handle_uplink_probe(Instant::now(), p.protocol, p.remote, p.local);
+            }
+            Some(q) = queries.recv() => answer(&mut engine, q),
+            _ = &mut timer, if armed.is_some() => {
+                armed = None;
+                engine.handle_timeout(Instant::now());
+            }
+        }
+    };
+
+    engine.reset_all(Instant::now());
+    if let Err(e) = flush(&mut engine, &mut sockets, &tun).await {
+        debug!(error = %e, "could not send the final resets");
+    }
+    sockets.close_all();
+    if let Some(t) = observer_task {
+        t.abort();
+    }
+    result
+}
+
+/// Carries out the engine's commands and writes its packets to the adapter.
+async fn flush(engine: &mut Engine, sockets: &mut Sockets, tun: &AsyncFd<TunDevice>) -> Result<()> {
+    while let Some(cmd) = engine.poll_command() {
+        sockets.dispatch(cmd);
+    }
+    while let Some(pkt) = engine.poll_tun_packet() {
+        loop {
+            match tun.get_ref().send(&pkt) {
+                Ok(_) => break,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    let mut g = tun.writable().await.context("adapter poll failed")?;
+                    g.clear_ready();
+                }
+                Err(e) => {
+                    // One bad packet must not stop the gateway; the TCP relay retransmits.
+                    warn!(error = %e, len = pkt.len(), "adapter refused a packet");
+                    break;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn handle_event(engine: &mut Engine, ev: SocketEvent) {
+    let now = Instant::now();
+    match ev {
+        SocketEvent::TcpConnected { id, local } => engine.handle_tcp_connected(now, id, local),
+        SocketEvent::TcpConnectFailed { id, error, icmp } => engine.handle_tcp_connect_failed(now, id, error, icmp),
+        SocketEvent::TcpData { id, data } => engine.handle_tcp_data(now, id, &data),
+        SocketEvent::TcpEof { id } => engine.handle_tcp_eof(now, id),
+        SocketEvent::TcpSent { id, bytes } => engine.handle_tcp_sent(now, id, bytes),
+        SocketEvent::TcpReset { id } => engine.handle_tcp_reset(now, id),
+        SocketEvent::Opened { id, local } => engine.handle_socket_opened(now, id, local),
+        SocketEvent::OpenFailed { id } => engine.handle_socket_open_failed(now, id),
+        SocketEvent::Datagram { id, from, data } => engine.handle_udp_datagram(now, id, from, &data),
+        SocketEvent::EchoReply { id, from, seq, data } => engine.handle_echo_reply(now, id, from, seq, &data),
+        SocketEvent::IcmpError { id, report } => engine.handle_icmp_error(now, id, report),
+    }
+}
+
+fn answer(engine: &mut Engine, q: Query) {
+    let now = Instant::now();
+    match q {
+        Query::Status(tx) => {
+            let _ = tx.send(engine.status());
+        }
+        Query::Translations(tx) => {
+            let _ = tx.send(engine.translations(now));
+        }
+        Query::Inbound(tx) => {
+            let _ = tx.send(engine.inbound_attempts(now));
+        }
+        Query::ClearInbound => engine.clear_inbound(),
+    }
+}
+
+/// Reads the uplink observer and forwards attempts that no local service of the host itself
+/// would answer (a SYN to the host's own SSH server is not a refused inbound connection).
+async fn observe(observer: InboundObserver, tx: mpsc::Sender<ObservedInbound>) {
+    let fd = match AsyncFd::new(observer) {
+        Ok(fd) => fd,
+        Err(e) => {
+            warn!(error = %e, "cannot watch the uplink for inbound attempts");
+            return;
+        }
+    };
+    loop {
+        let mut guard = match fd.readable().await {
+            Ok(g) => g,
+            Err(e) => {
+                warn!(error = %e, "inbound observer failed");
+                return;
+            }
+        };
+        loop {
+            match fd.get_ref().recv() {
+                Ok(Some(p)) => {
+                    if is_local_service(p.protocol, p.local) {
+                        continue;
+                    }
+                    if tx.try_send(p).is_err() {
+                        // The log is informational: under a flood, drop rather than queue.
+                        debug!("inbound observer queue full");
+                    }
+                }
+                Ok(None) => {
+                    guard.clear_ready();
+                    break;
+                }
+                Err(e) => {
+                    warn!(error = %e, "inbound observer read failed");
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn is_local_service(protocol: Protocol, local: SocketAddr) -> bool {
+    match protocol {
+        Protocol::Tcp => local_ports::tcp_listening(local.port()),
+        Protocol::Udp => local_ports::udp_bound(local.port()),
+        Protocol::Icmp => false,
+    }
+}

@@ -1,0 +1,155 @@
+//! One period of sharing: the platform set-up, the engine loop, and their orderly teardown.
+
+use std::time::Instant;
+
+use anyhow::{Context, Result, anyhow, bail};
+use masq_control::{IfaceReport, Settings};
+use masq_engine::{Engine, EngineStatus, InboundAttempt, Translation};
+use masq_platform::sockets::Uplink;
+use masq_platform::{GatewaySpec, InboundObserver, InterfaceInfo, Ipv4Net};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tracing::{info, warn};
+
+use super::event_loop::{self, LoopParts, Query};
+
+/// Sharing that is running.
+pub(crate) struct Session {
+    pub uplink: IfaceReport,
+    pub lan: IfaceReport,
+    pub tun: String,
+    pub started: Instant,
+    queries: mpsc::Sender<Query>,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<Result<()>>,
+}
+
+impl Session {
+    /// Sets up the adapter and steering, then starts the engine loop.
+    pub(crate) async fn start(settings: &Settings, state_file: &std::path::Path) -> Result<Session> {
+        settings.validate().map_err(|e| anyhow!("{e}"))?;
+        let uplink = match &settings.uplink {
+            Some(u) => u.clone(),
+            None => masq_platform::default_uplink()
+                .await
+                .context("cannot look up the default route to pick the uplink")?
+                .ok_or_else(|| anyhow!("no default route, so no uplink to share: pass --uplink IFACE"))?,
+        };
+        let Some(lan) = settings.lan.clone() else {
+            bail!("which interface is the LAN to share with? pass --lan IFACE (or set `lan` in the config file)");
+        };
+        let lan_addr = match &settings.lan_addr {
+            Some(text) => Some(
+                text.parse::<Ipv4Net>()
+                    .map_err(|e| anyhow!("invalid --lan-addr `{text}`: {e}; expected e.g. 192.168.137.1/24"))?,
+            ),
+            None => None,
+        };
+        let mut spec = GatewaySpec::new(&uplink, &lan, state_file);
+        spec.lan_addr = lan_addr;
+        spec.tun_name = settings.tun.clone();
+        spec.tun_mtu = settings.engine.tun_mtu;
+        let gateway = masq_platform::start(&spec)
+            .await
+            .with_context(|| format!("cannot start sharing {uplink} with {lan}"))?;
+
+        let mut config = settings.engine.clone();
+        config.gateway_v4 = gateway.lan_net.addr();
+        config.lan_prefix_len = gateway.lan_net.prefix_len();
+        let seed = seed();
+        let engine = match Engine::new(config, seed, Instant::now()) {
+            Ok(e) => e,
+            Err(e) => {
+                let _ = gateway.stop().await;
+                return Err(anyhow!("{e}"));
+            }
+        };
+        let up = Uplink::from(&gateway.uplink);
+        let observer = if settings.observe_inbound {
+            match InboundObserver::open(&up) {
+                Ok(o) => Some(o),
+                Err(e) => {
+                    warn!(error = %e, "cannot watch {uplink} for inbound attempts; only filtered UDP will be listed");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let uplink_report = report(&gateway.uplink);
+        let lan_report = report(&gateway.lan);
+        let tun_name = spec.tun_name.clone();
+        let (qtx, qrx) = mpsc::channel(64);
+        let (stop_tx, stop_rx) = oneshot::channel();
+        let (tun, gateway_rest) = gateway.into_parts();
+        let task = tokio::spawn(async move {
+            let result = event_loop::run(LoopParts { engine, tun, uplink: up, observer, queries: qrx, stop: stop_rx }).await;
+            let cleanup = gateway_rest.stop().await.context("cleaning up the adapter and routes failed");
+            result.and(cleanup)
+        });
+        info!(uplink = %uplink_report.name, lan = %lan_report.name, tun = %tun_name, "sharing started");
+        Ok(Session {
+            uplink: uplink_report,
+            lan: lan_report,
+            tun: tun_name,
+            started: Instant::now(),
+            queries: qtx,
+            stop: Some(stop_tx),
+            task,
+        })
+    }
+
+    /// Whether the engine loop ended on its own (adapter error).
+    pub(crate) fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+
+    /// Stops sharing and undoes the set-up; returns the loop's own error, if it failed.
+    pub(crate) async fn stop(mut self) -> Result<()> {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        match self.task.await {
+            Ok(r) => r,
+            Err(e) => Err(anyhow!("the masquerading task failed: {e}")),
+        }
+    }
+
+    pub(crate) async fn status(&self) -> Option<EngineStatus> {
+        let (tx, rx) = oneshot::channel();
+        self.queries.send(Query::Status(tx)).await.ok()?;
+        rx.await.ok()
+    }
+
+    pub(crate) async fn translations(&self) -> Option<Vec<Translation>> {
+        let (tx, rx) = oneshot::channel();
+        self.queries.send(Query::Translations(tx)).await.ok()?;
+        rx.await.ok()
+    }
+
+    pub(crate) async fn inbound(&self) -> Option<Vec<InboundAttempt>> {
+        let (tx, rx) = oneshot::channel();
+        self.queries.send(Query::Inbound(tx)).await.ok()?;
+        rx.await.ok()
+    }
+
+    pub(crate) async fn clear_inbound(&self) {
+        let _ = self.queries.send(Query::ClearInbound).await;
+    }
+}
+
+fn report(info: &InterfaceInfo) -> IfaceReport {
+    let mut addresses: Vec<String> = info.ipv4.iter().map(|(a, p)| format!("{a}/{p}")).collect();
+    addresses.extend(info.ipv6.iter().map(|(a, p)| format!("{a}/{p}")));
+    IfaceReport { name: info.name.clone(), addresses }
+}
+
+/// Seed for the engine's sequence numbers: from the OS, so LAN hosts cannot predict them.
+fn seed() -> u64 {
+    let mut bytes = [0u8; 8];
+    if getrandom::fill(&mut bytes).is_err() {
+        // Only predictability suffers; sequence numbers stay valid.
+        warn!("no OS randomness: initial sequence numbers are predictable");
+    }
+    u64::from_le_bytes(bytes)
+}

@@ -1,0 +1,433 @@
+//! The uplink sockets the engine asks for, one small tokio task each.
+//!
+//! A task owns one OS socket and talks to the event loop only through channels: commands in
+//! (in the order the engine issued them), [`SocketEvent`]s out. Nothing here decides anything
+//! about translation; the engine does. A TCP socket has two tasks, a writer that also takes
+//! the commands and a reader that reads only as much as the engine granted in credit, so a
+//! slow hidden host slows the remote through the kernel's receive window.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use masq_engine::{ConnectError, Family, IcmpErrorReport, SocketCommand, SocketId};
+use masq_platform::sockets::{self as psock, Uplink};
+use socket2::Socket;
+use tokio::io::unix::AsyncFd;
+use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tracing::{Instrument, debug, debug_span, trace, warn};
+
+/// Largest single read from a TCP socket; also bounds one `TcpData` event.
+const READ_CHUNK: usize = 64 * 1024;
+/// Largest datagram we can receive (IPv4/IPv6 maximum payload).
+const DATAGRAM_MAX: usize = 65_535;
+
+/// What a socket task reports to the event loop.
+#[derive(Debug)]
+pub(crate) enum SocketEvent {
+    TcpConnected { id: SocketId, local: SocketAddr },
+    TcpConnectFailed { id: SocketId, error: ConnectError, icmp: Option<IcmpErrorReport> },
+    TcpData { id: SocketId, data: Vec<u8> },
+    TcpEof { id: SocketId },
+    TcpSent { id: SocketId, bytes: usize },
+    TcpReset { id: SocketId },
+    Opened { id: SocketId, local: SocketAddr },
+    OpenFailed { id: SocketId },
+    Datagram { id: SocketId, from: SocketAddr, data: Vec<u8> },
+    EchoReply { id: SocketId, from: IpAddr, seq: u16, data: Vec<u8> },
+    IcmpError { id: SocketId, report: IcmpErrorReport },
+}
+
+enum TaskCmd {
+    Send(Vec<u8>),
+    ShutdownWrite,
+    SendTo { dst: SocketAddr, ttl: u8, payload: Vec<u8> },
+    Echo { dst: IpAddr, seq: u16, ttl: u8, payload: Vec<u8> },
+    Close,
+}
+
+struct Handle {
+    tx: mpsc::UnboundedSender<TaskCmd>,
+    /// TCP read credit goes straight to the reader, never queued behind a blocked write:
+    /// a remote that only reads after it has written must not deadlock us.
+    credit: Option<mpsc::UnboundedSender<usize>>,
+    /// A duplicate of the socket's descriptor: for SO_LINGER on abort. Dropped with the handle.
+    dup: Option<Arc<Socket>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Every socket the engine currently owns, by id.
+pub(crate) struct Sockets {
+    uplink: Uplink,
+    events: mpsc::UnboundedSender<SocketEvent>,
+    handles: HashMap<SocketId, Handle>,
+}
+
+impl Sockets {
+    pub(crate) fn new(uplink: Uplink, events: mpsc::UnboundedSender<SocketEvent>) -> Self {
+        Sockets { uplink, events, handles: HashMap::new() }
+    }
+
+    /// Number of open sockets (for status and leak checks).
+    pub(crate) fn len(&self) -> usize {
+        self.handles.len()
+    }
+
+    /// Carries out one engine command.
+    pub(crate) fn dispatch(&mut self, cmd: SocketCommand) {
+        match cmd {
+            SocketCommand::TcpConnect { id, remote, ttl, mss } => self.open_tcp(id, remote, ttl, mss),
+            SocketCommand::UdpOpen { id, family } => self.open_datagram(id, family, Kind::Udp),
+            SocketCommand::IcmpOpen { id, family } => self.open_datagram(id, family, Kind::Icmp),
+            SocketCommand::TcpSend { id, data } => self.send(id, TaskCmd::Send(data)),
+            SocketCommand::TcpReadCredit { id, bytes } => {
+                if let Some(credit) = self.handles.get(&id).and_then(|h| h.credit.as_ref()) {
+                    let _ = credit.send(bytes);
+                }
+            }
+            SocketCommand::TcpShutdownWrite { id } => self.send(id, TaskCmd::ShutdownWrite),
+            SocketCommand::UdpSend { id, dst, ttl, payload } => self.send(id, TaskCmd::SendTo { dst, ttl, payload }),
+            SocketCommand::IcmpEchoSend { id, dst, seq, ttl, payload } => {
+                self.send(id, TaskCmd::Echo { dst, seq, ttl, payload })
+            }
+            SocketCommand::TcpAbort { id } => {
+                if let Some(h) = self.handles.remove(&id) {
+                    if let Some(dup) = &h.dup
+                        && let Err(e) = dup.set_linger(Some(std::time::Duration::ZERO))
+                    {
+                        debug!(%id, error = %e, "could not arm RST on abort");
+                    }
+                    h.tasks.iter().for_each(JoinHandle::abort);
+                }
+            }
+            SocketCommand::Close { id } => {
+                if let Some(h) = self.handles.remove(&id) {
+                    // Graceful: the writer finishes queued data, then everything is dropped.
+                    let _ = h.tx.send(TaskCmd::Close);
+                }
+            }
+        }
+    }
+
+    /// Closes every socket at once (shutdown).
+    pub(crate) fn close_all(&mut self) {
+        for (_, h) in self.handles.drain() {
+            h.tasks.iter().for_each(JoinHandle::abort);
+        }
+    }
+
+    fn send(&mut self, id: SocketId, cmd: TaskCmd) {
+        if let Some(h) = self.handles.get(&id)
+            && h.tx.send(cmd).is_err()
+        {
+            trace!(%id, "socket task already ended");
+        }
+    }
+
+    fn open_tcp(&mut self, id: SocketId, remote: SocketAddr, ttl: u8, mss: u16) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (credit_tx, credit_rx) = mpsc::unbounded_channel();
+        let events = self.events.clone();
+        let sock = match psock::tcp_socket(&self.uplink, remote, ttl, Some(mss)) {
+            Ok(s) => s,
+            Err(e) => {
+                warn!(%remote, error = %e, "cannot create an uplink TCP socket");
+                let _ = events.send(SocketEvent::TcpConnectFailed { id, error: ConnectError::Other, icmp: None });
+                return;
+            }
+        };
+        let dup = sock.try_clone().ok().map(Arc::new);
+        let probe = dup.clone();
+        let span = debug_span!("tcp", %id, %remote);
+        let task = tokio::spawn(tcp_task(id, sock, probe, remote, rx, credit_rx, events).instrument(span));
+        self.handles.insert(id, Handle { tx, credit: Some(credit_tx), dup, tasks: vec![task] });
+    }
+
+    fn open_datagram(&mut self, id: SocketId, family: Family, kind: Kind) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let events = self.events.clone();
+        let made = match kind {
+            Kind::Udp => psock::udp_socket(&self.uplink, family),
+            Kind::Icmp => psock::icmp_echo_socket(&self.uplink, family),
+        };
+        let sock = match made {
+            Ok(s) => s,
+            Err(e) => {
+                warn!(?family, error = %e, "cannot open an uplink {} socket", kind.name());
+                let _ = events.send(SocketEvent::OpenFailed { id });
+                return;
+            }
+        };
+        let span = debug_span!("dgram", %id, kind = kind.name());
+        let task = tokio::spawn(datagram_task(id, sock, family, kind, rx, events).instrument(span));
+        self.handles.insert(id, Handle { tx, credit: None, dup: None, tasks: vec![task] });
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Udp,
+    Icmp,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Udp => "udp",
+            Kind::Icmp => "icmp",
+        }
+    }
+}
+
+async fn tcp_task(
+    id: SocketId,
+    sock: Socket,
+    probe: Option<Arc<Socket>>,
+    remote: SocketAddr,
+    mut rx: mpsc::UnboundedReceiver<TaskCmd>,
+    mut credit_rx: mpsc::UnboundedReceiver<usize>,
+    events: mpsc::UnboundedSender<SocketEvent>,
+) {
+    let std_stream: std::net::TcpStream = sock.into();
+    let socket = match tokio::net::TcpSocket::from_std_stream(std_stream) {
+        Ok(s) => s,
+        Err(e) => {
+            debug!(error = %e, "cannot register socket");
+            let _ = events.send(SocketEvent::TcpConnectFailed { id, error: ConnectError::Other, icmp: None });
+            return;
+        }
+    };
+    let stream = match socket.connect(remote).await {
+        Ok(s) => s,
+        Err(e) => {
+            let icmp = probe.as_deref().and_then(|p| psock::take_icmp_error(p).ok().flatten());
+            let error = psock::connect_error(&e);
+            debug!(error = %e, ?icmp, "connect failed");
+            let _ = events.send(SocketEvent::TcpConnectFailed { id, error, icmp });
+            return;
+        }
+    };
+    let local = match stream.local_addr() {
+        Ok(a) => a,
+        Err(_) => {
+            let _ = events.send(SocketEvent::TcpConnectFailed { id, error: ConnectError::Other, icmp: None });
+            return;
+        }
+    };
+    let _ = events.send(SocketEvent::TcpConnected { id, local });
+    let (mut rd, mut wr) = stream.into_split();
+    let reader_events = events.clone();
+    let reader = tokio::spawn(
+        async move {
+            let mut buf = vec![0u8; READ_CHUNK];
+            let mut credit = 0usize;
+            loop {
+                if credit == 0 {
+                    match credit_rx.recv().await {
+                        Some(n) => credit += n,
+                        None => return,
+                    }
+                    continue;
+                }
+                let want = credit.min(buf.len());
+                tokio::select! {
+                    more = credit_rx.recv() => match more {
+                        Some(n) => credit += n,
+                        None => return,
+                    },
+                    r = rd.read(&mut buf[..want]) => match r {
+                        Ok(0) => {
+                            let _ = reader_events.send(SocketEvent::TcpEof { id });
+                            return;
+                        }
+                        Ok(n) => {
+                            credit -= n;
+                            let _ = reader_events.send(SocketEvent::TcpData { id, data: buf[..n].to_vec() });
+                        }
+                        Err(e) => {
+                            debug!(error = %e, "read failed");
+                            let _ = reader_events.send(SocketEvent::TcpReset { id });
+                            return;
+                        }
+                    },
+                }
+            }
+        }
+        .in_current_span(),
+    );
+    let abort_reader = reader.abort_handle();
+    while let Some(cmd) = rx.recv().await {
+        match cmd {
+            TaskCmd::Send(data) => {
+                if let Err(e) = wr.write_all(&data).await {
+                    debug!(error = %e, "write failed");
+                    let _ = events.send(SocketEvent::TcpReset { id });
+                    break;
+                }
+                let _ = events.send(SocketEvent::TcpSent { id, bytes: data.len() });
+            }
+            TaskCmd::ShutdownWrite => {
+                if let Err(e) = wr.shutdown().await {
+                    debug!(error = %e, "shutdown failed");
+                }
+            }
+            TaskCmd::Close => break,
+            TaskCmd::SendTo { .. } | TaskCmd::Echo { .. } => {}
+        }
+    }
+    abort_reader.abort();
+}
+
+async fn datagram_task(
+    id: SocketId,
+    sock: Socket,
+    family: Family,
+    kind: Kind,
+    mut rx: mpsc::UnboundedReceiver<TaskCmd>,
+    events: mpsc::UnboundedSender<SocketEvent>,
+) {
+    let local = match sock.local_addr().ok().and_then(|a| a.as_socket()) {
+        Some(a) => a,
+        None => {
+            let _ = events.send(SocketEvent::OpenFailed { id });
+            return;
+        }
+    };
+    let fd = match AsyncFd::with_interest(sock, Interest::READABLE | Interest::ERROR) {
+        Ok(fd) => fd,
+        Err(e) => {
+            debug!(error = %e, "cannot register socket");
+            let _ = events.send(SocketEvent::OpenFailed { id });
+            return;
+        }
+    };
+    let _ = events.send(SocketEvent::Opened { id, local });
+    let mut ttl: Option<u8> = None;
+    let mut buf = vec![0u8; DATAGRAM_MAX];
+    loop {
+        tokio::select! {
+            cmd = rx.recv() => match cmd {
+                None | Some(TaskCmd::Close) => return,
+                Some(TaskCmd::SendTo { dst, ttl: t, payload }) => {
+                    set_ttl_if_changed(fd.get_ref(), family, &mut ttl, t);
+                    send_to(&fd, &payload, dst, id, &events);
+                }
+                Some(TaskCmd::Echo { dst, seq, ttl: t, payload }) => {
+                    set_ttl_if_changed(fd.get_ref(), family, &mut ttl, t);
+                    let msg = echo_request(family, seq, &payload);
+                    send_to(&fd, &msg, SocketAddr::new(dst, 0), id, &events);
+                }
+                Some(_) => {}
+            },
+            ready = fd.ready(Interest::READABLE | Interest::ERROR) => {
+                let mut guard = match ready {
+                    Ok(g) => g,
+                    Err(e) => {
+                        warn!(error = %e, "socket poll failed");
+                        return;
+                    }
+                };
+                drain_errors(fd.get_ref(), id, &events);
+                loop {
+                    match recv_from(fd.get_ref(), &mut buf) {
+                        Ok((n, from)) => deliver(kind, id, from, &buf[..n], &events),
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                            guard.clear_ready();
+                            break;
+                        }
+                        Err(_) => {
+                            // A pending ICMP error surfaced as a failed read: its details are
+                            // in the error queue.
+                            drain_errors(fd.get_ref(), id, &events);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn set_ttl_if_changed(sock: &Socket, family: Family, current: &mut Option<u8>, ttl: u8) {
+    if *current != Some(ttl) {
+        match psock::set_ttl(sock, family, ttl) {
+            Ok(()) => *current = Some(ttl),
+            Err(e) => debug!(error = %e, ttl, "cannot set ttl"),
+        }
+    }
+}
+
+fn send_to(fd: &AsyncFd<Socket>, payload: &[u8], dst: SocketAddr, id: SocketId, events: &mpsc::UnboundedSender<SocketEvent>) {
+    // Datagram sockets rarely block; if the send buffer is full the datagram is dropped, as
+    // a router's full queue would drop it.
+    if let Err(e) = fd.get_ref().send_to(payload, &dst.into()) {
+        trace!(error = %e, %dst, "send failed");
+        drain_errors(fd.get_ref(), id, events);
+    }
+}
+
+fn drain_errors(sock: &Socket, id: SocketId, events: &mpsc::UnboundedSender<SocketEvent>) {
+    // Bounded: the queue is finite, but never trust a loop on OS state.
+    for _ in 0..64 {
+        match psock::take_icmp_error(sock) {
+            Ok(Some(report)) => {
+                let _ = events.send(SocketEvent::IcmpError { id, report });
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+}
+
+fn recv_from(sock: &Socket, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+    // SAFETY: `recvfrom` writes at most `buf.len()` bytes into `buf` and never reads it;
+    // treating initialized bytes as `MaybeUninit` is always sound.
+    let uninit = unsafe { &mut *(buf as *mut [u8] as *mut [std::mem::MaybeUninit<u8>]) };
+    let (n, addr) = sock.recv_from(uninit)?;
+    let from = addr
+        .as_socket()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "datagram from a non-IP address"))?;
+    Ok((n, from))
+}
+
+fn deliver(kind: Kind, id: SocketId, from: SocketAddr, data: &[u8], events: &mpsc::UnboundedSender<SocketEvent>) {
+    match kind {
+        Kind::Udp => {
+            let _ = events.send(SocketEvent::Datagram { id, from, data: data.to_vec() });
+        }
+        Kind::Icmp => {
+            // A ping socket hands us the ICMP message: type, code, checksum, ident, seq, data.
+            let is_reply = matches!(data.first(), Some(0) | Some(129));
+            if is_reply && data.len() >= 8 {
+                let seq = u16::from_be_bytes([data[6], data[7]]);
+                let _ = events.send(SocketEvent::EchoReply { id, from: from.ip(), seq, data: data[8..].to_vec() });
+            }
+        }
+    }
+}
+
+/// An echo request as a ping socket takes it; the kernel fills in identifier and checksum.
+fn echo_request(family: Family, seq: u16, payload: &[u8]) -> Vec<u8> {
+    let ty = match family {
+        Family::V4 => 8,
+        Family::V6 => 128,
+    };
+    let mut msg = Vec::with_capacity(8 + payload.len());
+    msg.extend_from_slice(&[ty, 0, 0, 0, 0, 0]);
+    msg.extend_from_slice(&seq.to_be_bytes());
+    msg.extend_from_slice(payload);
+    msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echo_request_layout() {
+        let m = echo_request(Family::V4, 0x1234, b"hi");
+        assert_eq!(m, vec![8, 0, 0, 0, 0, 0, 0x12, 0x34, b'h', b'i']);
+        assert_eq!(echo_request(Family::V6, 1, b"")[0], 128);
+    }
+}

@@ -1,0 +1,180 @@
+//! Answers the control API and starts and stops sharing sessions; handles signals.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow};
+use masq_control::{ErrorCode, HandlerCall, Request, Response, Settings, StatusReport};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+use tracing::{error, info, warn};
+
+use super::ControlOptions;
+use super::session::Session;
+
+/// How often the supervisor checks that a session's loop is still alive.
+const WATCH_INTERVAL: Duration = Duration::from_millis(500);
+
+pub(super) struct Supervisor {
+    settings: Settings,
+    control: ControlOptions,
+    session: Option<Session>,
+    last_error: Option<String>,
+    calls: mpsc::Receiver<HandlerCall>,
+}
+
+impl Supervisor {
+    /// Binds the control socket (refusing to run twice) and starts serving it.
+    pub(super) fn bind(settings: Settings, control: ControlOptions) -> Result<Supervisor> {
+        let listener = masq_control::bind(&control.path, control.group.as_deref())
+            .with_context(|| format!("cannot open the control socket {}", control.path.display()))?;
+        let (tx, calls) = mpsc::channel(64);
+        tokio::spawn(async move {
+            if let Err(e) = masq_control::serve(listener, tx).await {
+                error!(error = %e, "control API stopped");
+            }
+        });
+        info!(path = %control.path.display(), "control API listening");
+        Ok(Supervisor { settings, control, session: None, last_error: None, calls })
+    }
+
+    pub(super) async fn start(&mut self) -> Result<()> {
+        if self.session.is_some() {
+            return Ok(());
+        }
+        match Session::start(&self.settings, &self.control.state_file).await {
+            Ok(s) => {
+                self.session = Some(s);
+                self.last_error = None;
+                Ok(())
+            }
+            Err(e) => {
+                self.last_error = Some(format!("{e:#}"));
+                Err(e)
+            }
+        }
+    }
+
+    async fn stop(&mut self) -> Result<()> {
+        match self.session.take() {
+            Some(s) => {
+                let r = s.stop().await;
+                if let Err(e) = &r {
+                    self.last_error = Some(format!("{e:#}"));
+                }
+                info!("sharing stopped");
+                r
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Serves until a signal; with `exit_with_session`, also returns when sharing ends.
+    pub(super) async fn run(&mut self, exit_with_session: bool) -> Result<()> {
+        let mut sigterm = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+        let mut sigint = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+        let mut watch = tokio::time::interval(WATCH_INTERVAL);
+        loop {
+            tokio::select! {
+                _ = sigterm.recv() => break,
+                _ = sigint.recv() => break,
+                Some(call) = self.calls.recv() => {
+                    let response = self.handle(call.request).await;
+                    let _ = call.reply.send(response);
+                }
+                _ = watch.tick() => {
+                    if self.session.as_ref().is_some_and(Session::is_finished) {
+                        let r = self.stop().await;
+                        if let Err(e) = &r {
+                            error!("sharing ended: {e:#}");
+                        }
+                        if exit_with_session {
+                            return r.and(Err(anyhow!("sharing ended unexpectedly")));
+                        }
+                    }
+                }
+            }
+        }
+        info!("signal received, stopping");
+        self.stop().await
+    }
+
+    async fn handle(&mut self, request: Request) -> Response {
+        match request {
+            Request::Status => Response::Status(self.status().await),
+            Request::Translations => match &self.session {
+                Some(s) => s.translations().await.map_or_else(unavailable, Response::Translations),
+                None => Response::Translations(Vec::new()),
+            },
+            Request::Inbound => match &self.session {
+                Some(s) => s.inbound().await.map_or_else(unavailable, Response::Inbound),
+                None => Response::Inbound(Vec::new()),
+            },
+            Request::ClearInbound => {
+                if let Some(s) = &self.session {
+                    s.clear_inbound().await;
+                }
+                Response::Done
+            }
+            Request::GetSettings => Response::Settings(self.settings.clone()),
+            Request::SetSettings { settings } => match settings.validate() {
+                Ok(()) => {
+                    self.settings = settings;
+                    Response::Settings(self.settings.clone())
+                }
+                Err(e) => Response::error(ErrorCode::InvalidSettings, e.to_string()),
+            },
+            Request::Start => {
+                if self.session.is_some() {
+                    return Response::error(ErrorCode::AlreadyRunning, "sharing is already on");
+                }
+                match self.start().await {
+                    Ok(()) => Response::Done,
+                    Err(e) => Response::error(ErrorCode::Failed, format!("{e:#}")),
+                }
+            }
+            Request::Stop => {
+                if self.session.is_none() {
+                    return Response::error(ErrorCode::NotRunning, "sharing is not on");
+                }
+                match self.stop().await {
+                    Ok(()) => Response::Done,
+                    Err(e) => Response::error(ErrorCode::Failed, format!("{e:#}")),
+                }
+            }
+            Request::Subscribe { .. } => {
+                warn!("subscribe reached the handler; the control server answers it itself");
+                Response::error(ErrorCode::InvalidRequest, "subscribe is served by the control server")
+            }
+        }
+    }
+
+    async fn status(&self) -> StatusReport {
+        let version = env!("CARGO_PKG_VERSION").to_string();
+        match &self.session {
+            Some(s) => StatusReport {
+                running: true,
+                version,
+                uplink: Some(s.uplink.clone()),
+                lan: Some(s.lan.clone()),
+                tun: Some(s.tun.clone()),
+                uptime_s: s.started.elapsed().as_secs_f64(),
+                engine: s.status().await,
+                last_error: self.last_error.clone(),
+            },
+            None => StatusReport {
+                running: false,
+                version,
+                uplink: None,
+                lan: None,
+                tun: None,
+                uptime_s: 0.0,
+                engine: None,
+                last_error: self.last_error.clone(),
+            },
+        }
+    }
+}
+
+fn unavailable() -> Response {
+    Response::error(ErrorCode::Unavailable, "the masquerading engine is not answering (it may be stopping)")
+}
