@@ -1,1 +1,68 @@
-//! OS backends for masq (to be written).
+//! # masq-platform: everything masq asks of the operating system
+//!
+//! masq shares a connection by steering the LAN's packets into a virtual adapter (TUN) and
+//! re-originating every conversation from ordinary sockets pinned to the uplink. This crate owns
+//! the OS side of that: creating the adapter, steering the LAN into it, uplink sockets, the
+//! observer of refused inbound attempts, and undoing all of it, also after a crash.
+//!
+//! ## The contract every OS backend provides
+//! One backend is compiled per target and mounted as `imp` (the quinn-udp / Firezone pattern),
+//! so no `#[cfg(target_os)]` is needed outside this crate. Each backend exports the same names:
+//! - [`start`] / [`Gateway::stop`]: set up and tear down steering, journaling every change to
+//!   [`GatewaySpec::state_file`] *before* it is made ([`Gateway::into_parts`] splits off the TUN
+//!   and leaves a [`Steering`] to stop);
+//! - [`cleanup_stale`]: undo what a killed instance left behind, from its journal;
+//! - [`TunDevice`]: the open adapter (non-blocking packet read/write);
+//! - [`interface_info`], [`default_uplink`]: interface discovery;
+//! - [`InboundObserver`]: a read-only tap of inbound connection attempts on the uplink;
+//! - [`sockets`]: uplink sockets and their ICMP error queue.
+//!
+//! Linux is complete (netlink, `/proc/sys`, TUN). Windows and macOS compile and answer every
+//! call with [`PlatformError::Unsupported`] (or an `io::Error` of kind `Unsupported`), saying
+//! which backend is missing; other targets use `fallback.rs` likewise.
+
+#![warn(missing_docs)]
+
+#[cfg(target_os = "linux")]
+#[path = "linux/mod.rs"]
+mod imp;
+
+#[cfg(target_os = "windows")]
+#[path = "windows.rs"]
+mod imp;
+
+#[cfg(target_os = "macos")]
+#[path = "macos.rs"]
+mod imp;
+
+#[cfg(not(any(target_os = "linux", target_os = "windows", target_os = "macos")))]
+#[path = "fallback.rs"]
+mod imp;
+
+#[cfg(not(target_os = "linux"))]
+mod unsupported;
+
+mod cleanup_report;
+mod connect_error;
+mod error;
+mod icmp_kind;
+mod interface;
+#[cfg_attr(
+    not(target_os = "linux"),
+    allow(dead_code, reason = "only the Linux backend journals changes so far")
+)]
+mod journal;
+mod observed;
+pub mod sockets;
+mod spec;
+
+pub use cleanup_report::{CleanupAction, CleanupOutcome, CleanupReport};
+pub use error::PlatformError;
+pub use imp::{
+    Gateway, InboundObserver, Steering, TunDevice, cleanup_stale, default_uplink, interface_info,
+    start,
+};
+pub use interface::InterfaceInfo;
+pub use ipnet::Ipv4Net;
+pub use observed::ObservedInbound;
+pub use spec::{DEFAULT_ROUTE_TABLE, DEFAULT_RULE_PRIORITY, GatewaySpec};

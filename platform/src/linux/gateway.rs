@@ -1,0 +1,403 @@
+//! Setting up and tearing down the steering of a LAN into masq's TUN (Linux).
+//!
+//! What [`start`] makes, in this order, each step journaled *before* it is made:
+//! 1. checks: uplink and LAN exist and differ, the TUN name is free;
+//! 2. the TUN adapter, with its MTU, brought up (no address: nothing is addressed to it);
+//! 3. the gateway's LAN address, if the LAN interface lacks it;
+//! 4. in routing table `T`: `default dev <tun>`, and `<lan prefix> dev <lan>` so that packets
+//!    from one LAN host to another that reach the gateway go back out on the LAN instead of
+//!    into the TUN (traffic to the gateway's own addresses never gets here: the `local` table
+//!    at priority 0 answers it first);
+//! 5. the policy rule `iif <lan> lookup T`: only packets *arriving from the LAN* use table T,
+//!    so the host's own traffic and the uplink are untouched;
+//! 6. per-interface settings: forwarding on the LAN (into the TUN) and the TUN (replies back
+//!    to the LAN); loose reverse-path filtering on the TUN, whose packets carry internet
+//!    source addresses; `accept_local` on the TUN, because the engine's own ICMP errors carry
+//!    the gateway's LAN address as source; and `ping_group_range` widened to our group if
+//!    needed, because ping relaying uses unprivileged ICMP sockets.
+//!
+//! [`Gateway::stop`] undoes the same list newest first. If `start` fails midway, what it made
+//! so far is undone before the error is returned.
+
+use ipnet::Ipv4Net;
+use nix::unistd::getegid;
+use tracing::{debug, info};
+
+use super::ifname::IfName;
+use super::interfaces::interface_info_as;
+use super::lan_addr::choose_lan_addr;
+use super::netlink::{Netlink, RouteSpec};
+use super::steps::Step;
+use super::sysctl::{GroupRange, SysctlKey};
+use super::tun::TunDevice;
+use super::undo::undo_all;
+use crate::journal::Journal;
+use crate::{GatewaySpec, InterfaceInfo, PlatformError};
+
+/// A running gateway: the open TUN plus the steering around it, recorded in the journal.
+///
+/// Call [`Gateway::stop`] to undo everything, or split it with [`Gateway::into_parts`] when the
+/// runtime needs to own the TUN. Dropping it without `stop` closes the TUN but leaves the rule,
+/// routes and settings in place; `masq down` ([`crate::cleanup_stale`]) then removes them from
+/// the journal.
+#[derive(Debug)]
+pub struct Gateway {
+    /// The virtual adapter the LAN's packets arrive on.
+    pub tun: TunDevice,
+    /// The uplink as it was at start.
+    pub uplink: InterfaceInfo,
+    /// The LAN interface, including the address masq may have added.
+    pub lan: InterfaceInfo,
+    /// The gateway's address and prefix on the LAN.
+    pub lan_net: Ipv4Net,
+    journal: Journal<Step>,
+}
+
+impl Gateway {
+    /// Undoes every change (newest first), closes the TUN and deletes the journal.
+    ///
+    /// If some change cannot be undone, the others still are, and the journal keeps the
+    /// failures for `masq down` to retry.
+    pub async fn stop(self) -> Result<(), PlatformError> {
+        let Gateway { tun, journal, .. } = self;
+        stop_with(journal, Some(tun)).await
+    }
+
+    /// Splits off the TUN so the runtime can own it (e.g. in an `AsyncFd`) while the
+    /// [`Steering`] half is kept to undo everything later.
+    pub fn into_parts(self) -> (TunDevice, Steering) {
+        let Gateway { tun, journal, .. } = self;
+        (tun, Steering { journal })
+    }
+}
+
+/// Everything [`start`] set up except the TUN itself: the journaled rule, routes, address and
+/// settings. Obtained from [`Gateway::into_parts`].
+#[derive(Debug)]
+pub struct Steering {
+    journal: Journal<Step>,
+}
+
+impl Steering {
+    /// Undoes every change newest first and deletes the journal. Close the TUN first: if it is
+    /// still open elsewhere, the adapter is deleted from under its holder.
+    pub async fn stop(self) -> Result<(), PlatformError> {
+        stop_with(self.journal, None).await
+    }
+}
+
+async fn stop_with(journal: Journal<Step>, tun: Option<TunDevice>) -> Result<(), PlatformError> {
+    let netlink = Netlink::open("Gateway::stop")?;
+    let report = undo_all(&netlink, journal, tun).await?;
+    info!(
+        changes = report.actions.len(),
+        "gateway stopped; all changes undone"
+    );
+    Ok(())
+}
+
+/// Sets up the gateway described by `spec`; see the module documentation for what changes.
+pub async fn start(spec: &GatewaySpec) -> Result<Gateway, PlatformError> {
+    let names = Names::check(spec)?;
+    let uplink = interface_info_as(names.uplink.as_str(), "uplink interface")?;
+    let lan = interface_info_as(names.lan.as_str(), "LAN interface")?;
+    let lan_addr = choose_lan_addr(spec.lan_addr, &lan)?;
+    let netlink = Netlink::open("start")?;
+    if netlink.link_by_name(names.tun.as_str()).await?.is_some() {
+        return Err(PlatformError::TunNameTaken {
+            name: names.tun.to_string(),
+        });
+    }
+    let journal = Journal::create(&spec.state_file)?;
+    let mut setup = Setup {
+        netlink,
+        journal,
+        tun: None,
+    };
+    if let Err(cause) = setup
+        .run(spec, &names, &lan, lan_addr.net, lan_addr.add)
+        .await
+    {
+        return Err(setup.roll_back(cause).await);
+    }
+    let Setup { journal, tun, .. } = setup;
+    let Some(tun) = tun else {
+        return Err(PlatformError::Tun {
+            name: names.tun.to_string(),
+            source: std::io::Error::other("setup finished without an adapter"),
+        });
+    };
+    let lan = interface_info_as(names.lan.as_str(), "LAN interface").unwrap_or(lan);
+    info!(uplink = %names.uplink, lan = %names.lan, tun = %names.tun, "gateway started");
+    Ok(Gateway {
+        tun,
+        uplink,
+        lan,
+        lan_net: lan_addr.net,
+        journal,
+    })
+}
+
+/// The three interface names, validated and distinct.
+struct Names {
+    uplink: IfName,
+    lan: IfName,
+    tun: IfName,
+}
+
+impl Names {
+    fn check(spec: &GatewaySpec) -> Result<Names, PlatformError> {
+        let names = Names {
+            uplink: IfName::new(&spec.uplink)?,
+            lan: IfName::new(&spec.lan)?,
+            tun: IfName::new(&spec.tun_name)?,
+        };
+        if names.uplink == names.lan {
+            return Err(PlatformError::SameInterface {
+                name: names.lan.to_string(),
+            });
+        }
+        if names.tun == names.uplink || names.tun == names.lan {
+            return Err(PlatformError::TunNameTaken {
+                name: names.tun.to_string(),
+            });
+        }
+        Ok(names)
+    }
+}
+
+/// The state of a start in progress, so a failure can be rolled back.
+struct Setup {
+    netlink: Netlink,
+    journal: Journal<Step>,
+    tun: Option<TunDevice>,
+}
+
+impl Setup {
+    async fn run(
+        &mut self,
+        spec: &GatewaySpec,
+        names: &Names,
+        lan: &InterfaceInfo,
+        lan_net: Ipv4Net,
+        add_lan_addr: bool,
+    ) -> Result<(), PlatformError> {
+        // 2. The adapter.
+        self.journal.record(Step::TunCreated {
+            name: names.tun.clone(),
+        })?;
+        let created = TunDevice::create(names.tun.as_str(), spec.tun_mtu).map_err(|source| {
+            PlatformError::Tun {
+                name: names.tun.to_string(),
+                source,
+            }
+        });
+        self.tun = Some(self.settle(created)?);
+        let tun_index = match self.netlink.link_by_name(names.tun.as_str()).await? {
+            Some(link) => link.header.index,
+            None => {
+                return Err(PlatformError::Tun {
+                    name: names.tun.to_string(),
+                    source: std::io::Error::other(
+                        "the adapter vanished right after it was created",
+                    ),
+                });
+            }
+        };
+        self.netlink
+            .set_up_with_mtu(tun_index, names.tun.as_str(), u32::from(spec.tun_mtu))
+            .await?;
+        debug!(tun = %names.tun, mtu = spec.tun_mtu, "TUN adapter up");
+
+        // 3. The gateway's LAN address.
+        if add_lan_addr {
+            self.journal.record(Step::AddressAdded {
+                iface: names.lan.clone(),
+                address: lan_net.addr(),
+                prefix: lan_net.prefix_len(),
+            })?;
+            let added = self
+                .netlink
+                .add_address(
+                    lan.index,
+                    names.lan.as_str(),
+                    lan_net.addr(),
+                    lan_net.prefix_len(),
+                )
+                .await;
+            self.settle(added)?;
+            debug!(lan = %names.lan, addr = %lan_net, "LAN address added");
+        }
+
+        // 4. Routes in masq's table.
+        let routes = [
+            (
+                RouteSpec {
+                    table: spec.route_table,
+                    destination: std::net::Ipv4Addr::UNSPECIFIED,
+                    prefix: 0,
+                    iface: names.tun.as_str(),
+                },
+                tun_index,
+                &names.tun,
+            ),
+            (
+                RouteSpec {
+                    table: spec.route_table,
+                    destination: lan_net.network(),
+                    prefix: lan_net.prefix_len(),
+                    iface: names.lan.as_str(),
+                },
+                lan.index,
+                &names.lan,
+            ),
+        ];
+        for (route, oif, iface) in &routes {
+            self.journal.record(Step::RouteAdded {
+                table: route.table,
+                destination: route.destination,
+                prefix: route.prefix,
+                iface: (*iface).clone(),
+            })?;
+            let added = self.netlink.add_route(route, *oif).await;
+            self.settle(added)?;
+            debug!(%route, "route added");
+        }
+
+        // 5. The policy rule.
+        self.journal.record(Step::RuleAdded {
+            iif: names.lan.clone(),
+            table: spec.route_table,
+            priority: spec.rule_priority,
+        })?;
+        let added = self
+            .netlink
+            .add_rule(names.lan.as_str(), spec.route_table, spec.rule_priority)
+            .await;
+        self.settle(added)?;
+        debug!(lan = %names.lan, table = spec.route_table, priority = spec.rule_priority, "rule added");
+
+        // 6. Kernel settings.
+        let settings = [
+            (
+                SysctlKey::Forwarding {
+                    iface: names.lan.clone(),
+                },
+                "1",
+            ),
+            (
+                SysctlKey::Forwarding {
+                    iface: names.tun.clone(),
+                },
+                "1",
+            ),
+            (
+                SysctlKey::RpFilter {
+                    iface: names.tun.clone(),
+                },
+                "2",
+            ),
+            (
+                SysctlKey::AcceptLocal {
+                    iface: names.tun.clone(),
+                },
+                "1",
+            ),
+        ];
+        for (key, value) in settings {
+            self.set_sysctl(key, value.to_owned())?;
+        }
+        let range_text = SysctlKey::PingGroupRange.read()?;
+        let range = GroupRange::parse(&range_text).ok_or_else(|| PlatformError::Sysctl {
+            action: "read",
+            path: SysctlKey::PingGroupRange.path(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("unexpected value {range_text:?}"),
+            ),
+        })?;
+        if let Some(widened) = range.widened_to(getegid().as_raw()) {
+            self.set_sysctl(SysctlKey::PingGroupRange, widened.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// Records and applies one setting, unless it already has the value.
+    fn set_sysctl(&mut self, key: SysctlKey, value: String) -> Result<(), PlatformError> {
+        let old = key.read()?;
+        if old == value {
+            return Ok(());
+        }
+        self.journal.record(Step::SysctlChanged {
+            key: key.clone(),
+            old,
+        })?;
+        let written = key.write(&value);
+        self.settle(written)?;
+        debug!(setting = %key, %value, "setting changed");
+        Ok(())
+    }
+
+    /// Passes a change's result through; on failure the change was not made, so its journal
+    /// entry is dropped.
+    fn settle<T>(&mut self, result: Result<T, PlatformError>) -> Result<T, PlatformError> {
+        if result.is_err() {
+            if let Err(e) = self.journal.forget_last() {
+                tracing::warn!(error = %e, "could not drop a failed change from the journal; cleanup will report it as already gone");
+            }
+        }
+        result
+    }
+
+    /// Undoes a partial setup; returns the error to report.
+    async fn roll_back(self, cause: PlatformError) -> PlatformError {
+        let Setup {
+            netlink,
+            journal,
+            tun,
+        } = self;
+        let path = journal.path().to_owned();
+        match undo_all(&netlink, journal, tun).await {
+            Ok(_) => cause,
+            Err(PlatformError::CleanupIncomplete { failures, path }) => {
+                PlatformError::StartFailed {
+                    cause: Box::new(cause),
+                    leftovers: failures,
+                    path,
+                }
+            }
+            Err(other) => PlatformError::StartFailed {
+                cause: Box::new(cause),
+                leftovers: vec![other.to_string()],
+                path,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_must_be_distinct() {
+        let mut spec = GatewaySpec::new("eth0", "eth0", "/tmp/x");
+        assert!(matches!(
+            Names::check(&spec),
+            Err(PlatformError::SameInterface { .. })
+        ));
+        spec.lan = "eth1".into();
+        spec.tun_name = "eth1".into();
+        assert!(matches!(
+            Names::check(&spec),
+            Err(PlatformError::TunNameTaken { .. })
+        ));
+        spec.tun_name = "masq0".into();
+        assert!(Names::check(&spec).is_ok());
+        spec.uplink = "bad/name".into();
+        assert!(matches!(
+            Names::check(&spec),
+            Err(PlatformError::InvalidInterfaceName { .. })
+        ));
+    }
+}

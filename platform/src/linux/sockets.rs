@@ -1,0 +1,188 @@
+//! Linux uplink sockets: pinned with `SO_BINDTODEVICE`, ICMP errors queued with
+//! `IP_RECVERR` / `IPV6_RECVERR`.
+//!
+//! Pinning to the device (not only binding the address) is what keeps masq's own traffic out
+//! of the TUN: the policy rule only matches packets arriving on the LAN, but a device-bound
+//! socket is immune to any route or rule a VPN or the user adds later.
+
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+
+use masq_engine::Family;
+use socket2::{Domain, Protocol, Socket, Type};
+
+pub use super::icmp_queue::take_icmp_error;
+use crate::sockets::{Uplink, set_ttl};
+
+/// Unsent bytes a TCP socket may hold before it stops reporting writability. Small, so data
+/// waits in the engine's bounded buffer (which shrinks the LAN host's window) rather than in
+/// the kernel; 128 KiB still covers a bandwidth-delay product of ~100 Mbit/s × 10 ms.
+const TCP_NOTSENT_LOWAT: u32 = 128 * 1024;
+
+/// A TCP socket for an outbound connection to `remote`, not yet connected: non-blocking,
+/// pinned to the uplink, with the hidden host's TTL and (if given) MSS, Nagle off.
+pub fn tcp_socket(
+    uplink: &Uplink,
+    remote: SocketAddr,
+    ttl: u8,
+    mss: Option<u16>,
+) -> io::Result<Socket> {
+    let family = Family::of(remote.ip());
+    let sock = new_socket(family, Type::STREAM, Protocol::TCP)?;
+    pin_to_uplink(&sock, uplink, family)?;
+    set_ttl(&sock, family, ttl).map_err(|e| context(e, "set the TTL"))?;
+    sock.set_tcp_nodelay(true)
+        .map_err(|e| context(e, "disable Nagle"))?;
+    if let Some(mss) = mss {
+        sock.set_tcp_mss(u32::from(mss))
+            .map_err(|e| context(e, "set TCP_MAXSEG"))?;
+    }
+    sock.set_tcp_notsent_lowat(TCP_NOTSENT_LOWAT)
+        .map_err(|e| context(e, "set TCP_NOTSENT_LOWAT"))?;
+    Ok(sock)
+}
+
+/// A UDP socket bound to the uplink's address on an ephemeral port, non-blocking and pinned.
+pub fn udp_socket(uplink: &Uplink, family: Family) -> io::Result<Socket> {
+    let source = uplink.source(family)?;
+    let sock = new_socket(family, Type::DGRAM, Protocol::UDP)?;
+    pin_to_uplink(&sock, uplink, family)?;
+    sock.bind(&SocketAddr::new(source, 0).into())
+        .map_err(|e| context(e, "bind to the uplink address"))?;
+    Ok(sock)
+}
+
+/// An unprivileged ICMP echo socket (`SOCK_DGRAM` + ICMP/ICMPv6) bound to the uplink address;
+/// the kernel sets the echo identifier and delivers only replies to it.
+pub fn icmp_echo_socket(uplink: &Uplink, family: Family) -> io::Result<Socket> {
+    let source = uplink.source(family)?;
+    let protocol = match family {
+        Family::V4 => Protocol::ICMPV4,
+        Family::V6 => Protocol::ICMPV6,
+    };
+    let sock = new_socket(family, Type::DGRAM, protocol).map_err(|e| {
+        if e.kind() == io::ErrorKind::PermissionDenied {
+            io::Error::new(
+                e.kind(),
+                format!(
+                    "open an ICMP echo socket: {e}; net.ipv4.ping_group_range must include group {}",
+                    nix::unistd::getegid()
+                ),
+            )
+        } else {
+            e
+        }
+    })?;
+    pin_to_uplink(&sock, uplink, family)?;
+    sock.bind(&SocketAddr::new(source, 0).into())
+        .map_err(|e| context(e, "bind to the uplink address"))?;
+    Ok(sock)
+}
+
+fn new_socket(family: Family, ty: Type, protocol: Protocol) -> io::Result<Socket> {
+    let domain = match family {
+        Family::V4 => Domain::IPV4,
+        Family::V6 => Domain::IPV6,
+    };
+    let sock = Socket::new(domain, ty.nonblocking().cloexec(), Some(protocol))?;
+    if family == Family::V6 {
+        sock.set_only_v6(true)
+            .map_err(|e| context(e, "set IPV6_V6ONLY"))?;
+    }
+    Ok(sock)
+}
+
+/// Binds the socket to the uplink device and turns on its ICMP error queue.
+fn pin_to_uplink(sock: &Socket, uplink: &Uplink, family: Family) -> io::Result<()> {
+    sock.bind_device(Some(uplink.name.as_bytes()))
+        .map_err(|e| context(e, &format!("bind to uplink device `{}`", uplink.name)))?;
+    let (level, name) = match family {
+        Family::V4 => (libc::IPPROTO_IP, libc::IP_RECVERR),
+        Family::V6 => (libc::IPPROTO_IPV6, libc::IPV6_RECVERR),
+    };
+    let on: libc::c_int = 1;
+    // SAFETY: the option value is a c_int that lives for the whole call, and its size is passed.
+    let rc = unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            level,
+            name,
+            (&on as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc < 0 {
+        return Err(context(
+            io::Error::last_os_error(),
+            "enable the ICMP error queue",
+        ));
+    }
+    Ok(())
+}
+
+/// Adds what was being done to an error, keeping its kind (which `connect_error` and the
+/// runtime match on).
+fn context(e: io::Error, what: &str) -> io::Error {
+    io::Error::new(e.kind(), format!("{what}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    fn loopback() -> Uplink {
+        Uplink {
+            name: "lo".into(),
+            index: 1,
+            ipv4: Some(Ipv4Addr::LOCALHOST),
+            ipv6: None,
+        }
+    }
+
+    #[test]
+    fn udp_socket_is_bound_nonblocking_and_pinned() {
+        let sock = udp_socket(&loopback(), Family::V4).unwrap();
+        let local = sock.local_addr().unwrap().as_socket().unwrap();
+        assert_eq!(local.ip(), std::net::IpAddr::V4(Ipv4Addr::LOCALHOST));
+        assert_ne!(local.port(), 0);
+        assert!(sock.nonblocking().unwrap());
+        assert_eq!(sock.device().unwrap().as_deref(), Some(&b"lo"[..]));
+    }
+
+    #[test]
+    fn udp_socket_without_a_source_address_fails_clearly() {
+        let err = udp_socket(&loopback(), Family::V6).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AddrNotAvailable);
+    }
+
+    #[test]
+    fn tcp_socket_carries_ttl_nodelay_and_mss() {
+        let remote: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let sock = tcp_socket(&loopback(), remote, 17, Some(1200)).unwrap();
+        assert_eq!(sock.ttl_v4().unwrap(), 17);
+        assert!(sock.tcp_nodelay().unwrap());
+        assert!(sock.nonblocking().unwrap());
+        assert_eq!(sock.tcp_notsent_lowat().unwrap(), TCP_NOTSENT_LOWAT);
+        assert_eq!(sock.device().unwrap().as_deref(), Some(&b"lo"[..]));
+    }
+
+    #[test]
+    fn refused_connect_maps_to_refused() {
+        // Find a closed port: bind, note the port, close.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let remote: SocketAddr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let sock = tcp_socket(&loopback(), remote, 64, None).unwrap();
+        sock.set_nonblocking(false).unwrap();
+        let err = sock.connect(&remote.into()).unwrap_err();
+        assert_eq!(
+            crate::sockets::connect_error(&err),
+            masq_engine::ConnectError::Refused
+        );
+    }
+}

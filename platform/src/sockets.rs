@@ -1,0 +1,115 @@
+//! Uplink sockets: how masq re-originates the LAN's conversations from ordinary OS sockets.
+//!
+//! Every socket is pinned to the uplink interface (Linux `SO_BINDTODEVICE`), so masq's own
+//! traffic can never be steered back into the TUN and loop, whatever the routing tables say.
+//! ICMP errors about the socket's traffic are queued by the kernel (`IP_RECVERR`) and read with
+//! [`take_icmp_error`], so that traceroute and path-MTU discovery work for hidden hosts.
+//!
+//! All sockets are returned non-blocking and unconnected (TCP) or bound (UDP, ICMP); the
+//! runtime registers them with tokio. On OSes without a backend the constructors fail with an
+//! `io::Error` of kind `Unsupported` whose inner error says which backend is missing.
+
+use std::io;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use masq_engine::Family;
+use socket2::Socket;
+
+use crate::InterfaceInfo;
+
+pub use crate::connect_error::connect_error;
+pub use crate::icmp_kind::icmp_error_kind;
+pub use crate::imp::sockets::{icmp_echo_socket, take_icmp_error, tcp_socket, udp_socket};
+
+/// The interface that outbound sockets are pinned to, with the source addresses to bind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Uplink {
+    /// Interface name (what `SO_BINDTODEVICE` takes).
+    pub name: String,
+    /// Interface index.
+    pub index: u32,
+    /// IPv4 source address, if the uplink has one.
+    pub ipv4: Option<Ipv4Addr>,
+    /// Routable IPv6 source address, if the uplink has one (link-local ones are skipped).
+    pub ipv6: Option<Ipv6Addr>,
+}
+
+impl From<&InterfaceInfo> for Uplink {
+    fn from(info: &InterfaceInfo) -> Self {
+        Uplink {
+            name: info.name.clone(),
+            index: info.index,
+            ipv4: info.first_ipv4(),
+            ipv6: info.first_routable_ipv6(),
+        }
+    }
+}
+
+impl Uplink {
+    /// The source address for `family`, or an error naming the uplink that lacks one.
+    pub fn source(&self, family: Family) -> io::Result<std::net::IpAddr> {
+        let addr = match family {
+            Family::V4 => self.ipv4.map(std::net::IpAddr::V4),
+            Family::V6 => self.ipv6.map(std::net::IpAddr::V6),
+        };
+        addr.ok_or_else(|| {
+            let version = match family {
+                Family::V4 => "IPv4",
+                Family::V6 => "routable IPv6",
+            };
+            io::Error::new(
+                io::ErrorKind::AddrNotAvailable,
+                format!("uplink `{}` has no {version} address", self.name),
+            )
+        })
+    }
+}
+
+/// Sets the TTL (IPv4) or unicast hop limit (IPv6) of later packets, e.g. per UDP datagram so
+/// traceroute probes from hidden hosts keep their decreasing TTLs.
+pub fn set_ttl(sock: &Socket, family: Family, ttl: u8) -> io::Result<()> {
+    match family {
+        Family::V4 => sock.set_ttl_v4(u32::from(ttl)),
+        Family::V6 => sock.set_unicast_hops_v6(u32::from(ttl)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info() -> InterfaceInfo {
+        InterfaceInfo {
+            name: "wlan0".into(),
+            index: 4,
+            ipv4: vec![(Ipv4Addr::new(10, 0, 0, 2), 24)],
+            ipv6: vec![("fe80::2".parse().unwrap(), 64)],
+            mtu: 1500,
+        }
+    }
+
+    #[test]
+    fn uplink_from_interface_picks_usable_sources() {
+        let uplink = Uplink::from(&info());
+        assert_eq!(uplink.ipv4, Some(Ipv4Addr::new(10, 0, 0, 2)));
+        assert_eq!(uplink.ipv6, None, "link-local only");
+        assert_eq!(
+            uplink.source(Family::V4).unwrap(),
+            std::net::IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2))
+        );
+        let err = uplink.source(Family::V6).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AddrNotAvailable);
+        assert!(err.to_string().contains("wlan0"), "{err}");
+    }
+
+    #[test]
+    fn set_ttl_applies_per_family() {
+        let v4 = Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None).unwrap();
+        set_ttl(&v4, Family::V4, 7).unwrap();
+        assert_eq!(v4.ttl_v4().unwrap(), 7);
+        if let Ok(v6) = Socket::new(socket2::Domain::IPV6, socket2::Type::DGRAM, None) {
+            set_ttl(&v6, Family::V6, 9).unwrap();
+            assert_eq!(v6.unicast_hops_v6().unwrap(), 9);
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! The shared body of OS backends that are not built yet (Windows, macOS, anything else).
+//!
+//! Every call fails with [`PlatformError::Unsupported`] naming the OS and the missing backend
+//! (`crate::imp::OS` / `crate::imp::MISSING`), so the CLI tells the user plainly instead of
+//! half-working. The types exist so the runtime compiles unchanged on every OS, but the ones
+//! that only a successful `start` or `open` could produce hold an `Infallible` and can never
+//! be constructed: code that uses them is statically unreachable here.
+
+use std::convert::Infallible;
+use std::io;
+use std::path::Path;
+
+use ipnet::Ipv4Net;
+
+use crate::imp::{MISSING, OS};
+use crate::sockets::Uplink;
+use crate::{CleanupReport, GatewaySpec, InterfaceInfo, ObservedInbound, PlatformError};
+
+fn unsupported(what: &'static str) -> PlatformError {
+    PlatformError::Unsupported {
+        os: OS,
+        what,
+        missing: MISSING,
+    }
+}
+
+/// The virtual adapter; cannot exist on this OS yet.
+#[derive(Debug)]
+pub struct TunDevice {
+    never: Infallible,
+}
+
+impl TunDevice {
+    /// Reads one packet.
+    pub fn recv(&self, _buf: &mut [u8]) -> io::Result<usize> {
+        match self.never {}
+    }
+
+    /// Writes one packet.
+    pub fn send(&self, _packet: &[u8]) -> io::Result<usize> {
+        match self.never {}
+    }
+
+    /// The adapter's interface name.
+    pub fn name(&self) -> &str {
+        match self.never {}
+    }
+
+    /// The adapter's MTU.
+    pub fn mtu(&self) -> u16 {
+        match self.never {}
+    }
+}
+
+#[cfg(unix)]
+impl std::os::fd::AsRawFd for TunDevice {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        match self.never {}
+    }
+}
+
+#[cfg(unix)]
+impl std::os::fd::AsFd for TunDevice {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        match self.never {}
+    }
+}
+
+/// A running gateway; cannot exist on this OS yet.
+#[derive(Debug)]
+pub struct Gateway {
+    /// The virtual adapter.
+    pub tun: TunDevice,
+    /// The uplink as it was at start.
+    pub uplink: InterfaceInfo,
+    /// The LAN interface.
+    pub lan: InterfaceInfo,
+    /// The gateway's address and prefix on the LAN.
+    pub lan_net: Ipv4Net,
+}
+
+impl Gateway {
+    /// Undoes everything.
+    pub async fn stop(self) -> Result<(), PlatformError> {
+        match self.tun.never {}
+    }
+
+    /// Splits off the TUN.
+    pub fn into_parts(self) -> (TunDevice, Steering) {
+        match self.tun.never {}
+    }
+}
+
+/// The steering half of a gateway; cannot exist on this OS yet.
+#[derive(Debug)]
+pub struct Steering {
+    never: Infallible,
+}
+
+impl Steering {
+    /// Undoes everything.
+    pub async fn stop(self) -> Result<(), PlatformError> {
+        match self.never {}
+    }
+}
+
+/// Fails: this OS has no backend to share a connection with.
+pub async fn start(_spec: &GatewaySpec) -> Result<Gateway, PlatformError> {
+    Err(unsupported("share a connection"))
+}
+
+/// Nothing to clean without a journal; a journal here was not written by this OS's masq.
+pub async fn cleanup_stale(state_file: &Path) -> Result<CleanupReport, PlatformError> {
+    match std::fs::metadata(state_file) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            Ok(CleanupReport::nothing(state_file.to_owned()))
+        }
+        _ => Err(unsupported("clean up a previous run")),
+    }
+}
+
+/// Fails: interface discovery is part of the missing backend.
+pub fn interface_info(_name: &str) -> Result<InterfaceInfo, PlatformError> {
+    Err(unsupported("read interface settings"))
+}
+
+/// Fails: route discovery is part of the missing backend.
+pub async fn default_uplink() -> Result<Option<String>, PlatformError> {
+    Err(unsupported("find the default route"))
+}
+
+/// The inbound observer; cannot exist on this OS yet.
+#[derive(Debug)]
+pub struct InboundObserver {
+    never: Infallible,
+}
+
+impl InboundObserver {
+    /// Fails with an `Unsupported` I/O error.
+    pub fn open(_uplink: &Uplink) -> io::Result<InboundObserver> {
+        Err(unsupported("watch the uplink for inbound attempts").into_io())
+    }
+
+    /// The next inbound attempt.
+    pub fn recv(&self) -> io::Result<Option<ObservedInbound>> {
+        match self.never {}
+    }
+}
+
+#[cfg(unix)]
+impl std::os::fd::AsRawFd for InboundObserver {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        match self.never {}
+    }
+}
+
+#[cfg(unix)]
+impl std::os::fd::AsFd for InboundObserver {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        match self.never {}
+    }
+}
+
+/// Uplink sockets: every constructor fails with an `Unsupported` I/O error.
+pub(crate) mod sockets {
+    use std::io;
+    use std::net::SocketAddr;
+
+    use masq_engine::{Family, IcmpErrorReport};
+    use socket2::Socket;
+
+    use super::unsupported;
+    use crate::sockets::Uplink;
+
+    /// Fails: pinning a TCP socket to the uplink is part of the missing backend.
+    pub fn tcp_socket(
+        _uplink: &Uplink,
+        _remote: SocketAddr,
+        _ttl: u8,
+        _mss: Option<u16>,
+    ) -> io::Result<Socket> {
+        Err(unsupported("open uplink TCP sockets").into_io())
+    }
+
+    /// Fails: pinning a UDP socket to the uplink is part of the missing backend.
+    pub fn udp_socket(_uplink: &Uplink, _family: Family) -> io::Result<Socket> {
+        Err(unsupported("open uplink UDP sockets").into_io())
+    }
+
+    /// Fails: ICMP echo sockets are part of the missing backend.
+    pub fn icmp_echo_socket(_uplink: &Uplink, _family: Family) -> io::Result<Socket> {
+        Err(unsupported("open ICMP echo sockets").into_io())
+    }
+
+    /// Fails: reading ICMP errors of a socket is part of the missing backend.
+    pub fn take_icmp_error(_sock: &Socket) -> io::Result<Option<IcmpErrorReport>> {
+        Err(unsupported("read ICMP errors of uplink sockets").into_io())
+    }
+}
