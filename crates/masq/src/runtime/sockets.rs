@@ -192,14 +192,7 @@ async fn tcp_task(
     events: mpsc::UnboundedSender<SocketEvent>,
 ) {
     let std_stream: std::net::TcpStream = sock.into();
-    let socket = match tokio::net::TcpSocket::from_std_stream(std_stream) {
-        Ok(s) => s,
-        Err(e) => {
-            debug!(error = %e, "cannot register socket");
-            let _ = events.send(SocketEvent::TcpConnectFailed { id, error: ConnectError::Other, icmp: None });
-            return;
-        }
-    };
+    let socket = tokio::net::TcpSocket::from_std_stream(std_stream);
     let stream = match socket.connect(remote).await {
         Ok(s) => s,
         Err(e) => {

@@ -118,7 +118,7 @@ impl Supervisor {
             Request::GetSettings => Response::Settings(self.settings.clone()),
             Request::SetSettings { settings } => match settings.validate() {
                 Ok(()) => {
-                    self.settings = settings;
+                    self.settings = *settings;
                     Response::Settings(self.settings.clone())
                 }
                 Err(e) => Response::error(ErrorCode::InvalidSettings, e.to_string()),
