@@ -280,26 +280,30 @@ impl TcpFlow {
             return;
         }
         self.last_activity = now;
-        let via_icmp = |kind| (icmp.map_or(self.gateway_ip, |r| r.offender), icmp.map_or(kind, |r| r.kind));
-        let reply = match error {
-            ConnectError::Refused => None,
-            ConnectError::HostUnreachable | ConnectError::Other => Some(via_icmp(IcmpErrorKind::HostUnreachable)),
-            ConnectError::NetUnreachable => Some(via_icmp(IcmpErrorKind::NetUnreachable)),
-            ConnectError::Prohibited => Some((self.gateway_ip, IcmpErrorKind::AdminProhibited)),
-            ConnectError::TimedOut => match self.cfg.connect_timeout_reply {
-                ConnectTimeoutReply::Silence => {
-                    self.close(out);
-                    return;
-                }
-                ConnectTimeoutReply::HostUnreachable => Some((self.gateway_ip, IcmpErrorKind::HostUnreachable)),
+        self.answer_failed_syn(error, icmp, out);
+        self.close(out);
+    }
+
+    /// Tells the hidden host why its SYN got nowhere. A router's ICMP error that the OS
+    /// queued wins over the gateway's own generic answer, whatever errno came with it: with
+    /// `traceroute -T` the host must see each hop's time exceeded from that hop.
+    fn answer_failed_syn(&mut self, error: ConnectError, icmp: Option<&IcmpErrorReport>, out: &mut Out<'_>) {
+        let from_gateway = |kind| Some((self.gateway_ip, kind));
+        let reply = match (error, icmp) {
+            (ConnectError::Refused, _) => None,
+            (ConnectError::Prohibited, _) => from_gateway(IcmpErrorKind::AdminProhibited),
+            (_, Some(r)) => Some((r.offender, r.kind)),
+            (ConnectError::HostUnreachable | ConnectError::Other, None) => from_gateway(IcmpErrorKind::HostUnreachable),
+            (ConnectError::NetUnreachable, None) => from_gateway(IcmpErrorKind::NetUnreachable),
+            (ConnectError::TimedOut, None) => match self.cfg.connect_timeout_reply {
+                ConnectTimeoutReply::Silence => return,
+                ConnectTimeoutReply::HostUnreachable => from_gateway(IcmpErrorKind::HostUnreachable),
             },
         };
         match reply {
             None => self.send_rst_for_syn(out),
             Some((src, kind)) => out.packet(emit::icmp_error(src, self.lan.ip(), kind, &self.syn_quote)),
         }
-        self.state = State::Closed;
-        out.cmd(SocketCommand::Close { id: self.socket });
     }
 
     /// An ICMP error arrived for an established connection (e.g. a late PMTU change): the
@@ -595,8 +599,9 @@ impl TcpFlow {
     pub(crate) fn on_timeout(&mut self, now: Instant, out: &mut Out<'_>) {
         match self.state {
             State::Connecting { deadline } if now >= deadline => {
-                self.on_connect_failed(now, ConnectError::TimedOut, None, out);
-                out.cmd(SocketCommand::TcpAbort { id: self.socket });
+                // The socket is still connecting: abort it (one command, not Close + Abort).
+                self.answer_failed_syn(ConnectError::TimedOut, None, out);
+                self.abort(out);
                 return;
             }
             State::SynReceived { deadline } if now >= deadline => {
