@@ -53,4 +53,4 @@ pub use request::{
     DEFAULT_SUBSCRIBE_INTERVAL_MS, MAX_SUBSCRIBE_INTERVAL_MS, MIN_SUBSCRIBE_INTERVAL_MS, Request,
 };
 pub use response::{ApiError, ErrorCode, IfaceReport, Response, StatusReport};
-pub use settings::{LanCidr, LanCidrError, Settings, SettingsError};
+pub use settings::{LanCidr, LanCidrError, Settings, SettingsError, check_iface_name};

@@ -120,7 +120,9 @@ fn quoted(s: &str) -> String {
     format!("{s:?}")
 }
 
-fn check_iface_name(key: &str, name: &str) -> Result<(), SettingsError> {
+/// Checks one interface name by the rules of [`Settings::validate`], reporting it under `key`;
+/// lets front ends reject a bad name where it is typed (e.g. as a command-line flag).
+pub fn check_iface_name(key: &str, name: &str) -> Result<(), SettingsError> {
     let ok = (1..=MAX_IFACE_NAME).contains(&name.len())
         && name != "."
         && name != ".."

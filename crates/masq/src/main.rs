@@ -1,2 +1,87 @@
-//! The `masq` command (to be written).
-fn main() {}
+//! The `masq` command: parse the command line, set up logging, run one command.
+//!
+//! Exit codes: 0 success, 1 a runtime error (printed as `error: …` with its cause chain),
+//! 2 a usage error (clap's own, or [`service_commands::UsageError`]). Logs go to stderr,
+//! filtered by `MASQ_LOG` (default `info`), so stdout carries only the command's output.
+
+mod api_commands;
+mod cli;
+mod config;
+#[cfg(target_os = "linux")]
+mod demo;
+mod output;
+mod paths;
+mod runtime;
+mod service_commands;
+mod watch;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
+use tracing_subscriber::EnvFilter;
+
+use cli::{Cli, Command, ConfigCommand};
+use service_commands::UsageError;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    match dispatch(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if let Some(UsageError(message)) = e.downcast_ref::<UsageError>() {
+                Cli::command()
+                    .error(ErrorKind::MissingRequiredArgument, message)
+                    .exit();
+            }
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(command: Command) -> Result<()> {
+    match command {
+        Command::Up(args) => service_commands::up(args),
+        Command::Down(args) => service_commands::down(args),
+        Command::Daemon(args) => service_commands::daemon(args),
+        Command::Config(ConfigCommand::Check { file }) => service_commands::config_check(file),
+        Command::Status(args) => api_commands::status(&args),
+        Command::Translations(args) => api_commands::translations(&args),
+        Command::Inbound(args) => api_commands::inbound(&args),
+        Command::Settings(args) => api_commands::settings(&args),
+        Command::Start(args) => api_commands::start(&args),
+        Command::Stop(args) => api_commands::stop(&args),
+        Command::Demo(args) => demo(args.keep),
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn demo(keep: bool) -> Result<()> {
+    demo::run(keep)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn demo(_keep: bool) -> Result<()> {
+    anyhow::bail!(
+        "`masq demo` builds its test network from Linux network namespaces; it only runs on Linux"
+    )
+}
+
+fn init_logging() {
+    let filter = EnvFilter::try_from_env("MASQ_LOG").unwrap_or_else(|e| {
+        if std::env::var_os("MASQ_LOG").is_some() {
+            eprintln!("warning: ignoring MASQ_LOG ({e}); logging at info");
+        }
+        EnvFilter::new("info")
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

@@ -1,0 +1,105 @@
+//! The commands that talk to a running masq through the control API.
+//!
+//! Each connects to the control socket (`--control`, `MASQ_CONTROL`, or the default from
+//! `paths.rs`), sends one request, and prints the answer as a table or as the API's JSON;
+//! with `--watch` it hands over to `watch.rs`.
+
+use anyhow::{Context, Result, bail};
+use masq_control::{Client, Request, Response};
+
+use crate::cli::{ControlArgs, SettingsArgs, TranslationsArgs, ViewArgs};
+use crate::output;
+use crate::paths;
+use crate::watch::{self, View};
+
+/// `masq status`.
+pub fn status(args: &ViewArgs) -> Result<()> {
+    let mut client = connect(&args.control)?;
+    if args.watch {
+        return watch::run(client, View::Status, args.json);
+    }
+    let Response::Status(s) = client.request(Request::Status)? else {
+        bail!("the daemon answered `status` with something else");
+    };
+    print(args.json, &s, || output::render_status(&s))
+}
+
+/// `masq translations`.
+pub fn translations(args: &TranslationsArgs) -> Result<()> {
+    let protocol = args.protocol.map(masq_engine::Protocol::from);
+    let mut client = connect(&args.view.control)?;
+    if args.view.watch {
+        return watch::run(client, View::Translations(protocol), args.view.json);
+    }
+    let Response::Translations(mut flows) = client.request(Request::Translations)? else {
+        bail!("the daemon answered `translations` with something else");
+    };
+    flows.retain(|t| protocol.is_none_or(|p| t.protocol == p));
+    print(args.view.json, &flows, || {
+        output::render_translations(&flows)
+    })
+}
+
+/// `masq inbound`.
+pub fn inbound(args: &ViewArgs) -> Result<()> {
+    let mut client = connect(&args.control)?;
+    if args.watch {
+        return watch::run(client, View::Inbound, args.json);
+    }
+    let Response::Inbound(mut attempts) = client.request(Request::Inbound)? else {
+        bail!("the daemon answered `inbound` with something else");
+    };
+    attempts.sort_by(|a, b| a.last_seen_s.total_cmp(&b.last_seen_s));
+    print(args.json, &attempts, || output::render_inbound(&attempts))
+}
+
+/// `masq settings`.
+pub fn settings(args: &SettingsArgs) -> Result<()> {
+    let mut client = connect(&args.control)?;
+    let Response::Settings(settings) = client.request(Request::GetSettings)? else {
+        bail!("the daemon answered `get_settings` with something else");
+    };
+    print(args.json, &settings, || {
+        toml::to_string_pretty(&settings)
+            .unwrap_or_else(|e| format!("# cannot render as TOML: {e}\n"))
+    })
+}
+
+/// `masq start`.
+pub fn start(args: &ControlArgs) -> Result<()> {
+    connect(args)?
+        .request(Request::Start)
+        .context("cannot start sharing")?;
+    output::emit("sharing started; see `masq status`\n")?;
+    Ok(())
+}
+
+/// `masq stop`.
+pub fn stop(args: &ControlArgs) -> Result<()> {
+    connect(args)?
+        .request(Request::Stop)
+        .context("cannot stop sharing")?;
+    output::emit("sharing stopped\n")?;
+    Ok(())
+}
+
+fn connect(args: &ControlArgs) -> Result<Client> {
+    let path = args
+        .control
+        .clone()
+        .unwrap_or_else(paths::client_control_socket);
+    Ok(Client::connect(&path)?)
+}
+
+fn print<T: serde::Serialize>(json: bool, value: &T, human: impl FnOnce() -> String) -> Result<()> {
+    let text = if json {
+        let mut text =
+            serde_json::to_string_pretty(value).context("cannot encode the answer as JSON")?;
+        text.push('\n');
+        text
+    } else {
+        human()
+    };
+    output::emit(&text)?;
+    Ok(())
+}

@@ -1,0 +1,293 @@
+//! The command line: every subcommand, flag and help text, as clap derive definitions.
+//!
+//! Parsing only; `main.rs` decides what each command does. Flags that name interfaces or the
+//! LAN address are checked here with the same rules as the config file, so a typo is a usage
+//! error (exit code 2) rather than a runtime one.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXAMPLES: &str = "\
+Examples:
+  sudo masq up --uplink wlan0 --lan eth1        share wlan0's connection with eth1, until Ctrl-C
+  sudo masq up --lan eth1 --lan-addr 192.168.137.1/24
+  masq status                                    is sharing on? on which interfaces?
+  masq translations --watch                      live table of translated connections
+  masq inbound                                   who tried to get in, and why they could not
+  sudo masq down                                 remove what a killed masq left behind
+  sudo masq daemon --control-group masq          service mode, controlled by `masq start`/`stop`
+
+Environment: MASQ_CONTROL (control socket), MASQ_CONFIG (config file),
+MASQ_STATE_FILE (crash-cleanup journal), MASQ_LOG (log filter, e.g. debug or masq=trace).";
+
+/// Share this computer's internet connection with a LAN by IP masquerading.
+///
+/// LAN hosts send their traffic into a virtual adapter; masq re-originates each conversation
+/// from this computer's own uplink address. Nothing from the internet can reach a LAN host
+/// inward, and refused inbound attempts are shown by `masq inbound`.
+#[derive(Debug, Parser)]
+#[command(name = "masq", version, after_help = EXAMPLES, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Share now, in the foreground, until Ctrl-C or SIGTERM.
+    #[command(
+        after_help = "Examples:\n  sudo masq up --uplink wlan0 --lan eth1\n  sudo masq up --lan eth1 --lan-addr 10.42.0.1/24 --no-observe-inbound"
+    )]
+    Up(UpArgs),
+    /// Remove what a killed masq left behind (routes, rules, forwarding), from its journal.
+    Down(DownArgs),
+    /// Show whether sharing runs, on which interfaces, with what totals.
+    Status(ViewArgs),
+    /// Show the live translations (one line per masqueraded conversation).
+    #[command(
+        after_help = "Examples:\n  masq translations --protocol tcp\n  masq translations --json | jq '.[].gateway'\n  masq translations --watch"
+    )]
+    Translations(TranslationsArgs),
+    /// Show refused inbound attempts, and why masquerading refuses them.
+    Inbound(ViewArgs),
+    /// Show the settings the daemon shares with.
+    Settings(SettingsArgs),
+    /// Ask the daemon to start sharing with its current settings.
+    Start(ControlArgs),
+    /// Ask the daemon to stop sharing.
+    Stop(ControlArgs),
+    /// Run as a service: sharing starts when asked through the control API
+    /// (`masq start`, the GUI), or at once with `autostart = true` in the config file.
+    Daemon(DaemonArgs),
+    /// Build a throwaway test network in namespaces and share into it (Linux, root).
+    Demo(DemoArgs),
+    /// Work with the config file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+/// `masq up`.
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Interface with the internet connection [default: the default route's interface].
+    #[arg(long, value_name = "IFACE", value_parser = iface("uplink"))]
+    pub uplink: Option<String>,
+    /// Interface of the LAN to share with (required unless the config file sets `lan`).
+    #[arg(long, value_name = "IFACE", value_parser = iface("lan"))]
+    pub lan: Option<String>,
+    /// Gateway address and prefix on the LAN, added to the LAN interface if missing
+    /// [default: the LAN interface's first IPv4 address].
+    #[arg(long, value_name = "CIDR", value_parser = lan_addr)]
+    pub lan_addr: Option<String>,
+    /// Name of the virtual adapter to create [default: masq0].
+    #[arg(long, value_name = "NAME", value_parser = iface("tun"))]
+    pub tun: Option<String>,
+    /// Watch the uplink for refused inbound attempts (the default).
+    #[arg(long, overrides_with = "no_observe_inbound")]
+    pub observe_inbound: bool,
+    /// Do not watch the uplink for refused inbound attempts.
+    #[arg(long, overrides_with = "observe_inbound")]
+    pub no_observe_inbound: bool,
+    /// Where to serve the control API [default: /run/masq/control.sock for root].
+    #[arg(long, env = "MASQ_CONTROL", value_name = "PATH")]
+    pub control: Option<PathBuf>,
+    /// Config file; flags override its values [default: /etc/masq/masq.toml for root].
+    #[arg(long, env = "MASQ_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Journal of system changes, for `masq down` after a crash [default: /run/masq/state.json for root].
+    #[arg(long, env = "MASQ_STATE_FILE", value_name = "PATH")]
+    pub state_file: Option<PathBuf>,
+}
+
+impl UpArgs {
+    /// The tri-state of `--observe-inbound` / `--no-observe-inbound` (last one wins).
+    pub fn observe_inbound(&self) -> Option<bool> {
+        match (self.observe_inbound, self.no_observe_inbound) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        }
+    }
+}
+
+/// `masq down`.
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    /// The journal the killed masq wrote (same default as `masq up --state-file`).
+    #[arg(long, env = "MASQ_STATE_FILE", value_name = "PATH")]
+    pub state_file: Option<PathBuf>,
+}
+
+/// Where a client finds the daemon.
+#[derive(Debug, Args)]
+pub struct ControlArgs {
+    /// The daemon's control socket [default: this user's, else /run/masq/control.sock].
+    #[arg(long, env = "MASQ_CONTROL", value_name = "PATH")]
+    pub control: Option<PathBuf>,
+}
+
+/// `masq status` and `masq inbound`.
+#[derive(Debug, Args)]
+pub struct ViewArgs {
+    /// Print JSON exactly as the control API sends it.
+    #[arg(long)]
+    pub json: bool,
+    /// Keep updating every second until Ctrl-C (JSON lines when not on a terminal).
+    #[arg(long)]
+    pub watch: bool,
+    /// Where the daemon is.
+    #[command(flatten)]
+    pub control: ControlArgs,
+}
+
+/// `masq translations`.
+#[derive(Debug, Args)]
+pub struct TranslationsArgs {
+    /// Only this protocol.
+    #[arg(long, value_enum)]
+    pub protocol: Option<ProtocolArg>,
+    /// What to print and how often.
+    #[command(flatten)]
+    pub view: ViewArgs,
+}
+
+/// `masq settings`.
+#[derive(Debug, Args)]
+pub struct SettingsArgs {
+    /// Print JSON exactly as the control API sends it (else TOML, as in the config file).
+    #[arg(long)]
+    pub json: bool,
+    /// Where the daemon is.
+    #[command(flatten)]
+    pub control: ControlArgs,
+}
+
+/// `masq daemon`.
+#[derive(Debug, Args)]
+pub struct DaemonArgs {
+    /// Where to serve the control API [default: /run/masq/control.sock for root].
+    #[arg(long, env = "MASQ_CONTROL", value_name = "PATH")]
+    pub control: Option<PathBuf>,
+    /// Let members of this group use the control API too (socket mode 0660).
+    #[arg(long, value_name = "GROUP")]
+    pub control_group: Option<String>,
+    /// Config file [default: /etc/masq/masq.toml for root].
+    #[arg(long, env = "MASQ_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Journal of system changes, for `masq down` after a crash [default: /run/masq/state.json for root].
+    #[arg(long, env = "MASQ_STATE_FILE", value_name = "PATH")]
+    pub state_file: Option<PathBuf>,
+}
+
+/// `masq demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Leave the namespaces in place afterwards, to look around.
+    #[arg(long)]
+    pub keep: bool,
+}
+
+/// `masq config …`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate a config file and print the effective settings.
+    #[command(after_help = "Examples:\n  masq config check\n  masq config check ./masq.toml")]
+    Check {
+        /// The file to check [default: $MASQ_CONFIG, else /etc/masq/masq.toml for root].
+        #[arg(value_name = "FILE", env = "MASQ_CONFIG")]
+        file: Option<PathBuf>,
+    },
+}
+
+/// The protocols `--protocol` accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProtocolArg {
+    /// TCP connections.
+    Tcp,
+    /// UDP mappings.
+    Udp,
+    /// ICMP echo (ping) mappings.
+    Icmp,
+}
+
+impl From<ProtocolArg> for masq_engine::Protocol {
+    fn from(p: ProtocolArg) -> Self {
+        match p {
+            ProtocolArg::Tcp => masq_engine::Protocol::Tcp,
+            ProtocolArg::Udp => masq_engine::Protocol::Udp,
+            ProtocolArg::Icmp => masq_engine::Protocol::Icmp,
+        }
+    }
+}
+
+fn iface(
+    key: &'static str,
+) -> impl Fn(&str) -> Result<String, String> + Clone + Send + Sync + 'static {
+    move |s: &str| {
+        masq_control::check_iface_name(key, s)
+            .map(|()| s.to_owned())
+            .map_err(|e| e.expected)
+    }
+}
+
+fn lan_addr(s: &str) -> Result<String, String> {
+    s.parse::<masq_control::LanCidr>()
+        .map(|_| s.to_owned())
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn observe_inbound_last_flag_wins() {
+        let parse = |args: &[&str]| {
+            let cli = Cli::try_parse_from(args).unwrap();
+            let Command::Up(up) = cli.command else {
+                panic!()
+            };
+            up.observe_inbound()
+        };
+        assert_eq!(parse(&["masq", "up"]), None);
+        assert_eq!(parse(&["masq", "up", "--no-observe-inbound"]), Some(false));
+        assert_eq!(
+            parse(&["masq", "up", "--no-observe-inbound", "--observe-inbound"]),
+            Some(true)
+        );
+        assert_eq!(
+            parse(&["masq", "up", "--observe-inbound", "--no-observe-inbound"]),
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn bad_interface_and_cidr_flags_are_usage_errors() {
+        for args in [
+            &["masq", "up", "--lan", "eth 1"][..],
+            &[
+                "masq",
+                "up",
+                "--lan",
+                "eth1",
+                "--lan-addr",
+                "192.168.1.0/24",
+            ],
+            &["masq", "up", "--tun", "this-name-is-too-long"],
+            &["masq", "translations", "--protocol", "sctp"],
+        ] {
+            let e = Cli::try_parse_from(args).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{args:?}");
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! The refused-inbound table, and why masquerading refuses such attempts.
+
+use std::collections::BTreeSet;
+
+use masq_engine::{InboundAttempt, RefusalReason};
+
+use super::table::{Align, Table};
+use super::{duration, wire_name};
+
+/// Shown once below the table: the question every user of this table has.
+const WHY: &str = "\
+Why they were refused: with masquerading, the LAN's hosts have no address of their own on the
+internet; everything they send leaves with this computer's uplink address. A connection started
+from the internet therefore has no LAN host to go to unless that host started the conversation.
+Port forwards, coming in a later version of masq, will be the way to let chosen inbound
+connections through to a LAN host.";
+
+/// Renders refused inbound attempts with the explanation (or a one-line note when none).
+pub fn render_inbound(attempts: &[InboundAttempt]) -> String {
+    if attempts.is_empty() {
+        return "no refused inbound attempts seen\n".to_owned();
+    }
+    let mut t = Table::new(&[
+        ("PROTO", Align::Left),
+        ("FROM", Align::Left),
+        ("TO", Align::Left),
+        ("REASON", Align::Left),
+        ("COUNT", Align::Right),
+        ("FIRST", Align::Right),
+        ("LAST", Align::Right),
+    ]);
+    for a in attempts {
+        t.push(vec![
+            a.protocol.to_string(),
+            a.remote.to_string(),
+            a.gateway.to_string(),
+            wire_name(&a.reason),
+            a.count.to_string(),
+            format!("{} ago", duration(a.first_seen_s)),
+            format!("{} ago", duration(a.last_seen_s)),
+        ]);
+    }
+    let mut out = t.render();
+    out.push('\n');
+    out.push_str(WHY);
+    out.push('\n');
+    let reasons: BTreeSet<RefusalReason> = attempts.iter().map(|a| a.reason).collect();
+    for reason in reasons {
+        out.push_str(&format!(
+            "  {}: {}.\n",
+            wire_name(&reason),
+            reason.explanation()
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use masq_engine::Protocol;
+
+    use super::*;
+
+    fn knock(reason: RefusalReason) -> InboundAttempt {
+        InboundAttempt {
+            protocol: Protocol::Tcp,
+            remote: "198.51.100.9:5000".parse().unwrap(),
+            gateway: "203.0.113.2:22".parse().unwrap(),
+            reason,
+            explanation: reason.explanation().into(),
+            count: 3,
+            first_seen_s: 65.0,
+            last_seen_s: 1.0,
+        }
+    }
+
+    #[test]
+    fn table_then_explanation_once() {
+        let text = render_inbound(&[
+            knock(RefusalReason::NoTranslation),
+            knock(RefusalReason::NoTranslation),
+        ]);
+        assert_eq!(text.matches("Why they were refused").count(), 1, "{text}");
+        assert_eq!(text.matches("no_translation:").count(), 1, "{text}");
+        assert!(text.contains("Port forwards"), "{text}");
+        assert!(text.contains("1m05s ago"), "{text}");
+        assert!(render_inbound(&[]).starts_with("no refused"));
+    }
+}

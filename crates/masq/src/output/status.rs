@@ -1,0 +1,141 @@
+//! The status summary: is sharing on, where, and how much went through.
+
+use masq_control::{IfaceReport, StatusReport};
+
+use super::{bytes, duration, wire_name};
+
+/// Renders a status report as a few labelled lines.
+pub fn render_status(s: &StatusReport) -> String {
+    let mut out = String::new();
+    let mut line = |label: &str, value: String| out.push_str(&format!("{label:<10}{value}\n"));
+    if s.running {
+        line(
+            "sharing",
+            format!("on for {} (masq {})", duration(s.uptime_s), s.version),
+        );
+    } else {
+        line(
+            "sharing",
+            format!("off (masq {}); start it with `masq start`", s.version),
+        );
+    }
+    if let Some(uplink) = &s.uplink {
+        line("uplink", iface(uplink));
+    }
+    if let Some(lan) = &s.lan {
+        line("lan", iface(lan));
+    }
+    if let Some(tun) = &s.tun {
+        line("adapter", tun.clone());
+    }
+    if let Some(e) = &s.engine {
+        line(
+            "flows",
+            format!(
+                "{} tcp, {} udp, {} icmp (limit {}) from {} LAN host{}",
+                e.flows_tcp,
+                e.flows_udp,
+                e.flows_icmp,
+                e.max_flows,
+                e.lan_hosts,
+                if e.lan_hosts == 1 { "" } else { "s" }
+            ),
+        );
+        let c = &e.counters;
+        line(
+            "traffic",
+            format!(
+                "from LAN {} in {} packets, to LAN {} in {} packets",
+                bytes(c.tun_bytes_in),
+                c.tun_packets_in,
+                bytes(c.tun_bytes_out),
+                c.tun_packets_out
+            ),
+        );
+        line(
+            "flows ever",
+            format!(
+                "{} opened, {} closed, {} TCP retransmits",
+                c.flows_created, c.flows_closed, c.tcp_retransmits
+            ),
+        );
+        let total: u64 = c.drops.values().sum();
+        if total > 0 {
+            let parts: Vec<String> = c
+                .drops
+                .iter()
+                .map(|(reason, n)| format!("{} {n}", wire_name(reason)))
+                .collect();
+            line("drops", format!("{total} ({})", parts.join(", ")));
+        } else {
+            line("drops", "none".to_owned());
+        }
+    }
+    if let Some(e) = &s.last_error {
+        line("last error", e.clone());
+    }
+    out
+}
+
+fn iface(i: &IfaceReport) -> String {
+    if i.addresses.is_empty() {
+        i.name.clone()
+    } else {
+        format!("{} ({})", i.name, i.addresses.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use masq_engine::{Counters, DropReason, EngineStatus};
+
+    use super::*;
+
+    #[test]
+    fn running_and_stopped() {
+        let mut counters = Counters::default();
+        counters.drop(DropReason::BadChecksum);
+        counters.drop(DropReason::BadChecksum);
+        counters.tun_bytes_in = 2048;
+        let s = StatusReport {
+            running: true,
+            version: "0.1.0".into(),
+            uplink: Some(IfaceReport {
+                name: "wlan0".into(),
+                addresses: vec!["192.168.1.20/24".into()],
+            }),
+            lan: None,
+            tun: Some("masq0".into()),
+            uptime_s: 3720.0,
+            engine: Some(EngineStatus {
+                flows_tcp: 2,
+                flows_udp: 1,
+                flows_icmp: 0,
+                max_flows: 65536,
+                lan_hosts: 1,
+                counters,
+            }),
+            last_error: None,
+        };
+        let text = render_status(&s);
+        assert!(text.contains("on for 1h02m"), "{text}");
+        assert!(text.contains("wlan0 (192.168.1.20/24)"), "{text}");
+        assert!(
+            text.contains("2 tcp, 1 udp, 0 icmp") && text.contains("1 LAN host\n"),
+            "{text}"
+        );
+        assert!(text.contains("2 (bad_checksum 2)"), "{text}");
+
+        let off = StatusReport {
+            running: false,
+            engine: None,
+            last_error: Some("uplink wlan0 went away".into()),
+            ..s
+        };
+        let text = render_status(&off);
+        assert!(
+            text.contains("off") && text.contains("masq start") && text.contains("went away"),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,99 @@
+//! The commands that run on this machine rather than talk to a daemon: `up`, `daemon`,
+//! `down` and `config check`.
+//!
+//! `up` and `daemon` merge the config file with the flags (see `config.rs`), fill in default
+//! paths (see `paths.rs`) and hand over to the runtime, which owns the engine, the adapter and
+//! the control socket. `down` replays the crash-cleanup journal through masq-platform.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use thiserror::Error;
+
+use crate::cli::{DaemonArgs, DownArgs, UpArgs};
+use crate::config::{self, ConfigSource, Overrides};
+use crate::output;
+use crate::paths;
+use crate::runtime::{self, ControlOptions};
+
+/// A command line that parsed but cannot work (e.g. no LAN interface anywhere); `main`
+/// reports it the way clap reports usage errors, with exit code 2.
+#[derive(Debug, Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// `masq up`.
+pub fn up(args: UpArgs) -> Result<()> {
+    let source = ConfigSource::new(args.config.clone(), paths::config_file());
+    let overrides = Overrides {
+        uplink: args.uplink.clone(),
+        lan: args.lan.clone(),
+        lan_addr: args.lan_addr.clone(),
+        tun: args.tun.clone(),
+        observe_inbound: args.observe_inbound(),
+        control_group: None,
+    };
+    let effective = config::resolve(&source, overrides)?;
+    if effective.settings.lan.is_none() {
+        return Err(UsageError(format!(
+            "masq up needs the LAN interface to share with: pass --lan IFACE or set `lan` in {}",
+            source.path().display()
+        ))
+        .into());
+    }
+    let control = ControlOptions {
+        path: args.control.unwrap_or_else(paths::server_control_socket),
+        group: effective.control_group,
+        state_file: args.state_file.unwrap_or_else(paths::state_file),
+    };
+    runtime::run_up(effective.settings, control)
+}
+
+/// `masq daemon`.
+pub fn daemon(args: DaemonArgs) -> Result<()> {
+    let source = ConfigSource::new(args.config.clone(), paths::config_file());
+    let overrides = Overrides {
+        control_group: args.control_group.clone(),
+        ..Overrides::default()
+    };
+    let effective = config::resolve(&source, overrides)?;
+    let control = ControlOptions {
+        path: args.control.unwrap_or_else(paths::server_control_socket),
+        group: effective.control_group,
+        state_file: args.state_file.unwrap_or_else(paths::state_file),
+    };
+    runtime::run_daemon(effective.settings, effective.autostart, control)
+}
+
+/// `masq down`.
+pub fn down(args: DownArgs) -> Result<()> {
+    let journal = args.state_file.unwrap_or_else(paths::state_file);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let report = rt
+        .block_on(masq_platform::cleanup_stale(&journal))
+        .with_context(|| {
+            format!(
+                "cannot clean up after the masq that journaled to {}",
+                journal.display()
+            )
+        })?;
+    output::emit(&format!("{report}\n"))?;
+    Ok(())
+}
+
+/// `masq config check [FILE]`.
+pub fn config_check(file: Option<PathBuf>) -> Result<()> {
+    let source = ConfigSource::new(file, paths::config_file());
+    let effective = config::resolve(&source, Overrides::default())?;
+    let path = source.path().display();
+    let header = if effective.file_found {
+        format!("# {path} is valid; the effective settings are:\n")
+    } else {
+        format!("# no config file at {path}; the defaults are:\n")
+    };
+    output::emit(&format!("{header}{}", config::render(&effective)))?;
+    Ok(())
+}
