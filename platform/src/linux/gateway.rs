@@ -2,7 +2,16 @@
 //!
 //! What [`start`] makes, in this order, each step journaled *before* it is made:
 //! 1. checks: uplink and LAN exist and differ, the TUN name is free;
-//! 2. the TUN adapter, with its MTU, brought up (no address: nothing is addressed to it);
+//! 2. the TUN adapter, with its MTU, brought up, holding the gateway's LAN address as a /32.
+//!    Nothing is addressed to it, but the kernel's source validation treats an interface
+//!    without any IPv4 address specially when rp_filter is on (`__fib_validate_source`:
+//!    `no_addr` jumps to `last_resort`, which rejects if `rpf`): packets written into the TUN
+//!    with one of the host's own addresses as source (the engine's ICMP errors, sent from the
+//!    gateway's LAN address) are dropped despite `accept_local` — seen on Linux 6.18 by the
+//!    netns test — and older kernels drop every forwarded reply this way. The effective
+//!    rp_filter is the maximum of `conf.all` and the interface's, which masq does not touch.
+//!    Borrowing the LAN address adds no new reachable address; the kernel drops it with the
+//!    adapter, so it needs no journal entry;
 //! 3. the gateway's LAN address, if the LAN interface lacks it;
 //! 4. in routing table `T`: `default dev <tun>`, and `<lan prefix> dev <lan>` so that packets
 //!    from one LAN host to another that reach the gateway go back out on the LAN instead of
@@ -206,6 +215,9 @@ impl Setup {
         };
         self.netlink
             .set_up_with_mtu(tun_index, names.tun.as_str(), u32::from(spec.tun_mtu))
+            .await?;
+        self.netlink
+            .add_address(tun_index, names.tun.as_str(), lan_net.addr(), 32)
             .await?;
         debug!(tun = %names.tun, mtu = spec.tun_mtu, "TUN adapter up");
 
