@@ -16,7 +16,7 @@
 
 use std::fs;
 use std::future::Future;
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream, UdpSocket};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -518,6 +518,8 @@ fn gateway_start_stop_crash_cleanup_and_rollback() {
 
 const GW_UP: Ipv4Addr = Ipv4Addr::new(10, 98, 0, 1);
 const PEER: Ipv4Addr = Ipv4Addr::new(10, 98, 0, 2);
+const GW_UP6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x98, 0, 0, 0, 0, 1);
+const PEER6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x98, 0, 0, 0, 0, 2);
 
 #[test]
 fn uplink_sockets_icmp_errors_and_inbound_observer() {
@@ -529,6 +531,8 @@ fn uplink_sockets_icmp_errors_and_inbound_observer() {
     veth(&gw_ns, "up0", &peer_ns, "up0p");
     gw_ns.ip(&["addr", "add", "10.98.0.1/24", "dev", "up0"]);
     peer_ns.ip(&["addr", "add", "10.98.0.2/24", "dev", "up0p"]);
+    gw_ns.ip(&["addr", "add", "2001:db8:98::1/64", "dev", "up0", "nodad"]);
+    peer_ns.ip(&["addr", "add", "2001:db8:98::2/64", "dev", "up0p", "nodad"]);
 
     gw_ns.run(|| {
         let info = interface_info("up0").expect("interface_info");
@@ -549,6 +553,24 @@ fn uplink_sockets_icmp_errors_and_inbound_observer() {
         assert_eq!(report.original_dst, closed);
         assert_eq!(report.payload, b"probe");
         assert!(sockets::take_icmp_error(&udp).unwrap().is_none());
+
+        // The same over IPv6: ICMPv6 port unreachable through IPV6_RECVERR.
+        assert_eq!(
+            uplink.ipv6,
+            Some(GW_UP6),
+            "the routable address, not the link-local one"
+        );
+        let udp6 = sockets::udp_socket(&uplink, Family::V6).expect("udp_socket v6");
+        let closed6 = SocketAddr::from((PEER6, 9));
+        udp6.send_to(b"probe6", &closed6.into()).expect("send v6");
+        let report = poll_for(Duration::from_secs(3), || {
+            sockets::take_icmp_error(&udp6).expect("take_icmp_error v6")
+        })
+        .expect("no ICMPv6 port unreachable queued");
+        assert_eq!(report.kind, IcmpErrorKind::PortUnreachable);
+        assert_eq!(report.offender, std::net::IpAddr::V6(PEER6));
+        assert_eq!(report.original_dst, closed6);
+        assert_eq!(report.payload, b"probe6");
 
         // TCP to a closed port: refused.
         let tcp = sockets::tcp_socket(&uplink, closed, 64, Some(1400)).expect("tcp_socket");
