@@ -137,7 +137,7 @@ pub struct InboundObserver {
 
 impl InboundObserver {
     /// Fails with an `Unsupported` I/O error.
-    pub fn open(_uplink: &Uplink) -> io::Result<InboundObserver> {
+    pub fn open(_uplink: &Uplink, _hidden: ipnet::Ipv4Net) -> io::Result<InboundObserver> {
         Err(unsupported("watch the uplink for inbound attempts").into_io())
     }
 

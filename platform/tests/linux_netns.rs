@@ -606,7 +606,8 @@ fn uplink_sockets_icmp_errors_and_inbound_observer() {
         assert_eq!(&reply[8..], b"mq");
 
         // Inbound observer: sees SYNs and datagrams to the uplink, not replies or our own.
-        let observer = InboundObserver::open(&uplink).expect("InboundObserver::open");
+        let hidden: masq_platform::Ipv4Net = "192.168.213.0/24".parse().expect("prefix");
+        let observer = InboundObserver::open(&uplink, hidden).expect("InboundObserver::open");
         let listener_ready = std::sync::mpsc::channel::<()>();
         let (ready_tx, ready_rx) = listener_ready;
         let peer = peer_ns.spawn(move || {

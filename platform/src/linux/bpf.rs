@@ -8,6 +8,8 @@
 
 use std::net::Ipv4Addr;
 
+use ipnet::Ipv4Net;
+
 /// Bytes copied per accepted packet: the longest IPv4 header (60) plus the TCP header up to
 /// and including the flags byte (14), rounded up; the parser needs nothing beyond that.
 pub(crate) const SNAPLEN: u32 = 96;
@@ -51,30 +53,36 @@ const fn jump(code: u16, k: u32, jt: u8, jf: u8) -> Insn {
     Insn { code, jt, jf, k }
 }
 
-/// The filter for an uplink with IPv4 address `uplink`. Jump offsets count instructions
-/// skipped after the jump; `ACCEPT` is instruction 14 and `DROP` is 15.
-pub(crate) fn inbound_filter(uplink: Ipv4Addr) -> [Insn; 16] {
+/// The filter for an uplink with IPv4 address `uplink`, also accepting packets addressed to
+/// the hidden LAN `hidden` (someone on the uplink side trying to reach a hidden host directly).
+/// Jump offsets count instructions skipped after the jump; `ACCEPT` is instruction 16 and
+/// `DROP` is 17.
+pub(crate) fn inbound_filter(uplink: Ipv4Addr, hidden: Ipv4Net) -> [Insn; 18] {
+    let mask = u32::from(hidden.netmask());
+    let net = u32::from(hidden.network());
     [
         /* 0 */ stmt(LD | B | ABS, 0), //                   A = version/IHL byte
         /* 1 */ stmt(ALU | AND | K, 0xf0), //               A = version << 4
-        /* 2 */ jump(JMP | JEQ | K, 0x40, 0, 12), //        IPv4? else DROP
+        /* 2 */ jump(JMP | JEQ | K, 0x40, 0, 14), //        IPv4? else DROP
         /* 3 */ stmt(LD | W | ABS, 16), //                  A = destination address
         /* 4 */
-        jump(JMP | JEQ | K, u32::from(uplink), 0, 10), // to the uplink? else DROP
-        /* 5 */ stmt(LD | H | ABS, 6), //                   A = flags + fragment offset
-        /* 6 */
+        jump(JMP | JEQ | K, u32::from(uplink), 2, 0), // to the uplink? go to 7
+        /* 5 */ stmt(ALU | AND | K, mask), //               A = destination network
+        /* 6 */ jump(JMP | JEQ | K, net, 0, 10), //         to the hidden LAN? else DROP
+        /* 7 */ stmt(LD | H | ABS, 6), //                   A = flags + fragment offset
+        /* 8 */
         jump(JMP | JSET | K, 0x1fff, 8, 0), //      later fragment (no ports)? DROP
-        /* 7 */ stmt(LD | B | ABS, 9), //                   A = protocol
-        /* 8 */ jump(JMP | JEQ | K, 17, 5, 0), //           UDP? ACCEPT
-        /* 9 */ jump(JMP | JEQ | K, 6, 0, 5), //            TCP? else DROP
-        /* 10 */
+        /* 9 */ stmt(LD | B | ABS, 9), //                   A = protocol
+        /* 10 */ jump(JMP | JEQ | K, 17, 5, 0), //          UDP? ACCEPT
+        /* 11 */ jump(JMP | JEQ | K, 6, 0, 5), //           TCP? else DROP
+        /* 12 */
         stmt(LDX | B | MSH, 0), //                 X = IP header length (4 * IHL)
-        /* 11 */ stmt(LD | B | IND, 13), //                 A = TCP flags byte
-        /* 12 */ stmt(ALU | AND | K, 0x12), //              A = SYN | ACK bits
-        /* 13 */
+        /* 13 */ stmt(LD | B | IND, 13), //                 A = TCP flags byte
+        /* 14 */ stmt(ALU | AND | K, 0x12), //              A = SYN | ACK bits
+        /* 15 */
         jump(JMP | JEQ | K, 0x02, 0, 1), //        SYN without ACK? ACCEPT else DROP
-        /* 14 */ stmt(RET | K, SNAPLEN), //                 ACCEPT: copy the headers
-        /* 15 */ stmt(RET | K, 0), //                       DROP
+        /* 16 */ stmt(RET | K, SNAPLEN), //                 ACCEPT: copy the headers
+        /* 17 */ stmt(RET | K, 0), //                       DROP
     ]
 }
 
@@ -127,6 +135,26 @@ mod tests {
     }
 
     const UPLINK: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 10);
+    const HIDDEN: Ipv4Net = match Ipv4Net::new(Ipv4Addr::new(192, 168, 137, 0), 24) {
+        Ok(n) => n,
+        Err(_) => panic!("valid prefix"),
+    };
+
+    #[test]
+    fn accepts_attempts_on_hidden_hosts_only_inside_the_lan() {
+        let filter = inbound_filter(UPLINK, HIDDEN);
+        let syn = |dst| packet(6, dst, 5, 0x02);
+        assert_eq!(
+            run(&filter, &syn(Ipv4Addr::new(192, 168, 137, 10))),
+            SNAPLEN
+        );
+        assert_eq!(
+            run(&filter, &packet(17, Ipv4Addr::new(192, 168, 137, 99), 5, 0)),
+            SNAPLEN
+        );
+        assert_eq!(run(&filter, &syn(Ipv4Addr::new(192, 168, 138, 10))), 0);
+        assert_eq!(run(&filter, &syn(UPLINK)), SNAPLEN);
+    }
 
     fn packet(protocol: u8, dst: Ipv4Addr, ihl_words: u8, tcp_flags: u8) -> Vec<u8> {
         let header_len = usize::from(ihl_words) * 4;
@@ -142,7 +170,7 @@ mod tests {
 
     #[test]
     fn accepts_syn_and_udp_to_the_uplink() {
-        let filter = inbound_filter(UPLINK);
+        let filter = inbound_filter(UPLINK, HIDDEN);
         assert_eq!(run(&filter, &packet(6, UPLINK, 5, 0x02)), SNAPLEN);
         assert_eq!(
             run(&filter, &packet(6, UPLINK, 15, 0x02)),
@@ -159,7 +187,7 @@ mod tests {
 
     #[test]
     fn drops_everything_else() {
-        let filter = inbound_filter(UPLINK);
+        let filter = inbound_filter(UPLINK, HIDDEN);
         assert_eq!(run(&filter, &packet(6, UPLINK, 5, 0x12)), 0, "SYN-ACK");
         assert_eq!(run(&filter, &packet(6, UPLINK, 5, 0x10)), 0, "ACK");
         assert_eq!(
@@ -197,7 +225,7 @@ mod tests {
 
     #[test]
     fn truncated_tcp_header_is_dropped() {
-        let filter = inbound_filter(UPLINK);
+        let filter = inbound_filter(UPLINK, HIDDEN);
         let full = packet(6, UPLINK, 5, 0x02);
         assert_eq!(run(&filter, &full[..33]), 0);
         assert_eq!(run(&filter, &full[..34]), SNAPLEN);
@@ -206,7 +234,7 @@ mod tests {
 
     #[test]
     fn jumps_land_on_accept_or_drop() {
-        let filter = inbound_filter(UPLINK);
+        let filter = inbound_filter(UPLINK, HIDDEN);
         for (pc, insn) in filter.iter().enumerate() {
             if insn.code & 0x07 == JMP {
                 for offset in [insn.jt, insn.jf] {
@@ -217,7 +245,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(filter[14], stmt(RET | K, SNAPLEN));
-        assert_eq!(filter[15], stmt(RET | K, 0));
+        assert_eq!(filter[16], stmt(RET | K, SNAPLEN));
+        assert_eq!(filter[17], stmt(RET | K, 0));
     }
 }

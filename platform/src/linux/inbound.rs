@@ -13,6 +13,7 @@ use std::io::{self, Read};
 use std::net::{IpAddr, Ipv4Addr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 
+use ipnet::Ipv4Net;
 use socket2::{Domain, Protocol, SockFilter, Socket, Type};
 
 use super::bpf::{SNAPLEN, inbound_filter};
@@ -24,11 +25,15 @@ use crate::sockets::Uplink;
 pub struct InboundObserver {
     socket: Socket,
     local: Ipv4Addr,
+    hidden: Ipv4Net,
 }
 
 impl InboundObserver {
     /// Opens the tap on `uplink` (needs CAP_NET_RAW and an IPv4 address on the uplink).
-    pub fn open(uplink: &Uplink) -> io::Result<InboundObserver> {
+    ///
+    /// Attempts addressed to the hidden LAN `hidden` itself are reported too: the gateway
+    /// never routes them inward, and users should see that someone tried.
+    pub fn open(uplink: &Uplink, hidden: Ipv4Net) -> io::Result<InboundObserver> {
         let local = uplink.ipv4.ok_or_else(|| {
             io::Error::new(
                 io::ErrorKind::AddrNotAvailable,
@@ -47,7 +52,7 @@ impl InboundObserver {
             Some(Protocol::from(0)),
         )
         .map_err(|e| context("open a packet socket (masq needs CAP_NET_RAW)", e))?;
-        let program: Vec<SockFilter> = inbound_filter(local)
+        let program: Vec<SockFilter> = inbound_filter(local, hidden)
             .iter()
             .map(|i| SockFilter::new(i.code, i.jt, i.jf, i.k))
             .collect();
@@ -57,7 +62,11 @@ impl InboundObserver {
         set_int_option(&socket, libc::SOL_PACKET, libc::PACKET_IGNORE_OUTGOING, 1)
             .map_err(|e| context("ignore outgoing packets", e))?;
         bind_ipv4_on(&socket, uplink.index).map_err(|e| context("bind to the interface", e))?;
-        Ok(InboundObserver { socket, local })
+        Ok(InboundObserver {
+            socket,
+            local,
+            hidden,
+        })
     }
 
     /// The next inbound attempt, or `None` when nothing more is queued (wait for readability).
@@ -73,7 +82,8 @@ impl InboundObserver {
             let Some(seen) = ObservedInbound::parse_ipv4(&buf[..len]) else {
                 continue;
             };
-            if seen.local.ip() == IpAddr::V4(self.local) {
+            let to_hidden = matches!(seen.local.ip(), IpAddr::V4(a) if self.hidden.contains(&a));
+            if seen.local.ip() == IpAddr::V4(self.local) || to_hidden {
                 return Ok(Some(seen));
             }
         }

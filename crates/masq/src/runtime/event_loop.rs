@@ -47,7 +47,14 @@ pub(crate) struct LoopParts {
 /// Runs until `stop` fires or the adapter fails; on the way out every hidden TCP connection
 /// is reset so hosts notice at once, and every socket is closed.
 pub(crate) async fn run(parts: LoopParts) -> Result<()> {
-    let LoopParts { mut engine, tun, uplink, observer, mut queries, mut stop } = parts;
+    let LoopParts {
+        mut engine,
+        tun,
+        uplink,
+        observer,
+        mut queries,
+        mut stop,
+    } = parts;
     let tun_name = tun.name().to_owned();
     let tun = AsyncFd::new(tun).with_context(|| format!("cannot watch adapter {tun_name}"))?;
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
@@ -151,15 +158,24 @@ fn handle_event(engine: &mut Engine, ev: SocketEvent) {
     let now = Instant::now();
     match ev {
         SocketEvent::TcpConnected { id, local } => engine.handle_tcp_connected(now, id, local),
-        SocketEvent::TcpConnectFailed { id, error, icmp } => engine.handle_tcp_connect_failed(now, id, error, icmp),
+        SocketEvent::TcpConnectFailed { id, error, icmp } => {
+            engine.handle_tcp_connect_failed(now, id, error, icmp)
+        }
         SocketEvent::TcpData { id, data } => engine.handle_tcp_data(now, id, &data),
         SocketEvent::TcpEof { id } => engine.handle_tcp_eof(now, id),
         SocketEvent::TcpSent { id, bytes } => engine.handle_tcp_sent(now, id, bytes),
         SocketEvent::TcpReset { id } => engine.handle_tcp_reset(now, id),
         SocketEvent::Opened { id, local } => engine.handle_socket_opened(now, id, local),
         SocketEvent::OpenFailed { id } => engine.handle_socket_open_failed(now, id),
-        SocketEvent::Datagram { id, from, data } => engine.handle_udp_datagram(now, id, from, &data),
-        SocketEvent::EchoReply { id, from, seq, data } => engine.handle_echo_reply(now, id, from, seq, &data),
+        SocketEvent::Datagram { id, from, data } => {
+            engine.handle_udp_datagram(now, id, from, &data)
+        }
+        SocketEvent::EchoReply {
+            id,
+            from,
+            seq,
+            data,
+        } => engine.handle_echo_reply(now, id, from, seq, &data),
         SocketEvent::IcmpError { id, report } => engine.handle_icmp_error(now, id, report),
     }
 }

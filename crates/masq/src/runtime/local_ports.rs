@@ -27,10 +27,14 @@ pub(crate) fn udp_bound(port: u16) -> bool {
 fn table_has_port(table: &str, port: u16, state: Option<&str>) -> bool {
     table.lines().skip(1).any(|line| {
         let mut cols = line.split_whitespace();
-        let (Some(_sl), Some(local), Some(_rem), Some(st)) = (cols.next(), cols.next(), cols.next(), cols.next()) else {
+        let (Some(_sl), Some(local), Some(_rem), Some(st)) =
+            (cols.next(), cols.next(), cols.next(), cols.next())
+        else {
             return false;
         };
-        let Some((_, hex_port)) = local.rsplit_once(':') else { return false };
+        let Some((_, hex_port)) = local.rsplit_once(':') else {
+            return false;
+        };
         u16::from_str_radix(hex_port, 16) == Ok(port) && state.is_none_or(|s| s == st)
     })
 }

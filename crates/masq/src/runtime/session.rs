@@ -26,23 +26,29 @@ pub(crate) struct Session {
 
 impl Session {
     /// Sets up the adapter and steering, then starts the engine loop.
-    pub(crate) async fn start(settings: &Settings, state_file: &std::path::Path) -> Result<Session> {
+    pub(crate) async fn start(
+        settings: &Settings,
+        state_file: &std::path::Path,
+    ) -> Result<Session> {
         settings.validate().map_err(|e| anyhow!("{e}"))?;
         let uplink = match &settings.uplink {
             Some(u) => u.clone(),
             None => masq_platform::default_uplink()
                 .await
                 .context("cannot look up the default route to pick the uplink")?
-                .ok_or_else(|| anyhow!("no default route, so no uplink to share: pass --uplink IFACE"))?,
+                .ok_or_else(|| {
+                    anyhow!("no default route, so no uplink to share: pass --uplink IFACE")
+                })?,
         };
         let Some(lan) = settings.lan.clone() else {
-            bail!("which interface is the LAN to share with? pass --lan IFACE (or set `lan` in the config file)");
+            bail!(
+                "which interface is the LAN to share with? pass --lan IFACE (or set `lan` in the config file)"
+            );
         };
         let lan_addr = match &settings.lan_addr {
-            Some(text) => Some(
-                text.parse::<Ipv4Net>()
-                    .map_err(|e| anyhow!("invalid --lan-addr `{text}`: {e}; expected e.g. 192.168.137.1/24"))?,
-            ),
+            Some(text) => Some(text.parse::<Ipv4Net>().map_err(|e| {
+                anyhow!("invalid --lan-addr `{text}`: {e}; expected e.g. 192.168.137.1/24")
+            })?),
             None => None,
         };
         let mut spec = GatewaySpec::new(&uplink, &lan, state_file);
@@ -66,7 +72,7 @@ impl Session {
         };
         let up = Uplink::from(&gateway.uplink);
         let observer = if settings.observe_inbound {
-            match InboundObserver::open(&up) {
+            match InboundObserver::open(&up, gateway.lan_net.trunc()) {
                 Ok(o) => Some(o),
                 Err(e) => {
                     warn!(error = %e, "cannot watch {uplink} for inbound attempts; only filtered UDP will be listed");
@@ -83,8 +89,19 @@ impl Session {
         let (stop_tx, stop_rx) = oneshot::channel();
         let (tun, gateway_rest) = gateway.into_parts();
         let task = tokio::spawn(async move {
-            let result = event_loop::run(LoopParts { engine, tun, uplink: up, observer, queries: qrx, stop: stop_rx }).await;
-            let cleanup = gateway_rest.stop().await.context("cleaning up the adapter and routes failed");
+            let result = event_loop::run(LoopParts {
+                engine,
+                tun,
+                uplink: up,
+                observer,
+                queries: qrx,
+                stop: stop_rx,
+            })
+            .await;
+            let cleanup = gateway_rest
+                .stop()
+                .await
+                .context("cleaning up the adapter and routes failed");
             result.and(cleanup)
         });
         info!(uplink = %uplink_report.name, lan = %lan_report.name, tun = %tun_name, "sharing started");
@@ -141,7 +158,10 @@ impl Session {
 fn report(info: &InterfaceInfo) -> IfaceReport {
     let mut addresses: Vec<String> = info.ipv4.iter().map(|(a, p)| format!("{a}/{p}")).collect();
     addresses.extend(info.ipv6.iter().map(|(a, p)| format!("{a}/{p}")));
-    IfaceReport { name: info.name.clone(), addresses }
+    IfaceReport {
+        name: info.name.clone(),
+        addresses,
+    }
 }
 
 /// Seed for the engine's sequence numbers: from the OS, so LAN hosts cannot predict them.

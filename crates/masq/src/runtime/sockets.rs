@@ -28,24 +28,67 @@ const DATAGRAM_MAX: usize = 65_535;
 /// What a socket task reports to the event loop.
 #[derive(Debug)]
 pub(crate) enum SocketEvent {
-    TcpConnected { id: SocketId, local: SocketAddr },
-    TcpConnectFailed { id: SocketId, error: ConnectError, icmp: Option<IcmpErrorReport> },
-    TcpData { id: SocketId, data: Vec<u8> },
-    TcpEof { id: SocketId },
-    TcpSent { id: SocketId, bytes: usize },
-    TcpReset { id: SocketId },
-    Opened { id: SocketId, local: SocketAddr },
-    OpenFailed { id: SocketId },
-    Datagram { id: SocketId, from: SocketAddr, data: Vec<u8> },
-    EchoReply { id: SocketId, from: IpAddr, seq: u16, data: Vec<u8> },
-    IcmpError { id: SocketId, report: IcmpErrorReport },
+    TcpConnected {
+        id: SocketId,
+        local: SocketAddr,
+    },
+    TcpConnectFailed {
+        id: SocketId,
+        error: ConnectError,
+        icmp: Option<IcmpErrorReport>,
+    },
+    TcpData {
+        id: SocketId,
+        data: Vec<u8>,
+    },
+    TcpEof {
+        id: SocketId,
+    },
+    TcpSent {
+        id: SocketId,
+        bytes: usize,
+    },
+    TcpReset {
+        id: SocketId,
+    },
+    Opened {
+        id: SocketId,
+        local: SocketAddr,
+    },
+    OpenFailed {
+        id: SocketId,
+    },
+    Datagram {
+        id: SocketId,
+        from: SocketAddr,
+        data: Vec<u8>,
+    },
+    EchoReply {
+        id: SocketId,
+        from: IpAddr,
+        seq: u16,
+        data: Vec<u8>,
+    },
+    IcmpError {
+        id: SocketId,
+        report: IcmpErrorReport,
+    },
 }
 
 enum TaskCmd {
     Send(Vec<u8>),
     ShutdownWrite,
-    SendTo { dst: SocketAddr, ttl: u8, payload: Vec<u8> },
-    Echo { dst: IpAddr, seq: u16, ttl: u8, payload: Vec<u8> },
+    SendTo {
+        dst: SocketAddr,
+        ttl: u8,
+        payload: Vec<u8>,
+    },
+    Echo {
+        dst: IpAddr,
+        seq: u16,
+        ttl: u8,
+        payload: Vec<u8>,
+    },
     Close,
 }
 
@@ -68,7 +111,11 @@ pub(crate) struct Sockets {
 
 impl Sockets {
     pub(crate) fn new(uplink: Uplink, events: mpsc::UnboundedSender<SocketEvent>) -> Self {
-        Sockets { uplink, events, handles: HashMap::new() }
+        Sockets {
+            uplink,
+            events,
+            handles: HashMap::new(),
+        }
     }
 
     /// Number of open sockets (for status and leak checks).
@@ -79,7 +126,12 @@ impl Sockets {
     /// Carries out one engine command.
     pub(crate) fn dispatch(&mut self, cmd: SocketCommand) {
         match cmd {
-            SocketCommand::TcpConnect { id, remote, ttl, mss } => self.open_tcp(id, remote, ttl, mss),
+            SocketCommand::TcpConnect {
+                id,
+                remote,
+                ttl,
+                mss,
+            } => self.open_tcp(id, remote, ttl, mss),
             SocketCommand::UdpOpen { id, family } => self.open_datagram(id, family, Kind::Udp),
             SocketCommand::IcmpOpen { id, family } => self.open_datagram(id, family, Kind::Icmp),
             SocketCommand::TcpSend { id, data } => self.send(id, TaskCmd::Send(data)),
@@ -89,10 +141,27 @@ impl Sockets {
                 }
             }
             SocketCommand::TcpShutdownWrite { id } => self.send(id, TaskCmd::ShutdownWrite),
-            SocketCommand::UdpSend { id, dst, ttl, payload } => self.send(id, TaskCmd::SendTo { dst, ttl, payload }),
-            SocketCommand::IcmpEchoSend { id, dst, seq, ttl, payload } => {
-                self.send(id, TaskCmd::Echo { dst, seq, ttl, payload })
-            }
+            SocketCommand::UdpSend {
+                id,
+                dst,
+                ttl,
+                payload,
+            } => self.send(id, TaskCmd::SendTo { dst, ttl, payload }),
+            SocketCommand::IcmpEchoSend {
+                id,
+                dst,
+                seq,
+                ttl,
+                payload,
+            } => self.send(
+                id,
+                TaskCmd::Echo {
+                    dst,
+                    seq,
+                    ttl,
+                    payload,
+                },
+            ),
             SocketCommand::TcpAbort { id } => {
                 if let Some(h) = self.handles.remove(&id) {
                     if let Some(dup) = &h.dup
@@ -135,15 +204,28 @@ impl Sockets {
             Ok(s) => s,
             Err(e) => {
                 warn!(%remote, error = %e, "cannot create an uplink TCP socket");
-                let _ = events.send(SocketEvent::TcpConnectFailed { id, error: ConnectError::Other, icmp: None });
+                let _ = events.send(SocketEvent::TcpConnectFailed {
+                    id,
+                    error: ConnectError::Other,
+                    icmp: None,
+                });
                 return;
             }
         };
         let dup = sock.try_clone().ok().map(Arc::new);
         let probe = dup.clone();
         let span = debug_span!("tcp", %id, %remote);
-        let task = tokio::spawn(tcp_task(id, sock, probe, remote, rx, credit_rx, events).instrument(span));
-        self.handles.insert(id, Handle { tx, credit: Some(credit_tx), dup, tasks: vec![task] });
+        let task =
+            tokio::spawn(tcp_task(id, sock, probe, remote, rx, credit_rx, events).instrument(span));
+        self.handles.insert(
+            id,
+            Handle {
+                tx,
+                credit: Some(credit_tx),
+                dup,
+                tasks: vec![task],
+            },
+        );
     }
 
     fn open_datagram(&mut self, id: SocketId, family: Family, kind: Kind) {
@@ -163,7 +245,15 @@ impl Sockets {
         };
         let span = debug_span!("dgram", %id, kind = kind.name());
         let task = tokio::spawn(datagram_task(id, sock, family, kind, rx, events).instrument(span));
-        self.handles.insert(id, Handle { tx, credit: None, dup: None, tasks: vec![task] });
+        self.handles.insert(
+            id,
+            Handle {
+                tx,
+                credit: None,
+                dup: None,
+                tasks: vec![task],
+            },
+        );
     }
 }
 
@@ -196,7 +286,9 @@ async fn tcp_task(
     let stream = match socket.connect(remote).await {
         Ok(s) => s,
         Err(e) => {
-            let icmp = probe.as_deref().and_then(|p| psock::take_icmp_error(p).ok().flatten());
+            let icmp = probe
+                .as_deref()
+                .and_then(|p| psock::take_icmp_error(p).ok().flatten());
             let error = psock::connect_error(&e);
             debug!(error = %e, ?icmp, "connect failed");
             let _ = events.send(SocketEvent::TcpConnectFailed { id, error, icmp });
@@ -206,7 +298,11 @@ async fn tcp_task(
     let local = match stream.local_addr() {
         Ok(a) => a,
         Err(_) => {
-            let _ = events.send(SocketEvent::TcpConnectFailed { id, error: ConnectError::Other, icmp: None });
+            let _ = events.send(SocketEvent::TcpConnectFailed {
+                id,
+                error: ConnectError::Other,
+                icmp: None,
+            });
             return;
         }
     };
@@ -260,7 +356,10 @@ async fn tcp_task(
                     let _ = events.send(SocketEvent::TcpReset { id });
                     break;
                 }
-                let _ = events.send(SocketEvent::TcpSent { id, bytes: data.len() });
+                let _ = events.send(SocketEvent::TcpSent {
+                    id,
+                    bytes: data.len(),
+                });
             }
             TaskCmd::ShutdownWrite => {
                 if let Err(e) = wr.shutdown().await {
@@ -352,7 +451,13 @@ fn set_ttl_if_changed(sock: &Socket, family: Family, current: &mut Option<u8>, t
     }
 }
 
-fn send_to(fd: &AsyncFd<Socket>, payload: &[u8], dst: SocketAddr, id: SocketId, events: &mpsc::UnboundedSender<SocketEvent>) {
+fn send_to(
+    fd: &AsyncFd<Socket>,
+    payload: &[u8],
+    dst: SocketAddr,
+    id: SocketId,
+    events: &mpsc::UnboundedSender<SocketEvent>,
+) {
     // Datagram sockets rarely block; if the send buffer is full the datagram is dropped, as
     // a router's full queue would drop it.
     if let Err(e) = fd.get_ref().send_to(payload, &dst.into()) {
@@ -378,23 +483,38 @@ fn recv_from(sock: &Socket, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
     // treating initialized bytes as `MaybeUninit` is always sound.
     let uninit = unsafe { &mut *(buf as *mut [u8] as *mut [std::mem::MaybeUninit<u8>]) };
     let (n, addr) = sock.recv_from(uninit)?;
-    let from = addr
-        .as_socket()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "datagram from a non-IP address"))?;
+    let from = addr.as_socket().ok_or_else(|| {
+        io::Error::new(io::ErrorKind::InvalidData, "datagram from a non-IP address")
+    })?;
     Ok((n, from))
 }
 
-fn deliver(kind: Kind, id: SocketId, from: SocketAddr, data: &[u8], events: &mpsc::UnboundedSender<SocketEvent>) {
+fn deliver(
+    kind: Kind,
+    id: SocketId,
+    from: SocketAddr,
+    data: &[u8],
+    events: &mpsc::UnboundedSender<SocketEvent>,
+) {
     match kind {
         Kind::Udp => {
-            let _ = events.send(SocketEvent::Datagram { id, from, data: data.to_vec() });
+            let _ = events.send(SocketEvent::Datagram {
+                id,
+                from,
+                data: data.to_vec(),
+            });
         }
         Kind::Icmp => {
             // A ping socket hands us the ICMP message: type, code, checksum, ident, seq, data.
             let is_reply = matches!(data.first(), Some(0) | Some(129));
             if is_reply && data.len() >= 8 {
                 let seq = u16::from_be_bytes([data[6], data[7]]);
-                let _ = events.send(SocketEvent::EchoReply { id, from: from.ip(), seq, data: data[8..].to_vec() });
+                let _ = events.send(SocketEvent::EchoReply {
+                    id,
+                    from: from.ip(),
+                    seq,
+                    data: data[8..].to_vec(),
+                });
             }
         }
     }

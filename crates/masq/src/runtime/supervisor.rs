@@ -25,8 +25,10 @@ pub(super) struct Supervisor {
 impl Supervisor {
     /// Binds the control socket (refusing to run twice) and starts serving it.
     pub(super) fn bind(settings: Settings, control: ControlOptions) -> Result<Supervisor> {
-        let listener = masq_control::bind(&control.path, control.group.as_deref())
-            .with_context(|| format!("cannot open the control socket {}", control.path.display()))?;
+        let listener =
+            masq_control::bind(&control.path, control.group.as_deref()).with_context(|| {
+                format!("cannot open the control socket {}", control.path.display())
+            })?;
         let (tx, calls) = mpsc::channel(64);
         tokio::spawn(async move {
             if let Err(e) = masq_control::serve(listener, tx).await {
@@ -34,7 +36,13 @@ impl Supervisor {
             }
         });
         info!(path = %control.path.display(), "control API listening");
-        Ok(Supervisor { settings, control, session: None, last_error: None, calls })
+        Ok(Supervisor {
+            settings,
+            control,
+            session: None,
+            last_error: None,
+            calls,
+        })
     }
 
     pub(super) async fn start(&mut self) -> Result<()> {
@@ -102,11 +110,17 @@ impl Supervisor {
         match request {
             Request::Status => Response::Status(self.status().await),
             Request::Translations => match &self.session {
-                Some(s) => s.translations().await.map_or_else(unavailable, Response::Translations),
+                Some(s) => s
+                    .translations()
+                    .await
+                    .map_or_else(unavailable, Response::Translations),
                 None => Response::Translations(Vec::new()),
             },
             Request::Inbound => match &self.session {
-                Some(s) => s.inbound().await.map_or_else(unavailable, Response::Inbound),
+                Some(s) => s
+                    .inbound()
+                    .await
+                    .map_or_else(unavailable, Response::Inbound),
                 None => Response::Inbound(Vec::new()),
             },
             Request::ClearInbound => {
@@ -143,7 +157,10 @@ impl Supervisor {
             }
             Request::Subscribe { .. } => {
                 warn!("subscribe reached the handler; the control server answers it itself");
-                Response::error(ErrorCode::InvalidRequest, "subscribe is served by the control server")
+                Response::error(
+                    ErrorCode::InvalidRequest,
+                    "subscribe is served by the control server",
+                )
             }
         }
     }
@@ -176,5 +193,8 @@ impl Supervisor {
 }
 
 fn unavailable() -> Response {
-    Response::error(ErrorCode::Unavailable, "the masquerading engine is not answering (it may be stopping)")
+    Response::error(
+        ErrorCode::Unavailable,
+        "the masquerading engine is not answering (it may be stopping)",
+    )
 }
