@@ -347,3 +347,52 @@ fn watch_prints_json_lines_when_not_on_a_terminal() {
         assert_eq!(json.as_array().map(Vec::len), Some(2), "{line}");
     }
 }
+
+/// The server's peer check, seen from a client of another uid: even with the socket file
+/// opened up to everyone, only root and the daemon's user get answers. Needs root to run the
+/// client as `nobody`; skipped otherwise.
+#[cfg(unix)]
+#[test]
+fn peer_check_refuses_other_users_with_a_clear_message() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: needs root to run a client as another user");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let socket = fake_daemon(dir.path());
+    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_masq"))
+        .arg("status")
+        .env("MASQ_CONTROL", &socket)
+        .env("MASQ_LOG", "warn")
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("permission denied") && err.contains("only root and uid 0 may connect"),
+        "{err}"
+    );
+
+    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_masq"))
+        .arg("status")
+        .env("MASQ_CONTROL", &socket)
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("permission denied")
+            && err.contains("only root and user root (uid 0)")
+            && err.contains("sudo"),
+        "{err}"
+    );
+}
