@@ -45,8 +45,9 @@ impl RttEstimator {
             // K = 4; the clock granularity term G is folded into the minimum.
             Some(srtt) => srtt + self.rttvar * 4,
         };
-        let backed = base.saturating_mul(1u32 << self.backoff.min(16));
-        backed.clamp(self.min, self.max)
+        // RFC 6298 2.4 then 5.5: the floor applies before the doubling, or a LAN RTT far
+        // below the floor would never back off at all.
+        base.max(self.min).saturating_mul(1u32 << self.backoff.min(16)).min(self.max)
     }
 
     /// Doubles the timeout after an expiry (RFC 6298 5.5).
@@ -88,6 +89,17 @@ mod tests {
             e.sample(Duration::from_micros(100));
         }
         assert_eq!(e.rto(), Duration::from_millis(200));
+    }
+
+    #[test]
+    fn backoff_doubles_from_the_floor_when_the_rtt_is_tiny() {
+        let mut e = est();
+        e.sample(Duration::from_micros(300));
+        assert_eq!(e.rto(), Duration::from_millis(200));
+        e.back_off();
+        assert_eq!(e.rto(), Duration::from_millis(400));
+        e.back_off();
+        assert_eq!(e.rto(), Duration::from_millis(800));
     }
 
     #[test]
