@@ -92,6 +92,8 @@ pub(crate) struct TcpFlow {
     rcv: Seq,
     rcv_nxt: u64,
     rcv_edge: u64,
+    /// Right edge the host last heard from us (what it believes it may send up to).
+    adv_edge: u64,
     up_unconfirmed: usize,
     ooo: Assembler,
     ooo_fin: Option<u64>,
@@ -159,6 +161,7 @@ impl TcpFlow {
             rcv: Seq::new(init.syn.seq),
             rcv_nxt: 0,
             rcv_edge: 0,
+            adv_edge: 0,
             up_unconfirmed: 0,
             ooo: Assembler::default(),
             ooo_fin: None,
@@ -335,16 +338,20 @@ impl TcpFlow {
 
     /// The shell wrote `n` more bytes of earlier `TcpSend`s into the socket.
     pub(crate) fn on_sent(&mut self, now: Instant, n: usize, out: &mut Out<'_>) {
-        let before = self.rcv_edge.saturating_sub(self.rcv_nxt);
         self.up_unconfirmed = self.up_unconfirmed.saturating_sub(n);
         if !matches!(self.state, State::Established) {
             return;
         }
+        // Measured against what the host last heard, so that many small confirmations add
+        // up to an update instead of each one falling below the threshold.
+        let believed = self.adv_edge.saturating_sub(self.rcv_nxt);
         self.advance_edge();
-        let after = self.rcv_edge.saturating_sub(self.rcv_nxt);
-        // Window update without waiting for a probe once it reopened meaningfully.
+        let reopened = self.rcv_edge.saturating_sub(self.adv_edge);
         let cap = self.rcv_window_cap() as u64;
-        if after > before && (before < self.seg_size || after - before >= (cap / 4).max(2 * self.seg_size)) {
+        // Window update without waiting for a probe once it reopened meaningfully (receiver
+        // silly window avoidance, RFC 9293 3.8.6.2.2).
+        let blocked = believed < self.seg_size && reopened >= self.seg_size.min(cap / 2);
+        if blocked || reopened >= (cap / 4).max(2 * self.seg_size) {
             self.send_ack(now, out);
         }
     }
@@ -486,6 +493,7 @@ impl TcpFlow {
         let data = &payload[(from - start) as usize..(to.max(from) - start) as usize];
         let fin_at = (seg.flags.fin && to == end).then_some(end);
         if from == self.rcv_nxt {
+            let filled_hole = !self.ooo.is_empty();
             self.deliver(data, out);
             while let Some(more) = self.ooo.take_contiguous(self.rcv_nxt) {
                 self.deliver(&more, out);
@@ -499,9 +507,11 @@ impl TcpFlow {
                 self.send_ack(now, out);
                 return;
             }
-            let gap_left = !self.ooo.is_empty() || start < from;
+            // RFC 5681 4.2: ACK at once when a hole is (partly) filled or remains, and for
+            // a retransmission that overlapped old data.
+            let ack_now = filled_hole || !self.ooo.is_empty() || start < from;
             self.acks_owed += 1;
-            if gap_left || self.acks_owed >= 2 || seg.flags.fin {
+            if ack_now || self.acks_owed >= 2 || seg.flags.fin {
                 self.send_ack(now, out);
             } else if self.ack_deadline.is_none() {
                 self.ack_deadline = Some(now + DELAYED_ACK);
@@ -787,12 +797,14 @@ impl TcpFlow {
     }
 
     fn send_syn_ack(&mut self, out: &mut Out<'_>) {
+        // RFC 7323 2.2: the window in a SYN is never scaled.
+        let window = u16::try_from(self.rcv_window_cap()).unwrap_or(u16::MAX);
+        self.adv_edge = u64::from(window);
         let h = TcpOut {
             seq: self.iss,
             ack: Some(self.irs.wrapping_add(1)),
             syn: true,
-            // RFC 7323 2.2: the window in a SYN is never scaled.
-            window: u16::try_from(self.rcv_window_cap()).unwrap_or(u16::MAX),
+            window,
             mss: Some(self.our_mss),
             wscale: (self.rcv_shift > 0 || self.snd_shift > 0).then_some(self.rcv_shift),
             ..TcpOut::default()
@@ -833,7 +845,9 @@ impl TcpFlow {
     fn advertised_window(&mut self) -> u16 {
         self.advance_edge();
         let wnd = self.rcv_edge.saturating_sub(self.rcv_nxt) >> self.rcv_shift;
-        u16::try_from(wnd).unwrap_or(u16::MAX)
+        let field = u16::try_from(wnd).unwrap_or(u16::MAX);
+        self.adv_edge = self.rcv_nxt + (u64::from(field) << self.rcv_shift);
+        field
     }
 
     /// Largest window we ever offer: the buffer cap, limited to 64 KiB without scaling.
