@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Installs what building masq, its demo and its end-to-end tests need on Debian 12, and the
+# Rust targets CI cross-checks. Idempotent: packages already installed are not fetched again,
+# `apt-get update` runs at most once per call and only when something is missing.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=common.sh
+. "$here/common.sh"
+
+# Debian packages of the tools the demo and tests/e2e shell out to (see README.md).
+packages=(
+    iproute2 nftables curl dnsutils dnsmasq-base iperf3 traceroute netcat-openbsd socat
+    iputils-ping python3 ethtool procps kmod
+)
+# Cross targets `scripts/test.sh` runs clippy for.
+targets=(x86_64-pc-windows-msvc aarch64-apple-darwin x86_64-apple-darwin)
+
+section "Debian packages"
+# A C compiler for Apple targets is only needed when a dependency compiles C (the `cc` crate).
+if grep -q '^name = "cc"$' "$here/../Cargo.lock" 2>/dev/null; then
+    packages+=(clang)
+fi
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        missing+=("$p")
+    fi
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+    echo "all present: ${packages[*]}"
+else
+    echo "installing: ${missing[*]}"
+    as_root apt-get update
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+section "Rust targets"
+if ! as_toolchain_user rustup --version >/dev/null 2>&1; then
+    echo "error: rustup not found for user $(toolchain_user); install the Rust toolchain with rustup first" >&2
+    exit 1
+fi
+installed="$(as_toolchain_user rustup target list --installed)"
+want=()
+for t in "${targets[@]}"; do
+    grep -qx "$t" <<<"$installed" || want+=("$t")
+done
+if [ "${#want[@]}" -eq 0 ]; then
+    echo "all present: ${targets[*]}"
+else
+    as_toolchain_user rustup target add "${want[@]}"
+fi
+for c in clippy rustfmt; do
+    as_toolchain_user rustup component list --installed | grep -q "^$c" || as_toolchain_user rustup component add "$c"
+done
