@@ -103,7 +103,12 @@ pub(crate) struct TcpFlow {
 
     // Down: remote → LAN.
     snd: Seq,
+    /// Bytes read but not yet acknowledged by the host: offsets `snd_una..down_end`.
     down: VecDeque<u8>,
+    /// Offset one past the last byte read from the socket; our FIN, once the remote has
+    /// finished, sits at this offset. (Not `snd_una + down.len()`: once the FIN is
+    /// acknowledged `snd_una` is one past it.)
+    down_end: u64,
     snd_una: u64,
     snd_nxt: u64,
     /// Highest offset ever sent (the FIN counts), for validating ACKs and counting new bytes.
@@ -170,6 +175,7 @@ impl TcpFlow {
             ack_deadline: None,
             snd: Seq::new(init.iss),
             down: VecDeque::new(),
+            down_end: 0,
             snd_una: 0,
             snd_nxt: 0,
             snd_max: 0,
@@ -323,6 +329,7 @@ impl TcpFlow {
         self.last_activity = now;
         self.credit_out = self.credit_out.saturating_sub(data.len());
         self.down.extend(data);
+        self.down_end += data.len() as u64;
         self.try_send(now, out);
     }
 
@@ -432,7 +439,10 @@ impl TcpFlow {
     fn on_segment_established(&mut self, now: Instant, seg: &TcpSegment<'_>, out: &mut Out<'_>) {
         let Some(start) = self.rcv.offset(seg.seq, self.rcv_nxt) else {
             out.counters.drop(DropReason::OutOfWindow);
-            self.send_ack(now, out);
+            if !seg.flags.rst {
+                // RFC 5961 3.2: a RST outside the window is dropped without a word.
+                self.send_ack(now, out);
+            }
             return;
         };
         if seg.flags.rst {
@@ -685,7 +695,7 @@ impl TcpFlow {
         if !matches!(self.state, State::Established) {
             return;
         }
-        let data_end = self.snd_una + self.down.len() as u64;
+        let data_end = self.down_end;
         loop {
             let flight = self.snd_nxt - self.snd_una;
             let window = self.snd_wnd.min(self.cwnd);
@@ -734,7 +744,7 @@ impl TcpFlow {
         let h = TcpOut {
             seq: self.snd.wire(offset),
             ack: Some(self.rcv.wire(self.rcv_nxt)),
-            psh: offset + len == self.snd_una + self.down.len() as u64,
+            psh: offset + len == self.down_end,
             window: self.advertised_window(),
             ..TcpOut::default()
         };
@@ -751,7 +761,7 @@ impl TcpFlow {
     }
 
     fn retransmit_one(&mut self, now: Instant, out: &mut Out<'_>) {
-        let data_end = self.snd_una + self.down.len() as u64;
+        let data_end = self.down_end;
         out.counters.tcp_retransmits += 1;
         if self.snd_una < data_end {
             let len = (data_end - self.snd_una).min(self.seg_size);
@@ -763,7 +773,7 @@ impl TcpFlow {
     }
 
     fn send_probe(&mut self, now: Instant, out: &mut Out<'_>) {
-        let data_end = self.snd_una + self.down.len() as u64;
+        let data_end = self.down_end;
         if self.snd_nxt < data_end && self.snd_nxt == self.snd_una {
             // Zero-window probe: one byte past the window (RFC 9293 3.8.6.1).
             self.send_data(now, self.snd_nxt, 1, out);
@@ -879,7 +889,7 @@ impl TcpFlow {
 
     /// Closes the flow once both directions are finished and acknowledged.
     fn check_finished(&mut self, now: Instant, out: &mut Out<'_>) {
-        let data_end = self.snd_una + self.down.len() as u64;
+        let data_end = self.down_end;
         let our_fin_acked = self.remote_eof && self.snd_una == data_end + 1;
         if self.state == State::Established && self.lan_fin && our_fin_acked {
             out.cmd(SocketCommand::Close { id: self.socket });
