@@ -32,6 +32,9 @@ pub mod flow;
 pub mod snapshot;
 pub mod stats;
 
+#[cfg(test)]
+mod tests;
+
 pub use engine::Engine;
 pub use command::{ConnectError, Family, IcmpErrorKind, IcmpErrorReport, SocketCommand};
 pub use config::{Config, ConfigError, ConnectTimeoutReply, IcmpConfig, TcpConfig, UdpConfig, UdpFiltering};
