@@ -32,6 +32,8 @@ pub(crate) struct UdpMapping {
     last_activity: Instant,
     last_remote: Option<SocketAddr>,
     failed: bool,
+    /// IPv4 identification for the next datagram that has to be fragmented toward the host.
+    frag_ident: u16,
     pub bytes_out: u64,
     pub bytes_in: u64,
     pub packets_out: u64,
@@ -60,6 +62,7 @@ impl UdpMapping {
             last_activity: now,
             last_remote: None,
             failed: false,
+            frag_ident: 0,
             bytes_out: 0,
             bytes_in: 0,
             packets_out: 0,
@@ -148,7 +151,8 @@ impl UdpMapping {
         self.last_activity = now;
         self.packets_in += 1;
         self.bytes_in += payload.len() as u64;
-        match emit::udp(from, self.lan, payload, mtu) {
+        self.frag_ident = self.frag_ident.wrapping_add(1);
+        match emit::udp(from, self.lan, payload, mtu, self.frag_ident) {
             Some(fragments) => fragments.into_iter().for_each(|f| out.packet(Some(f))),
             None => out.counters.drop(DropReason::BufferFull),
         }

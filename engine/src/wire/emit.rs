@@ -81,8 +81,10 @@ pub(crate) fn tcp(src: SocketAddr, dst: SocketAddr, h: &TcpOut, payload: &[u8]) 
 }
 
 /// A UDP datagram toward the LAN, split into IPv4 fragments when it exceeds `mtu`
-/// (the remote may send datagrams larger than the LAN's MTU, e.g. EDNS answers).
-pub(crate) fn udp(src: SocketAddr, dst: SocketAddr, payload: &[u8], mtu: u16) -> Option<Vec<Vec<u8>>> {
+/// (the remote may send datagrams larger than the LAN's MTU, e.g. EDNS answers). `ident`
+/// is the IPv4 identification of the fragments: the caller keeps it unique per source and
+/// destination while fragments may be in flight (RFC 791, RFC 6864).
+pub(crate) fn udp(src: SocketAddr, dst: SocketAddr, payload: &[u8], mtu: u16, ident: u16) -> Option<Vec<Vec<u8>>> {
     let b = ip_step(src.ip(), dst.ip(), LAN_TTL)?.udp(src.port(), dst.port());
     let size = b.size(payload.len());
     if size <= usize::from(mtu) {
@@ -103,13 +105,13 @@ pub(crate) fn udp(src: SocketAddr, dst: SocketAddr, payload: &[u8], mtu: u16) ->
     if max_chunk == 0 {
         return None;
     }
-    // Any 16-bit value works as long as all fragments of one datagram share it.
-    let ident = (payload.len() as u16) ^ src.port() ^ dst.port().rotate_left(7);
     let mut fragments = Vec::new();
     for (i, chunk) in l4.chunks(max_chunk).enumerate() {
         let offset = i * max_chunk;
         let mut h = Ipv4Header::new(chunk.len() as u16, LAN_TTL, IpNumber::UDP, s.octets(), d.octets()).ok()?;
         h.identification = ident;
+        // A fragment must not claim "don't fragment" (etherparse's default is DF set).
+        h.dont_fragment = false;
         h.more_fragments = offset + chunk.len() < l4.len();
         h.fragment_offset = etherparse::IpFragOffset::try_new((offset / 8) as u16).ok()?;
         h.header_checksum = h.calc_header_checksum();
