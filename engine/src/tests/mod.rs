@@ -15,3 +15,4 @@ mod tcp_close;
 mod tcp_data;
 mod tcp_handshake;
 mod tcp_loss;
+mod udp;
