@@ -8,6 +8,7 @@
 
 mod emitted;
 mod harness;
+mod icmp;
 mod lan_host;
 mod upstream;
 
