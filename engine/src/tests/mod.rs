@@ -10,6 +10,7 @@ mod emitted;
 mod harness;
 mod icmp;
 mod lan_host;
+mod limits;
 mod upstream;
 
 mod tcp_close;
