@@ -10,6 +10,7 @@ mod emitted;
 mod harness;
 mod icmp;
 mod lan_host;
+mod snapshot;
 mod limits;
 mod upstream;
 
