@@ -12,6 +12,7 @@ mod icmp;
 mod lan_host;
 mod snapshot;
 mod limits;
+mod proptests;
 mod upstream;
 
 mod tcp_close;
