@@ -52,6 +52,8 @@ MASQ_PID=""
 PID_FILE="$WORK/pids"
 CREATED_NS=()
 mkdir -p "$LOG_DIR"
+# The runner checks afterwards that no namespace with this prefix survived.
+echo "$PREFIX" >>"$LOG_DIR/prefixes"
 
 # --- reporting ---------------------------------------------------------------------------
 

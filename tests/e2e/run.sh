@@ -35,7 +35,6 @@ fi
 
 echo "masq: $MASQ"
 echo "logs: $E2E_LOG_DIR"
-netns_before="$(ip netns list | awk '{print $1}' | sort)"
 started=$SECONDS
 for t in "${topics[@]}"; do
     name="$(basename "$t" .sh)"
@@ -54,18 +53,27 @@ for t in "${topics[@]}"; do
     fi
 done
 
-# Nothing the topics started may survive them: no namespace of ours, no process of ours.
-leftover_ns="$(comm -13 <(echo "$netns_before") <(ip netns list | awk '{print $1}' | sort) | grep '^mq[0-9]*-' || true)"
+# Nothing the topics started may survive them: no namespace with a topic's prefix, and no
+# process whose command line names a topic's work directory (masq, servers, clients).
+leftover_ns=""
+for prefix in $(cat "$E2E_LOG_DIR"/*/prefixes 2>/dev/null); do
+    leftover_ns+="$(ip netns list | awk '{print $1}' | grep "^$prefix-" || true) "
+done
+leftover_ns="$(echo $leftover_ns)"
 if [ -z "$leftover_ns" ]; then
     printf 'PASS run/no-leftover-namespaces\n' | tee -a "$E2E_RESULTS"
 else
-    printf 'FAIL run/no-leftover-namespaces\n    left: %s\n' "$(echo $leftover_ns)" | tee -a "$E2E_RESULTS"
+    printf 'FAIL run/no-leftover-namespaces\n    left: %s\n' "$leftover_ns" | tee -a "$E2E_RESULTS"
 fi
-leftover_procs="$(pgrep -f -- "--control /tmp/mq[0-9]*-e2e" || true)"
+leftover_procs=""
+for prefix in $(cat "$E2E_LOG_DIR"/*/prefixes 2>/dev/null); do
+    leftover_procs+="$(pgrep -f -- "/tmp/$prefix-e2e" || true) "
+done
+leftover_procs="$(echo $leftover_procs)"
 if [ -z "$leftover_procs" ]; then
-    printf 'PASS run/no-leftover-masq\n' | tee -a "$E2E_RESULTS"
+    printf 'PASS run/no-leftover-processes\n' | tee -a "$E2E_RESULTS"
 else
-    printf 'FAIL run/no-leftover-masq\n    pids: %s\n' "$(echo $leftover_procs)" | tee -a "$E2E_RESULTS"
+    printf 'FAIL run/no-leftover-processes\n    pids: %s\n' "$leftover_procs" | tee -a "$E2E_RESULTS"
 fi
 
 passed="$(grep -c '^PASS' "$E2E_RESULTS" || true)"
