@@ -49,7 +49,8 @@ struct Entry {
 
 #[derive(Debug)]
 enum Kind {
-    Tcp(TcpFlow),
+    /// Boxed: a TCP flow is several times larger than a UDP or ICMP mapping.
+    Tcp(Box<TcpFlow>),
     Udp(UdpMapping),
     Icmp(EchoMapping),
 }
@@ -458,7 +459,7 @@ impl Engine {
             let mut out = self.out();
             TcpFlow::open(now, init, &cfg, &mut out)
         };
-        self.insert_flow(now, key, socket, Kind::Tcp(flow));
+        self.insert_flow(now, key, socket, Kind::Tcp(Box::new(flow)));
     }
 
     fn on_lan_udp(&mut self, now: Instant, p: &Packet<'_>, lan: SocketAddr, dst: SocketAddr, payload: &[u8]) {

@@ -78,6 +78,7 @@ mod tests {
     use std::time::Duration;
 
     #[test]
+    #[allow(clippy::disallowed_methods, reason = "a test needs one real instant to offset from")]
     fn merges_repeats_and_evicts_the_stalest() {
         let t0 = Instant::now();
         let mut log = InboundLog::new(2);

@@ -47,20 +47,14 @@ impl Assembler {
                 bytes.extend_from_slice(&next[(end - s) as usize..]);
             }
         }
-        if self.ranges.len() >= MAX_RANGES {
-            // Only refuse if this would add a new separate range.
-            if !self.ranges.contains_key(&start) {
-                self.ranges.insert(start, bytes);
-                if self.ranges.len() > MAX_RANGES {
-                    // Keep the ranges nearest the hole: drop the furthest one.
-                    let last = *self.ranges.keys().next_back().unwrap_or(&start);
-                    self.ranges.remove(&last);
-                    return last != start;
-                }
-                return true;
-            }
-        }
+        let adds_range = !self.ranges.contains_key(&start);
         self.ranges.insert(start, bytes);
+        if adds_range && self.ranges.len() > MAX_RANGES {
+            // Keep the ranges nearest the hole: drop the furthest one.
+            let last = *self.ranges.keys().next_back().unwrap_or(&start);
+            self.ranges.remove(&last);
+            return last != start;
+        }
         true
     }
 
@@ -78,6 +72,7 @@ impl Assembler {
     }
 
     /// Bytes held.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.ranges.values().map(Vec::len).sum()
     }
