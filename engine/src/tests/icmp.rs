@@ -39,6 +39,7 @@ fn echo_request_opens_a_socket_and_is_sent_with_ttl_minus_one() {
             SocketCommand::IcmpEchoSend { id, dst, seq: 2, ttl: 6, payload: b"ijkl".to_vec() },
         ]
     );
+    assert_eq!((h.up.icmp(id).family, h.up.icmp(id).sent.len()), (Family::V4, 2));
     // Another identifier from the same host is another mapping.
     h.send(&echo_request(HOST, REMOTE, 64, LAN_IDENT + 1, 1, b""));
     assert!(matches!(h.cmds()[..], [SocketCommand::IcmpOpen { .. }]));

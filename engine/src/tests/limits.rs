@@ -119,9 +119,7 @@ fn an_ack_that_does_not_complete_the_handshake_is_out_of_window() {
 
 #[test]
 fn global_flow_cap_refuses_each_protocol_its_own_way() {
-    let mut cfg = Config::default();
-    cfg.max_flows = 2;
-    cfg.max_flows_per_host = 2;
+    let cfg = Config { max_flows: 2, max_flows_per_host: 2, ..Config::default() };
     let mut h = Harness::with_config(cfg);
     let first = h.open_default(50_000, 1);
     h.send(&udp(host(5000), dst53(), 64, b"q"));
@@ -149,8 +147,7 @@ fn global_flow_cap_refuses_each_protocol_its_own_way() {
 
 #[test]
 fn per_host_cap_limits_one_host_only_and_frees_with_its_flows() {
-    let mut cfg = Config::default();
-    cfg.max_flows_per_host = 1;
+    let cfg = Config { max_flows_per_host: 1, ..Config::default() };
     let mut h = Harness::with_config(cfg);
     let l1 = LanTcp::new(50_000, SocketAddrV4::new(REMOTE, 443), 1);
     h.send(&l1.syn());
@@ -169,8 +166,7 @@ fn per_host_cap_limits_one_host_only_and_frees_with_its_flows() {
 
 #[test]
 fn uplink_probes_are_logged_with_the_right_reason_and_merged() {
-    let mut cfg = Config::default();
-    cfg.inbound_log_capacity = 2;
+    let cfg = Config { inbound_log_capacity: 2, ..Config::default() };
     let mut h = Harness::with_config(cfg);
     let scanner = sa(Ipv4Addr::new(198, 18, 0, 9), 6000);
     let (id, local) = {

@@ -137,3 +137,21 @@ proptest! {
         prop_assert!(h.tcp(c.id).written == data, "upstream stream differs");
     }
 }
+
+/// The fuzz crate's committed seeds are real packets, so fuzzing starts from deep states.
+#[test]
+fn fuzz_seed_packets_parse() {
+    let seeds: [&[u8]; 5] = [
+        include_bytes!("../../fuzz/corpus/parse_packet/tcp_syn"),
+        include_bytes!("../../fuzz/corpus/parse_packet/tcp_data"),
+        include_bytes!("../../fuzz/corpus/parse_packet/udp_dns"),
+        include_bytes!("../../fuzz/corpus/parse_packet/icmp_echo"),
+        include_bytes!("../../fuzz/corpus/parse_packet/udp_ttl1"),
+    ];
+    for (i, s) in seeds.iter().enumerate() {
+        assert!(crate::fuzz_parse(s), "seed {i} does not parse");
+    }
+    let mut h = Harness::new();
+    h.send(seeds[0]);
+    assert_eq!(h.engine.counters().flows_created, 1, "the SYN seed opens a flow");
+}

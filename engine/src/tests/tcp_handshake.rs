@@ -41,6 +41,8 @@ fn no_syn_ack_before_the_upstream_connect_succeeds() {
     assert!(h.tun().is_empty(), "no answer to the host while the connect is pending");
     assert_eq!(h.translations()[0].state, "connecting");
 
+    let sock = h.tcp(id);
+    assert_eq!((sock.remote, sock.ttl, sock.mss), (Some(sa(REMOTE, 443)), 63, 1460), "the fake shell saw the same");
     let local = h.connect_ok(id);
     let segs = h.tun_tcp();
     assert_eq!(segs.len(), 1);

@@ -40,6 +40,8 @@ fn one_mapping_per_lan_endpoint_and_pending_datagrams_are_flushed_in_order() {
             SocketCommand::UdpSend { id, dst: sa(REMOTE2, 123), ttl: 19, payload: b"two".to_vec() },
         ]
     );
+    let sent = &h.up.udp(id).sent;
+    assert_eq!((h.up.udp(id).family, sent.len()), (Family::V4, 2));
     // Later datagrams go straight out; another LAN port gets its own mapping.
     h.send(&udp(host(5000), "203.0.113.5:53".parse().expect("addr"), 64, b"three"));
     assert!(matches!(&h.cmds()[..], [SocketCommand::UdpSend { payload, .. }] if payload == b"three"));
@@ -150,8 +152,7 @@ fn icmp_errors_on_the_socket_reach_the_host_quoting_its_own_datagram() {
 #[test]
 fn datagrams_larger_than_the_mtu_are_fragmented_and_reassemble() {
     for (len, mtu) in [(1472usize, 1500u16), (1473, 1500), (4000, 1500), (8000, 576)] {
-        let mut cfg = Config::default();
-        cfg.tun_mtu = mtu;
+        let cfg = Config { tun_mtu: mtu, ..Config::default() };
         let mut h = Harness::with_config(cfg);
         let (id, _) = mapped(&mut h);
         let payload: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
