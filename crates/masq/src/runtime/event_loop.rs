@@ -13,12 +13,14 @@ use anyhow::{Context, Result};
 use masq_engine::{Engine, EngineStatus, InboundAttempt, Protocol, Translation};
 use masq_platform::sockets::Uplink;
 use masq_platform::{InboundObserver, ObservedInbound, TunDevice};
+use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
 use super::local_ports;
 use super::sockets::{SocketEvent, Sockets};
+use super::watch::watch;
 
 /// Inputs handled per wake-up before the loop looks at the other inputs again.
 const BUDGET: usize = 256;
@@ -56,7 +58,8 @@ pub(crate) async fn run(parts: LoopParts) -> Result<()> {
         mut stop,
     } = parts;
     let tun_name = tun.name().to_owned();
-    let tun = AsyncFd::new(tun).with_context(|| format!("cannot watch adapter {tun_name}"))?;
+    let tun = watch(tun, Interest::READABLE | Interest::WRITABLE)
+        .with_context(|| format!("cannot watch adapter {tun_name}"))?;
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
     let mut sockets = Sockets::new(uplink.clone(), ev_tx);
     let (probe_tx, mut probe_rx) = mpsc::channel::<ObservedInbound>(1024);
@@ -74,7 +77,7 @@ pub(crate) async fn run(parts: LoopParts) -> Result<()> {
         let deadline = engine.poll_timeout();
         if deadline != armed {
             armed = deadline;
-            let at = deadline.map_or_else(|| Instant::now() + IDLE, |d| d);
+            let at = deadline.unwrap_or_else(|| Instant::now() + IDLE);
             timer.as_mut().reset(tokio::time::Instant::from_std(at));
         }
         tokio::select! {
@@ -199,7 +202,7 @@ fn answer(engine: &mut Engine, q: Query) {
 /// Reads the uplink observer and forwards attempts that no local service of the host itself
 /// would answer (a SYN to the host's own SSH server is not a refused inbound connection).
 async fn observe(observer: InboundObserver, tx: mpsc::Sender<ObservedInbound>) {
-    let fd = match AsyncFd::new(observer) {
+    let fd = match watch(observer, Interest::READABLE) {
         Ok(fd) => fd,
         Err(e) => {
             warn!(error = %e, "cannot watch the uplink for inbound attempts");

@@ -9,6 +9,7 @@ mod local_ports;
 mod session;
 mod sockets;
 mod supervisor;
+mod watch;
 
 use std::path::PathBuf;
 

@@ -11,6 +11,7 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
+use super::watch::watch;
 use masq_engine::{ConnectError, Family, IcmpErrorReport, SocketCommand, SocketId};
 use masq_platform::sockets::{self as psock, Uplink};
 use socket2::Socket;
@@ -116,11 +117,6 @@ impl Sockets {
             events,
             handles: HashMap::new(),
         }
-    }
-
-    /// Number of open sockets (for status and leak checks).
-    pub(crate) fn len(&self) -> usize {
-        self.handles.len()
     }
 
     /// Carries out one engine command.
@@ -388,7 +384,7 @@ async fn datagram_task(
             return;
         }
     };
-    let fd = match AsyncFd::with_interest(sock, Interest::READABLE | Interest::ERROR) {
+    let fd = match watch(sock, Interest::READABLE | Interest::ERROR) {
         Ok(fd) => fd,
         Err(e) => {
             debug!(error = %e, "cannot register socket");
