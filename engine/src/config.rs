@@ -179,29 +179,129 @@ pub struct ConfigError {
 impl Config {
     /// Checks every value against its accepted range; the first offender is reported.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        fn check(ok: bool, key: &'static str, value: String, expected: &'static str) -> Result<(), ConfigError> {
-            if ok { Ok(()) } else { Err(ConfigError { key, value, expected }) }
+        fn check(
+            ok: bool,
+            key: &'static str,
+            value: String,
+            expected: &'static str,
+        ) -> Result<(), ConfigError> {
+            if ok {
+                Ok(())
+            } else {
+                Err(ConfigError {
+                    key,
+                    value,
+                    expected,
+                })
+            }
         }
         let secs = |d: Duration| format!("{}", d.as_secs());
         let ms = |d: Duration| format!("{}", d.as_millis());
-        check((576..=65535).contains(&self.tun_mtu), "tun_mtu", self.tun_mtu.to_string(), "576 to 65535 bytes")?;
-        check(self.gateway_v4 != Ipv4Addr::UNSPECIFIED && !IpAddr::V4(self.gateway_v4).is_loopback(), "gateway_v4", self.gateway_v4.to_string(), "a unicast IPv4 address of the gateway on the LAN")?;
-        check((8..=30).contains(&self.lan_prefix_len), "lan_prefix_len", self.lan_prefix_len.to_string(), "8 to 30")?;
-        check((1..=10_000_000).contains(&self.max_flows), "max_flows", self.max_flows.to_string(), "1 to 10000000")?;
-        check((1..=self.max_flows).contains(&self.max_flows_per_host), "max_flows_per_host", self.max_flows_per_host.to_string(), "1 to max_flows")?;
-        check((1..=1_000_000).contains(&self.inbound_log_capacity), "inbound_log_capacity", self.inbound_log_capacity.to_string(), "1 to 1000000")?;
+        check(
+            (576..=65535).contains(&self.tun_mtu),
+            "tun_mtu",
+            self.tun_mtu.to_string(),
+            "576 to 65535 bytes",
+        )?;
+        check(
+            self.gateway_v4 != Ipv4Addr::UNSPECIFIED && !IpAddr::V4(self.gateway_v4).is_loopback(),
+            "gateway_v4",
+            self.gateway_v4.to_string(),
+            "a unicast IPv4 address of the gateway on the LAN",
+        )?;
+        check(
+            (8..=30).contains(&self.lan_prefix_len),
+            "lan_prefix_len",
+            self.lan_prefix_len.to_string(),
+            "8 to 30",
+        )?;
+        check(
+            (1..=10_000_000).contains(&self.max_flows),
+            "max_flows",
+            self.max_flows.to_string(),
+            "1 to 10000000",
+        )?;
+        check(
+            (1..=self.max_flows).contains(&self.max_flows_per_host),
+            "max_flows_per_host",
+            self.max_flows_per_host.to_string(),
+            "1 to max_flows",
+        )?;
+        check(
+            (1..=1_000_000).contains(&self.inbound_log_capacity),
+            "inbound_log_capacity",
+            self.inbound_log_capacity.to_string(),
+            "1 to 1000000",
+        )?;
         let t = &self.tcp;
-        check(t.established_idle_timeout >= Duration::from_secs(7440), "tcp.established_idle_timeout", secs(t.established_idle_timeout), "at least 7440 seconds (2 h 4 min, RFC 5382)")?;
-        check(t.transitory_idle_timeout >= Duration::from_secs(240), "tcp.transitory_idle_timeout", secs(t.transitory_idle_timeout), "at least 240 seconds (RFC 5382)")?;
-        check((1..=600).contains(&t.connect_timeout.as_secs()), "tcp.connect_timeout", secs(t.connect_timeout), "1 to 600 seconds")?;
-        check((1..=600).contains(&t.handshake_timeout.as_secs()), "tcp.handshake_timeout", secs(t.handshake_timeout), "1 to 600 seconds")?;
-        check((10..=2000).contains(&t.rto_min.as_millis()), "tcp.rto_min", ms(t.rto_min), "10 to 2000 milliseconds")?;
-        check(t.rto_max >= t.rto_min && t.rto_max <= Duration::from_secs(120), "tcp.rto_max", ms(t.rto_max), "rto_min to 120000 milliseconds")?;
-        check((1..=30).contains(&t.max_retransmits), "tcp.max_retransmits", t.max_retransmits.to_string(), "1 to 30")?;
-        check((16 * 1024..=64 * 1024 * 1024).contains(&t.buffer_bytes), "tcp.buffer_bytes", t.buffer_bytes.to_string(), "16384 to 67108864 bytes")?;
-        check(t.time_wait <= Duration::from_secs(240), "tcp.time_wait", secs(t.time_wait), "0 to 240 seconds")?;
-        check(self.udp.mapping_timeout >= Duration::from_secs(120) && self.udp.mapping_timeout <= Duration::from_secs(86_400), "udp.mapping_timeout", secs(self.udp.mapping_timeout), "120 to 86400 seconds (RFC 4787 forbids less than 2 minutes)")?;
-        check(self.icmp.echo_timeout >= Duration::from_secs(60) && self.icmp.echo_timeout <= Duration::from_secs(3600), "icmp.echo_timeout", secs(self.icmp.echo_timeout), "60 to 3600 seconds (RFC 5508)")?;
+        check(
+            t.established_idle_timeout >= Duration::from_secs(7440),
+            "tcp.established_idle_timeout",
+            secs(t.established_idle_timeout),
+            "at least 7440 seconds (2 h 4 min, RFC 5382)",
+        )?;
+        check(
+            t.transitory_idle_timeout >= Duration::from_secs(240),
+            "tcp.transitory_idle_timeout",
+            secs(t.transitory_idle_timeout),
+            "at least 240 seconds (RFC 5382)",
+        )?;
+        check(
+            (1..=600).contains(&t.connect_timeout.as_secs()),
+            "tcp.connect_timeout",
+            secs(t.connect_timeout),
+            "1 to 600 seconds",
+        )?;
+        check(
+            (1..=600).contains(&t.handshake_timeout.as_secs()),
+            "tcp.handshake_timeout",
+            secs(t.handshake_timeout),
+            "1 to 600 seconds",
+        )?;
+        check(
+            (10..=2000).contains(&t.rto_min.as_millis()),
+            "tcp.rto_min",
+            ms(t.rto_min),
+            "10 to 2000 milliseconds",
+        )?;
+        check(
+            t.rto_max >= t.rto_min && t.rto_max <= Duration::from_secs(120),
+            "tcp.rto_max",
+            ms(t.rto_max),
+            "rto_min to 120000 milliseconds",
+        )?;
+        check(
+            (1..=30).contains(&t.max_retransmits),
+            "tcp.max_retransmits",
+            t.max_retransmits.to_string(),
+            "1 to 30",
+        )?;
+        check(
+            (16 * 1024..=64 * 1024 * 1024).contains(&t.buffer_bytes),
+            "tcp.buffer_bytes",
+            t.buffer_bytes.to_string(),
+            "16384 to 67108864 bytes",
+        )?;
+        check(
+            t.time_wait <= Duration::from_secs(240),
+            "tcp.time_wait",
+            secs(t.time_wait),
+            "0 to 240 seconds",
+        )?;
+        check(
+            self.udp.mapping_timeout >= Duration::from_secs(120)
+                && self.udp.mapping_timeout <= Duration::from_secs(86_400),
+            "udp.mapping_timeout",
+            secs(self.udp.mapping_timeout),
+            "120 to 86400 seconds (RFC 4787 forbids less than 2 minutes)",
+        )?;
+        check(
+            self.icmp.echo_timeout >= Duration::from_secs(60)
+                && self.icmp.echo_timeout <= Duration::from_secs(3600),
+            "icmp.echo_timeout",
+            secs(self.icmp.echo_timeout),
+            "60 to 3600 seconds (RFC 5508)",
+        )?;
         Ok(())
     }
 }
@@ -251,7 +351,10 @@ mod tests {
 
         let mut c = Config::default();
         c.tcp.established_idle_timeout = Duration::from_secs(3600);
-        assert_eq!(c.validate().unwrap_err().key, "tcp.established_idle_timeout");
+        assert_eq!(
+            c.validate().unwrap_err().key,
+            "tcp.established_idle_timeout"
+        );
 
         let mut c = Config::default();
         c.max_flows_per_host = c.max_flows + 1;

@@ -8,7 +8,9 @@ use tracing::{debug, trace, trace_span};
 
 use crate::command::{ConnectError, IcmpErrorKind, IcmpErrorReport, SocketCommand};
 use crate::config::{Config, ConfigError};
-use crate::flow::{FlowId, FlowKey, GatewayEndpoint, LanEndpoint, Protocol, RemoteEndpoint, SocketId};
+use crate::flow::{
+    FlowId, FlowKey, GatewayEndpoint, LanEndpoint, Protocol, RemoteEndpoint, SocketId,
+};
 use crate::icmp::EchoMapping;
 use crate::inbound::InboundLog;
 use crate::out::Out;
@@ -61,7 +63,11 @@ impl Engine {
     pub fn new(config: Config, seed: u64, now: Instant) -> Result<Engine, ConfigError> {
         config.validate()?;
         let _ = now;
-        let mask = if config.lan_prefix_len == 0 { 0 } else { u32::MAX << (32 - u32::from(config.lan_prefix_len)) };
+        let mask = if config.lan_prefix_len == 0 {
+            0
+        } else {
+            u32::MAX << (32 - u32::from(config.lan_prefix_len))
+        };
         let lan_net = (u32::from(config.gateway_v4) & mask, mask);
         Ok(Engine {
             inbound: InboundLog::new(config.inbound_log_capacity),
@@ -128,17 +134,30 @@ impl Engine {
             self.counters.drop(DropReason::TtlExpired);
             let src = self.gateway_ip_for(parsed.src);
             let mut out = self.out();
-            out.packet(emit::icmp_error(src, parsed.src, IcmpErrorKind::TimeExceeded, parsed.raw));
+            out.packet(emit::icmp_error(
+                src,
+                parsed.src,
+                IcmpErrorKind::TimeExceeded,
+                parsed.raw,
+            ));
             return;
         }
         match &parsed.l4 {
             L4::Tcp(seg) => self.on_lan_tcp(now, &parsed, seg),
-            L4::Udp { src_port, dst_port, payload } => {
+            L4::Udp {
+                src_port,
+                dst_port,
+                payload,
+            } => {
                 let lan = SocketAddr::new(parsed.src, *src_port);
                 let dst = SocketAddr::new(parsed.dst, *dst_port);
                 self.on_lan_udp(now, &parsed, lan, dst, payload);
             }
-            L4::EchoRequest { ident, seq, payload } => self.on_lan_echo(now, &parsed, *ident, *seq, payload),
+            L4::EchoRequest {
+                ident,
+                seq,
+                payload,
+            } => self.on_lan_echo(now, &parsed, *ident, *seq, payload),
         }
     }
 
@@ -157,7 +176,13 @@ impl Engine {
 
     /// The upstream connect failed; `icmp` is the error the OS queued, if any (it names the
     /// router that answered, which `traceroute -T` needs).
-    pub fn handle_tcp_connect_failed(&mut self, now: Instant, id: SocketId, error: ConnectError, icmp: Option<IcmpErrorReport>) {
+    pub fn handle_tcp_connect_failed(
+        &mut self,
+        now: Instant,
+        id: SocketId,
+        error: ConnectError,
+        icmp: Option<IcmpErrorReport>,
+    ) {
         self.with_socket(now, id, |e, out| {
             if let Kind::Tcp(f) = &mut e.kind {
                 f.on_connect_failed(now, error, icmp.as_ref(), out);
@@ -222,7 +247,13 @@ impl Engine {
     }
 
     /// A datagram arrived on a UDP mapping's socket.
-    pub fn handle_udp_datagram(&mut self, now: Instant, id: SocketId, from: SocketAddr, payload: &[u8]) {
+    pub fn handle_udp_datagram(
+        &mut self,
+        now: Instant,
+        id: SocketId,
+        from: SocketAddr,
+        payload: &[u8],
+    ) {
         let cfg = self.cfg.udp.clone();
         let mtu = self.cfg.tun_mtu;
         let mut filtered = None;
@@ -234,12 +265,25 @@ impl Engine {
             }
         });
         if let Some(gateway) = filtered {
-            self.inbound.record(now, Protocol::Udp, from, gateway, RefusalReason::FilteredByMapping);
+            self.inbound.record(
+                now,
+                Protocol::Udp,
+                from,
+                gateway,
+                RefusalReason::FilteredByMapping,
+            );
         }
     }
 
     /// An echo reply arrived on an ICMP mapping's socket.
-    pub fn handle_echo_reply(&mut self, now: Instant, id: SocketId, from: IpAddr, seq: u16, payload: &[u8]) {
+    pub fn handle_echo_reply(
+        &mut self,
+        now: Instant,
+        id: SocketId,
+        from: IpAddr,
+        seq: u16,
+        payload: &[u8],
+    ) {
         self.with_socket(now, id, |e, out| {
             if let Kind::Icmp(m) = &mut e.kind {
                 m.on_reply(now, from, seq, payload, out);
@@ -258,10 +302,17 @@ impl Engine {
 
     /// Something from the uplink side tried to reach a gateway endpoint or a hidden address
     /// (seen read-only by the shell's packet observer). Logged unless a mapping handles it.
-    pub fn handle_uplink_probe(&mut self, now: Instant, protocol: Protocol, remote: SocketAddr, local: SocketAddr) {
+    pub fn handle_uplink_probe(
+        &mut self,
+        now: Instant,
+        protocol: Protocol,
+        remote: SocketAddr,
+        local: SocketAddr,
+    ) {
         let reason = if self.in_lan(local.ip()) {
             RefusalReason::AddressedToHiddenHost
-        } else if protocol == Protocol::Udp && self.by_gateway.contains_key(&(Protocol::Udp, local)) {
+        } else if protocol == Protocol::Udp && self.by_gateway.contains_key(&(Protocol::Udp, local))
+        {
             // The mapping's socket sees it too and applies its filter.
             return;
         } else {
@@ -327,7 +378,12 @@ impl Engine {
                         f.idle_deadline(),
                     ),
                     Kind::Udp(m) => (
-                        if m.gateway().is_some() { "active" } else { "opening" }.to_string(),
+                        if m.gateway().is_some() {
+                            "active"
+                        } else {
+                            "opening"
+                        }
+                        .to_string(),
                         m.last_remote().map(RemoteEndpoint),
                         (m.bytes_out, m.bytes_in),
                         (m.packets_out, m.packets_in),
@@ -335,8 +391,14 @@ impl Engine {
                         m.expires(&self.cfg.udp),
                     ),
                     Kind::Icmp(m) => (
-                        if m.gateway().is_some() { "active" } else { "opening" }.to_string(),
-                        m.last_remote().map(|ip| RemoteEndpoint(SocketAddr::new(ip, 0))),
+                        if m.gateway().is_some() {
+                            "active"
+                        } else {
+                            "opening"
+                        }
+                        .to_string(),
+                        m.last_remote()
+                            .map(|ip| RemoteEndpoint(SocketAddr::new(ip, 0))),
                         (m.bytes_out, m.bytes_in),
                         (m.packets_out, m.packets_in),
                         m.last_activity(),
@@ -403,11 +465,17 @@ impl Engine {
     fn on_lan_tcp(&mut self, now: Instant, p: &Packet<'_>, seg: &TcpSegment<'_>) {
         let lan = SocketAddr::new(p.src, seg.src_port);
         let remote = SocketAddr::new(p.dst, seg.dst_port);
-        let key = FlowKey { protocol: Protocol::Tcp, lan: LanEndpoint(lan), remote: Some(RemoteEndpoint(remote)) };
+        let key = FlowKey {
+            protocol: Protocol::Tcp,
+            lan: LanEndpoint(lan),
+            remote: Some(RemoteEndpoint(remote)),
+        };
         if let Some(&fid) = self.by_key.get(&key) {
             let replace = seg.flags.syn
                 && !seg.flags.ack
-                && self.flows.get(&fid).is_some_and(|e| matches!(&e.kind, Kind::Tcp(f) if f.is_reusable() && f.irs() != seg.seq));
+                && self.flows.get(&fid).is_some_and(
+                    |e| matches!(&e.kind, Kind::Tcp(f) if f.is_reusable() && f.irs() != seg.seq),
+                );
             if !replace {
                 self.with_flow(now, fid, |e, out, _| {
                     if let Kind::Tcp(f) = &mut e.kind {
@@ -425,10 +493,17 @@ impl Engine {
                 let (sq, ak) = if seg.flags.ack {
                     (seg.ack, None)
                 } else {
-                    let len = seg.payload.len() as u32 + u32::from(seg.flags.syn) + u32::from(seg.flags.fin);
+                    let len = seg.payload.len() as u32
+                        + u32::from(seg.flags.syn)
+                        + u32::from(seg.flags.fin);
                     (0, Some(seg.seq.wrapping_add(len)))
                 };
-                let h = emit::TcpOut { seq: sq, ack: ak, rst: true, ..Default::default() };
+                let h = emit::TcpOut {
+                    seq: sq,
+                    ack: ak,
+                    rst: true,
+                    ..Default::default()
+                };
                 let mut out = self.out();
                 out.packet(emit::tcp(remote, lan, &h, &[]));
             }
@@ -436,7 +511,12 @@ impl Engine {
         }
         if let Err(reason) = self.admit(p.src) {
             self.counters.drop(reason);
-            let h = emit::TcpOut { seq: 0, ack: Some(seg.seq.wrapping_add(1)), rst: true, ..Default::default() };
+            let h = emit::TcpOut {
+                seq: 0,
+                ack: Some(seg.seq.wrapping_add(1)),
+                rst: true,
+                ..Default::default()
+            };
             let mut out = self.out();
             out.packet(emit::tcp(remote, lan, &h, &[]));
             return;
@@ -462,8 +542,19 @@ impl Engine {
         self.insert_flow(now, key, socket, Kind::Tcp(Box::new(flow)));
     }
 
-    fn on_lan_udp(&mut self, now: Instant, p: &Packet<'_>, lan: SocketAddr, dst: SocketAddr, payload: &[u8]) {
-        let key = FlowKey { protocol: Protocol::Udp, lan: LanEndpoint(lan), remote: None };
+    fn on_lan_udp(
+        &mut self,
+        now: Instant,
+        p: &Packet<'_>,
+        lan: SocketAddr,
+        dst: SocketAddr,
+        payload: &[u8],
+    ) {
+        let key = FlowKey {
+            protocol: Protocol::Udp,
+            lan: LanEndpoint(lan),
+            remote: None,
+        };
         let ttl = p.ttl - 1;
         if let Some(&fid) = self.by_key.get(&key) {
             self.with_flow(now, fid, |e, out, _| {
@@ -490,7 +581,11 @@ impl Engine {
     }
 
     fn on_lan_echo(&mut self, now: Instant, p: &Packet<'_>, ident: u16, seq: u16, payload: &[u8]) {
-        let key = FlowKey { protocol: Protocol::Icmp, lan: LanEndpoint(SocketAddr::new(p.src, ident)), remote: None };
+        let key = FlowKey {
+            protocol: Protocol::Icmp,
+            lan: LanEndpoint(SocketAddr::new(p.src, ident)),
+            remote: None,
+        };
         let ttl = p.ttl - 1;
         let dst = p.dst;
         if let Some(&fid) = self.by_key.get(&key) {
@@ -521,7 +616,12 @@ impl Engine {
         self.counters.drop(reason);
         let src = self.gateway_ip_for(p.src);
         let mut out = self.out();
-        out.packet(emit::icmp_error(src, p.src, IcmpErrorKind::AdminProhibited, p.raw));
+        out.packet(emit::icmp_error(
+            src,
+            p.src,
+            IcmpErrorKind::AdminProhibited,
+            p.raw,
+        ));
     }
 
     fn check_addresses(&self, p: &Packet<'_>) -> Result<(), DropReason> {
@@ -530,7 +630,10 @@ impl Engine {
             IpAddr::V6(_) => return Err(DropReason::Ipv6Disabled),
             _ => {}
         }
-        if !wire::is_routable_destination(p.dst) || self.in_lan(p.dst) || p.dst == IpAddr::V4(self.cfg.gateway_v4) {
+        if !wire::is_routable_destination(p.dst)
+            || self.in_lan(p.dst)
+            || p.dst == IpAddr::V4(self.cfg.gateway_v4)
+        {
             return Err(DropReason::BadDestination);
         }
         Ok(())
@@ -560,7 +663,11 @@ impl Engine {
     // ================================================================== table upkeep
 
     fn out(&mut self) -> Out<'_> {
-        Out { tun: &mut self.tun_out, cmds: &mut self.cmds, counters: &mut self.counters }
+        Out {
+            tun: &mut self.tun_out,
+            cmds: &mut self.cmds,
+            counters: &mut self.counters,
+        }
     }
 
     fn alloc_socket(&mut self) -> SocketId {
@@ -590,12 +697,23 @@ impl Engine {
         let span = trace_span!("flow", id = fid.0, protocol = %key.protocol);
         let _g = span.enter();
         debug!(lan = %key.lan, remote = ?key.remote.map(|r| r.0), "new flow");
-        self.flows.insert(fid, Entry { key, created: now, deadline: None, gateway: None, kind });
+        self.flows.insert(
+            fid,
+            Entry {
+                key,
+                created: now,
+                deadline: None,
+                gateway: None,
+                kind,
+            },
+        );
         self.reschedule(fid);
     }
 
     fn remove_flow(&mut self, fid: FlowId) {
-        let Some(e) = self.flows.remove(&fid) else { return };
+        let Some(e) = self.flows.remove(&fid) else {
+            return;
+        };
         if let Some(d) = e.deadline {
             self.timers.remove(&(d, fid));
         }
@@ -637,7 +755,9 @@ impl Engine {
 
     /// Puts a flow's (new) deadline in the timer queue, or removes it if finished.
     fn reschedule(&mut self, fid: FlowId) {
-        let Some(e) = self.flows.get(&fid) else { return };
+        let Some(e) = self.flows.get(&fid) else {
+            return;
+        };
         let new = self.entry_deadline(e);
         let old = e.deadline;
         if new == old {
@@ -654,11 +774,25 @@ impl Engine {
         }
     }
 
-    fn with_flow(&mut self, now: Instant, fid: FlowId, f: impl FnOnce(&mut Entry, &mut Out<'_>, &Config)) {
-        let Some(e) = self.flows.get_mut(&fid) else { return };
-        let mut out = Out { tun: &mut self.tun_out, cmds: &mut self.cmds, counters: &mut self.counters };
+    fn with_flow(
+        &mut self,
+        now: Instant,
+        fid: FlowId,
+        f: impl FnOnce(&mut Entry, &mut Out<'_>, &Config),
+    ) {
+        let Some(e) = self.flows.get_mut(&fid) else {
+            return;
+        };
+        let mut out = Out {
+            tun: &mut self.tun_out,
+            cmds: &mut self.cmds,
+            counters: &mut self.counters,
+        };
         f(e, &mut out, &self.cfg);
-        let finished = self.flows.get(&fid).is_some_and(|e| self.is_finished(e, now));
+        let finished = self
+            .flows
+            .get(&fid)
+            .is_some_and(|e| self.is_finished(e, now));
         if finished {
             self.remove_flow(fid);
         } else {
@@ -666,7 +800,12 @@ impl Engine {
         }
     }
 
-    fn with_socket(&mut self, now: Instant, id: SocketId, f: impl FnOnce(&mut Entry, &mut Out<'_>)) {
+    fn with_socket(
+        &mut self,
+        now: Instant,
+        id: SocketId,
+        f: impl FnOnce(&mut Entry, &mut Out<'_>),
+    ) {
         let Some(&fid) = self.by_socket.get(&id) else {
             self.counters.drop(DropReason::StaleSocket);
             return;

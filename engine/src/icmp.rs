@@ -30,8 +30,17 @@ pub(crate) struct EchoMapping {
 }
 
 impl EchoMapping {
-    pub(crate) fn open(now: Instant, lan_ip: IpAddr, ident: u16, socket: SocketId, out: &mut Out<'_>) -> Self {
-        out.cmd(SocketCommand::IcmpOpen { id: socket, family: Family::of(lan_ip) });
+    pub(crate) fn open(
+        now: Instant,
+        lan_ip: IpAddr,
+        ident: u16,
+        socket: SocketId,
+        out: &mut Out<'_>,
+    ) -> Self {
+        out.cmd(SocketCommand::IcmpOpen {
+            id: socket,
+            family: Family::of(lan_ip),
+        });
         EchoMapping {
             lan_ip,
             ident,
@@ -60,7 +69,15 @@ impl EchoMapping {
         self.last_activity
     }
 
-    pub(crate) fn on_request(&mut self, now: Instant, dst: IpAddr, seq: u16, ttl: u8, payload: &[u8], out: &mut Out<'_>) {
+    pub(crate) fn on_request(
+        &mut self,
+        now: Instant,
+        dst: IpAddr,
+        seq: u16,
+        ttl: u8,
+        payload: &[u8],
+        out: &mut Out<'_>,
+    ) {
         self.last_activity = now;
         self.last_remote = Some(dst);
         self.packets_out += 1;
@@ -73,21 +90,46 @@ impl EchoMapping {
             }
             return;
         }
-        out.cmd(SocketCommand::IcmpEchoSend { id: self.socket, dst, seq, ttl, payload: payload.to_vec() });
+        out.cmd(SocketCommand::IcmpEchoSend {
+            id: self.socket,
+            dst,
+            seq,
+            ttl,
+            payload: payload.to_vec(),
+        });
     }
 
     pub(crate) fn on_opened(&mut self, local: SocketAddr, out: &mut Out<'_>) {
         self.gateway = Some(local);
         for (dst, seq, ttl, payload) in self.pending.drain(..) {
-            out.cmd(SocketCommand::IcmpEchoSend { id: self.socket, dst, seq, ttl, payload });
+            out.cmd(SocketCommand::IcmpEchoSend {
+                id: self.socket,
+                dst,
+                seq,
+                ttl,
+                payload,
+            });
         }
     }
 
-    pub(crate) fn on_reply(&mut self, now: Instant, from: IpAddr, seq: u16, payload: &[u8], out: &mut Out<'_>) {
+    pub(crate) fn on_reply(
+        &mut self,
+        now: Instant,
+        from: IpAddr,
+        seq: u16,
+        payload: &[u8],
+        out: &mut Out<'_>,
+    ) {
         self.last_activity = now;
         self.packets_in += 1;
         self.bytes_in += payload.len() as u64;
-        out.packet(emit::echo_reply(from, self.lan_ip, self.ident, seq, payload));
+        out.packet(emit::echo_reply(
+            from,
+            self.lan_ip,
+            self.ident,
+            seq,
+            payload,
+        ));
     }
 
     /// An ICMP error about one of our echo requests (traceroute -I): relay it with the
@@ -95,7 +137,10 @@ impl EchoMapping {
     pub(crate) fn on_icmp_error(&mut self, report: &IcmpErrorReport, out: &mut Out<'_>) {
         let dst = report.original_dst.ip();
         // The OS returns the ICMP header we sent; its sequence number is at bytes 6..8.
-        let seq = report.payload.get(6..8).map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
+        let seq = report
+            .payload
+            .get(6..8)
+            .map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
         let body = report.payload.get(8..).unwrap_or(&[]);
         let body = &body[..body.len().min(64)];
         let (ty, proto) = match self.lan_ip {
@@ -111,6 +156,8 @@ impl EchoMapping {
             icmp[2..4].copy_from_slice(&c.to_be_bytes());
         }
         let quote = emit::reconstruct_quote(self.lan_ip, dst, proto, &icmp);
-        out.packet(quote.and_then(|q| emit::icmp_error(report.offender, self.lan_ip, report.kind, &q)));
+        out.packet(
+            quote.and_then(|q| emit::icmp_error(report.offender, self.lan_ip, report.kind, &q)),
+        );
     }
 }

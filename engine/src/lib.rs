@@ -35,9 +35,11 @@ pub mod stats;
 #[cfg(test)]
 mod tests;
 
-pub use engine::Engine;
 pub use command::{ConnectError, Family, IcmpErrorKind, IcmpErrorReport, SocketCommand};
-pub use config::{Config, ConfigError, ConnectTimeoutReply, IcmpConfig, TcpConfig, UdpConfig, UdpFiltering};
+pub use config::{
+    Config, ConfigError, ConnectTimeoutReply, IcmpConfig, TcpConfig, UdpConfig, UdpFiltering,
+};
+pub use engine::Engine;
 pub use flow::{FlowId, FlowKey, GatewayEndpoint, LanEndpoint, Protocol, RemoteEndpoint, SocketId};
 pub use snapshot::{EngineStatus, InboundAttempt, RefusalReason, Translation};
 pub use stats::{Counters, DropReason};

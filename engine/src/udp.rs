@@ -51,7 +51,10 @@ pub(crate) enum Inbound {
 impl UdpMapping {
     /// Creates the mapping and asks for its socket.
     pub(crate) fn open(now: Instant, lan: SocketAddr, socket: SocketId, out: &mut Out<'_>) -> Self {
-        out.cmd(SocketCommand::UdpOpen { id: socket, family: crate::command::Family::of(lan.ip()) });
+        out.cmd(SocketCommand::UdpOpen {
+            id: socket,
+            family: crate::command::Family::of(lan.ip()),
+        });
         UdpMapping {
             lan,
             socket,
@@ -97,7 +100,14 @@ impl UdpMapping {
     }
 
     /// A datagram from the hidden host.
-    pub(crate) fn on_outbound(&mut self, now: Instant, dst: SocketAddr, ttl: u8, payload: &[u8], out: &mut Out<'_>) {
+    pub(crate) fn on_outbound(
+        &mut self,
+        now: Instant,
+        dst: SocketAddr,
+        ttl: u8,
+        payload: &[u8],
+        out: &mut Out<'_>,
+    ) {
         self.last_out = now;
         self.last_activity = now;
         self.last_remote = Some(dst);
@@ -117,14 +127,24 @@ impl UdpMapping {
             }
             return;
         }
-        out.cmd(SocketCommand::UdpSend { id: self.socket, dst, ttl, payload: payload.to_vec() });
+        out.cmd(SocketCommand::UdpSend {
+            id: self.socket,
+            dst,
+            ttl,
+            payload: payload.to_vec(),
+        });
     }
 
     /// The socket is open: flush what waited.
     pub(crate) fn on_opened(&mut self, local: SocketAddr, out: &mut Out<'_>) {
         self.gateway = Some(local);
         for (dst, ttl, payload) in self.pending.drain(..) {
-            out.cmd(SocketCommand::UdpSend { id: self.socket, dst, ttl, payload });
+            out.cmd(SocketCommand::UdpSend {
+                id: self.socket,
+                dst,
+                ttl,
+                payload,
+            });
         }
     }
 
@@ -133,12 +153,27 @@ impl UdpMapping {
         self.failed = true;
         for (dst, _, payload) in self.pending.drain(..) {
             let quote = udp_quote(self.lan, dst, &payload);
-            out.packet(quote.and_then(|q| emit::icmp_error(gateway_ip, self.lan.ip(), crate::IcmpErrorKind::NetUnreachable, &q)));
+            out.packet(quote.and_then(|q| {
+                emit::icmp_error(
+                    gateway_ip,
+                    self.lan.ip(),
+                    crate::IcmpErrorKind::NetUnreachable,
+                    &q,
+                )
+            }));
         }
     }
 
     /// A datagram arrived on the uplink socket.
-    pub(crate) fn on_inbound(&mut self, now: Instant, from: SocketAddr, payload: &[u8], cfg: &UdpConfig, mtu: u16, out: &mut Out<'_>) -> Inbound {
+    pub(crate) fn on_inbound(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        payload: &[u8],
+        cfg: &UdpConfig,
+        mtu: u16,
+        out: &mut Out<'_>,
+    ) -> Inbound {
         let allowed = match cfg.filtering {
             UdpFiltering::EndpointIndependent => true,
             UdpFiltering::AddressDependent => self.peers.keys().any(|p| p.ip() == from.ip()),
@@ -162,7 +197,9 @@ impl UdpMapping {
     /// An ICMP error about a datagram we sent: relay it to the host, quoting its datagram.
     pub(crate) fn on_icmp_error(&mut self, report: &IcmpErrorReport, out: &mut Out<'_>) {
         let quote = udp_quote(self.lan, report.original_dst, &report.payload);
-        out.packet(quote.and_then(|q| emit::icmp_error(report.offender, self.lan.ip(), report.kind, &q)));
+        out.packet(
+            quote.and_then(|q| emit::icmp_error(report.offender, self.lan.ip(), report.kind, &q)),
+        );
     }
 }
 

@@ -13,7 +13,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
-use masq_engine::{Config, ConnectError, Engine, IcmpErrorKind, IcmpErrorReport, Protocol, SocketId};
+use masq_engine::{
+    Config, ConnectError, Engine, IcmpErrorKind, IcmpErrorReport, Protocol, SocketId,
+};
 
 /// Reads the fuzzer's bytes front to back.
 struct Input<'a>(&'a [u8]);
@@ -34,19 +36,28 @@ impl<'a> Input<'a> {
 }
 
 fn remote(b: u8) -> SocketAddr {
-    SocketAddr::new(IpAddr::V4(Ipv4Addr::new(203, 0, 113, b % 4)), 53 + u16::from(b % 3))
+    SocketAddr::new(
+        IpAddr::V4(Ipv4Addr::new(203, 0, 113, b % 4)),
+        53 + u16::from(b % 3),
+    )
 }
 
 fuzz_target!(|data: &[u8]| {
     let base = Instant::now();
     let mut now = base;
-    let Ok(mut engine) = Engine::new(Config::default(), 7, now) else { return };
+    let Ok(mut engine) = Engine::new(Config::default(), 7, now) else {
+        return;
+    };
     let mut sockets: Vec<SocketId> = Vec::new();
     let mut packets = 0u64;
     let mut input = Input(data);
     let local = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(198, 51, 100, 2)), 40_000);
     while let Some(op) = input.byte() {
-        let pick = |b: u8, s: &[SocketId]| s.get(usize::from(b) % s.len().max(1)).copied().unwrap_or(SocketId(1));
+        let pick = |b: u8, s: &[SocketId]| {
+            s.get(usize::from(b) % s.len().max(1))
+                .copied()
+                .unwrap_or(SocketId(1))
+        };
         match op % 12 {
             0 => {
                 let Some(p) = input.bytes() else { break };
@@ -86,7 +97,11 @@ fuzz_target!(|data: &[u8]| {
             }
             9 => {
                 let b = input.byte().unwrap_or(0);
-                let kinds = [IcmpErrorKind::TimeExceeded, IcmpErrorKind::PortUnreachable, IcmpErrorKind::PacketTooBig { mtu: 1200 }];
+                let kinds = [
+                    IcmpErrorKind::TimeExceeded,
+                    IcmpErrorKind::PortUnreachable,
+                    IcmpErrorKind::PacketTooBig { mtu: 1200 },
+                ];
                 let report = IcmpErrorReport {
                     offender: remote(b).ip(),
                     kind: kinds[usize::from(b) % kinds.len()],
@@ -97,12 +112,28 @@ fuzz_target!(|data: &[u8]| {
             }
             10 => {
                 let b = input.byte().unwrap_or(0);
-                let errors = [ConnectError::Refused, ConnectError::HostUnreachable, ConnectError::TimedOut, ConnectError::Other];
-                engine.handle_tcp_connect_failed(now, pick(b, &sockets), errors[usize::from(b) % errors.len()], None);
+                let errors = [
+                    ConnectError::Refused,
+                    ConnectError::HostUnreachable,
+                    ConnectError::TimedOut,
+                    ConnectError::Other,
+                ];
+                engine.handle_tcp_connect_failed(
+                    now,
+                    pick(b, &sockets),
+                    errors[usize::from(b) % errors.len()],
+                    None,
+                );
             }
             _ => {
                 let b = input.byte().unwrap_or(0);
-                engine.handle_echo_reply(now, pick(b, &sockets), remote(b).ip(), u16::from(b), &[b; 8]);
+                engine.handle_echo_reply(
+                    now,
+                    pick(b, &sockets),
+                    remote(b).ip(),
+                    u16::from(b),
+                    &[b; 8],
+                );
                 engine.handle_uplink_probe(now, Protocol::Tcp, remote(b), local);
             }
         }
@@ -113,10 +144,17 @@ fuzz_target!(|data: &[u8]| {
         }
         while engine.poll_tun_packet().is_some() {}
         if let Some(t) = engine.poll_timeout() {
-            assert!(t + Duration::from_secs(1) >= base, "deadline before the engine started");
+            assert!(
+                t + Duration::from_secs(1) >= base,
+                "deadline before the engine started"
+            );
         }
     }
-    assert_eq!(engine.counters().tun_packets_in, packets, "every packet is counted");
+    assert_eq!(
+        engine.counters().tun_packets_in,
+        packets,
+        "every packet is counted"
+    );
     let _ = engine.translations(now);
     let _ = engine.status();
 });

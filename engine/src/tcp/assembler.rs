@@ -40,7 +40,9 @@ impl Assembler {
         // Absorb ranges that start inside or right after us.
         loop {
             let end = start + bytes.len() as u64;
-            let Some((&s, _)) = self.ranges.range(start..=end).next() else { break };
+            let Some((&s, _)) = self.ranges.range(start..=end).next() else {
+                break;
+            };
             let next = self.ranges.remove(&s).unwrap_or_default();
             let next_end = s + next.len() as u64;
             if next_end > end {

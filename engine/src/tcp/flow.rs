@@ -136,7 +136,12 @@ pub(crate) struct TcpFlow {
 
 impl TcpFlow {
     /// Creates the flow for a SYN and asks the shell to connect upstream.
-    pub(crate) fn open(now: Instant, init: TcpInit<'_>, cfg: &TcpConfig, out: &mut Out<'_>) -> TcpFlow {
+    pub(crate) fn open(
+        now: Instant,
+        init: TcpInit<'_>,
+        cfg: &TcpConfig,
+        out: &mut Out<'_>,
+    ) -> TcpFlow {
         let hdr = if init.lan.is_ipv4() { 40 } else { 60 };
         let our_mss = u64::from(init.tun_mtu).saturating_sub(hdr).max(536);
         // RFC 9293 3.7.1: without the option the host can take 536 (IPv4) / 1220 (IPv6).
@@ -153,7 +158,9 @@ impl TcpFlow {
             remote: init.remote,
             socket: init.socket,
             gateway_ip: init.gateway_ip,
-            state: State::Connecting { deadline: now + cfg.connect_timeout },
+            state: State::Connecting {
+                deadline: now + cfg.connect_timeout,
+            },
             cfg: cfg.clone(),
             last_activity: now,
             irs: init.syn.seq,
@@ -245,7 +252,9 @@ impl TcpFlow {
     /// Seconds of idleness after which the flow is dropped, for the table.
     pub(crate) fn idle_deadline(&self) -> Instant {
         let timeout = match self.state {
-            State::Established if !self.lan_fin && !self.remote_eof => self.cfg.established_idle_timeout,
+            State::Established if !self.lan_fin && !self.remote_eof => {
+                self.cfg.established_idle_timeout
+            }
             _ => self.cfg.transitory_idle_timeout,
         };
         self.last_activity + timeout
@@ -264,19 +273,29 @@ impl TcpFlow {
             State::Established => None,
             State::Closed => return None,
         };
-        [state_deadline, self.rto_deadline, self.persist_deadline, self.ack_deadline, Some(self.idle_deadline())]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            state_deadline,
+            self.rto_deadline,
+            self.persist_deadline,
+            self.ack_deadline,
+            Some(self.idle_deadline()),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     // ------------------------------------------------------------------ socket events
 
     /// The upstream connect succeeded: answer the SYN.
     pub(crate) fn on_connected(&mut self, now: Instant, out: &mut Out<'_>) {
-        let State::Connecting { .. } = self.state else { return };
+        let State::Connecting { .. } = self.state else {
+            return;
+        };
         self.last_activity = now;
-        self.state = State::SynReceived { deadline: now + self.cfg.handshake_timeout };
+        self.state = State::SynReceived {
+            deadline: now + self.cfg.handshake_timeout,
+        };
         self.rcv_edge = self.rcv_window_cap() as u64;
         self.send_syn_ack(out);
         self.rto_deadline = Some(now + self.rtt.rto());
@@ -284,7 +303,13 @@ impl TcpFlow {
     }
 
     /// The upstream connect failed: tell the hidden host what a direct path would have told it.
-    pub(crate) fn on_connect_failed(&mut self, now: Instant, error: ConnectError, icmp: Option<&IcmpErrorReport>, out: &mut Out<'_>) {
+    pub(crate) fn on_connect_failed(
+        &mut self,
+        now: Instant,
+        error: ConnectError,
+        icmp: Option<&IcmpErrorReport>,
+        out: &mut Out<'_>,
+    ) {
         if !matches!(self.state, State::Connecting { .. }) {
             return;
         }
@@ -296,22 +321,33 @@ impl TcpFlow {
     /// Tells the hidden host why its SYN got nowhere. A router's ICMP error that the OS
     /// queued wins over the gateway's own generic answer, whatever errno came with it: with
     /// `traceroute -T` the host must see each hop's time exceeded from that hop.
-    fn answer_failed_syn(&mut self, error: ConnectError, icmp: Option<&IcmpErrorReport>, out: &mut Out<'_>) {
+    fn answer_failed_syn(
+        &mut self,
+        error: ConnectError,
+        icmp: Option<&IcmpErrorReport>,
+        out: &mut Out<'_>,
+    ) {
         let from_gateway = |kind| Some((self.gateway_ip, kind));
         let reply = match (error, icmp) {
             (ConnectError::Refused, _) => None,
             (ConnectError::Prohibited, _) => from_gateway(IcmpErrorKind::AdminProhibited),
             (_, Some(r)) => Some((r.offender, r.kind)),
-            (ConnectError::HostUnreachable | ConnectError::Other, None) => from_gateway(IcmpErrorKind::HostUnreachable),
+            (ConnectError::HostUnreachable | ConnectError::Other, None) => {
+                from_gateway(IcmpErrorKind::HostUnreachable)
+            }
             (ConnectError::NetUnreachable, None) => from_gateway(IcmpErrorKind::NetUnreachable),
             (ConnectError::TimedOut, None) => match self.cfg.connect_timeout_reply {
                 ConnectTimeoutReply::Silence => return,
-                ConnectTimeoutReply::HostUnreachable => from_gateway(IcmpErrorKind::HostUnreachable),
+                ConnectTimeoutReply::HostUnreachable => {
+                    from_gateway(IcmpErrorKind::HostUnreachable)
+                }
             },
         };
         match reply {
             None => self.send_rst_for_syn(out),
-            Some((src, kind)) => out.packet(emit::icmp_error(src, self.lan.ip(), kind, &self.syn_quote)),
+            Some((src, kind)) => {
+                out.packet(emit::icmp_error(src, self.lan.ip(), kind, &self.syn_quote))
+            }
         }
     }
 
@@ -367,7 +403,9 @@ impl TcpFlow {
     pub(crate) fn on_reset(&mut self, now: Instant, out: &mut Out<'_>) {
         self.last_activity = now;
         match self.state {
-            State::Connecting { .. } => self.on_connect_failed(now, ConnectError::Refused, None, out),
+            State::Connecting { .. } => {
+                self.on_connect_failed(now, ConnectError::Refused, None, out)
+            }
             State::SynReceived { .. } | State::Established => {
                 self.send_rst(out);
                 self.state = State::Closed;
@@ -545,12 +583,17 @@ impl TcpFlow {
         self.rcv_nxt += data.len() as u64;
         self.up_unconfirmed += data.len();
         self.bytes_out += data.len() as u64;
-        out.cmd(SocketCommand::TcpSend { id: self.socket, data: data.to_vec() });
+        out.cmd(SocketCommand::TcpSend {
+            id: self.socket,
+            data: data.to_vec(),
+        });
     }
 
     fn on_ack(&mut self, now: Instant, seg: &TcpSegment<'_>, out: &mut Out<'_>) {
         let snd_max = self.snd_max();
-        let Some(acked_to) = self.snd.offset(seg.ack, self.snd_una) else { return };
+        let Some(acked_to) = self.snd.offset(seg.ack, self.snd_una) else {
+            return;
+        };
         if acked_to > snd_max {
             // Acknowledges something never sent (RFC 9293 3.10.7.4): re-ACK and ignore.
             self.send_ack(now, out);
@@ -733,7 +776,11 @@ impl TcpFlow {
 
     fn send_data(&mut self, now: Instant, offset: u64, len: u64, out: &mut Out<'_>) {
         let start = (offset - self.snd_una) as usize;
-        let payload: Vec<u8> = self.down.range(start..start + len as usize).copied().collect();
+        let payload: Vec<u8> = self
+            .down
+            .range(start..start + len as usize)
+            .copied()
+            .collect();
         let is_new = offset + len > self.snd_max;
         if is_new {
             self.bytes_in += offset + len - self.snd_max.max(offset);
@@ -824,7 +871,12 @@ impl TcpFlow {
     }
 
     fn send_rst_for_syn(&mut self, out: &mut Out<'_>) {
-        let h = TcpOut { seq: 0, ack: Some(self.irs.wrapping_add(1)), rst: true, ..TcpOut::default() };
+        let h = TcpOut {
+            seq: 0,
+            ack: Some(self.irs.wrapping_add(1)),
+            rst: true,
+            ..TcpOut::default()
+        };
         out.packet(emit::tcp(self.remote, self.lan, &h, &[]));
         self.packets_in += 1;
     }
@@ -834,7 +886,12 @@ impl TcpFlow {
             State::Connecting { .. } => (0, self.irs.wrapping_add(1)),
             _ => (self.snd.wire(self.snd_nxt), self.rcv.wire(self.rcv_nxt)),
         };
-        let h = TcpOut { seq, ack: Some(ack), rst: true, ..TcpOut::default() };
+        let h = TcpOut {
+            seq,
+            ack: Some(ack),
+            rst: true,
+            ..TcpOut::default()
+        };
         out.packet(emit::tcp(self.remote, self.lan, &h, &[]));
         self.packets_in += 1;
     }
@@ -878,12 +935,18 @@ impl TcpFlow {
             return;
         }
         self.credit_owed += bytes;
-        let room = self.cfg.buffer_bytes.saturating_sub(self.down.len() + self.credit_out);
+        let room = self
+            .cfg
+            .buffer_bytes
+            .saturating_sub(self.down.len() + self.credit_out);
         let grant = self.credit_owed.min(room);
         if grant > 0 && (force || grant >= CREDIT_CHUNK || self.down.is_empty()) {
             self.credit_owed -= grant;
             self.credit_out += grant;
-            out.cmd(SocketCommand::TcpReadCredit { id: self.socket, bytes: grant });
+            out.cmd(SocketCommand::TcpReadCredit {
+                id: self.socket,
+                bytes: grant,
+            });
         }
     }
 
@@ -896,7 +959,9 @@ impl TcpFlow {
             self.rto_deadline = None;
             self.persist_deadline = None;
             self.ack_deadline = None;
-            self.state = State::TimeWait { until: now + self.cfg.time_wait };
+            self.state = State::TimeWait {
+                until: now + self.cfg.time_wait,
+            };
         }
     }
 

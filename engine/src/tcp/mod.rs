@@ -27,7 +27,9 @@ pub(crate) struct Seq {
 
 impl Seq {
     pub(crate) fn new(isn: u32) -> Self {
-        Seq { base: isn.wrapping_add(1) }
+        Seq {
+            base: isn.wrapping_add(1),
+        }
     }
 
     /// The wire number of a stream offset.

@@ -19,7 +19,13 @@ const INITIAL_RTO: Duration = Duration::from_secs(1);
 
 impl RttEstimator {
     pub(crate) fn new(min: Duration, max: Duration) -> Self {
-        RttEstimator { srtt: None, rttvar: Duration::ZERO, min, max, backoff: 0 }
+        RttEstimator {
+            srtt: None,
+            rttvar: Duration::ZERO,
+            min,
+            max,
+            backoff: 0,
+        }
     }
 
     /// Feeds one round-trip measurement (RFC 6298 2.2 and 2.3, alpha 1/8, beta 1/4).
@@ -47,7 +53,9 @@ impl RttEstimator {
         };
         // RFC 6298 2.4 then 5.5: the floor applies before the doubling, or a LAN RTT far
         // below the floor would never back off at all.
-        base.max(self.min).saturating_mul(1u32 << self.backoff.min(16)).min(self.max)
+        base.max(self.min)
+            .saturating_mul(1u32 << self.backoff.min(16))
+            .min(self.max)
     }
 
     /// Doubles the timeout after an expiry (RFC 6298 5.5).

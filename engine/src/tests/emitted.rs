@@ -144,7 +144,11 @@ pub struct Quote {
 
 impl Quote {
     fn parse(data: &[u8]) -> Quote {
-        assert!(data.len() >= 28, "an ICMP error must quote IP header + 8 bytes, got {}", data.len());
+        assert!(
+            data.len() >= 28,
+            "an ICMP error must quote IP header + 8 bytes, got {}",
+            data.len()
+        );
         assert_eq!(data[0] >> 4, 4, "quoted packet is not IPv4");
         let ihl = usize::from(data[0] & 0x0f) * 4;
         assert!(data.len() >= ihl + 8, "quote too short for its header");
@@ -168,20 +172,32 @@ impl Quote {
 
     /// Sequence number of a quoted TCP header.
     pub fn tcp_seq(&self) -> u32 {
-        u32::from_be_bytes([self.transport[4], self.transport[5], self.transport[6], self.transport[7]])
+        u32::from_be_bytes([
+            self.transport[4],
+            self.transport[5],
+            self.transport[6],
+            self.transport[7],
+        ])
     }
 }
 
 impl Emitted {
     /// Decodes and checks one emitted packet; panics with a description on any violation.
     pub fn parse(at: Duration, raw: Vec<u8>) -> Emitted {
-        assert!(raw.len() >= 20, "emitted packet shorter than an IPv4 header: {raw:?}");
+        assert!(
+            raw.len() >= 20,
+            "emitted packet shorter than an IPv4 header: {raw:?}"
+        );
         assert_eq!(raw[0] >> 4, 4, "engine emitted a non-IPv4 packet");
         let ihl = usize::from(raw[0] & 0x0f) * 4;
         assert!(ihl >= 20 && raw.len() >= ihl, "bad IHL {ihl}");
         assert_eq!(fold(sum(&raw[..ihl])), 0, "bad IPv4 header checksum");
         let total = usize::from(u16::from_be_bytes([raw[2], raw[3]]));
-        assert_eq!(total, raw.len(), "IPv4 total length disagrees with the packet size");
+        assert_eq!(
+            total,
+            raw.len(),
+            "IPv4 total length disagrees with the packet size"
+        );
         assert_eq!(raw[8], 64, "packets toward the LAN leave with TTL 64");
         let flags_frag = u16::from_be_bytes([raw[6], raw[7]]);
         let df = flags_frag & 0x4000 != 0;
@@ -202,7 +218,17 @@ impl Emitted {
                 p => panic!("engine emitted protocol {p}"),
             }
         };
-        Emitted { at, raw, src, dst, ident, df, mf, frag_offset, body }
+        Emitted {
+            at,
+            raw,
+            src,
+            dst,
+            ident,
+            df,
+            mf,
+            frag_offset,
+            body,
+        }
     }
 
     /// The TCP segment; panics if this is something else.
@@ -232,12 +258,25 @@ impl Emitted {
 
 fn parse_tcp(src: Ipv4Addr, dst: Ipv4Addr, l4: &[u8]) -> Seg {
     assert!(l4.len() >= 20, "TCP header truncated");
-    assert_eq!(fold(pseudo(src, dst, 6, l4.len()) + sum(l4)), 0, "bad TCP checksum");
+    assert_eq!(
+        fold(pseudo(src, dst, 6, l4.len()) + sum(l4)),
+        0,
+        "bad TCP checksum"
+    );
     let off = usize::from(l4[12] >> 4) * 4;
     assert!(off >= 20 && off <= l4.len(), "bad TCP data offset {off}");
     let flags = l4[13];
-    let (fin, syn, rst, psh, ackf) = (flags & 1 != 0, flags & 2 != 0, flags & 4 != 0, flags & 8 != 0, flags & 16 != 0);
-    assert!(ackf || rst, "RFC 9293: every segment but a RST carries ACK (flags {flags:#04x})");
+    let (fin, syn, rst, psh, ackf) = (
+        flags & 1 != 0,
+        flags & 2 != 0,
+        flags & 4 != 0,
+        flags & 8 != 0,
+        flags & 16 != 0,
+    );
+    assert!(
+        ackf || rst,
+        "RFC 9293: every segment but a RST carries ACK (flags {flags:#04x})"
+    );
     assert_eq!(flags & 0x20, 0, "URG is never sent");
     let mut seg = Seg {
         src: SocketAddr::V4(SocketAddrV4::new(src, u16::from_be_bytes([l4[0], l4[1]]))),
@@ -276,9 +315,21 @@ fn parse_tcp(src: Ipv4Addr, dst: Ipv4Addr, l4: &[u8]) -> Seg {
 
 fn parse_udp(src: Ipv4Addr, dst: Ipv4Addr, l4: &[u8]) -> Dgram {
     assert!(l4.len() >= 8, "UDP header truncated");
-    assert_eq!(usize::from(u16::from_be_bytes([l4[4], l4[5]])), l4.len(), "UDP length field");
-    assert_ne!(u16::from_be_bytes([l4[6], l4[7]]), 0, "UDP toward the LAN carries a checksum");
-    assert_eq!(fold(pseudo(src, dst, 17, l4.len()) + sum(l4)), 0, "bad UDP checksum");
+    assert_eq!(
+        usize::from(u16::from_be_bytes([l4[4], l4[5]])),
+        l4.len(),
+        "UDP length field"
+    );
+    assert_ne!(
+        u16::from_be_bytes([l4[6], l4[7]]),
+        0,
+        "UDP toward the LAN carries a checksum"
+    );
+    assert_eq!(
+        fold(pseudo(src, dst, 17, l4.len()) + sum(l4)),
+        0,
+        "bad UDP checksum"
+    );
     Dgram {
         src: SocketAddr::V4(SocketAddrV4::new(src, u16::from_be_bytes([l4[0], l4[1]]))),
         dst: SocketAddr::V4(SocketAddrV4::new(dst, u16::from_be_bytes([l4[2], l4[3]]))),
@@ -289,7 +340,12 @@ fn parse_udp(src: Ipv4Addr, dst: Ipv4Addr, l4: &[u8]) -> Dgram {
 fn parse_icmp(l4: &[u8]) -> Icmp {
     assert!(l4.len() >= 8, "ICMP header truncated");
     assert_eq!(fold(sum(l4)), 0, "bad ICMP checksum");
-    Icmp { ty: l4[0], code: l4[1], rest: [l4[4], l4[5], l4[6], l4[7]], data: l4[8..].to_vec() }
+    Icmp {
+        ty: l4[0],
+        code: l4[1],
+        rest: [l4[4], l4[5], l4[6], l4[7]],
+        data: l4[8..].to_vec(),
+    }
 }
 
 /// Puts fragments of one datagram back together (RFC 791) and decodes the UDP inside;
@@ -299,9 +355,15 @@ pub fn reassemble(fragments: &[Emitted]) -> Dgram {
     let first = &fragments[0];
     let mut parts: Vec<(usize, bool, &[u8])> = Vec::new();
     for f in fragments {
-        assert_eq!((f.src, f.dst, f.ident), (first.src, first.dst, first.ident), "fragments of different datagrams");
+        assert_eq!(
+            (f.src, f.dst, f.ident),
+            (first.src, first.dst, first.ident),
+            "fragments of different datagrams"
+        );
         assert!(!f.df, "a fragment must not carry DF");
-        let Body::Fragment(bytes) = &f.body else { panic!("not a fragment: {f:?}") };
+        let Body::Fragment(bytes) = &f.body else {
+            panic!("not a fragment: {f:?}")
+        };
         parts.push((f.frag_offset, f.mf, bytes));
     }
     parts.sort_by_key(|p| p.0);
@@ -311,7 +373,11 @@ pub fn reassemble(fragments: &[Emitted]) -> Dgram {
         let last = i + 1 == parts.len();
         assert_eq!(*mf, !last, "MF must be set on all but the last fragment");
         if !last {
-            assert_eq!(bytes.len() % 8, 0, "non-final fragment payload must be a multiple of 8");
+            assert_eq!(
+                bytes.len() % 8,
+                0,
+                "non-final fragment payload must be a multiple of 8"
+            );
         }
         whole.extend_from_slice(bytes);
     }

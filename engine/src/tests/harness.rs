@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 use super::emitted::{Emitted, Seg};
 use super::lan_host::{HOST, LanTcp, REMOTE};
 use super::upstream::{Sock, TcpSock, Upstream};
-use crate::{Config, ConnectError, Engine, IcmpErrorReport, Protocol, SocketCommand, SocketId, Translation};
+use crate::{
+    Config, ConnectError, Engine, IcmpErrorReport, Protocol, SocketCommand, SocketId, Translation,
+};
 
 /// The gateway's uplink address (TEST-NET-2): local address of every fake socket.
 pub const UPLINK: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 2);
@@ -56,11 +58,22 @@ impl Harness {
     }
 
     /// An engine with a custom configuration and ISS seed.
-    #[allow(clippy::disallowed_methods, reason = "the virtual clock needs one real base instant")]
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the virtual clock needs one real base instant"
+    )]
     pub fn with_seed(cfg: Config, seed: u64) -> Harness {
         let base = Instant::now();
         let engine = Engine::new(cfg, seed, base).expect("test config is valid");
-        Harness { engine, up: Upstream::default(), base, elapsed: Duration::ZERO, tun: VecDeque::new(), cmds: Vec::new(), next_port: 40_000 }
+        Harness {
+            engine,
+            up: Upstream::default(),
+            base,
+            elapsed: Duration::ZERO,
+            tun: VecDeque::new(),
+            cmds: Vec::new(),
+            next_port: 40_000,
+        }
     }
 
     /// The virtual now.
@@ -94,7 +107,10 @@ impl Harness {
             }
             if last == Some(at) {
                 same += 1;
-                assert!(same < MAX_FIRINGS_AT_ONE_INSTANT, "deadline {at:?} does not clear after handle_timeout");
+                assert!(
+                    same < MAX_FIRINGS_AT_ONE_INSTANT,
+                    "deadline {at:?} does not clear after handle_timeout"
+                );
             } else {
                 same = 0;
             }
@@ -144,7 +160,9 @@ impl Harness {
         let now = self.now();
         let ids: Vec<SocketId> = self.up.sockets.keys().copied().collect();
         for id in ids {
-            let Some(Sock::Tcp(s)) = self.up.sockets.get_mut(&id) else { continue };
+            let Some(Sock::Tcp(s)) = self.up.sockets.get_mut(&id) else {
+                continue;
+            };
             if !s.is_open() || !s.connected {
                 continue;
             }
@@ -191,7 +209,12 @@ impl Harness {
 
     /// The socket of the one `TcpConnect` among the commands since the last call.
     pub fn take_connect(&mut self) -> SocketId {
-        let ids: Vec<SocketId> = self.cmds().iter().filter(|c| matches!(c, SocketCommand::TcpConnect { .. })).map(SocketCommand::socket).collect();
+        let ids: Vec<SocketId> = self
+            .cmds()
+            .iter()
+            .filter(|c| matches!(c, SocketCommand::TcpConnect { .. }))
+            .map(SocketCommand::socket)
+            .collect();
         assert_eq!(ids.len(), 1, "expected exactly one TcpConnect");
         ids[0]
     }
@@ -203,7 +226,10 @@ impl Harness {
 
     /// Live flows of one protocol.
     pub fn flows(&self, protocol: Protocol) -> usize {
-        self.translations().iter().filter(|t| t.protocol == protocol).count()
+        self.translations()
+            .iter()
+            .filter(|t| t.protocol == protocol)
+            .count()
     }
 
     /// A TCP socket's record.
@@ -224,7 +250,12 @@ impl Harness {
     }
 
     /// Reports a failed connect.
-    pub fn connect_fail(&mut self, id: SocketId, error: ConnectError, icmp: Option<IcmpErrorReport>) {
+    pub fn connect_fail(
+        &mut self,
+        id: SocketId,
+        error: ConnectError,
+        icmp: Option<IcmpErrorReport>,
+    ) {
         let now = self.now();
         self.engine.handle_tcp_connect_failed(now, id, error, icmp);
         self.sync();
@@ -293,7 +324,10 @@ impl Harness {
     pub fn open(&mut self, mut lan: LanTcp) -> Conn {
         self.send(&lan.syn());
         let id = self.take_connect();
-        assert!(self.tun().is_empty(), "nothing may reach the host before the connect outcome");
+        assert!(
+            self.tun().is_empty(),
+            "nothing may reach the host before the connect outcome"
+        );
         self.connect_ok(id);
         let syn_ack = self.tun_tcp();
         assert_eq!(syn_ack.len(), 1, "one SYN-ACK: {syn_ack:?}");
@@ -311,14 +345,23 @@ impl Harness {
     /// The hidden host receives from the engine until `done` holds, ACKing every `ack_every`
     /// in-order segments (and at the end of each burst). Time advances 1 ms whenever the engine
     /// has nothing to say. Returns every segment seen.
-    pub fn lan_receive(&mut self, c: &mut Conn, ack_every: usize, done: impl Fn(&LanTcp) -> bool) -> Vec<Seg> {
+    pub fn lan_receive(
+        &mut self,
+        c: &mut Conn,
+        ack_every: usize,
+        done: impl Fn(&LanTcp) -> bool,
+    ) -> Vec<Seg> {
         let mut seen = Vec::new();
         let mut idle_rounds = 0;
         while !done(&c.lan) {
             let segs = self.tun_tcp();
             if segs.is_empty() {
                 idle_rounds += 1;
-                assert!(idle_rounds < 100_000, "transfer stalled: host has {} bytes", c.lan.received.len());
+                assert!(
+                    idle_rounds < 100_000,
+                    "transfer stalled: host has {} bytes",
+                    c.lan.received.len()
+                );
                 self.advance(Duration::from_millis(1));
                 continue;
             }
@@ -361,7 +404,11 @@ impl Harness {
                 self.send(&p);
             } else {
                 idle_rounds += 1;
-                assert!(idle_rounds < 100_000, "upload stalled at {acked} of {} bytes", data.len());
+                assert!(
+                    idle_rounds < 100_000,
+                    "upload stalled at {acked} of {} bytes",
+                    data.len()
+                );
                 self.advance(Duration::from_millis(1));
             }
             for s in self.tun_tcp() {

@@ -17,8 +17,15 @@ fn pinged(h: &mut Harness) -> SocketId {
     h.send(&echo_request(HOST, REMOTE, 64, LAN_IDENT, 1, b"abcdefgh"));
     let id = h.cmds()[0].socket();
     let local = h.socket_opened(id);
-    assert_eq!(local.port(), SOCKET_IDENT, "harness allocates ports from 40001");
-    assert!(matches!(h.cmds()[..], [SocketCommand::IcmpEchoSend { seq: 1, .. }]));
+    assert_eq!(
+        local.port(),
+        SOCKET_IDENT,
+        "harness allocates ports from 40001"
+    );
+    assert!(matches!(
+        h.cmds()[..],
+        [SocketCommand::IcmpEchoSend { seq: 1, .. }]
+    ));
     id
 }
 
@@ -28,18 +35,42 @@ fn echo_request_opens_a_socket_and_is_sent_with_ttl_minus_one() {
     h.send(&echo_request(HOST, REMOTE, 64, LAN_IDENT, 1, b"abcdefgh"));
     h.send(&echo_request(HOST, REMOTE, 7, LAN_IDENT, 2, b"ijkl"));
     let cmds = h.cmds();
-    assert!(matches!(cmds[..], [SocketCommand::IcmpOpen { family: Family::V4, .. }]), "{cmds:?}");
+    assert!(
+        matches!(
+            cmds[..],
+            [SocketCommand::IcmpOpen {
+                family: Family::V4,
+                ..
+            }]
+        ),
+        "{cmds:?}"
+    );
     let id = cmds[0].socket();
     h.socket_opened(id);
     let dst: IpAddr = ip(REMOTE);
     assert_eq!(
         h.cmds(),
         [
-            SocketCommand::IcmpEchoSend { id, dst, seq: 1, ttl: 63, payload: b"abcdefgh".to_vec() },
-            SocketCommand::IcmpEchoSend { id, dst, seq: 2, ttl: 6, payload: b"ijkl".to_vec() },
+            SocketCommand::IcmpEchoSend {
+                id,
+                dst,
+                seq: 1,
+                ttl: 63,
+                payload: b"abcdefgh".to_vec()
+            },
+            SocketCommand::IcmpEchoSend {
+                id,
+                dst,
+                seq: 2,
+                ttl: 6,
+                payload: b"ijkl".to_vec()
+            },
         ]
     );
-    assert_eq!((h.up.icmp(id).family, h.up.icmp(id).sent.len()), (Family::V4, 2));
+    assert_eq!(
+        (h.up.icmp(id).family, h.up.icmp(id).sent.len()),
+        (Family::V4, 2)
+    );
     // Another identifier from the same host is another mapping.
     h.send(&echo_request(HOST, REMOTE, 64, LAN_IDENT + 1, 1, b""));
     assert!(matches!(h.cmds()[..], [SocketCommand::IcmpOpen { .. }]));
@@ -50,17 +81,25 @@ fn echo_request_opens_a_socket_and_is_sent_with_ttl_minus_one() {
 fn echo_reply_is_rewritten_to_the_hosts_identifier() {
     let mut h = Harness::new();
     let id = pinged(&mut h);
-    h.engine.handle_echo_reply(h.now(), id, ip(REMOTE), 1, b"abcdefgh");
+    h.engine
+        .handle_echo_reply(h.now(), id, ip(REMOTE), 1, b"abcdefgh");
     h.sync();
     let out = h.tun();
     assert_eq!(out.len(), 1);
     let icmp = out[0].icmp();
     assert_eq!((out[0].src, out[0].dst), (REMOTE, HOST));
     assert_eq!((icmp.ty, icmp.code), (0, 0), "echo reply");
-    assert_eq!((icmp.echo_ident(), icmp.echo_seq()), (LAN_IDENT, 1), "the host's identifier, not the socket's");
+    assert_eq!(
+        (icmp.echo_ident(), icmp.echo_seq()),
+        (LAN_IDENT, 1),
+        "the host's identifier, not the socket's"
+    );
     assert_eq!(icmp.data, b"abcdefgh");
     let t = &h.translations()[0];
-    assert_eq!((t.packets_out, t.packets_in, t.bytes_out, t.bytes_in), (1, 1, 8, 8));
+    assert_eq!(
+        (t.packets_out, t.packets_in, t.bytes_out, t.bytes_in),
+        (1, 1, 8, 8)
+    );
 }
 
 #[test]
@@ -72,16 +111,36 @@ fn time_exceeded_quotes_the_echo_header_with_the_lan_identifier() {
     sent.extend_from_slice(&SOCKET_IDENT.to_be_bytes());
     sent.extend_from_slice(&1u16.to_be_bytes());
     sent.extend_from_slice(b"abcdefgh");
-    h.icmp_error(id, IcmpErrorReport { offender: ip(ROUTER), kind: IcmpErrorKind::TimeExceeded, original_dst: sa(REMOTE, 0), payload: sent });
+    h.icmp_error(
+        id,
+        IcmpErrorReport {
+            offender: ip(ROUTER),
+            kind: IcmpErrorKind::TimeExceeded,
+            original_dst: sa(REMOTE, 0),
+            payload: sent,
+        },
+    );
     let out = h.tun();
     assert_eq!(out.len(), 1);
     let icmp = out[0].icmp();
-    assert_eq!((out[0].src, out[0].dst, icmp.ty, icmp.code), (ROUTER, HOST, 11, 0), "from the router, as traceroute -I needs");
+    assert_eq!(
+        (out[0].src, out[0].dst, icmp.ty, icmp.code),
+        (ROUTER, HOST, 11, 0),
+        "from the router, as traceroute -I needs"
+    );
     let q = icmp.quote();
     assert_eq!((q.src, q.dst, q.protocol), (HOST, REMOTE, 1));
     assert_eq!(q.transport[0], 8, "quoted echo request");
-    assert_eq!(u16::from_be_bytes([q.transport[4], q.transport[5]]), LAN_IDENT, "quoted identifier is the host's");
-    assert_eq!(u16::from_be_bytes([q.transport[6], q.transport[7]]), 1, "quoted sequence");
+    assert_eq!(
+        u16::from_be_bytes([q.transport[4], q.transport[5]]),
+        LAN_IDENT,
+        "quoted identifier is the host's"
+    );
+    assert_eq!(
+        u16::from_be_bytes([q.transport[6], q.transport[7]]),
+        1,
+        "quoted sequence"
+    );
 }
 
 #[test]

@@ -51,13 +51,29 @@ pub struct TcpSpec {
 
 impl Default for TcpSpec {
     fn default() -> Self {
-        TcpSpec { seq: 0, ack: None, syn: false, fin: false, rst: false, psh: false, window: 65_535, mss: None, wscale: None, ttl: HOST_TTL }
+        TcpSpec {
+            seq: 0,
+            ack: None,
+            syn: false,
+            fin: false,
+            rst: false,
+            psh: false,
+            window: 65_535,
+            mss: None,
+            wscale: None,
+            ttl: HOST_TTL,
+        }
     }
 }
 
 /// A TCP segment from `src` to `dst`.
 pub fn tcp(src: SocketAddrV4, dst: SocketAddrV4, spec: &TcpSpec, payload: &[u8]) -> Vec<u8> {
-    let mut b = PacketBuilder::ipv4(src.ip().octets(), dst.ip().octets(), spec.ttl).tcp(src.port(), dst.port(), spec.seq, spec.window);
+    let mut b = PacketBuilder::ipv4(src.ip().octets(), dst.ip().octets(), spec.ttl).tcp(
+        src.port(),
+        dst.port(),
+        spec.seq,
+        spec.window,
+    );
     if let Some(a) = spec.ack {
         b = b.ack(a);
     }
@@ -94,14 +110,22 @@ pub fn tcp(src: SocketAddrV4, dst: SocketAddrV4, spec: &TcpSpec, payload: &[u8])
 
 /// A UDP datagram from `src` to `dst`.
 pub fn udp(src: SocketAddrV4, dst: SocketAddrV4, ttl: u8, payload: &[u8]) -> Vec<u8> {
-    let b = PacketBuilder::ipv4(src.ip().octets(), dst.ip().octets(), ttl).udp(src.port(), dst.port());
+    let b =
+        PacketBuilder::ipv4(src.ip().octets(), dst.ip().octets(), ttl).udp(src.port(), dst.port());
     let mut out = Vec::with_capacity(b.size(payload.len()));
     b.write(&mut out, payload).expect("datagram builds");
     out
 }
 
 /// An ICMP echo request.
-pub fn echo_request(src: Ipv4Addr, dst: Ipv4Addr, ttl: u8, ident: u16, seq: u16, payload: &[u8]) -> Vec<u8> {
+pub fn echo_request(
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    ttl: u8,
+    ident: u16,
+    seq: u16,
+    payload: &[u8],
+) -> Vec<u8> {
     let b = PacketBuilder::ipv4(src.octets(), dst.octets(), ttl).icmpv4_echo_request(ident, seq);
     let mut out = Vec::with_capacity(b.size(payload.len()));
     b.write(&mut out, payload).expect("echo builds");
@@ -169,18 +193,36 @@ impl LanTcp {
 
     /// The SYN (retransmissions are identical).
     pub fn syn(&self) -> Vec<u8> {
-        self.seg(TcpSpec { seq: self.isn, syn: true, window: self.window, mss: self.mss, wscale: self.wscale, ..TcpSpec::default() }, &[])
+        self.seg(
+            TcpSpec {
+                seq: self.isn,
+                syn: true,
+                window: self.window,
+                mss: self.mss,
+                wscale: self.wscale,
+                ..TcpSpec::default()
+            },
+            &[],
+        )
     }
 
     /// Takes in the gateway's SYN-ACK and moves past our SYN.
     pub fn accept_syn_ack(&mut self, s: &Seg) {
         assert!(s.syn && !s.rst, "not a SYN-ACK: {s:?}");
-        assert_eq!(s.ack, Some(self.isn.wrapping_add(1)), "SYN-ACK must acknowledge ISN+1");
+        assert_eq!(
+            s.ack,
+            Some(self.isn.wrapping_add(1)),
+            "SYN-ACK must acknowledge ISN+1"
+        );
         self.peer_iss = s.seq;
         self.rcv_nxt = s.seq.wrapping_add(1);
         self.snd_nxt = self.isn.wrapping_add(1);
         self.peer_ack = self.snd_nxt;
-        self.peer_shift = if self.wscale.is_some() { s.wscale.unwrap_or(0) } else { 0 };
+        self.peer_shift = if self.wscale.is_some() {
+            s.wscale.unwrap_or(0)
+        } else {
+            0
+        };
         self.peer_window = u32::from(s.window);
     }
 
@@ -191,12 +233,28 @@ impl LanTcp {
 
     /// A pure ACK advertising `window`.
     pub fn ack_with_window(&self, window: u16) -> Vec<u8> {
-        self.seg(TcpSpec { seq: self.snd_nxt, ack: Some(self.rcv_nxt), window, ..TcpSpec::default() }, &[])
+        self.seg(
+            TcpSpec {
+                seq: self.snd_nxt,
+                ack: Some(self.rcv_nxt),
+                window,
+                ..TcpSpec::default()
+            },
+            &[],
+        )
     }
 
     /// A pure ACK with an arbitrary acknowledgment number.
     pub fn ack_of(&self, ack: u32) -> Vec<u8> {
-        self.seg(TcpSpec { seq: self.snd_nxt, ack: Some(ack), window: self.window, ..TcpSpec::default() }, &[])
+        self.seg(
+            TcpSpec {
+                seq: self.snd_nxt,
+                ack: Some(ack),
+                window: self.window,
+                ..TcpSpec::default()
+            },
+            &[],
+        )
     }
 
     /// Data at `snd_nxt` (ACK|PSH); advances `snd_nxt`.
@@ -208,25 +266,55 @@ impl LanTcp {
 
     /// Data at an arbitrary sequence number, without touching the state.
     pub fn data_at(&self, seq: u32, data: &[u8]) -> Vec<u8> {
-        self.seg(TcpSpec { seq, ack: Some(self.rcv_nxt), psh: true, window: self.window, ..TcpSpec::default() }, data)
+        self.seg(
+            TcpSpec {
+                seq,
+                ack: Some(self.rcv_nxt),
+                psh: true,
+                window: self.window,
+                ..TcpSpec::default()
+            },
+            data,
+        )
     }
 
     /// FIN|ACK at `snd_nxt`; advances `snd_nxt` past it.
     pub fn fin(&mut self) -> Vec<u8> {
-        let p = self.seg(TcpSpec { seq: self.snd_nxt, ack: Some(self.rcv_nxt), fin: true, window: self.window, ..TcpSpec::default() }, &[]);
+        let p = self.seg(
+            TcpSpec {
+                seq: self.snd_nxt,
+                ack: Some(self.rcv_nxt),
+                fin: true,
+                window: self.window,
+                ..TcpSpec::default()
+            },
+            &[],
+        );
         self.snd_nxt = self.snd_nxt.wrapping_add(1);
         p
     }
 
     /// A bare RST at `seq`.
     pub fn rst_at(&self, seq: u32) -> Vec<u8> {
-        self.seg(TcpSpec { seq, rst: true, window: 0, ..TcpSpec::default() }, &[])
+        self.seg(
+            TcpSpec {
+                seq,
+                rst: true,
+                window: 0,
+                ..TcpSpec::default()
+            },
+            &[],
+        )
     }
 
     /// Takes in a segment from the gateway: in-order payload and FIN are accepted, the
     /// acknowledgment and window are recorded. Returns whether it was in order.
     pub fn receive(&mut self, s: &Seg) -> bool {
-        assert_eq!((s.src, s.dst), (self.remote.into(), self.lan.into()), "segment of another connection");
+        assert_eq!(
+            (s.src, s.dst),
+            (self.remote.into(), self.lan.into()),
+            "segment of another connection"
+        );
         if let Some(a) = s.ack
             && a.wrapping_sub(self.peer_ack) as i32 >= 0
         {

@@ -10,9 +10,9 @@ mod emitted;
 mod harness;
 mod icmp;
 mod lan_host;
-mod snapshot;
 mod limits;
 mod proptests;
+mod snapshot;
 mod upstream;
 
 mod tcp_close;

@@ -27,8 +27,13 @@ fn seeds() -> Vec<Vec<u8>> {
 
 /// A mutation of one seed packet: byte edits, then an optional cut or extension.
 fn mutated() -> impl Strategy<Value = Vec<u8>> {
-    (0..seeds().len(), vec((any::<usize>(), any::<u8>()), 0..4), prop_oneof![Just(None), (any::<usize>()).prop_map(Some)], vec(any::<u8>(), 0..8)).prop_map(
-        |(which, edits, cut, tail)| {
+    (
+        0..seeds().len(),
+        vec((any::<usize>(), any::<u8>()), 0..4),
+        prop_oneof![Just(None), (any::<usize>()).prop_map(Some)],
+        vec(any::<u8>(), 0..8),
+    )
+        .prop_map(|(which, edits, cut, tail)| {
             let mut p = seeds().swap_remove(which);
             for (at, b) in edits {
                 let i = at % p.len();
@@ -39,8 +44,7 @@ fn mutated() -> impl Strategy<Value = Vec<u8>> {
             }
             p.extend_from_slice(&tail);
             p
-        },
-    )
+        })
 }
 
 proptest! {
@@ -153,5 +157,9 @@ fn fuzz_seed_packets_parse() {
     }
     let mut h = Harness::new();
     h.send(seeds[0]);
-    assert_eq!(h.engine.counters().flows_created, 1, "the SYN seed opens a flow");
+    assert_eq!(
+        h.engine.counters().flows_created,
+        1,
+        "the SYN seed opens a flow"
+    );
 }

@@ -15,7 +15,10 @@ fn no_rst(segs: &[Seg]) {
 
 /// The commands of one socket, without read credit (which flows all the time).
 fn lifecycle(h: &mut Harness) -> Vec<SocketCommand> {
-    h.cmds().into_iter().filter(|c| !matches!(c, SocketCommand::TcpReadCredit { .. })).collect()
+    h.cmds()
+        .into_iter()
+        .filter(|c| !matches!(c, SocketCommand::TcpReadCredit { .. }))
+        .collect()
 }
 
 #[test]
@@ -27,11 +30,21 @@ fn lan_half_close_then_a_long_response_reaches_the_host_whole() {
     let cmds = lifecycle(&mut h);
     assert_eq!(
         cmds,
-        [SocketCommand::TcpSend { id: c.id, data: b"GET /big HTTP/1.0\r\n\r\n".to_vec() }, SocketCommand::TcpShutdownWrite { id: c.id }],
+        [
+            SocketCommand::TcpSend {
+                id: c.id,
+                data: b"GET /big HTTP/1.0\r\n\r\n".to_vec()
+            },
+            SocketCommand::TcpShutdownWrite { id: c.id }
+        ],
         "the request, then the half-close after it"
     );
     let ack = h.tun_tcp();
-    assert_eq!(ack.last().and_then(|s| s.ack), Some(c.lan.snd_nxt), "the FIN is acknowledged");
+    assert_eq!(
+        ack.last().and_then(|s| s.ack),
+        Some(c.lan.snd_nxt),
+        "the FIN is acknowledged"
+    );
     assert_eq!(h.translations()[0].state, "lan_closed");
 
     // The server answers for three minutes, a chunk every ten seconds.
@@ -48,7 +61,14 @@ fn lan_half_close_then_a_long_response_reaches_the_host_whole() {
     assert!(c.lan.received == body, "every byte of the response");
     no_rst(&segs);
     let fin = segs.iter().find(|s| s.fin).expect("our FIN");
-    assert_eq!(fin.seq, c.lan.peer_iss.wrapping_add(1).wrapping_add(body.len() as u32), "FIN right after the last byte");
+    assert_eq!(
+        fin.seq,
+        c.lan
+            .peer_iss
+            .wrapping_add(1)
+            .wrapping_add(body.len() as u32),
+        "FIN right after the last byte"
+    );
     assert_eq!(lifecycle(&mut h), [SocketCommand::Close { id: c.id }]);
     h.advance(Duration::from_secs(5));
     assert_eq!(h.flows(Protocol::Tcp), 0, "reaped");
@@ -67,12 +87,18 @@ fn remote_eof_while_the_host_keeps_uploading() {
     h.send(&c.lan.send(b"more"));
     h.advance(Duration::from_millis(10));
     let acks = h.tun_tcp();
-    assert!(!acks.is_empty() && acks.iter().all(|s| s.is_pure_ack()), "{acks:?}");
+    assert!(
+        !acks.is_empty() && acks.iter().all(|s| s.is_pure_ack()),
+        "{acks:?}"
+    );
     assert_eq!(acks[0].seq, c.lan.rcv_nxt);
     let upload = Rng::new(6).bytes(512 * 1024);
     let mut sizes = Rng::new(7);
     h.lan_upload(&mut c, &upload, || sizes.range(100, 1460));
-    assert!(h.tcp(c.id).written[4..] == upload[..], "the upload finishes after the server's FIN");
+    assert!(
+        h.tcp(c.id).written[4..] == upload[..],
+        "the upload finishes after the server's FIN"
+    );
     h.send(&c.lan.fin());
     let cmds = lifecycle(&mut h);
     assert_eq!(cmds.last(), Some(&SocketCommand::Close { id: c.id }));
@@ -103,7 +129,10 @@ fn fin_goes_out_while_data_is_unacknowledged_and_is_retransmitted() {
     h.advance(Duration::from_millis(200));
     let again = h.tun_tcp();
     assert_eq!(again.len(), 1, "{again:?}");
-    assert!(again[0].fin && again[0].seq == fin.seq, "FIN retransmitted after the RTO");
+    assert!(
+        again[0].fin && again[0].seq == fin.seq,
+        "FIN retransmitted after the RTO"
+    );
     c.lan.receive(&again[0]);
     h.send(&c.lan.ack());
     assert!(c.lan.received == data && c.lan.fin_received);
@@ -121,7 +150,11 @@ fn simultaneous_close_acks_both_fins_without_reset() {
     h.send(&c.lan.fin());
     let out = h.tun_tcp();
     no_rst(&out);
-    assert_eq!(out.last().and_then(|s| s.ack), Some(c.lan.snd_nxt), "host FIN acknowledged");
+    assert_eq!(
+        out.last().and_then(|s| s.ack),
+        Some(c.lan.snd_nxt),
+        "host FIN acknowledged"
+    );
     assert!(lifecycle(&mut h).contains(&SocketCommand::TcpShutdownWrite { id: c.id }));
     // Now our FIN arrives at the host, which acknowledges it.
     c.lan.receive(&our_fin[0]);
@@ -136,7 +169,13 @@ fn simultaneous_close_acks_both_fins_without_reset() {
 #[test]
 fn lan_rst_is_checked_against_the_window() {
     // (offset from rcv_nxt, aborts, challenge ACK)
-    let cases: [(i64, bool, bool); 5] = [(0, true, false), (100, false, true), (200_000, false, true), (10_000_000, false, false), (-100, false, false)];
+    let cases: [(i64, bool, bool); 5] = [
+        (0, true, false),
+        (100, false, true),
+        (200_000, false, true),
+        (10_000_000, false, false),
+        (-100, false, false),
+    ];
     for (off, aborts, challenge) in cases {
         let mut h = Harness::new();
         let c = h.open_default(50_000, 14);
@@ -146,7 +185,10 @@ fn lan_rst_is_checked_against_the_window() {
         assert_eq!(h.flows(Protocol::Tcp), usize::from(!aborts), "offset {off}");
         if challenge {
             assert_eq!(out.len(), 1, "offset {off}: {out:?}");
-            assert!(out[0].is_pure_ack() && out[0].ack == Some(c.lan.snd_nxt), "offset {off}: challenge ACK names rcv_nxt");
+            assert!(
+                out[0].is_pure_ack() && out[0].ack == Some(c.lan.snd_nxt),
+                "offset {off}: challenge ACK names rcv_nxt"
+            );
         } else {
             assert!(out.is_empty(), "offset {off}: {out:?}");
         }
@@ -160,7 +202,11 @@ fn remote_reset_sends_rst_at_snd_nxt() {
     h.send(&c.lan.send(b"up"));
     h.remote_write(c.id, &[9u8; 3000]);
     let segs = h.tun_tcp();
-    let snd_nxt = segs.iter().map(|s| s.seq.wrapping_add(s.payload.len() as u32)).max().expect("data");
+    let snd_nxt = segs
+        .iter()
+        .map(|s| s.seq.wrapping_add(s.payload.len() as u32))
+        .max()
+        .expect("data");
     h.remote_reset(c.id);
     let out = h.tun_tcp();
     assert_eq!(out.len(), 1, "{out:?}");
@@ -181,11 +227,52 @@ fn segments_without_state_are_answered_with_rst() {
     let l = LanTcp::new(50_000, SocketAddrV4::new(REMOTE, 443), 5000);
     // (segment, expected RST seq, expected RST ack)
     let cases = [
-        (TcpSpec { seq: 5000, ack: Some(777), ..TcpSpec::default() }, 10, Some((777, None))),
-        (TcpSpec { seq: 5000, psh: true, ..TcpSpec::default() }, 10, Some((0, Some(5010)))),
-        (TcpSpec { seq: 5000, fin: true, ..TcpSpec::default() }, 0, Some((0, Some(5001)))),
-        (TcpSpec { seq: 5000, syn: true, ack: Some(1), ..TcpSpec::default() }, 0, Some((1, None))),
-        (TcpSpec { seq: 5000, rst: true, ..TcpSpec::default() }, 0, None),
+        (
+            TcpSpec {
+                seq: 5000,
+                ack: Some(777),
+                ..TcpSpec::default()
+            },
+            10,
+            Some((777, None)),
+        ),
+        (
+            TcpSpec {
+                seq: 5000,
+                psh: true,
+                ..TcpSpec::default()
+            },
+            10,
+            Some((0, Some(5010))),
+        ),
+        (
+            TcpSpec {
+                seq: 5000,
+                fin: true,
+                ..TcpSpec::default()
+            },
+            0,
+            Some((0, Some(5001))),
+        ),
+        (
+            TcpSpec {
+                seq: 5000,
+                syn: true,
+                ack: Some(1),
+                ..TcpSpec::default()
+            },
+            0,
+            Some((1, None)),
+        ),
+        (
+            TcpSpec {
+                seq: 5000,
+                rst: true,
+                ..TcpSpec::default()
+            },
+            0,
+            None,
+        ),
     ];
     for (i, (spec, len, want)) in cases.into_iter().enumerate() {
         let mut h = Harness::new();
@@ -201,7 +288,11 @@ fn segments_without_state_are_answered_with_rst() {
         }
         assert!(h.cmds().is_empty(), "case {i}: no socket");
         assert_eq!(h.flows(Protocol::Tcp), 0, "case {i}: no flow");
-        assert_eq!(h.engine.counters().drops_of(DropReason::NoState), 1, "case {i}");
+        assert_eq!(
+            h.engine.counters().drops_of(DropReason::NoState),
+            1,
+            "case {i}"
+        );
     }
 }
 
@@ -216,7 +307,10 @@ fn rst_then_syn_on_the_same_tuple_opens_a_new_flow() {
     h.send(&syn_again.syn());
     let cmds = h.cmds();
     assert!(cmds.contains(&SocketCommand::TcpAbort { id: c.id }));
-    let new_id = cmds.iter().find_map(|c| matches!(c, SocketCommand::TcpConnect { .. }).then(|| c.socket())).expect("a new connect");
+    let new_id = cmds
+        .iter()
+        .find_map(|c| matches!(c, SocketCommand::TcpConnect { .. }).then(|| c.socket()))
+        .expect("a new connect");
     assert_ne!(new_id, c.id, "a fresh socket");
     let t = h.translations();
     assert_eq!(t.len(), 1);
@@ -236,10 +330,17 @@ fn idle_established_flow_lives_at_least_two_hours_four_minutes() {
     assert!(h.tun().is_empty(), "nothing said to an idle host");
     assert!(h.tcp(c.id).is_open());
     let t = &h.translations()[0];
-    assert!(t.expires_in_s > 0.0 && t.expires_in_s <= 0.001 + 1e-9, "{}", t.expires_in_s);
+    assert!(
+        t.expires_in_s > 0.0 && t.expires_in_s <= 0.001 + 1e-9,
+        "{}",
+        t.expires_in_s
+    );
     h.advance(Duration::from_millis(1));
     let out = h.tun_tcp();
-    assert!(out.len() == 1 && out[0].rst, "idle expiry resets the host: {out:?}");
+    assert!(
+        out.len() == 1 && out[0].rst,
+        "idle expiry resets the host: {out:?}"
+    );
     assert_eq!(out[0].seq, c.lan.rcv_nxt);
     assert!(h.tcp(c.id).aborted);
     assert_eq!(h.flows(Protocol::Tcp), 0);
@@ -258,12 +359,21 @@ fn time_wait_re_acks_a_retransmitted_fin_then_expires() {
     assert_eq!(h.translations()[0].state, "time_wait");
     // The host did not get our ACK of its FIN and resends it.
     h.advance(Duration::from_secs(2));
-    let again = Conn { lan: LanTcp { snd_nxt: c.lan.snd_nxt.wrapping_sub(1), ..c.lan.clone() }, id: c.id };
+    let again = Conn {
+        lan: LanTcp {
+            snd_nxt: c.lan.snd_nxt.wrapping_sub(1),
+            ..c.lan.clone()
+        },
+        id: c.id,
+    };
     let mut l = again.lan.clone();
     h.send(&l.fin());
     let out = h.tun_tcp();
     assert_eq!(out.len(), 1, "{out:?}");
-    assert!(out[0].is_pure_ack() && out[0].ack == Some(c.lan.snd_nxt), "re-ACK of the FIN");
+    assert!(
+        out[0].is_pure_ack() && out[0].ack == Some(c.lan.snd_nxt),
+        "re-ACK of the FIN"
+    );
     h.advance(Duration::from_secs(3));
     assert_eq!(h.flows(Protocol::Tcp), 0, "TIME_WAIT ends after 5 s");
     // After that the tuple is unknown: a late FIN gets a RST.

@@ -21,7 +21,11 @@ fn remote() -> SocketAddrV4 {
 /// Asserts the engine never offered more than its buffer.
 fn assert_windows_within_cap(segs: &[Seg]) {
     for s in segs.iter().filter(|s| !s.syn && !s.rst) {
-        assert!(u32::from(s.window) << SHIFT <= CAP, "window {} << {SHIFT} exceeds the {CAP}-byte buffer", s.window);
+        assert!(
+            u32::from(s.window) << SHIFT <= CAP,
+            "window {} << {SHIFT} exceeds the {CAP}-byte buffer",
+            s.window
+        );
     }
 }
 
@@ -48,8 +52,14 @@ fn multi_megabyte_upload_across_sequence_wrap_is_byte_exact() {
     let data = rng.bytes(len);
     let mut sizes = Rng::new(12);
     h.lan_upload(&mut c, &data, || sizes.range(1, 1460));
-    assert!(h.tcp(c.id).written == data, "upstream received different bytes");
-    assert_eq!(c.lan.peer_ack, c.lan.isn.wrapping_add(1).wrapping_add(len as u32));
+    assert!(
+        h.tcp(c.id).written == data,
+        "upstream received different bytes"
+    );
+    assert_eq!(
+        c.lan.peer_ack,
+        c.lan.isn.wrapping_add(1).wrapping_add(len as u32)
+    );
     assert_eq!(h.translations()[0].bytes_out, len as u64);
 }
 
@@ -74,16 +84,27 @@ fn multi_megabyte_download_across_sequence_wrap_is_byte_exact() {
     let len = 3 * 1024 * 1024;
     let mut h = Harness::with_seed(Config::default(), seed_with_wrapping_iss(len as u32));
     let mut c = h.open(LanTcp::new(50_000, remote(), 1));
-    assert!(c.lan.peer_iss > u32::MAX - len as u32, "ISS {} does not wrap within the transfer", c.lan.peer_iss);
+    assert!(
+        c.lan.peer_iss > u32::MAX - len as u32,
+        "ISS {} does not wrap within the transfer",
+        c.lan.peer_iss
+    );
     let data = Rng::new(21).bytes(len);
     h.up.read_chunk = 7_001;
     h.remote_write(c.id, &data);
     let segs = h.lan_receive(&mut c, 2, |l| l.received.len() == len);
     assert!(c.lan.received == data, "host received different bytes");
     assert_windows_within_cap(&segs);
-    assert!(segs.iter().all(|s| s.payload.len() <= 1460), "segments fit the MSS");
+    assert!(
+        segs.iter().all(|s| s.payload.len() <= 1460),
+        "segments fit the MSS"
+    );
     let sock = h.tcp(c.id);
-    assert!(sock.grants.iter().sum::<usize>() <= len + CAP as usize, "credit stays bounded: {:?}", sock.grants.len());
+    assert!(
+        sock.grants.iter().sum::<usize>() <= len + CAP as usize,
+        "credit stays bounded: {:?}",
+        sock.grants.len()
+    );
     assert_eq!(h.translations()[0].bytes_in, len as u64);
 }
 
@@ -94,8 +115,15 @@ fn credit_never_lets_more_than_the_buffer_sit_unacknowledged() {
     // The host never acknowledges: the engine may hold at most one buffer of the server's data.
     h.remote_write(c.id, &vec![1u8; 1024 * 1024]);
     let granted: usize = h.tcp(c.id).grants.iter().sum();
-    assert_eq!(granted, CAP as usize, "credit is one buffer until the host ACKs");
-    assert_eq!(h.tcp(c.id).outbox.len(), 1024 * 1024 - CAP as usize, "the rest waits in the kernel");
+    assert_eq!(
+        granted, CAP as usize,
+        "credit is one buffer until the host ACKs"
+    );
+    assert_eq!(
+        h.tcp(c.id).outbox.len(),
+        1024 * 1024 - CAP as usize,
+        "the rest waits in the kernel"
+    );
 }
 
 #[test]
@@ -115,7 +143,11 @@ fn zero_window_from_the_host_is_probed_after_the_rto_and_recovers() {
     h.advance(Duration::from_millis(1));
     let probe = h.tun_tcp();
     assert_eq!(probe.len(), 1, "{probe:?}");
-    assert_eq!((probe[0].seq, probe[0].payload.len()), (c.lan.rcv_nxt, 1), "one-byte probe at the left edge");
+    assert_eq!(
+        (probe[0].seq, probe[0].payload.len()),
+        (c.lan.rcv_nxt, 1),
+        "one-byte probe at the left edge"
+    );
 
     // The host keeps refusing; probes keep coming, spaced at least the RTO apart.
     let mut times = vec![h.elapsed()];
@@ -125,15 +157,29 @@ fn zero_window_from_the_host_is_probed_after_the_rto_and_recovers() {
         let mut got = Vec::new();
         while got.is_empty() {
             h.fire_next_timer().expect("a probe timer is armed");
-            got = h.tun_tcp().into_iter().filter(|s| !s.payload.is_empty()).collect();
+            got = h
+                .tun_tcp()
+                .into_iter()
+                .filter(|s| !s.payload.is_empty())
+                .collect();
         }
-        assert!(got.iter().all(|s| s.seq == c.lan.rcv_nxt && s.payload.len() == 1), "{got:?}");
+        assert!(
+            got.iter()
+                .all(|s| s.seq == c.lan.rcv_nxt && s.payload.len() == 1),
+            "{got:?}"
+        );
         assert!(h.elapsed() - t0 >= Duration::from_millis(200));
         times.push(h.elapsed());
     }
     let gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();
-    assert!(gaps.windows(2).all(|g| g[1] >= g[0]), "probe intervals back off: {gaps:?}");
-    assert!(!h.tcp(c.id).aborted, "a host that answers probes is never reset");
+    assert!(
+        gaps.windows(2).all(|g| g[1] >= g[0]),
+        "probe intervals back off: {gaps:?}"
+    );
+    assert!(
+        !h.tcp(c.id).aborted,
+        "a host that answers probes is never reset"
+    );
 
     // The host reads again but its window update is lost: the next probe is accepted and
     // its ACK reopens the window.
@@ -198,7 +244,11 @@ fn up_window_follows_the_shells_write_confirmations() {
     h.send(&refused);
     assert_eq!(h.engine.counters().drops_of(DropReason::BufferFull), 1);
     let ack = h.tun_tcp();
-    assert_eq!(ack.last().and_then(|s| s.ack), Some(base.wrapping_add(65_536 + CAP)), "excess not accepted");
+    assert_eq!(
+        ack.last().and_then(|s| s.ack),
+        Some(base.wrapping_add(65_536 + CAP)),
+        "excess not accepted"
+    );
     c.lan.snd_nxt = c.lan.snd_nxt.wrapping_sub(100);
 
     // The shell drains: the window update is sent without waiting for a probe.
@@ -215,20 +265,40 @@ fn out_of_order_segments_are_reassembled_with_immediate_duplicate_acks() {
     let mut c = h.open_default(50_000, 77);
     let base = c.lan.snd_nxt;
     let data = Rng::new(3).bytes(5000);
-    let seg_at = |c: &Conn, off: usize, len: usize| c.lan.data_at(base.wrapping_add(off as u32), &data[off..off + len]);
+    let seg_at = |c: &Conn, off: usize, len: usize| {
+        c.lan
+            .data_at(base.wrapping_add(off as u32), &data[off..off + len])
+    };
     // 0..1000 is lost; four later segments arrive, one of them twice.
-    for (off, len) in [(1000, 1000), (3000, 1000), (2000, 1000), (3000, 1000), (4000, 1000)] {
+    for (off, len) in [
+        (1000, 1000),
+        (3000, 1000),
+        (2000, 1000),
+        (3000, 1000),
+        (4000, 1000),
+    ] {
         h.send(&seg_at(&c, off, len));
         let acks = h.tun_tcp();
-        assert_eq!(acks.len(), 1, "an immediate duplicate ACK per out-of-order segment");
+        assert_eq!(
+            acks.len(),
+            1,
+            "an immediate duplicate ACK per out-of-order segment"
+        );
         assert_eq!(acks[0].ack, Some(base), "the ACK names the hole");
         assert!(acks[0].is_pure_ack());
     }
-    assert!(h.tcp(c.id).written.is_empty(), "nothing forwarded across a hole");
+    assert!(
+        h.tcp(c.id).written.is_empty(),
+        "nothing forwarded across a hole"
+    );
     h.send(&seg_at(&c, 0, 1000));
     let acks = h.tun_tcp();
     assert_eq!(acks.len(), 1);
-    assert_eq!(acks[0].ack, Some(base.wrapping_add(5000)), "the filled hole is acknowledged at once");
+    assert_eq!(
+        acks[0].ack,
+        Some(base.wrapping_add(5000)),
+        "the filled hole is acknowledged at once"
+    );
     assert!(h.tcp(c.id).written == data);
     c.lan.snd_nxt = base.wrapping_add(5000);
 }
@@ -239,9 +309,19 @@ fn retransmitted_and_overlapping_segments_are_forwarded_once() {
     let c = h.open_default(50_000, 1234);
     let base = c.lan.snd_nxt;
     let data = Rng::new(4).bytes(3000);
-    let at = |off: usize, len: usize| c.lan.data_at(base.wrapping_add(off as u32), &data[off..off + len]);
+    let at = |off: usize, len: usize| {
+        c.lan
+            .data_at(base.wrapping_add(off as u32), &data[off..off + len])
+    };
     // (offset, length, bytes newly forwarded)
-    let steps = [(0, 1000, 1000), (0, 1000, 0), (500, 1000, 500), (200, 300, 0), (1500, 1500, 1500), (0, 3000, 0)];
+    let steps = [
+        (0, 1000, 1000),
+        (0, 1000, 0),
+        (500, 1000, 500),
+        (200, 300, 0),
+        (1500, 1500, 1500),
+        (0, 3000, 0),
+    ];
     let mut total = 0;
     for (off, len, new) in steps {
         h.send(&at(off, len));
@@ -274,12 +354,22 @@ fn keep_alives_get_an_ack_and_nothing_else() {
     let c = h.open_default(50_000, 42);
     h.advance(Duration::from_secs(3600));
     for garbage in [&[][..], &[0u8][..]] {
-        let ka = c.lan.seg(TcpSpec { seq: c.lan.snd_nxt.wrapping_sub(1), ack: Some(c.lan.rcv_nxt), ..TcpSpec::default() }, garbage);
+        let ka = c.lan.seg(
+            TcpSpec {
+                seq: c.lan.snd_nxt.wrapping_sub(1),
+                ack: Some(c.lan.rcv_nxt),
+                ..TcpSpec::default()
+            },
+            garbage,
+        );
         h.send(&ka);
         let out = h.tun_tcp();
         assert_eq!(out.len(), 1, "{out:?}");
         assert!(out[0].is_pure_ack());
-        assert_eq!((out[0].seq, out[0].ack), (c.lan.rcv_nxt, Some(c.lan.snd_nxt)));
+        assert_eq!(
+            (out[0].seq, out[0].ack),
+            (c.lan.rcv_nxt, Some(c.lan.snd_nxt))
+        );
         assert_eq!(u32::from(out[0].window) << SHIFT, CAP);
         assert!(h.cmds().is_empty(), "the keep-alive byte is not forwarded");
     }
@@ -296,7 +386,11 @@ fn server_speaks_first_but_only_after_the_hosts_ack() {
     h.connect_ok(id);
     h.remote_write(id, b"220 smtp.example ESMTP\r\n");
     let out = h.tun_tcp();
-    assert_eq!(out.len(), 1, "only the SYN-ACK before the handshake completes: {out:?}");
+    assert_eq!(
+        out.len(),
+        1,
+        "only the SYN-ACK before the handshake completes: {out:?}"
+    );
     l.accept_syn_ack(&out[0]);
     assert_eq!(h.tcp(id).credit, 0, "no reading before the host's ACK");
     h.send(&l.ack());

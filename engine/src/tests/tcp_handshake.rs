@@ -7,7 +7,10 @@ use std::time::Duration;
 use super::emitted::Emitted;
 use super::harness::{Harness, UPLINK, ip, sa};
 use super::lan_host::{HOST, LanTcp, REMOTE, ROUTER};
-use crate::{Config, ConnectError, ConnectTimeoutReply, IcmpErrorKind, IcmpErrorReport, Protocol, SocketCommand};
+use crate::{
+    Config, ConnectError, ConnectTimeoutReply, IcmpErrorKind, IcmpErrorReport, Protocol,
+    SocketCommand,
+};
 
 const GATEWAY: std::net::Ipv4Addr = std::net::Ipv4Addr::new(192, 168, 137, 1);
 
@@ -21,8 +24,16 @@ fn assert_icmp_about_syn(e: &Emitted, src: std::net::Ipv4Addr, ty: u8, code: u8,
     assert_eq!((e.src, e.dst), (src, HOST), "ICMP error addresses");
     assert_eq!((icmp.ty, icmp.code), (ty, code), "ICMP type/code");
     let q = icmp.quote();
-    assert_eq!((q.src, q.dst, q.protocol), (HOST, REMOTE, 6), "quoted IP header is the host's SYN");
-    assert_eq!((q.src_port(), q.dst_port()), (l.lan.port(), 443), "quoted ports");
+    assert_eq!(
+        (q.src, q.dst, q.protocol),
+        (HOST, REMOTE, 6),
+        "quoted IP header is the host's SYN"
+    );
+    assert_eq!(
+        (q.src_port(), q.dst_port()),
+        (l.lan.port(), 443),
+        "quoted ports"
+    );
     assert_eq!(q.tcp_seq(), l.isn, "quoted sequence number is the SYN's");
 }
 
@@ -33,22 +44,40 @@ fn no_syn_ack_before_the_upstream_connect_succeeds() {
     h.send(&l.syn());
     let cmds = h.cmds();
     assert_eq!(cmds.len(), 1, "{cmds:?}");
-    let SocketCommand::TcpConnect { id, remote, ttl, mss } = cmds[0].clone() else { panic!("{cmds:?}") };
+    let SocketCommand::TcpConnect {
+        id,
+        remote,
+        ttl,
+        mss,
+    } = cmds[0].clone()
+    else {
+        panic!("{cmds:?}")
+    };
     assert_eq!(remote, sa(REMOTE, 443));
     assert_eq!(ttl, 63, "the gateway is one hop: TTL 64 becomes 63");
     assert_eq!(mss, 1460, "MSS that fits the adapter MTU 1500");
     h.advance(Duration::from_secs(29));
-    assert!(h.tun().is_empty(), "no answer to the host while the connect is pending");
+    assert!(
+        h.tun().is_empty(),
+        "no answer to the host while the connect is pending"
+    );
     assert_eq!(h.translations()[0].state, "connecting");
 
     let sock = h.tcp(id);
-    assert_eq!((sock.remote, sock.ttl, sock.mss), (Some(sa(REMOTE, 443)), 63, 1460), "the fake shell saw the same");
+    assert_eq!(
+        (sock.remote, sock.ttl, sock.mss),
+        (Some(sa(REMOTE, 443)), 63, 1460),
+        "the fake shell saw the same"
+    );
     let local = h.connect_ok(id);
     let segs = h.tun_tcp();
     assert_eq!(segs.len(), 1);
     let sa_seg = &segs[0];
     assert!(sa_seg.syn && sa_seg.ack == Some(l.isn + 1) && !sa_seg.fin && !sa_seg.rst);
-    assert_eq!((sa_seg.src, sa_seg.dst), (sa(REMOTE, 443), sa(HOST, 50_000)));
+    assert_eq!(
+        (sa_seg.src, sa_seg.dst),
+        (sa(REMOTE, 443), sa(HOST, 50_000))
+    );
     l.accept_syn_ack(sa_seg);
     h.send(&l.ack());
     let t = &h.translations()[0];
@@ -67,11 +96,36 @@ fn syn_ack_options_follow_the_hosts_syn() {
     }
     // 256 KiB buffer: shift 3 is the smallest that fits it in 16 bits.
     let cases = [
-        Case { mss: Some(1460), wscale: Some(7), want_wscale: Some(3), want_seg: 1460 },
-        Case { mss: Some(1460), wscale: None, want_wscale: None, want_seg: 1460 },
-        Case { mss: None, wscale: Some(0), want_wscale: Some(3), want_seg: 536 },
-        Case { mss: Some(1200), wscale: Some(14), want_wscale: Some(3), want_seg: 1200 },
-        Case { mss: Some(9000), wscale: None, want_wscale: None, want_seg: 1460 },
+        Case {
+            mss: Some(1460),
+            wscale: Some(7),
+            want_wscale: Some(3),
+            want_seg: 1460,
+        },
+        Case {
+            mss: Some(1460),
+            wscale: None,
+            want_wscale: None,
+            want_seg: 1460,
+        },
+        Case {
+            mss: None,
+            wscale: Some(0),
+            want_wscale: Some(3),
+            want_seg: 536,
+        },
+        Case {
+            mss: Some(1200),
+            wscale: Some(14),
+            want_wscale: Some(3),
+            want_seg: 1200,
+        },
+        Case {
+            mss: Some(9000),
+            wscale: None,
+            want_wscale: None,
+            want_seg: 1460,
+        },
     ];
     for (i, c) in cases.iter().enumerate() {
         let mut h = Harness::new();
@@ -83,9 +137,19 @@ fn syn_ack_options_follow_the_hosts_syn() {
         h.connect_ok(id);
         let s = h.tun_tcp().remove(0);
         assert_eq!(s.mss, Some(1460), "case {i}: we announce what fits the MTU");
-        assert_eq!(s.wscale, c.want_wscale, "case {i}: window scale only when offered");
-        assert!(s.other_options.is_empty(), "case {i}: no SACK/timestamps echoed: {:?}", s.other_options);
-        assert_eq!(s.window, 65_535, "case {i}: SYN-ACK window is unscaled and capped to 16 bits");
+        assert_eq!(
+            s.wscale, c.want_wscale,
+            "case {i}: window scale only when offered"
+        );
+        assert!(
+            s.other_options.is_empty(),
+            "case {i}: no SACK/timestamps echoed: {:?}",
+            s.other_options
+        );
+        assert_eq!(
+            s.window, 65_535,
+            "case {i}: SYN-ACK window is unscaled and capped to 16 bits"
+        );
         l.accept_syn_ack(&s);
         let iss = s.seq;
         h.send(&l.ack());
@@ -94,9 +158,17 @@ fn syn_ack_options_follow_the_hosts_syn() {
         h.remote_write(id, &vec![7u8; 5000]);
         let data = h.tun_tcp();
         assert!(!data.is_empty(), "case {i}");
-        assert_eq!(data[0].seq, iss.wrapping_add(1), "case {i}: first data byte is ISS + 1");
+        assert_eq!(
+            data[0].seq,
+            iss.wrapping_add(1),
+            "case {i}: first data byte is ISS + 1"
+        );
         assert_eq!(data[0].payload.len(), c.want_seg, "case {i}: segment size");
-        assert!(data.iter().all(|d| d.payload.len() <= c.want_seg && d.mss.is_none() && d.wscale.is_none()), "case {i}");
+        assert!(
+            data.iter()
+                .all(|d| d.payload.len() <= c.want_seg && d.mss.is_none() && d.wscale.is_none()),
+            "case {i}"
+        );
     }
 }
 
@@ -120,20 +192,49 @@ fn refused_connect_answers_rst_ack_of_isn_plus_one() {
 
 #[test]
 fn connect_errors_become_the_icmp_a_router_would_send() {
-    let report = |kind| IcmpErrorReport { offender: ip(ROUTER), kind, original_dst: sa(REMOTE, 443), payload: Vec::new() };
+    let report = |kind| IcmpErrorReport {
+        offender: ip(ROUTER),
+        kind,
+        original_dst: sa(REMOTE, 443),
+        payload: Vec::new(),
+    };
     // (error, report, expected source, type, code)
     let cases = [
         (ConnectError::HostUnreachable, None, GATEWAY, 3, 1),
         (ConnectError::NetUnreachable, None, GATEWAY, 3, 0),
         (ConnectError::Other, None, GATEWAY, 3, 1),
         (ConnectError::Prohibited, None, GATEWAY, 3, 13),
-        (ConnectError::HostUnreachable, Some(report(IcmpErrorKind::HostUnreachable)), ROUTER, 3, 1),
-        (ConnectError::NetUnreachable, Some(report(IcmpErrorKind::NetUnreachable)), ROUTER, 3, 0),
+        (
+            ConnectError::HostUnreachable,
+            Some(report(IcmpErrorKind::HostUnreachable)),
+            ROUTER,
+            3,
+            1,
+        ),
+        (
+            ConnectError::NetUnreachable,
+            Some(report(IcmpErrorKind::NetUnreachable)),
+            ROUTER,
+            3,
+            0,
+        ),
         // traceroute -T: the kernel fails the connect with EHOSTUNREACH and queues the
         // router's time exceeded; the host must see it from that router.
-        (ConnectError::HostUnreachable, Some(report(IcmpErrorKind::TimeExceeded)), ROUTER, 11, 0),
+        (
+            ConnectError::HostUnreachable,
+            Some(report(IcmpErrorKind::TimeExceeded)),
+            ROUTER,
+            11,
+            0,
+        ),
         // Where the OS only reports a timeout, a queued router error still names the hop.
-        (ConnectError::TimedOut, Some(report(IcmpErrorKind::TimeExceeded)), ROUTER, 11, 0),
+        (
+            ConnectError::TimedOut,
+            Some(report(IcmpErrorKind::TimeExceeded)),
+            ROUTER,
+            11,
+            0,
+        ),
     ];
     for (i, (err, rep, src, ty, code)) in cases.into_iter().enumerate() {
         let mut h = Harness::new();
@@ -145,7 +246,10 @@ fn connect_errors_become_the_icmp_a_router_would_send() {
         assert_eq!(out.len(), 1, "case {i}: {out:?}");
         assert_icmp_about_syn(&out[0], src, ty, code, &l);
         let cmds = h.cmds();
-        assert!(cmds.iter().all(|c| c.socket() == id) && !cmds.is_empty(), "case {i}: {cmds:?}");
+        assert!(
+            cmds.iter().all(|c| c.socket() == id) && !cmds.is_empty(),
+            "case {i}: {cmds:?}"
+        );
         assert!(!h.tcp(id).is_open(), "case {i}: socket released");
         assert_eq!(h.flows(Protocol::Tcp), 0, "case {i}: flow freed");
     }
@@ -155,13 +259,33 @@ fn connect_errors_become_the_icmp_a_router_would_send() {
 fn syn_ttl_reaches_the_socket_and_ttl_one_is_answered_by_the_gateway() {
     let mut h = Harness::new();
     let mut l = lan();
-    let syn = l.seg(super::lan_host::TcpSpec { seq: l.isn, syn: true, ttl: 5, mss: Some(1460), ..Default::default() }, &[]);
+    let syn = l.seg(
+        super::lan_host::TcpSpec {
+            seq: l.isn,
+            syn: true,
+            ttl: 5,
+            mss: Some(1460),
+            ..Default::default()
+        },
+        &[],
+    );
     h.send(&syn);
     let cmds = h.cmds();
-    assert!(matches!(cmds[..], [SocketCommand::TcpConnect { ttl: 4, .. }]), "{cmds:?}");
+    assert!(
+        matches!(cmds[..], [SocketCommand::TcpConnect { ttl: 4, .. }]),
+        "{cmds:?}"
+    );
 
     l.lan = SocketAddrV4::new(HOST, 50_001);
-    let syn = l.seg(super::lan_host::TcpSpec { seq: l.isn, syn: true, ttl: 1, ..Default::default() }, &[]);
+    let syn = l.seg(
+        super::lan_host::TcpSpec {
+            seq: l.isn,
+            syn: true,
+            ttl: 1,
+            ..Default::default()
+        },
+        &[],
+    );
     h.send(&syn);
     assert!(h.cmds().is_empty(), "TTL 1 never leaves the gateway");
     let out = h.tun();
@@ -171,7 +295,10 @@ fn syn_ttl_reaches_the_socket_and_ttl_one_is_answered_by_the_gateway() {
 
 #[test]
 fn connect_timeout_answers_as_configured() {
-    for reply in [ConnectTimeoutReply::HostUnreachable, ConnectTimeoutReply::Silence] {
+    for reply in [
+        ConnectTimeoutReply::HostUnreachable,
+        ConnectTimeoutReply::Silence,
+    ] {
         let mut cfg = Config::default();
         cfg.tcp.connect_timeout_reply = reply;
         let mut h = Harness::with_config(cfg);
@@ -179,7 +306,10 @@ fn connect_timeout_answers_as_configured() {
         h.send(&l.syn());
         let id = h.take_connect();
         h.advance(Duration::from_millis(29_999));
-        assert!(h.tun().is_empty() && h.tcp(id).is_open(), "{reply:?}: too early");
+        assert!(
+            h.tun().is_empty() && h.tcp(id).is_open(),
+            "{reply:?}: too early"
+        );
         h.advance(Duration::from_millis(1));
         let out = h.tun();
         match reply {
@@ -190,7 +320,10 @@ fn connect_timeout_answers_as_configured() {
             }
             ConnectTimeoutReply::Silence => assert!(out.is_empty(), "{out:?}"),
         }
-        assert!(h.tcp(id).aborted, "{reply:?}: the pending connect is abandoned");
+        assert!(
+            h.tcp(id).aborted,
+            "{reply:?}: the pending connect is abandoned"
+        );
         assert_eq!(h.flows(Protocol::Tcp), 0);
         assert_eq!(h.engine.poll_timeout(), None);
     }
@@ -206,7 +339,10 @@ fn retransmitted_syn_while_connecting_opens_nothing_new() {
         h.advance(Duration::from_secs(1));
         h.send(&l.syn());
     }
-    assert!(h.cmds().is_empty(), "no second socket for a retransmitted SYN");
+    assert!(
+        h.cmds().is_empty(),
+        "no second socket for a retransmitted SYN"
+    );
     assert!(h.tun().is_empty());
     assert_eq!(h.flows(Protocol::Tcp), 1);
     h.connect_ok(id);
@@ -226,7 +362,10 @@ fn lost_syn_ack_is_resent_with_the_same_iss() {
     h.send(&l.syn());
     let again = h.tun_tcp();
     assert_eq!(again.len(), 1);
-    assert_eq!((again[0].seq, again[0].ack, again[0].syn), (first.seq, first.ack, true));
+    assert_eq!(
+        (again[0].seq, again[0].ack, again[0].syn),
+        (first.seq, first.ack, true)
+    );
     assert!(h.cmds().is_empty(), "still one socket");
     // Our own retransmission timer (initial RTO 1 s) resends it too, same ISS.
     h.advance(Duration::from_millis(700));
@@ -254,7 +393,11 @@ fn unanswered_syn_ack_backs_off_then_resets_at_the_handshake_timeout() {
     let rst: Vec<&Emitted> = out.iter().filter(|e| e.tcp().rst).collect();
     assert_eq!(rst.len(), 1, "{out:?}");
     assert_eq!(rst[0].at, Duration::from_secs(10));
-    assert_eq!(rst[0].tcp().seq, first.seq.wrapping_add(1), "RST at ISS + 1");
+    assert_eq!(
+        rst[0].tcp().seq,
+        first.seq.wrapping_add(1),
+        "RST at ISS + 1"
+    );
     assert!(h.tcp(id).aborted);
     assert_eq!(h.flows(Protocol::Tcp), 0);
 }

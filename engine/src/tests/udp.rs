@@ -8,14 +8,22 @@ use std::time::Duration;
 use super::emitted::{Emitted, reassemble};
 use super::harness::{Harness, host, ip, sa};
 use super::lan_host::{HOST, REMOTE, REMOTE2, ROUTER, udp};
-use crate::{Config, DropReason, Family, IcmpErrorKind, IcmpErrorReport, Protocol, RefusalReason, SocketCommand, SocketId, UdpFiltering};
+use crate::{
+    Config, DropReason, Family, IcmpErrorKind, IcmpErrorReport, Protocol, RefusalReason,
+    SocketCommand, SocketId, UdpFiltering,
+};
 
 const GATEWAY: std::net::Ipv4Addr = std::net::Ipv4Addr::new(192, 168, 137, 1);
 
 /// The host sends one datagram from port 5000 to `REMOTE:53`; returns the mapping's socket
 /// and gateway endpoint (after the open).
 fn mapped(h: &mut Harness) -> (SocketId, SocketAddr) {
-    h.send(&udp(host(5000), "203.0.113.5:53".parse().expect("addr"), 64, b"query"));
+    h.send(&udp(
+        host(5000),
+        "203.0.113.5:53".parse().expect("addr"),
+        64,
+        b"query",
+    ));
     let id = h.cmds()[0].socket();
     let local = h.socket_opened(id);
     h.cmds();
@@ -25,27 +33,65 @@ fn mapped(h: &mut Harness) -> (SocketId, SocketAddr) {
 #[test]
 fn one_mapping_per_lan_endpoint_and_pending_datagrams_are_flushed_in_order() {
     let mut h = Harness::new();
-    h.send(&udp(host(5000), "203.0.113.5:53".parse().expect("addr"), 64, b"one"));
-    h.send(&udp(host(5000), "203.0.113.6:123".parse().expect("addr"), 20, b"two"));
+    h.send(&udp(
+        host(5000),
+        "203.0.113.5:53".parse().expect("addr"),
+        64,
+        b"one",
+    ));
+    h.send(&udp(
+        host(5000),
+        "203.0.113.6:123".parse().expect("addr"),
+        20,
+        b"two",
+    ));
     let cmds = h.cmds();
     assert_eq!(cmds.len(), 1, "one socket for both remotes: {cmds:?}");
-    let SocketCommand::UdpOpen { id, family: Family::V4 } = cmds[0] else { panic!("{cmds:?}") };
+    let SocketCommand::UdpOpen {
+        id,
+        family: Family::V4,
+    } = cmds[0]
+    else {
+        panic!("{cmds:?}")
+    };
     assert_eq!(h.flows(Protocol::Udp), 1);
     assert_eq!(h.translations()[0].state, "opening");
     let local = h.socket_opened(id);
     assert_eq!(
         h.cmds(),
         [
-            SocketCommand::UdpSend { id, dst: sa(REMOTE, 53), ttl: 63, payload: b"one".to_vec() },
-            SocketCommand::UdpSend { id, dst: sa(REMOTE2, 123), ttl: 19, payload: b"two".to_vec() },
+            SocketCommand::UdpSend {
+                id,
+                dst: sa(REMOTE, 53),
+                ttl: 63,
+                payload: b"one".to_vec()
+            },
+            SocketCommand::UdpSend {
+                id,
+                dst: sa(REMOTE2, 123),
+                ttl: 19,
+                payload: b"two".to_vec()
+            },
         ]
     );
     let sent = &h.up.udp(id).sent;
     assert_eq!((h.up.udp(id).family, sent.len()), (Family::V4, 2));
     // Later datagrams go straight out; another LAN port gets its own mapping.
-    h.send(&udp(host(5000), "203.0.113.5:53".parse().expect("addr"), 64, b"three"));
-    assert!(matches!(&h.cmds()[..], [SocketCommand::UdpSend { payload, .. }] if payload == b"three"));
-    h.send(&udp(host(5001), "203.0.113.5:53".parse().expect("addr"), 64, b"x"));
+    h.send(&udp(
+        host(5000),
+        "203.0.113.5:53".parse().expect("addr"),
+        64,
+        b"three",
+    ));
+    assert!(
+        matches!(&h.cmds()[..], [SocketCommand::UdpSend { payload, .. }] if payload == b"three")
+    );
+    h.send(&udp(
+        host(5001),
+        "203.0.113.5:53".parse().expect("addr"),
+        64,
+        b"x",
+    ));
     assert!(matches!(&h.cmds()[..], [SocketCommand::UdpOpen { .. }]));
     assert_eq!(h.translations()[0].gateway.map(|g| g.0), Some(local));
     assert!(h.tun().is_empty());
@@ -75,13 +121,25 @@ fn filtering_decides_who_may_answer() {
         if delivered {
             assert_eq!(out.len(), 1, "{filtering:?} {from}");
             let d = out[0].udp();
-            assert_eq!((d.src, d.dst, &d.payload[..]), (from, sa(HOST, 5000), &b"answer"[..]), "{filtering:?}");
+            assert_eq!(
+                (d.src, d.dst, &d.payload[..]),
+                (from, sa(HOST, 5000), &b"answer"[..]),
+                "{filtering:?}"
+            );
             assert!(log.is_empty());
         } else {
             assert!(out.is_empty(), "{filtering:?} {from}: {out:?}");
             assert_eq!(h.engine.counters().drops_of(DropReason::Filtered), 1);
             assert_eq!(log.len(), 1, "{filtering:?}");
-            assert_eq!((log[0].protocol, log[0].remote, log[0].gateway, log[0].reason), (Protocol::Udp, from, local, RefusalReason::FilteredByMapping));
+            assert_eq!(
+                (
+                    log[0].protocol,
+                    log[0].remote,
+                    log[0].gateway,
+                    log[0].reason
+                ),
+                (Protocol::Udp, from, local, RefusalReason::FilteredByMapping)
+            );
         }
     }
 }
@@ -91,7 +149,12 @@ fn mappings_expire_after_300_s_refreshed_by_outbound_only() {
     let mut h = Harness::new();
     let (id, _) = mapped(&mut h);
     h.advance(Duration::from_secs(100));
-    h.send(&udp(host(5000), "203.0.113.5:53".parse().expect("addr"), 64, b"again"));
+    h.send(&udp(
+        host(5000),
+        "203.0.113.5:53".parse().expect("addr"),
+        64,
+        b"again",
+    ));
     h.cmds();
     // Inbound traffic keeps coming but does not extend the mapping (RFC 4787 REQ-6).
     for _ in 0..5 {
@@ -100,7 +163,11 @@ fn mappings_expire_after_300_s_refreshed_by_outbound_only() {
     }
     assert_eq!(h.elapsed(), Duration::from_secs(350));
     h.advance(Duration::from_millis(49_999));
-    assert_eq!(h.flows(Protocol::Udp), 1, "alive until 300 s after the last outbound datagram");
+    assert_eq!(
+        h.flows(Protocol::Udp),
+        1,
+        "alive until 300 s after the last outbound datagram"
+    );
     let t = &h.translations()[0];
     assert!((t.expires_in_s - 0.001).abs() < 1e-6, "{}", t.expires_in_s);
     h.advance(Duration::from_millis(1));
@@ -112,14 +179,25 @@ fn mappings_expire_after_300_s_refreshed_by_outbound_only() {
 #[test]
 fn ttl_one_is_answered_with_time_exceeded_from_the_gateway() {
     let mut h = Harness::new();
-    h.send(&udp(host(33434), "203.0.113.5:33435".parse().expect("addr"), 1, b"probe"));
+    h.send(&udp(
+        host(33434),
+        "203.0.113.5:33435".parse().expect("addr"),
+        1,
+        b"probe",
+    ));
     assert!(h.cmds().is_empty());
     let out = h.tun();
     assert_eq!(out.len(), 1);
     let icmp = out[0].icmp();
-    assert_eq!((out[0].src, out[0].dst, icmp.ty, icmp.code), (GATEWAY, HOST, 11, 0));
+    assert_eq!(
+        (out[0].src, out[0].dst, icmp.ty, icmp.code),
+        (GATEWAY, HOST, 11, 0)
+    );
     let q = icmp.quote();
-    assert_eq!((q.src, q.dst, q.protocol, q.src_port(), q.dst_port()), (HOST, REMOTE, 17, 33434, 33435));
+    assert_eq!(
+        (q.src, q.dst, q.protocol, q.src_port(), q.dst_port()),
+        (HOST, REMOTE, 17, 33434, 33435)
+    );
     assert_eq!(h.engine.counters().drops_of(DropReason::TtlExpired), 1);
 }
 
@@ -135,30 +213,65 @@ fn icmp_errors_on_the_socket_reach_the_host_quoting_its_own_datagram() {
     for (offender, kind, ty, code) in cases {
         let mut h = Harness::new();
         let (id, _) = mapped(&mut h);
-        h.icmp_error(id, IcmpErrorReport { offender: ip(offender), kind, original_dst: sa(REMOTE, 53), payload: b"query".to_vec() });
+        h.icmp_error(
+            id,
+            IcmpErrorReport {
+                offender: ip(offender),
+                kind,
+                original_dst: sa(REMOTE, 53),
+                payload: b"query".to_vec(),
+            },
+        );
         let out = h.tun();
         assert_eq!(out.len(), 1, "{kind:?}");
         let icmp = out[0].icmp();
-        assert_eq!((out[0].src, out[0].dst, icmp.ty, icmp.code), (offender, HOST, ty, code), "{kind:?}");
+        assert_eq!(
+            (out[0].src, out[0].dst, icmp.ty, icmp.code),
+            (offender, HOST, ty, code),
+            "{kind:?}"
+        );
         let q = icmp.quote();
-        assert_eq!((q.src, q.dst, q.protocol), (HOST, REMOTE, 17), "{kind:?}: LAN addresses in the quote");
-        assert_eq!((q.src_port(), q.dst_port()), (5000, 53), "{kind:?}: LAN ports in the quote");
+        assert_eq!(
+            (q.src, q.dst, q.protocol),
+            (HOST, REMOTE, 17),
+            "{kind:?}: LAN addresses in the quote"
+        );
+        assert_eq!(
+            (q.src_port(), q.dst_port()),
+            (5000, 53),
+            "{kind:?}: LAN ports in the quote"
+        );
         if let IcmpErrorKind::PacketTooBig { mtu } = kind {
-            assert_eq!(u16::from_be_bytes([icmp.rest[2], icmp.rest[3]]), mtu as u16, "next-hop MTU");
+            assert_eq!(
+                u16::from_be_bytes([icmp.rest[2], icmp.rest[3]]),
+                mtu as u16,
+                "next-hop MTU"
+            );
         }
     }
 }
 
 #[test]
 fn datagrams_larger_than_the_mtu_are_fragmented_and_reassemble() {
-    for (len, mtu) in [(1472usize, 1500u16), (1473, 1500), (4000, 1500), (8000, 576)] {
-        let cfg = Config { tun_mtu: mtu, ..Config::default() };
+    for (len, mtu) in [
+        (1472usize, 1500u16),
+        (1473, 1500),
+        (4000, 1500),
+        (8000, 576),
+    ] {
+        let cfg = Config {
+            tun_mtu: mtu,
+            ..Config::default()
+        };
         let mut h = Harness::with_config(cfg);
         let (id, _) = mapped(&mut h);
         let payload: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
         h.udp_in(id, sa(REMOTE, 53), &payload);
         let out = h.tun();
-        assert!(out.iter().all(|e| e.raw.len() <= usize::from(mtu)), "{len}/{mtu}: every packet fits the MTU");
+        assert!(
+            out.iter().all(|e| e.raw.len() <= usize::from(mtu)),
+            "{len}/{mtu}: every packet fits the MTU"
+        );
         let d = if out.len() == 1 {
             out[0].udp().clone()
         } else {
@@ -166,7 +279,11 @@ fn datagrams_larger_than_the_mtu_are_fragmented_and_reassemble() {
             assert!(idents.iter().all(|&i| i == idents[0]), "{len}/{mtu}");
             reassemble(&out)
         };
-        assert_eq!(out.len(), (len + 8).div_ceil((usize::from(mtu) - 20) & !7), "{len}/{mtu}: fragment count");
+        assert_eq!(
+            out.len(),
+            (len + 8).div_ceil((usize::from(mtu) - 20) & !7),
+            "{len}/{mtu}: fragment count"
+        );
         assert_eq!((d.src, d.dst), (sa(REMOTE, 53), sa(HOST, 5000)));
         assert!(d.payload == payload, "{len}/{mtu}: payload intact");
     }
@@ -180,7 +297,10 @@ fn consecutive_fragmented_datagrams_get_distinct_identifications() {
     h.udp_in(id, sa(REMOTE, 53), &[2u8; 3000]);
     let out = h.tun();
     assert_eq!(out.len(), 6);
-    assert_ne!(out[0].ident, out[3].ident, "same size, same ports, yet two datagrams");
+    assert_ne!(
+        out[0].ident, out[3].ident,
+        "same size, same ports, yet two datagrams"
+    );
     assert_eq!(reassemble(&out[..3]).payload, [1u8; 3000]);
     assert_eq!(reassemble(&out[3..]).payload, [2u8; 3000]);
 }
@@ -188,8 +308,18 @@ fn consecutive_fragmented_datagrams_get_distinct_identifications() {
 #[test]
 fn a_socket_that_cannot_open_ends_the_mapping_with_unreachables() {
     let mut h = Harness::new();
-    h.send(&udp(host(5000), "203.0.113.5:53".parse().expect("addr"), 64, b"a"));
-    h.send(&udp(host(5000), "203.0.113.5:53".parse().expect("addr"), 64, b"b"));
+    h.send(&udp(
+        host(5000),
+        "203.0.113.5:53".parse().expect("addr"),
+        64,
+        b"a",
+    ));
+    h.send(&udp(
+        host(5000),
+        "203.0.113.5:53".parse().expect("addr"),
+        64,
+        b"b",
+    ));
     let id = h.cmds()[0].socket();
     h.engine.handle_socket_open_failed(h.now(), id);
     h.sync();

@@ -99,7 +99,12 @@ pub struct Upstream {
 
 impl Default for Upstream {
     fn default() -> Self {
-        Upstream { sockets: BTreeMap::new(), auto_confirm: true, auto_deliver: true, read_chunk: 16 * 1024 }
+        Upstream {
+            sockets: BTreeMap::new(),
+            auto_confirm: true,
+            auto_deliver: true,
+            read_chunk: 16 * 1024,
+        }
     }
 }
 
@@ -108,17 +113,41 @@ impl Upstream {
     pub fn apply(&mut self, cmd: &SocketCommand) {
         let id = cmd.socket();
         match cmd {
-            SocketCommand::TcpConnect { remote, ttl, mss, .. } => {
-                let s = TcpSock { remote: Some(*remote), ttl: *ttl, mss: *mss, ..TcpSock::default() };
-                assert!(self.sockets.insert(id, Sock::Tcp(s)).is_none(), "socket {id} created twice");
+            SocketCommand::TcpConnect {
+                remote, ttl, mss, ..
+            } => {
+                let s = TcpSock {
+                    remote: Some(*remote),
+                    ttl: *ttl,
+                    mss: *mss,
+                    ..TcpSock::default()
+                };
+                assert!(
+                    self.sockets.insert(id, Sock::Tcp(s)).is_none(),
+                    "socket {id} created twice"
+                );
             }
             SocketCommand::UdpOpen { family, .. } => {
-                let s = UdpSock { family: *family, sent: Vec::new(), closed: false };
-                assert!(self.sockets.insert(id, Sock::Udp(s)).is_none(), "socket {id} created twice");
+                let s = UdpSock {
+                    family: *family,
+                    sent: Vec::new(),
+                    closed: false,
+                };
+                assert!(
+                    self.sockets.insert(id, Sock::Udp(s)).is_none(),
+                    "socket {id} created twice"
+                );
             }
             SocketCommand::IcmpOpen { family, .. } => {
-                let s = IcmpSock { family: *family, sent: Vec::new(), closed: false };
-                assert!(self.sockets.insert(id, Sock::Icmp(s)).is_none(), "socket {id} created twice");
+                let s = IcmpSock {
+                    family: *family,
+                    sent: Vec::new(),
+                    closed: false,
+                };
+                assert!(
+                    self.sockets.insert(id, Sock::Icmp(s)).is_none(),
+                    "socket {id} created twice"
+                );
             }
             SocketCommand::TcpSend { data, .. } => {
                 let s = self.tcp_mut(id);
@@ -139,11 +168,19 @@ impl Upstream {
                 s.shutdown_write = true;
             }
             SocketCommand::TcpAbort { .. } => self.tcp_mut(id).aborted = true,
-            SocketCommand::UdpSend { dst, ttl, payload, .. } => match self.sock_mut(id) {
+            SocketCommand::UdpSend {
+                dst, ttl, payload, ..
+            } => match self.sock_mut(id) {
                 Sock::Udp(u) => u.sent.push((*dst, *ttl, payload.clone())),
                 other => panic!("UdpSend on {other:?}"),
             },
-            SocketCommand::IcmpEchoSend { dst, seq, ttl, payload, .. } => match self.sock_mut(id) {
+            SocketCommand::IcmpEchoSend {
+                dst,
+                seq,
+                ttl,
+                payload,
+                ..
+            } => match self.sock_mut(id) {
                 Sock::Icmp(i) => i.sent.push((*dst, *seq, *ttl, payload.clone())),
                 other => panic!("IcmpEchoSend on {other:?}"),
             },
@@ -157,13 +194,19 @@ impl Upstream {
 
     /// The socket, which must exist and still be open.
     fn sock_mut(&mut self, id: SocketId) -> &mut Sock {
-        let s = self.sockets.get_mut(&id).unwrap_or_else(|| panic!("command for unknown socket {id}"));
+        let s = self
+            .sockets
+            .get_mut(&id)
+            .unwrap_or_else(|| panic!("command for unknown socket {id}"));
         let open = match s {
             Sock::Tcp(t) => t.is_open(),
             Sock::Udp(u) => !u.closed,
             Sock::Icmp(i) => !i.closed,
         };
-        assert!(open, "command for socket {id} after it was closed or aborted");
+        assert!(
+            open,
+            "command for socket {id} after it was closed or aborted"
+        );
         s
     }
 

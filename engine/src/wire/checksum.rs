@@ -68,7 +68,9 @@ mod tests {
 
     #[test]
     fn correct_checksum_folds_to_zero() {
-        let mut data = vec![0x45, 0x00, 0x00, 0x1c, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2];
+        let mut data = vec![
+            0x45, 0x00, 0x00, 0x1c, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        ];
         let c = fold(sum(&data));
         data[10..12].copy_from_slice(&c.to_be_bytes());
         assert_eq!(fold(sum(&data)), 0);

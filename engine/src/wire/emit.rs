@@ -8,8 +8,8 @@
 use std::net::{IpAddr, SocketAddr};
 
 use etherparse::{
-    IcmpEchoHeader, Icmpv4Type, Icmpv6Type, IpNumber, Ipv4Header, PacketBuilder,
-    PacketBuilderStep, TcpOptionElement, UdpHeader, icmpv4, icmpv6,
+    IcmpEchoHeader, Icmpv4Type, Icmpv6Type, IpNumber, Ipv4Header, PacketBuilder, PacketBuilderStep,
+    TcpOptionElement, UdpHeader, icmpv4, icmpv6,
 };
 
 use crate::command::IcmpErrorKind;
@@ -84,7 +84,13 @@ pub(crate) fn tcp(src: SocketAddr, dst: SocketAddr, h: &TcpOut, payload: &[u8]) 
 /// (the remote may send datagrams larger than the LAN's MTU, e.g. EDNS answers). `ident`
 /// is the IPv4 identification of the fragments: the caller keeps it unique per source and
 /// destination while fragments may be in flight (RFC 791, RFC 6864).
-pub(crate) fn udp(src: SocketAddr, dst: SocketAddr, payload: &[u8], mtu: u16, ident: u16) -> Option<Vec<Vec<u8>>> {
+pub(crate) fn udp(
+    src: SocketAddr,
+    dst: SocketAddr,
+    payload: &[u8],
+    mtu: u16,
+    ident: u16,
+) -> Option<Vec<Vec<u8>>> {
     let b = ip_step(src.ip(), dst.ip(), LAN_TTL)?.udp(src.port(), dst.port());
     let size = b.size(payload.len());
     if size <= usize::from(mtu) {
@@ -97,7 +103,13 @@ pub(crate) fn udp(src: SocketAddr, dst: SocketAddr, payload: &[u8], mtu: u16, id
         // discovery is the kernel's business on the uplink side).
         return None;
     };
-    let udp = UdpHeader::with_ipv4_checksum(src.port(), dst.port(), &Ipv4Header::new(0, LAN_TTL, IpNumber::UDP, s.octets(), d.octets()).ok()?, payload).ok()?;
+    let udp = UdpHeader::with_ipv4_checksum(
+        src.port(),
+        dst.port(),
+        &Ipv4Header::new(0, LAN_TTL, IpNumber::UDP, s.octets(), d.octets()).ok()?,
+        payload,
+    )
+    .ok()?;
     let mut l4 = Vec::with_capacity(8 + payload.len());
     l4.extend_from_slice(&udp.to_bytes());
     l4.extend_from_slice(payload);
@@ -108,7 +120,14 @@ pub(crate) fn udp(src: SocketAddr, dst: SocketAddr, payload: &[u8], mtu: u16, id
     let mut fragments = Vec::new();
     for (i, chunk) in l4.chunks(max_chunk).enumerate() {
         let offset = i * max_chunk;
-        let mut h = Ipv4Header::new(chunk.len() as u16, LAN_TTL, IpNumber::UDP, s.octets(), d.octets()).ok()?;
+        let mut h = Ipv4Header::new(
+            chunk.len() as u16,
+            LAN_TTL,
+            IpNumber::UDP,
+            s.octets(),
+            d.octets(),
+        )
+        .ok()?;
         h.identification = ident;
         // A fragment must not claim "don't fragment" (etherparse's default is DF set).
         h.dont_fragment = false;
@@ -124,11 +143,20 @@ pub(crate) fn udp(src: SocketAddr, dst: SocketAddr, payload: &[u8], mtu: u16, id
 }
 
 /// An echo reply toward the LAN host.
-pub(crate) fn echo_reply(src: IpAddr, dst: IpAddr, ident: u16, seq: u16, payload: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn echo_reply(
+    src: IpAddr,
+    dst: IpAddr,
+    ident: u16,
+    seq: u16,
+    payload: &[u8],
+) -> Option<Vec<u8>> {
     let step = ip_step(src, dst, LAN_TTL)?;
     let mut out = Vec::with_capacity(64 + payload.len());
     match src {
-        IpAddr::V4(_) => step.icmpv4_echo_reply(ident, seq).write(&mut out, payload).ok()?,
+        IpAddr::V4(_) => step
+            .icmpv4_echo_reply(ident, seq)
+            .write(&mut out, payload)
+            .ok()?,
         IpAddr::V6(_) => step
             .icmpv6(Icmpv6Type::EchoReply(IcmpEchoHeader { id: ident, seq }))
             .write(&mut out, payload)
@@ -139,41 +167,66 @@ pub(crate) fn echo_reply(src: IpAddr, dst: IpAddr, ident: u16, seq: u16, payload
 
 /// An ICMP error from `src` (the gateway or the router that reported it) to the LAN host
 /// `dst`, quoting `quote` (the offending packet as the LAN host sent it).
-pub(crate) fn icmp_error(src: IpAddr, dst: IpAddr, kind: IcmpErrorKind, quote: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn icmp_error(
+    src: IpAddr,
+    dst: IpAddr,
+    kind: IcmpErrorKind,
+    quote: &[u8],
+) -> Option<Vec<u8>> {
     let step = ip_step(src, dst, LAN_TTL)?;
     let mut out = Vec::with_capacity(64 + quote.len().min(MAX_QUOTE_V6));
     match src {
         IpAddr::V4(_) => {
             use icmpv4::DestUnreachableHeader as U;
             let t = match kind {
-                IcmpErrorKind::TimeExceeded => Icmpv4Type::TimeExceeded(icmpv4::TimeExceededCode::TtlExceededInTransit),
+                IcmpErrorKind::TimeExceeded => {
+                    Icmpv4Type::TimeExceeded(icmpv4::TimeExceededCode::TtlExceededInTransit)
+                }
                 IcmpErrorKind::NetUnreachable => Icmpv4Type::DestinationUnreachable(U::Network),
                 IcmpErrorKind::HostUnreachable => Icmpv4Type::DestinationUnreachable(U::Host),
-                IcmpErrorKind::ProtocolUnreachable => Icmpv4Type::DestinationUnreachable(U::Protocol),
+                IcmpErrorKind::ProtocolUnreachable => {
+                    Icmpv4Type::DestinationUnreachable(U::Protocol)
+                }
                 IcmpErrorKind::PortUnreachable => Icmpv4Type::DestinationUnreachable(U::Port),
-                IcmpErrorKind::AdminProhibited => Icmpv4Type::DestinationUnreachable(U::FilterProhibited),
-                IcmpErrorKind::PacketTooBig { mtu } => Icmpv4Type::DestinationUnreachable(U::FragmentationNeeded {
-                    next_hop_mtu: u16::try_from(mtu).unwrap_or(u16::MAX),
-                }),
-                IcmpErrorKind::ParameterProblem => Icmpv4Type::ParameterProblem(icmpv4::ParameterProblemHeader::PointerIndicatesError(0)),
+                IcmpErrorKind::AdminProhibited => {
+                    Icmpv4Type::DestinationUnreachable(U::FilterProhibited)
+                }
+                IcmpErrorKind::PacketTooBig { mtu } => {
+                    Icmpv4Type::DestinationUnreachable(U::FragmentationNeeded {
+                        next_hop_mtu: u16::try_from(mtu).unwrap_or(u16::MAX),
+                    })
+                }
+                IcmpErrorKind::ParameterProblem => Icmpv4Type::ParameterProblem(
+                    icmpv4::ParameterProblemHeader::PointerIndicatesError(0),
+                ),
             };
-            step.icmpv4(t).write(&mut out, &quote[..quote.len().min(MAX_QUOTE_V4)]).ok()?;
+            step.icmpv4(t)
+                .write(&mut out, &quote[..quote.len().min(MAX_QUOTE_V4)])
+                .ok()?;
         }
         IpAddr::V6(_) => {
             use icmpv6::DestUnreachableCode as U;
             let t = match kind {
-                IcmpErrorKind::TimeExceeded => Icmpv6Type::TimeExceeded(icmpv6::TimeExceededCode::HopLimitExceeded),
+                IcmpErrorKind::TimeExceeded => {
+                    Icmpv6Type::TimeExceeded(icmpv6::TimeExceededCode::HopLimitExceeded)
+                }
                 IcmpErrorKind::NetUnreachable => Icmpv6Type::DestinationUnreachable(U::NoRoute),
-                IcmpErrorKind::HostUnreachable | IcmpErrorKind::ProtocolUnreachable => Icmpv6Type::DestinationUnreachable(U::Address),
+                IcmpErrorKind::HostUnreachable | IcmpErrorKind::ProtocolUnreachable => {
+                    Icmpv6Type::DestinationUnreachable(U::Address)
+                }
                 IcmpErrorKind::PortUnreachable => Icmpv6Type::DestinationUnreachable(U::Port),
                 IcmpErrorKind::AdminProhibited => Icmpv6Type::DestinationUnreachable(U::Prohibited),
                 IcmpErrorKind::PacketTooBig { mtu } => Icmpv6Type::PacketTooBig { mtu },
-                IcmpErrorKind::ParameterProblem => Icmpv6Type::ParameterProblem(icmpv6::ParameterProblemHeader {
-                    code: icmpv6::ParameterProblemCode::ErroneousHeaderField,
-                    pointer: 0,
-                }),
+                IcmpErrorKind::ParameterProblem => {
+                    Icmpv6Type::ParameterProblem(icmpv6::ParameterProblemHeader {
+                        code: icmpv6::ParameterProblemCode::ErroneousHeaderField,
+                        pointer: 0,
+                    })
+                }
             };
-            step.icmpv6(t).write(&mut out, &quote[..quote.len().min(MAX_QUOTE_V6)]).ok()?;
+            step.icmpv6(t)
+                .write(&mut out, &quote[..quote.len().min(MAX_QUOTE_V6)])
+                .ok()?;
         }
     }
     Some(out)
@@ -182,11 +235,23 @@ pub(crate) fn icmp_error(src: IpAddr, dst: IpAddr, kind: IcmpErrorKind, quote: &
 /// Rebuilds the IP + transport header of a datagram the LAN host sent, for quoting in an ICMP
 /// error when only the uplink socket's copy is known (the OS returns the payload, not our
 /// LAN-side headers). `transport` is the transport header plus whatever payload is known.
-pub(crate) fn reconstruct_quote(src: IpAddr, dst: IpAddr, proto: IpNumber, transport: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn reconstruct_quote(
+    src: IpAddr,
+    dst: IpAddr,
+    proto: IpNumber,
+    transport: &[u8],
+) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(40 + transport.len());
     match (src, dst) {
         (IpAddr::V4(s), IpAddr::V4(d)) => {
-            let mut h = Ipv4Header::new(u16::try_from(transport.len()).ok()?, 1, proto, s.octets(), d.octets()).ok()?;
+            let mut h = Ipv4Header::new(
+                u16::try_from(transport.len()).ok()?,
+                1,
+                proto,
+                s.octets(),
+                d.octets(),
+            )
+            .ok()?;
             h.header_checksum = h.calc_header_checksum();
             h.write(&mut out).ok()?;
         }
@@ -211,6 +276,11 @@ pub(crate) fn reconstruct_quote(src: IpAddr, dst: IpAddr, proto: IpNumber, trans
 /// A UDP header for a quote (checksum zero: quoted headers are not verified).
 pub(crate) fn udp_header_bytes(src_port: u16, dst_port: u16, payload_len: usize) -> [u8; 8] {
     let len = u16::try_from(8 + payload_len).unwrap_or(u16::MAX);
-    UdpHeader { source_port: src_port, destination_port: dst_port, length: len, checksum: 0 }.to_bytes()
+    UdpHeader {
+        source_port: src_port,
+        destination_port: dst_port,
+        length: len,
+        checksum: 0,
+    }
+    .to_bytes()
 }
-

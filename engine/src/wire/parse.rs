@@ -205,7 +205,9 @@ pub(crate) fn parse(raw: &[u8]) -> Result<Packet<'_>, DropReason> {
 /// The folded one's-complement sum over pseudo header and segment: 0 when the checksum in
 /// the segment is right.
 fn pseudo_checksum(src: IpAddr, dst: IpAddr, proto: IpNumber, segment: &[u8]) -> u16 {
-    checksum::fold(checksum::pseudo_header(src, dst, proto.0, segment.len()) + checksum::sum(segment))
+    checksum::fold(
+        checksum::pseudo_header(src, dst, proto.0, segment.len()) + checksum::sum(segment),
+    )
 }
 
 /// Whether an address can be a masquerading destination at all.
