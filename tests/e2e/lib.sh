@@ -48,6 +48,7 @@ WORK="$(mktemp -d "/tmp/$PREFIX-e2e.XXXXXX")"
 SOCK="$WORK/control.sock"
 STATE="$WORK/state.json"
 MASQ_PID=""
+CHECK_PID=""
 # PIDs of background processes, one per line: a file, because checks run in subshells.
 PID_FILE="$WORK/pids"
 CREATED_NS=()
@@ -75,12 +76,17 @@ check() {
     local name="$1"
     shift
     local log="$LOG_DIR/$name.log" rc
+    # In the background plus `wait`, so a SIGTERM from the runner's time limit runs the trap
+    # at once instead of after the current client command.
     set +e
     (
         set -e
         "$@"
-    ) >"$log" 2>&1
+    ) >"$log" 2>&1 &
+    CHECK_PID=$!
+    wait "$CHECK_PID"
     rc=$?
+    CHECK_PID=""
     set -e
     if [ "$rc" -eq 0 ]; then
         record PASS "$name"
@@ -236,9 +242,11 @@ masq_start() {
         echo "masq binary not found at $MASQ (build it with: cargo build -p masq)"
         return 1
     fi
+    # An empty config file: built-in defaults, whatever /etc/masq/masq.toml says.
+    : >"$WORK/masq.toml"
     setsid env --default-signal=INT,QUIT ip netns exec "$NS_GW" "$MASQ" up --uplink gw-up --lan gw-lan \
         --lan-addr "$GW_LAN_IP/24" --tun "$TUN" --control "$SOCK" --state-file "$STATE" \
-        --observe-inbound "$@" >>"$LOG_DIR/masq.log" 2>&1 </dev/null &
+        --config "$WORK/masq.toml" --observe-inbound "$@" >>"$LOG_DIR/masq.log" 2>&1 </dev/null &
     MASQ_PID=$!
     note "started masq pid $MASQ_PID"
     local deadline=$((SECONDS + 20))
@@ -298,6 +306,9 @@ masq_json() {
 # Stops everything this script started and deletes its namespaces. Runs on every exit.
 e2e_cleanup() {
     set +e
+    # A check cut short by a signal: stop its shell (its clients inside our namespaces are
+    # stopped below with everything else there).
+    [ -n "$CHECK_PID" ] && kill -TERM "$CHECK_PID" 2>/dev/null
     if [ -n "$MASQ_PID" ] && alive "$MASQ_PID"; then
         kill -TERM "$MASQ_PID" 2>/dev/null
         local i

@@ -9,6 +9,7 @@ import argparse
 import hashlib
 import http.server
 import os
+import socketserver
 import sys
 import threading
 
@@ -54,6 +55,17 @@ def make_handler(root, log_path):
     return Handler
 
 
+class Server(http.server.ThreadingHTTPServer):
+    """ThreadingHTTPServer without the reverse-DNS lookup of the bind address at start, which
+    stalls for seconds inside a namespace that has no resolver."""
+
+    daemon_threads = True
+
+    def server_bind(self):
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--bind", required=True)
@@ -61,8 +73,7 @@ def main():
     ap.add_argument("--dir", required=True)
     ap.add_argument("--log", required=True)
     a = ap.parse_args()
-    server = http.server.ThreadingHTTPServer((a.bind, a.port), make_handler(a.dir, a.log))
-    server.daemon_threads = True
+    server = Server((a.bind, a.port), make_handler(a.dir, a.log))
     print("listening on %s:%d" % (a.bind, a.port), flush=True)
     try:
         server.serve_forever()
