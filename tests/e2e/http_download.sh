@@ -19,10 +19,15 @@ start_http() {
 
 # download OUT SECONDS: fetches big.bin from the hidden host and compares its digest.
 download() {
-    local out="$1" secs="$2"
+    local out="$1" secs="$2" start=$SECONDS rc=0
     ip netns exec "$NS_LAN" timeout "$secs" curl -sS --fail -o "$out" \
         -w 'http %{http_code}, %{size_download} bytes in %{time_total} s (%{speed_download} B/s)\n' \
-        "http://$INET_IP/big.bin"
+        "http://$INET_IP/big.bin" || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        echo "curl failed (exit $rc; 124 = time limit) after $((SECONDS - start)) s with" \
+            "$(stat -c %s "$out" 2>/dev/null || echo 0) of $((SIZE_MIB * 1024 * 1024)) bytes"
+        return 1
+    fi
     local got want
     got="$(sha256sum "$out" | cut -d' ' -f1)"
     want="$(cat "$WORK/big.sha256")"
