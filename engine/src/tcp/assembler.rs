@@ -83,6 +83,11 @@ impl Assembler {
         self.ranges.is_empty()
     }
 
+    /// The held ranges as (start, end) offsets, nearest the hole first (for SACK blocks).
+    pub(crate) fn ranges(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.ranges.iter().map(|(&s, d)| (s, s + d.len() as u64))
+    }
+
     /// Forgets everything (connection aborted).
     pub(crate) fn clear(&mut self) {
         self.ranges.clear();

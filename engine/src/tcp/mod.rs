@@ -15,6 +15,7 @@
 mod assembler;
 mod flow;
 mod rtt;
+mod scoreboard;
 
 pub(crate) use flow::{TcpFlow, TcpInit};
 

@@ -36,6 +36,10 @@ pub(crate) struct TcpOut {
     pub window: u16,
     pub mss: Option<u16>,
     pub wscale: Option<u8>,
+    /// Announce SACK-permitted (SYN-ACK only).
+    pub sack_permitted: bool,
+    /// SACK blocks to report (receiver side), wire sequence numbers.
+    pub sack: [Option<(u32, u32)>; 3],
 }
 
 fn ip_step(src: IpAddr, dst: IpAddr, ttl: u8) -> Option<PacketBuilderStep<etherparse::IpHeaders>> {
@@ -64,13 +68,26 @@ pub(crate) fn tcp(src: SocketAddr, dst: SocketAddr, h: &TcpOut, payload: &[u8]) 
     if h.psh {
         b = b.psh();
     }
-    let mut options = Vec::with_capacity(3);
+    let mut options = Vec::with_capacity(8);
     if let Some(mss) = h.mss {
         options.push(TcpOptionElement::MaximumSegmentSize(mss));
     }
     if let Some(shift) = h.wscale {
         options.push(TcpOptionElement::Noop);
         options.push(TcpOptionElement::WindowScale(shift));
+    }
+    if h.sack_permitted {
+        options.push(TcpOptionElement::Noop);
+        options.push(TcpOptionElement::Noop);
+        options.push(TcpOptionElement::SelectiveAcknowledgementPermitted);
+    }
+    if let Some(first) = h.sack[0] {
+        options.push(TcpOptionElement::Noop);
+        options.push(TcpOptionElement::Noop);
+        options.push(TcpOptionElement::SelectiveAcknowledgement(
+            first,
+            [h.sack[1], h.sack[2], None],
+        ));
     }
     if !options.is_empty() {
         b = b.options(&options).ok()?;

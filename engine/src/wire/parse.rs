@@ -70,6 +70,10 @@ pub(crate) struct TcpSegment<'a> {
     pub mss: Option<u16>,
     /// Window scale shift option (SYN only), clamped to 14 as RFC 7323 requires.
     pub wscale: Option<u8>,
+    /// SACK-permitted option (SYN only, RFC 2018).
+    pub sack_permitted: bool,
+    /// SACK blocks (left edge, right edge) of an ACK, as wire sequence numbers.
+    pub sack: [Option<(u32, u32)>; 4],
     pub payload: &'a [u8],
 }
 
@@ -135,12 +139,20 @@ pub(crate) fn parse(raw: &[u8]) -> Result<Packet<'_>, DropReason> {
                 window: tcp.window_size(),
                 mss: None,
                 wscale: None,
+                sack_permitted: false,
+                sack: [None; 4],
                 payload: tcp.payload(),
             };
             for option in tcp.options_iterator() {
                 match option {
                     Ok(TcpOptionElement::MaximumSegmentSize(mss)) => seg.mss = Some(mss),
                     Ok(TcpOptionElement::WindowScale(shift)) => seg.wscale = Some(shift.min(14)),
+                    Ok(TcpOptionElement::SelectiveAcknowledgementPermitted) => {
+                        seg.sack_permitted = true
+                    }
+                    Ok(TcpOptionElement::SelectiveAcknowledgement(first, rest)) => {
+                        seg.sack = [Some(first), rest[0], rest[1], rest[2]];
+                    }
                     Ok(_) => {}
                     Err(_) => return Err(DropReason::Malformed),
                 }
