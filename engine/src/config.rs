@@ -146,6 +146,11 @@ pub struct Config {
     pub udp: UdpConfig,
     /// ICMP settings.
     pub icmp: IcmpConfig,
+    /// Whether the OS already decremented the TTL of LAN packets when it forwarded them into
+    /// the adapter (Linux does): then the gateway's hop is counted once, not twice, and
+    /// `traceroute` shows it as one hop. A platform fact set by the runtime, not a user setting.
+    #[serde(skip)]
+    pub os_counts_gateway_hop: bool,
 }
 
 impl Default for Config {
@@ -160,6 +165,7 @@ impl Default for Config {
             tcp: TcpConfig::default(),
             udp: UdpConfig::default(),
             icmp: IcmpConfig::default(),
+            os_counts_gateway_hop: false,
         }
     }
 }

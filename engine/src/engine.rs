@@ -129,7 +129,7 @@ impl Engine {
             self.counters.drop(reason);
             return;
         }
-        if parsed.ttl <= 1 {
+        if parsed.ttl <= self.hop_floor() {
             // We are a router hop: answer like one (RFC 1812 5.3.1), so traceroute sees us.
             self.counters.drop(DropReason::TtlExpired);
             let src = self.gateway_ip_for(parsed.src);
@@ -530,7 +530,7 @@ impl Engine {
             gateway_ip: self.gateway_ip_for(p.src),
             syn: seg,
             syn_packet: p.raw,
-            ttl: p.ttl - 1,
+            ttl: self.outbound_ttl(p.ttl),
             iss,
             tun_mtu: self.cfg.tun_mtu,
         };
@@ -555,7 +555,7 @@ impl Engine {
             lan: LanEndpoint(lan),
             remote: None,
         };
-        let ttl = p.ttl - 1;
+        let ttl = self.outbound_ttl(p.ttl);
         if let Some(&fid) = self.by_key.get(&key) {
             self.with_flow(now, fid, |e, out, _| {
                 if let Kind::Udp(m) = &mut e.kind {
@@ -586,7 +586,7 @@ impl Engine {
             lan: LanEndpoint(SocketAddr::new(p.src, ident)),
             remote: None,
         };
-        let ttl = p.ttl - 1;
+        let ttl = self.outbound_ttl(p.ttl);
         let dst = p.dst;
         if let Some(&fid) = self.by_key.get(&key) {
             self.with_flow(now, fid, |e, out, _| {
@@ -610,6 +610,21 @@ impl Engine {
             mapping.on_request(now, dst, seq, ttl, payload, &mut out);
         }
         self.insert_flow(now, key, socket, Kind::Icmp(mapping));
+    }
+
+    /// A packet arriving with this TTL or less expires at the gateway.
+    fn hop_floor(&self) -> u8 {
+        if self.cfg.os_counts_gateway_hop { 0 } else { 1 }
+    }
+
+    /// TTL for the uplink socket: one hop less than the host sent, unless the OS already
+    /// took that hop off while forwarding the packet into the adapter.
+    fn outbound_ttl(&self, ttl: u8) -> u8 {
+        if self.cfg.os_counts_gateway_hop {
+            ttl
+        } else {
+            ttl.saturating_sub(1)
+        }
     }
 
     fn refuse_admin(&mut self, p: &Packet<'_>, reason: DropReason) {

@@ -66,3 +66,8 @@ pub use interface::InterfaceInfo;
 pub use ipnet::Ipv4Net;
 pub use observed::ObservedInbound;
 pub use spec::{DEFAULT_ROUTE_TABLE, DEFAULT_RULE_PRIORITY, GatewaySpec};
+
+/// Whether the OS decrements a LAN packet's TTL when it forwards it into the adapter, so the
+/// engine must not count the gateway's hop again. True on Linux (policy routing forwards
+/// into the TUN); to be verified for Wintun and utun with their backends.
+pub const FORWARDING_DECREMENTS_TTL: bool = cfg!(target_os = "linux");

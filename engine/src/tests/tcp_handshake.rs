@@ -297,6 +297,34 @@ fn syn_ttl_reaches_the_socket_and_ttl_one_is_answered_by_the_gateway() {
 }
 
 #[test]
+fn when_the_os_counted_the_hop_the_ttl_passes_unchanged() {
+    // Linux decrements the TTL while forwarding into the adapter: a second decrement would
+    // make the gateway appear twice in traceroute.
+    let mut cfg = Config::default();
+    cfg.os_counts_gateway_hop = true;
+    let mut h = Harness::with_config(cfg);
+    let mut l = lan();
+    for (i, ttl) in [5u8, 1].into_iter().enumerate() {
+        l.lan = SocketAddrV4::new(HOST, 50_100 + i as u16);
+        let syn = l.seg(
+            super::lan_host::TcpSpec {
+                seq: l.isn,
+                syn: true,
+                ttl,
+                ..Default::default()
+            },
+            &[],
+        );
+        h.send(&syn);
+        let cmds = h.cmds();
+        assert!(
+            matches!(cmds[..], [SocketCommand::TcpConnect { ttl: t, .. }] if t == ttl),
+            "ttl {ttl}: {cmds:?}"
+        );
+    }
+}
+
+#[test]
 fn connect_timeout_answers_as_configured() {
     for reply in [
         ConnectTimeoutReply::HostUnreachable,
