@@ -243,7 +243,10 @@ pub fn step_inbound(b: &mut Bench, exe: &Path) -> Result<(), DemoError> {
     ))?;
     indent(&code);
 
-    say(&["From the internet host, toward the gateway's address (TCP, then a UDP datagram):"]);
+    say(&[
+        "The internet host connects to the gateway's address, the only one it can see. Nothing",
+        "listens on port 8080 there and masq has no translation for it: refused at once.",
+    ]);
     refused(&Cmd::in_ns(
         &inet,
         "curl",
@@ -262,7 +265,10 @@ pub fn step_inbound(b: &mut Bench, exe: &Path) -> Result<(), DemoError> {
     println!("   $ {}", udp.display());
     udp.output("sending a UDP datagram inward", CLIENT_LIMIT)?;
 
-    say(&["Even with routes toward 192.168.137.0/24 through the gateway, the hidden address:"]);
+    say(&[
+        "Now toward the hidden address itself, with routes to 192.168.137.0/24 via the",
+        "gateway: no answer at all, the attempt times out.",
+    ]);
     for args in topology::routes_toward_lan(&b.names) {
         let cmd = Cmd::new("ip", &args);
         println!("   $ {}", cmd.display());
@@ -271,8 +277,8 @@ pub fn step_inbound(b: &mut Bench, exe: &Path) -> Result<(), DemoError> {
     refused(&Cmd::in_ns(&inet, "curl", &["-sS", "-m", "3", &hidden_url]))?;
 
     say(&[
-        "masq never forwards inward: an inbound connection has no translation to follow.",
-        "It shows who knocked, and why they could not get in:",
+        "Second-class connections: a hidden host can connect out to anything, but nothing",
+        "connects in. masq never forwards inward, and shows who knocked and why:",
     ]);
     let control = b.control_socket().display().to_string();
     let exe_s = exe.display().to_string();
