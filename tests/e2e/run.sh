@@ -19,7 +19,14 @@ if [ ! -x "$MASQ" ]; then
     exit 1
 fi
 export E2E_LOG_DIR="${E2E_LOG_DIR:-$repo/target/e2e-logs}"
-rm -rf "$E2E_LOG_DIR"
+# Only ever empty a directory that an earlier run made (it has results.txt).
+if [ -d "$E2E_LOG_DIR" ] && [ -n "$(ls -A "$E2E_LOG_DIR")" ]; then
+    if [ ! -f "$E2E_LOG_DIR/results.txt" ]; then
+        echo "error: E2E_LOG_DIR=$E2E_LOG_DIR is not empty and not an e2e log directory" >&2
+        exit 1
+    fi
+    rm -rf "${E2E_LOG_DIR:?}"/*
+fi
 mkdir -p "$E2E_LOG_DIR"
 export E2E_RESULTS="$E2E_LOG_DIR/results.txt"
 : >"$E2E_RESULTS"
