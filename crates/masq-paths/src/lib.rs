@@ -1,0 +1,133 @@
+//! Where masq keeps its control socket, crash-cleanup journal and config file by default.
+//!
+//! A crate of its own so that the CLI, the daemon and the GUI follow one rule: the GUI must
+//! look for the daemon exactly where `masq status` would.
+//!
+//! Root (the usual way to run masq, since it changes routing) uses system locations:
+//! `/run/masq/control.sock`, `/run/masq/state.json` (tmpfs: after a reboot there is nothing
+//! left to clean) and `/etc/masq/masq.toml`, the conventional place for a service's config.
+//! Other users get per-user locations from the `directories` crate: the XDG runtime dir
+//! (`$XDG_RUNTIME_DIR/masq/`) for the socket and journal, `~/.config/masq/masq.toml` for the
+//! config (the platform's equivalents elsewhere). `MASQ_CONTROL`, `MASQ_STATE_FILE` and
+//! `MASQ_CONFIG` override them (clap reads those as flag defaults).
+//!
+//! A client looks for a daemon where a server run by the same user would listen, and falls
+//! back to the system socket, so `masq status` as a normal user finds a daemon started by root.
+
+use std::path::PathBuf;
+
+use directories::ProjectDirs;
+
+const SOCKET_NAME: &str = "control.sock";
+const JOURNAL_NAME: &str = "state.json";
+const CONFIG_NAME: &str = "masq.toml";
+
+/// The control socket a daemon run by this user listens on.
+pub fn server_control_socket() -> PathBuf {
+    runtime_dir().join(SOCKET_NAME)
+}
+
+/// The control socket a client should try: its own user's daemon first, then the system one.
+pub fn client_control_socket() -> PathBuf {
+    let own = server_control_socket();
+    let system = system_runtime_dir().join(SOCKET_NAME);
+    if own.exists() || !system.exists() {
+        own
+    } else {
+        system
+    }
+}
+
+/// The crash-cleanup journal of a daemon run by this user.
+pub fn state_file() -> PathBuf {
+    runtime_dir().join(JOURNAL_NAME)
+}
+
+/// The config file read when no `--config` is given.
+pub fn config_file() -> PathBuf {
+    if is_root() && cfg!(unix) {
+        return PathBuf::from("/etc/masq").join(CONFIG_NAME);
+    }
+    match project_dirs() {
+        Some(dirs) => dirs.config_dir().join(CONFIG_NAME),
+        None => PathBuf::from(CONFIG_NAME),
+    }
+}
+
+fn runtime_dir() -> PathBuf {
+    if is_root() {
+        return system_runtime_dir();
+    }
+    let Some(dirs) = project_dirs() else {
+        return std::env::temp_dir().join(format!("masq-{}", user_id()));
+    };
+    dirs.runtime_dir()
+        .unwrap_or_else(|| dirs.cache_dir())
+        .to_owned()
+}
+
+fn system_runtime_dir() -> PathBuf {
+    if cfg!(target_os = "linux") {
+        PathBuf::from("/run/masq")
+    } else if cfg!(unix) {
+        PathBuf::from("/var/run/masq")
+    } else {
+        std::env::temp_dir().join("masq")
+    }
+}
+
+fn project_dirs() -> Option<ProjectDirs> {
+    ProjectDirs::from("", "", "masq")
+}
+
+#[cfg(unix)]
+fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+#[cfg(not(unix))]
+fn is_root() -> bool {
+    false
+}
+
+#[cfg(unix)]
+fn user_id() -> String {
+    nix::unistd::geteuid().to_string()
+}
+
+#[cfg(not(unix))]
+fn user_id() -> String {
+    std::env::var("USERNAME").unwrap_or_else(|_| "user".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_have_the_expected_names_and_are_absolute() {
+        for (path, name) in [
+            (server_control_socket(), SOCKET_NAME),
+            (client_control_socket(), SOCKET_NAME),
+            (state_file(), JOURNAL_NAME),
+            (config_file(), CONFIG_NAME),
+        ] {
+            assert!(path.ends_with(name), "{}", path.display());
+            assert!(path.is_absolute(), "{}", path.display());
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn root_uses_system_locations() {
+        if !is_root() {
+            return;
+        }
+        assert_eq!(
+            server_control_socket(),
+            PathBuf::from("/run/masq/control.sock")
+        );
+        assert_eq!(state_file(), PathBuf::from("/run/masq/state.json"));
+        assert_eq!(config_file(), PathBuf::from("/etc/masq/masq.toml"));
+    }
+}
