@@ -1,0 +1,35 @@
+// The GUI's only way out: Tauri commands and events implemented in src-tauri/src/commands.rs
+// and subscription.rs. Command and event names here and there must match.
+
+import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+
+import type { DaemonState, GuiError, InboundAttempt, LogLine, Settings, StatusReport, Translation, Update } from "./types";
+
+export const EVENT_UPDATE = "masq://update";
+export const EVENT_DAEMON = "masq://daemon";
+
+export const backend = {
+  status: () => invoke<StatusReport>("status"),
+  translations: () => invoke<Translation[]>("translations"),
+  inbound: () => invoke<InboundAttempt[]>("inbound"),
+  getSettings: () => invoke<Settings>("get_settings"),
+  setSettings: (settings: Settings) => invoke<Settings>("set_settings", { settings }),
+  start: () => invoke<void>("start"),
+  stop: () => invoke<void>("stop"),
+  clearInbound: () => invoke<void>("clear_inbound"),
+  daemonState: () => invoke<DaemonState>("daemon_state"),
+  startService: () => invoke<void>("start_service"),
+  logs: (after: number) => invoke<LogLine[]>("logs", { after }),
+  onUpdate: (f: (u: Update) => void): Promise<UnlistenFn> => listen<Update>(EVENT_UPDATE, (e) => f(e.payload)),
+  onDaemon: (f: (d: DaemonState) => void): Promise<UnlistenFn> => listen<DaemonState>(EVENT_DAEMON, (e) => f(e.payload)),
+};
+
+/** Any rejection from `invoke` as a GuiError (the backend always rejects with one). */
+export function asGuiError(e: unknown): GuiError {
+  if (e && typeof e === "object" && "message" in e) {
+    const g = e as Partial<GuiError>;
+    return { code: String(g.code ?? "error"), message: String(g.message), key: g.key ?? null };
+  }
+  return { code: "error", message: String(e) };
+}

@@ -1,0 +1,144 @@
+// The control API's data as the GUI receives it. These mirror the Rust types in
+// crates/masq-control (response.rs, event.rs, settings.rs) and engine/src/snapshot.rs, whose
+// serde forms are the contract; field names are the wire names.
+
+export type Protocol = "tcp" | "udp" | "icmp";
+
+export interface Translation {
+  id: number;
+  protocol: Protocol;
+  lan: string;
+  remote: string | null;
+  gateway: string | null;
+  state: string;
+  inbound: boolean;
+  bytes_out: number;
+  bytes_in: number;
+  packets_out: number;
+  packets_in: number;
+  age_s: number;
+  idle_s: number;
+  expires_in_s: number;
+}
+
+export type RefusalReason = "no_translation" | "filtered_by_mapping" | "addressed_to_hidden_host";
+
+export interface InboundAttempt {
+  protocol: Protocol;
+  remote: string;
+  gateway: string;
+  reason: RefusalReason;
+  explanation: string;
+  count: number;
+  first_seen_s: number;
+  last_seen_s: number;
+}
+
+export interface IfaceReport {
+  name: string;
+  addresses: string[];
+}
+
+export interface Counters {
+  tun_packets_in: number;
+  tun_packets_out: number;
+  tun_bytes_in: number;
+  tun_bytes_out: number;
+  flows_created: number;
+  flows_closed: number;
+  tcp_retransmits: number;
+  drops: Record<string, number>;
+}
+
+export interface EngineStatus {
+  flows_tcp: number;
+  flows_udp: number;
+  flows_icmp: number;
+  max_flows: number;
+  lan_hosts: number;
+  counters: Counters;
+}
+
+export interface StatusReport {
+  running: boolean;
+  version: string;
+  uplink: IfaceReport | null;
+  lan: IfaceReport | null;
+  tun: string | null;
+  uptime_s: number;
+  engine: EngineStatus | null;
+  last_error: string | null;
+}
+
+export interface TranslationDelta {
+  added: Translation[];
+  updated: Translation[];
+  removed: number[];
+}
+
+/** One subscription push, forwarded by the backend as the `masq://update` event. */
+export interface Update {
+  /** True for the first update of a (re)connected subscription: it carries everything. */
+  first: boolean;
+  status: StatusReport;
+  translations: TranslationDelta;
+  inbound: InboundAttempt[];
+}
+
+/** Whether the backend reaches the daemon; the `masq://daemon` event. */
+export type DaemonState =
+  | { connected: true; socket: string }
+  | { connected: false; socket: string; message: string; can_start_service: boolean };
+
+export interface EngineSettings {
+  gateway_v4: string;
+  lan_prefix_len: number;
+  tun_mtu: number;
+  max_flows: number;
+  max_flows_per_host: number;
+  inbound_log_capacity: number;
+  tcp: {
+    established_idle_timeout: number;
+    transitory_idle_timeout: number;
+    connect_timeout: number;
+    handshake_timeout: number;
+    rto_min: number;
+    rto_max: number;
+    max_retransmits: number;
+    buffer_bytes: number;
+    time_wait: number;
+    connect_timeout_reply: "silence" | "host_unreachable";
+  };
+  udp: {
+    mapping_timeout: number;
+    filtering: "endpoint_independent" | "address_dependent" | "address_and_port_dependent";
+  };
+  icmp: { echo_timeout: number };
+}
+
+export interface Settings {
+  uplink: string | null;
+  lan: string | null;
+  lan_addr: string | null;
+  tun: string;
+  observe_inbound: boolean;
+  engine: EngineSettings;
+}
+
+/** A refusal from the backend: `key` names the setting when the refusal is about one. */
+export interface GuiError {
+  code: string;
+  message: string;
+  key?: string | null;
+}
+
+export type LogLevel = "ERROR" | "WARN" | "INFO" | "DEBUG" | "TRACE";
+
+export interface LogLine {
+  seq: number;
+  /** Milliseconds since the Unix epoch. */
+  time_ms: number;
+  level: LogLevel;
+  target: string;
+  message: string;
+}

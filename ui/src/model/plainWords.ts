@@ -1,0 +1,37 @@
+// The sentences that say what sharing does or will do, built from status and settings.
+
+import type { IfaceReport, Settings, StatusReport } from "../api/types";
+
+function firstAddress(i: IfaceReport | null): string | null {
+  const a = i?.addresses[0];
+  return a ? a.split("/")[0] : null;
+}
+
+/** One plain paragraph about what is happening now, or what turning sharing on will do. */
+export function describeSharing(status: StatusReport | null, settings: Settings | null): string {
+  if (status?.running) {
+    const up = status.uplink?.name ?? "the uplink";
+    const lan = status.lan?.name ?? "the LAN";
+    const lanAddr = status.lan?.addresses[0];
+    const outside = firstAddress(status.uplink);
+    return (
+      `Sharing ${up}'s internet connection with the network on ${lan}` +
+      (lanAddr ? ` (gateway ${lanAddr})` : "") +
+      ". Devices there use this computer as their gateway; to the internet they all appear as " +
+      (outside ?? "this computer") +
+      ". They can start connections outward, but nothing on the internet can start a connection to them."
+    );
+  }
+  if (!settings) return "Sharing is off.";
+  if (!settings.lan) {
+    return "Sharing is off. Choose the LAN interface to share with in Settings, then turn sharing on.";
+  }
+  const up = settings.uplink
+    ? `${settings.uplink}'s internet connection`
+    : "the internet connection of the default route (picked when sharing starts)";
+  const addr = settings.lan_addr ? ` as gateway ${settings.lan_addr}` : "";
+  return (
+    `Sharing is off. Turning it on shares ${up} with the network on ${settings.lan}${addr}. ` +
+    "Devices there can then reach the internet through this computer; nothing from the internet can reach them."
+  );
+}

@@ -1,0 +1,115 @@
+// Every key of the daemon's settings as a form field, and the conversion between the
+// `Settings` document and the form's text values.
+//
+// The form checks only syntax (a number where a number goes); whether a value is acceptable
+// is decided by the daemon's own validation (`Settings::validate`), whose error names the key
+// so the message is shown next to that field.
+
+import type { Settings } from "../api/types";
+
+export type FieldKind =
+  | { type: "text"; optional: boolean; placeholder?: string }
+  | { type: "int"; unit?: string }
+  | { type: "bool" }
+  | { type: "select"; options: Array<{ value: string; label: string }> };
+
+export interface Field {
+  /** Dotted key as in the config file and in the daemon's errors. */
+  key: string;
+  label: string;
+  help: string;
+  kind: FieldKind;
+  group: "Sharing" | "Limits" | "TCP" | "UDP" | "ICMP";
+}
+
+const text = (optional: boolean, placeholder?: string): FieldKind => ({ type: "text", optional, placeholder });
+const int = (unit?: string): FieldKind => ({ type: "int", unit });
+
+export const FIELDS: Field[] = [
+  { key: "uplink", group: "Sharing", label: "Internet connection (uplink)", help: "Interface whose connection is shared. Empty: the interface of the default route, chosen when sharing starts.", kind: text(true, "automatic") },
+  { key: "lan", group: "Sharing", label: "LAN interface", help: "Interface of the network to share with. Sharing cannot start without it.", kind: text(true, "e.g. eth1") },
+  { key: "lan_addr", group: "Sharing", label: "Gateway address on the LAN", help: "This computer's address and prefix on the LAN, added if missing. Empty: the interface's first IPv4 address.", kind: text(true, "e.g. 192.168.137.1/24") },
+  { key: "tun", group: "Sharing", label: "Virtual adapter name", help: "Name of the adapter masq creates.", kind: text(false) },
+  { key: "observe_inbound", group: "Sharing", label: "Show refused inbound attempts", help: "Watch the uplink for connections from outside, so the Inbound screen can explain them.", kind: { type: "bool" } },
+  { key: "engine.gateway_v4", group: "Limits", label: "Gateway address for ICMP errors", help: "Source of the ICMP errors the gateway itself sends to hidden hosts.", kind: text(false) },
+  { key: "engine.lan_prefix_len", group: "Limits", label: "LAN prefix length", help: "Only sources inside this prefix around the gateway address are served.", kind: int("bits") },
+  { key: "engine.tun_mtu", group: "Limits", label: "Adapter MTU", help: "Largest packet toward the LAN.", kind: int("bytes") },
+  { key: "engine.max_flows", group: "Limits", label: "Most conversations at once", help: "TCP, UDP and ICMP together; beyond it new ones are refused.", kind: int() },
+  { key: "engine.max_flows_per_host", group: "Limits", label: "Most conversations per hidden host", help: "So that one host cannot starve the others.", kind: int() },
+  { key: "engine.inbound_log_capacity", group: "Limits", label: "Refused attempts remembered", help: "Distinct entries; repeats are merged.", kind: int() },
+  { key: "engine.tcp.established_idle_timeout", group: "TCP", label: "Idle timeout (established)", help: "RFC 5382 asks for at least 2 h 4 min.", kind: int("s") },
+  { key: "engine.tcp.transitory_idle_timeout", group: "TCP", label: "Idle timeout (opening or closing)", help: "RFC 5382 asks for at least 4 min.", kind: int("s") },
+  { key: "engine.tcp.connect_timeout", group: "TCP", label: "Connect timeout", help: "How long the upstream connect may take.", kind: int("s") },
+  { key: "engine.tcp.handshake_timeout", group: "TCP", label: "Handshake timeout", help: "How long to wait for the hidden host's ACK.", kind: int("s") },
+  { key: "engine.tcp.rto_min", group: "TCP", label: "Minimum retransmission timeout", help: "Toward the LAN.", kind: int("ms") },
+  { key: "engine.tcp.rto_max", group: "TCP", label: "Maximum retransmission timeout", help: "Toward the LAN.", kind: int("ms") },
+  { key: "engine.tcp.max_retransmits", group: "TCP", label: "Retransmissions before reset", help: "Of one segment.", kind: int() },
+  { key: "engine.tcp.buffer_bytes", group: "TCP", label: "Buffer per connection and direction", help: "Memory per connection is bounded by this.", kind: int("bytes") },
+  { key: "engine.tcp.time_wait", group: "TCP", label: "Time-wait", help: "How long a closed connection is remembered.", kind: int("s") },
+  { key: "engine.tcp.connect_timeout_reply", group: "TCP", label: "When a connect times out", help: "What the hidden host is told.", kind: { type: "select", options: [ { value: "host_unreachable", label: "Tell it the host is unreachable" }, { value: "silence", label: "Say nothing" } ] } },
+  { key: "engine.udp.mapping_timeout", group: "UDP", label: "Mapping timeout", help: "RFC 4787: at least 120 s, 300 s recommended.", kind: int("s") },
+  { key: "engine.udp.filtering", group: "UDP", label: "Who may answer a UDP mapping", help: "Which inbound datagrams a mapping lets through.", kind: { type: "select", options: [ { value: "address_and_port_dependent", label: "Only the exact address and port contacted (safest)" }, { value: "address_dependent", label: "Any port of a contacted address" }, { value: "endpoint_independent", label: "Anyone (friendliest to peer-to-peer)" } ] } },
+  { key: "engine.icmp.echo_timeout", group: "ICMP", label: "Ping mapping timeout", help: "RFC 5508: at least 60 s.", kind: int("s") },
+];
+
+export type FormValues = Record<string, string | boolean>;
+
+/** The form's values for `s`: text for text and numbers, booleans for switches. */
+export function toForm(s: Settings): FormValues {
+  const out: FormValues = {};
+  for (const f of FIELDS) {
+    const v = getPath(s, f.key);
+    out[f.key] = f.kind.type === "bool" ? Boolean(v) : v === null || v === undefined ? "" : String(v);
+  }
+  return out;
+}
+
+/**
+ * The settings the form describes, starting from `base` (so unknown future keys survive), or
+ * the syntax errors by key.
+ */
+export function fromForm(
+  base: Settings,
+  values: FormValues,
+): { settings: Settings; errors: Record<string, never> } | { settings: null; errors: Record<string, string> } {
+  const s = structuredClone(base);
+  const errors: Record<string, string> = {};
+  for (const f of FIELDS) {
+    const raw = values[f.key];
+    switch (f.kind.type) {
+      case "bool":
+        setPath(s, f.key, Boolean(raw));
+        break;
+      case "int": {
+        const t = String(raw ?? "").trim();
+        if (!/^\d+$/.test(t) || !Number.isSafeInteger(Number(t))) {
+          errors[f.key] = "Enter a whole number.";
+        } else {
+          setPath(s, f.key, Number(t));
+        }
+        break;
+      }
+      case "text": {
+        const t = String(raw ?? "").trim();
+        if (t === "" && !f.kind.optional) errors[f.key] = "This cannot be empty.";
+        setPath(s, f.key, t === "" && f.kind.optional ? null : t);
+        break;
+      }
+      case "select":
+        setPath(s, f.key, String(raw));
+        break;
+    }
+  }
+  return Object.keys(errors).length > 0 ? { settings: null, errors } : { settings: s, errors: {} };
+}
+
+function getPath(obj: unknown, key: string): unknown {
+  return key.split(".").reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), obj);
+}
+
+function setPath(obj: unknown, key: string, value: unknown): void {
+  const parts = key.split(".");
+  let o = obj as Record<string, unknown>;
+  for (const p of parts.slice(0, -1)) o = o[p] as Record<string, unknown>;
+  o[parts[parts.length - 1]] = value;
+}

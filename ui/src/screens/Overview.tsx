@@ -1,0 +1,96 @@
+// The main screen: the on/off switch, what sharing does in one paragraph, and live numbers.
+
+import { useEffect, useState } from "preact/hooks";
+
+import { asGuiError, backend } from "../api/backend";
+import type { Settings } from "../api/types";
+import { Switch } from "../components/Switch";
+import { formatBytes, formatDuration, formatRate } from "../model/format";
+import { describeSharing } from "../model/plainWords";
+import { store, useStore } from "../store";
+
+export function Overview({ go }: { go: (id: "inbound" | "clients" | "translations") => void }) {
+  const { status, rates, daemon } = useStore();
+  const [settings, setSettings] = useState<Settings | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const running = status?.running ?? false;
+
+  useEffect(() => {
+    if (!daemon?.connected) return;
+    backend.getSettings().then(setSettings, () => setSettings(null));
+  }, [daemon?.connected, running]);
+
+  const toggle = async (on: boolean) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await (on ? backend.start() : backend.stop());
+    } catch (e) {
+      setError(asGuiError(e).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const engine = status?.engine;
+  return (
+    <div class="screen overview">
+      <section class="card hero" aria-labelledby="sharing-title">
+        <h2 id="sharing-title" class="visually-hidden">
+          Sharing
+        </h2>
+        <Switch
+          checked={running}
+          disabled={busy || !daemon?.connected}
+          label={running ? "Sharing is on" : "Sharing is off"}
+          onChange={toggle}
+        />
+        <p class="sentence" data-testid="sharing-sentence">
+          {describeSharing(status, settings)}
+        </p>
+        {error && (
+          <p class="error" role="alert">
+            {error}
+          </p>
+        )}
+        {!error && status?.last_error && !running && (
+          <p class="error">Last time sharing stopped because: {status.last_error}</p>
+        )}
+      </section>
+      <section class="stats" aria-label="Live numbers">
+        <Stat label="Clients" value={String(engine?.lan_hosts ?? 0)} action={() => go("clients")} testid="stat-clients" />
+        <Stat
+          label="Conversations"
+          value={String(store.table.size)}
+          detail={engine ? `${engine.flows_tcp} TCP · ${engine.flows_udp} UDP · ${engine.flows_icmp} ping` : undefined}
+          action={() => go("translations")}
+          testid="stat-flows"
+        />
+        <Stat label="Download" value={formatRate(rates.down)} detail={engine ? `${formatBytes(engine.counters.tun_bytes_out)} in total` : undefined} testid="stat-down" />
+        <Stat label="Upload" value={formatRate(rates.up)} detail={engine ? `${formatBytes(engine.counters.tun_bytes_in)} in total` : undefined} testid="stat-up" />
+        <Stat label="Refused inbound" value={String(store.inbound.size)} action={() => go("inbound")} testid="stat-inbound" />
+        <Stat label="Running for" value={running ? formatDuration(status?.uptime_s ?? 0) : "–"} testid="stat-uptime" />
+      </section>
+    </div>
+  );
+}
+
+function Stat(props: { label: string; value: string; detail?: string; action?: () => void; testid: string }) {
+  const body = (
+    <>
+      <span class="stat-label">{props.label}</span>
+      <span class="stat-value" data-testid={props.testid}>
+        {props.value}
+      </span>
+      <span class="stat-detail">{props.detail ?? "\u00a0"}</span>
+    </>
+  );
+  return props.action ? (
+    <button class="stat card" onClick={props.action} aria-label={`${props.label}: ${props.value}. Show details`}>
+      {body}
+    </button>
+  ) : (
+    <div class="stat card">{body}</div>
+  );
+}

@@ -1,0 +1,81 @@
+// Every live translation: which hidden host talks to which remote through which gateway port.
+
+import { useMemo, useState } from "preact/hooks";
+
+import type { Protocol } from "../api/types";
+import { VirtualTable, type Column } from "../components/VirtualTable";
+import { formatBytes, formatDuration } from "../model/format";
+import { DEFAULT_QUERY, runQuery, type Query, type SortKey } from "../model/query";
+import { ageAt, type Row } from "../model/translations";
+import { store, useNow, useStore } from "../store";
+
+export function Translations() {
+  useStore();
+  const now = useNow();
+  const [q, setQ] = useState<Query>(DEFAULT_QUERY);
+  const version = store.table.version;
+  // Age moves with the clock; re-sorting by it every second would shuffle rows under the
+  // pointer, so the age sort uses the time of the latest data change instead.
+  const rows = useMemo(() => runQuery(store.table.all(), q, Date.now()), [version, q]);
+
+  const sortBy = (id: string) => {
+    const key = id as SortKey;
+    setQ((old) => ({ ...old, sort: key, dir: old.sort === key && old.dir === "asc" ? "desc" : "asc" }));
+  };
+  const sortOf = (key: SortKey) => (q.sort === key ? q.dir : null);
+
+  const columns: Column<Row>[] = [
+    { id: "protocol", label: "Protocol", width: "5.5rem", sort: sortOf("protocol"), render: (r) => <span class={`proto ${r.protocol}`}>{r.protocol.toUpperCase()}</span> },
+    { id: "lan", label: "Hidden host", width: "minmax(11rem, 1fr)", sort: sortOf("lan"), render: (r) => <span class="mono">{r.lan}</span> },
+    { id: "remote", label: "Remote", width: "minmax(11rem, 1fr)", sort: sortOf("remote"), render: (r) => <span class="mono">{r.remote ?? "–"}</span> },
+    { id: "gateway", label: "Gateway port", width: "minmax(11rem, 1fr)", sort: sortOf("gateway"), render: (r) => <span class="mono">{r.gateway ?? "binding…"}</span> },
+    { id: "state", label: "State", width: "8rem", sort: sortOf("state"), render: (r) => r.state },
+    { id: "bytes", label: "Bytes ↑ / ↓", width: "11rem", align: "end", sort: sortOf("bytes"), render: (r) => `${formatBytes(r.bytes_out)} / ${formatBytes(r.bytes_in)}` },
+    { id: "age", label: "Age", width: "6rem", align: "end", sort: sortOf("age"), render: (r) => formatDuration(ageAt(r, now)) },
+  ];
+
+  return (
+    <div class="screen translations">
+      <p class="lede">
+        Each row is one conversation a hidden host started. The remote side sees it coming from the gateway port, never
+        from the hidden host.
+      </p>
+      <div class="toolbar" role="search">
+        <label>
+          <span class="visually-hidden">Search</span>
+          <input
+            type="search"
+            placeholder="Search host, remote, port or state"
+            value={q.search}
+            onInput={(e) => setQ({ ...q, search: (e.target as HTMLInputElement).value })}
+            aria-label="Search translations"
+          />
+        </label>
+        <label>
+          <span>Protocol</span>
+          <select
+            value={q.protocol}
+            onChange={(e) => setQ({ ...q, protocol: (e.target as HTMLSelectElement).value as Protocol | "all" })}
+            aria-label="Show protocol"
+          >
+            <option value="all">All</option>
+            <option value="tcp">TCP</option>
+            <option value="udp">UDP</option>
+            <option value="icmp">ICMP (ping)</option>
+          </select>
+        </label>
+        <span class="count" aria-live="polite" data-testid="translation-count">
+          {rows.length === store.table.size ? `${rows.length} conversations` : `${rows.length} of ${store.table.size} conversations`}
+        </span>
+      </div>
+      <VirtualTable
+        label="Translations"
+        columns={columns}
+        rows={rows}
+        rowKey={(r) => r.id}
+        onSort={sortBy}
+        empty={store.table.size === 0 ? "No conversations right now. They appear here as soon as a device on the LAN connects somewhere." : "Nothing matches the search."}
+      />
+    </div>
+  );
+}
