@@ -874,11 +874,7 @@ impl TcpFlow {
 
     fn send_data(&mut self, now: Instant, offset: u64, len: u64, out: &mut Out<'_>) {
         let start = (offset - self.snd_una) as usize;
-        let payload: Vec<u8> = self
-            .down
-            .range(start..start + len as usize)
-            .copied()
-            .collect();
+        let payload = copy_range(&self.down, start, len as usize);
         let is_new = offset + len > self.snd_max;
         if is_new {
             self.bytes_in += offset + len - self.snd_max.max(offset);
@@ -1090,6 +1086,21 @@ impl TcpFlow {
         }
         self.abort(out);
     }
+}
+
+/// Copies `len` bytes at `start` out of the ring in at most two slice copies.
+fn copy_range(ring: &VecDeque<u8>, start: usize, len: usize) -> Vec<u8> {
+    let (a, b) = ring.as_slices();
+    let mut out = Vec::with_capacity(len);
+    let end = start + len;
+    if start < a.len() {
+        out.extend_from_slice(&a[start..end.min(a.len())]);
+    }
+    if end > a.len() {
+        let from = start.saturating_sub(a.len());
+        out.extend_from_slice(&b[from..end - a.len()]);
+    }
+    out
 }
 
 /// Window-scale shift so that `buffer` fits the 16-bit window field (RFC 7323 2.3, max 14).
