@@ -51,7 +51,9 @@ MASQ_PID=""
 CHECK_PID=""
 # PIDs of background processes, one per line: a file, because checks run in subshells.
 PID_FILE="$WORK/pids"
-CREATED_NS=()
+# Deleted on exit whether or not they were created (topology_up may run in a subshell, or not
+# at all); the names are unique to this script, so deleting one that does not exist is harmless.
+CREATED_NS=("${ALL_NS[@]}")
 mkdir -p "$LOG_DIR"
 # The runner checks afterwards that no namespace with this prefix survived.
 echo "$PREFIX" >>"$LOG_DIR/prefixes"
@@ -353,9 +355,6 @@ trap 'exit 143' TERM
 # Fails the whole topic early (as one FAIL) when the bench cannot be built.
 e2e_setup() {
     local name="setup" log="$LOG_DIR/setup.log"
-    # Recorded up front: topology_up runs in a subshell, and deleting a name that was never
-    # created is harmless because the names are unique to this script.
-    CREATED_NS=("${ALL_NS[@]}")
     set +e
     (
         set -e
