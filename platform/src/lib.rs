@@ -17,9 +17,11 @@
 //! - [`InboundObserver`]: a read-only tap of inbound connection attempts on the uplink;
 //! - [`sockets`]: uplink sockets and their ICMP error queue.
 //!
-//! Linux is complete (netlink, `/proc/sys`, TUN). Windows and macOS compile and answer every
-//! call with [`PlatformError::Unsupported`] (or an `io::Error` of kind `Unsupported`), saying
-//! which backend is missing; other targets use `fallback.rs` likewise.
+//! Linux is complete (netlink, `/proc/sys`, TUN). Windows has Wintun, route steering, pinned
+//! sockets and cleanup (see `windows/mod.rs`; its OS-independent decisions are in
+//! `win_logic/`). macOS compiles and answers every call with [`PlatformError::Unsupported`]
+//! (or an `io::Error` of kind `Unsupported`), saying which backend is missing; other targets
+//! use `fallback.rs` likewise.
 
 #![warn(missing_docs)]
 
@@ -28,7 +30,7 @@
 mod imp;
 
 #[cfg(target_os = "windows")]
-#[path = "windows.rs"]
+#[path = "windows/mod.rs"]
 mod imp;
 
 #[cfg(target_os = "macos")]
@@ -39,8 +41,12 @@ mod imp;
 #[path = "fallback.rs"]
 mod imp;
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", target_os = "windows")))]
 mod unsupported;
+
+// The Windows backend's decisions, so their unit tests run on every OS.
+#[cfg(any(target_os = "windows", test))]
+mod win_logic;
 
 mod cleanup_report;
 mod connect_error;
@@ -48,8 +54,11 @@ mod error;
 mod icmp_kind;
 mod interface;
 #[cfg_attr(
-    not(target_os = "linux"),
-    allow(dead_code, reason = "only the Linux backend journals changes so far")
+    not(any(target_os = "linux", target_os = "windows", test)),
+    allow(
+        dead_code,
+        reason = "only the Linux and Windows backends journal changes so far"
+    )
 )]
 mod journal;
 mod observed;
@@ -62,6 +71,8 @@ pub use imp::{
     Gateway, InboundObserver, Steering, TunDevice, cleanup_stale, default_uplink, interface_info,
     start,
 };
+#[cfg(target_os = "windows")]
+pub use imp::{NetworkChange, NetworkWatch};
 pub use interface::InterfaceInfo;
 pub use ipnet::Ipv4Net;
 pub use observed::ObservedInbound;
@@ -69,5 +80,6 @@ pub use spec::{DEFAULT_ROUTE_TABLE, DEFAULT_RULE_PRIORITY, GatewaySpec};
 
 /// Whether the OS decrements a LAN packet's TTL when it forwards it into the adapter, so the
 /// engine must not count the gateway's hop again. True on Linux (policy routing forwards
-/// into the TUN); to be verified for Wintun and utun with their backends.
-pub const FORWARDING_DECREMENTS_TTL: bool = cfg!(target_os = "linux");
+/// into the TUN). True on Windows: the LAN's packets are IP-forwarded into the Wintun adapter
+/// (to be confirmed on hardware, see docs/platform-windows.md). To be verified for utun.
+pub const FORWARDING_DECREMENTS_TTL: bool = cfg!(any(target_os = "linux", target_os = "windows"));

@@ -1,0 +1,268 @@
+//! Thin, checked wrappers over the IP Helper calls the Windows backend makes: interface lookup
+//! by alias, per-interface IPv4 settings, unicast addresses and routes.
+//!
+//! Every function turns a `WIN32_ERROR` into an `io::Error` carrying the OS code, and returns
+//! owned Rust values; no pointer into an IP Helper table outlives the call that freed it.
+
+use std::io;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use windows_sys::Win32::Foundation::{ERROR_NOT_FOUND, ERROR_OBJECT_ALREADY_EXISTS, NO_ERROR};
+use windows_sys::Win32::NetworkManagement::IpHelper::{
+    ConvertInterfaceAliasToLuid, ConvertInterfaceLuidToAlias, ConvertInterfaceLuidToIndex,
+    CreateIpForwardEntry2, CreateUnicastIpAddressEntry, DeleteIpForwardEntry2,
+    DeleteUnicastIpAddressEntry, FreeMibTable, GetIpForwardTable2, GetIpInterfaceEntry,
+    GetUnicastIpAddressTable, InitializeIpForwardEntry, InitializeIpInterfaceEntry,
+    InitializeUnicastIpAddressEntry, MIB_IPFORWARD_ROW2, MIB_IPFORWARD_TABLE2, MIB_IPINTERFACE_ROW,
+    MIB_UNICASTIPADDRESS_ROW, MIB_UNICASTIPADDRESS_TABLE, SetIpInterfaceEntry,
+};
+use windows_sys::Win32::NetworkManagement::Ndis::NET_LUID_LH;
+use windows_sys::Win32::Networking::WinSock::{
+    AF_INET, AF_INET6, AF_UNSPEC, IN_ADDR, IN_ADDR_0, IpDadStatePreferred, MIB_IPPROTO_NETMGMT,
+    SOCKADDR_IN, SOCKADDR_INET,
+};
+
+use crate::CleanupOutcome;
+use crate::win_logic::default_route::RouteRow;
+
+/// An interface's locally unique identifier, as a plain number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct Luid(pub u64);
+
+impl Luid {
+    fn raw(self) -> NET_LUID_LH {
+        NET_LUID_LH { Value: self.0 }
+    }
+
+    fn from_raw(raw: NET_LUID_LH) -> Luid {
+        // SAFETY: every bit pattern of the union is a valid u64.
+        Luid(unsafe { raw.Value })
+    }
+}
+
+fn check(code: u32, what: &str) -> io::Result<()> {
+    if code == NO_ERROR {
+        Ok(())
+    } else {
+        let os = io::Error::from_raw_os_error(code as i32);
+        Err(io::Error::new(os.kind(), format!("{what}: {os}")))
+    }
+}
+
+/// UTF-16, NUL-terminated, for the wide-string APIs.
+pub(crate) fn wide(s: &str) -> Vec<u16> {
+    s.encode_utf16().chain(std::iter::once(0)).collect()
+}
+
+/// The LUID of the interface whose alias is `alias`; `NotFound` if there is none.
+pub(crate) fn luid_by_alias(alias: &str) -> io::Result<Luid> {
+    let name = wide(alias);
+    let mut luid = NET_LUID_LH { Value: 0 };
+    // SAFETY: `name` is NUL-terminated and outlives the call; `luid` is a valid out pointer.
+    let code = unsafe { ConvertInterfaceAliasToLuid(name.as_ptr(), &mut luid) };
+    check(code, &format!("look up interface \"{alias}\""))?;
+    Ok(Luid::from_raw(luid))
+}
+
+/// The interface index of `luid`.
+pub(crate) fn index_of(luid: Luid) -> io::Result<u32> {
+    let raw = luid.raw();
+    let mut index = 0u32;
+    // SAFETY: both pointers are valid for the call.
+    let code = unsafe { ConvertInterfaceLuidToIndex(&raw, &mut index) };
+    check(code, "read an interface index")?;
+    Ok(index)
+}
+
+/// The alias ("Wi-Fi", "Ethernet 2") of `luid`.
+pub(crate) fn alias_of(luid: Luid) -> io::Result<String> {
+    let raw = luid.raw();
+    // NDIS_IF_MAX_STRING_SIZE + 1.
+    let mut buf = [0u16; 257];
+    // SAFETY: `buf` is writable for its full length, which is passed.
+    let code = unsafe { ConvertInterfaceLuidToAlias(&raw, buf.as_mut_ptr(), buf.len()) };
+    check(code, "read an interface name")?;
+    let len = buf.iter().position(|&c| c == 0).unwrap_or(buf.len());
+    Ok(String::from_utf16_lossy(&buf[..len]))
+}
+
+/// The IPv4 settings row of an interface (forwarding, weak host, metric, MTU, ...).
+pub(crate) fn ipv4_settings(luid: Luid) -> io::Result<MIB_IPINTERFACE_ROW> {
+    let mut row = MIB_IPINTERFACE_ROW::default();
+    // SAFETY: `row` is a valid, writable row.
+    unsafe { InitializeIpInterfaceEntry(&mut row) };
+    row.Family = AF_INET;
+    row.InterfaceLuid = luid.raw();
+    // SAFETY: as above; Family and InterfaceLuid select the row to read.
+    let code = unsafe { GetIpInterfaceEntry(&mut row) };
+    check(code, "read the interface's IPv4 settings")?;
+    Ok(row)
+}
+
+/// Writes back a row read by [`ipv4_settings`] after changing some fields.
+pub(crate) fn set_ipv4_settings(mut row: MIB_IPINTERFACE_ROW) -> io::Result<()> {
+    // SetIpInterfaceEntry rejects IPv4 rows with a site prefix length.
+    row.SitePrefixLength = 0;
+    // SAFETY: `row` is a complete row as read from the system.
+    let code = unsafe { SetIpInterfaceEntry(&mut row) };
+    check(code, "change the interface's IPv4 settings")
+}
+
+/// An interface's addresses with their prefix lengths: IPv4, then IPv6.
+pub(crate) type Addresses = (Vec<(Ipv4Addr, u8)>, Vec<(Ipv6Addr, u8)>);
+
+/// Every unicast address of `luid`, IPv4 and IPv6, with prefix lengths.
+pub(crate) fn addresses(luid: Luid) -> io::Result<Addresses> {
+    let mut table: *mut MIB_UNICASTIPADDRESS_TABLE = std::ptr::null_mut();
+    // SAFETY: `table` is a valid out pointer; the table is freed below.
+    let code = unsafe { GetUnicastIpAddressTable(AF_UNSPEC, &mut table) };
+    check(code, "list unicast addresses")?;
+    let mut v4 = Vec::new();
+    let mut v6 = Vec::new();
+    // SAFETY: on success `table` points at NumEntries rows, valid until FreeMibTable.
+    unsafe {
+        let rows =
+            std::slice::from_raw_parts((*table).Table.as_ptr(), (*table).NumEntries as usize);
+        for row in rows
+            .iter()
+            .filter(|r| Luid::from_raw(r.InterfaceLuid) == luid)
+        {
+            match row.Address.si_family {
+                AF_INET => v4.push((
+                    Ipv4Addr::from(u32::from_be(row.Address.Ipv4.sin_addr.S_un.S_addr)),
+                    row.OnLinkPrefixLength,
+                )),
+                AF_INET6 => v6.push((
+                    Ipv6Addr::from(row.Address.Ipv6.sin6_addr.u.Byte),
+                    row.OnLinkPrefixLength,
+                )),
+                _ => {}
+            }
+        }
+        FreeMibTable(table.cast());
+    }
+    Ok((v4, v6))
+}
+
+fn sockaddr_v4(addr: Ipv4Addr) -> SOCKADDR_INET {
+    SOCKADDR_INET {
+        Ipv4: SOCKADDR_IN {
+            sin_family: AF_INET,
+            sin_port: 0,
+            sin_addr: IN_ADDR {
+                S_un: IN_ADDR_0 {
+                    S_addr: u32::from(addr).to_be(),
+                },
+            },
+            sin_zero: [0; 8],
+        },
+    }
+}
+
+fn address_row(luid: Luid, addr: Ipv4Addr, prefix: u8) -> MIB_UNICASTIPADDRESS_ROW {
+    let mut row = MIB_UNICASTIPADDRESS_ROW::default();
+    // SAFETY: `row` is a valid, writable row.
+    unsafe { InitializeUnicastIpAddressEntry(&mut row) };
+    row.Address = sockaddr_v4(addr);
+    row.InterfaceLuid = luid.raw();
+    row.OnLinkPrefixLength = prefix;
+    row.DadState = IpDadStatePreferred;
+    row
+}
+
+/// Adds `addr/prefix` to an interface; an address already there is success.
+pub(crate) fn add_address(luid: Luid, addr: Ipv4Addr, prefix: u8) -> io::Result<()> {
+    let row = address_row(luid, addr, prefix);
+    // SAFETY: `row` is fully initialized.
+    let code = unsafe { CreateUnicastIpAddressEntry(&row) };
+    if code == ERROR_OBJECT_ALREADY_EXISTS {
+        return Ok(());
+    }
+    check(code, &format!("add address {addr}/{prefix}"))
+}
+
+/// Removes `addr/prefix` from an interface.
+pub(crate) fn delete_address(luid: Luid, addr: Ipv4Addr, prefix: u8) -> io::Result<CleanupOutcome> {
+    let row = address_row(luid, addr, prefix);
+    // SAFETY: `row` is fully initialized.
+    let code = unsafe { DeleteUnicastIpAddressEntry(&row) };
+    if code == ERROR_NOT_FOUND {
+        return Ok(CleanupOutcome::AlreadyGone);
+    }
+    check(code, &format!("delete address {addr}/{prefix}"))?;
+    Ok(CleanupOutcome::Undone)
+}
+
+fn route_row(luid: Luid, destination: Ipv4Addr, prefix: u8, metric: u32) -> MIB_IPFORWARD_ROW2 {
+    let mut row = MIB_IPFORWARD_ROW2::default();
+    // SAFETY: `row` is a valid, writable row.
+    unsafe { InitializeIpForwardEntry(&mut row) };
+    row.InterfaceLuid = luid.raw();
+    row.DestinationPrefix.Prefix = sockaddr_v4(destination);
+    row.DestinationPrefix.PrefixLength = prefix;
+    // On-link: the adapter is point-to-point, there is no next hop.
+    row.NextHop = sockaddr_v4(Ipv4Addr::UNSPECIFIED);
+    // InitializeIpForwardEntry leaves these at illegal values on purpose.
+    row.Metric = metric;
+    row.Protocol = MIB_IPPROTO_NETMGMT;
+    row.SitePrefixLength = 0;
+    row
+}
+
+/// Adds the on-link route `destination/prefix` on an interface.
+pub(crate) fn add_route(
+    luid: Luid,
+    destination: Ipv4Addr,
+    prefix: u8,
+    metric: u32,
+) -> io::Result<()> {
+    let row = route_row(luid, destination, prefix, metric);
+    // SAFETY: `row` is fully initialized.
+    let code = unsafe { CreateIpForwardEntry2(&row) };
+    check(code, &format!("add route {destination}/{prefix}"))
+}
+
+/// Deletes the on-link route `destination/prefix` of an interface.
+pub(crate) fn delete_route(
+    luid: Luid,
+    destination: Ipv4Addr,
+    prefix: u8,
+) -> io::Result<CleanupOutcome> {
+    let row = route_row(luid, destination, prefix, 0);
+    // SAFETY: `row` is fully initialized; deletion matches on LUID, prefix and next hop.
+    let code = unsafe { DeleteIpForwardEntry2(&row) };
+    if code == ERROR_NOT_FOUND {
+        return Ok(CleanupOutcome::AlreadyGone);
+    }
+    check(code, &format!("delete route {destination}/{prefix}"))?;
+    Ok(CleanupOutcome::Undone)
+}
+
+/// The IPv4 forwarding table, as the rows the uplink choice needs (metric includes the
+/// interface metric, as Windows ranks routes).
+pub(crate) fn ipv4_routes() -> io::Result<Vec<RouteRow>> {
+    let mut table: *mut MIB_IPFORWARD_TABLE2 = std::ptr::null_mut();
+    // SAFETY: `table` is a valid out pointer; the table is freed below.
+    let code = unsafe { GetIpForwardTable2(AF_INET, &mut table) };
+    check(code, "read the IPv4 routing table")?;
+    let mut rows = Vec::new();
+    // SAFETY: on success `table` points at NumEntries rows, valid until FreeMibTable.
+    unsafe {
+        let entries =
+            std::slice::from_raw_parts((*table).Table.as_ptr(), (*table).NumEntries as usize);
+        for e in entries {
+            let luid = Luid::from_raw(e.InterfaceLuid);
+            let iface_metric = ipv4_settings(luid)
+                .map(|r| r.Metric)
+                .unwrap_or(u32::MAX / 2);
+            rows.push(RouteRow {
+                luid: luid.0,
+                index: e.InterfaceIndex,
+                prefix_len: e.DestinationPrefix.PrefixLength,
+                metric: e.Metric.saturating_add(iface_metric),
+            });
+        }
+        FreeMibTable(table.cast());
+    }
+    Ok(rows)
+}
