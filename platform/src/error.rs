@@ -198,6 +198,46 @@ pub enum PlatformError {
         /// The journal that lists them.
         path: PathBuf,
     },
+
+    /// A macOS utun could not be opened or configured.
+    #[error(
+        "could not set up the utun adapter ({what}): {source}; masq must run as root, and a requested `utunN` must not be in use"
+    )]
+    Utun {
+        /// What was being done ("connect to com.apple.net.utun_control", "set the MTU of utun4").
+        what: String,
+        /// The OS error.
+        source: io::Error,
+    },
+
+    /// A pf operation (through /sbin/pfctl) failed.
+    #[error("could not {action} with pfctl: {detail}")]
+    Pf {
+        /// What was being done ("load rules into anchor com.apple/masq").
+        action: String,
+        /// pfctl's exit status and error output, or why it could not run.
+        detail: String,
+    },
+
+    /// A kernel setting reached through sysctl(3) by name could not be read or written.
+    #[error("could not {action} sysctl {name}: {source}")]
+    SysctlByName {
+        /// "read" or "write".
+        action: &'static str,
+        /// The setting, e.g. `net.inet.ip.forwarding`.
+        name: &'static str,
+        /// The OS error.
+        source: io::Error,
+    },
+
+    /// The routing socket (`PF_ROUTE`) could not answer a lookup.
+    #[error("could not {action} through the routing socket: {source}")]
+    RoutingSocket {
+        /// What was being done ("look up the default route").
+        action: &'static str,
+        /// The OS error or the kernel's answer.
+        source: io::Error,
+    },
 }
 
 impl PlatformError {

@@ -17,11 +17,12 @@
 //! - [`InboundObserver`]: a read-only tap of inbound connection attempts on the uplink;
 //! - [`sockets`]: uplink sockets and their ICMP error queue.
 //!
-//! Linux is complete (netlink, `/proc/sys`, TUN). Windows has Wintun, route steering, pinned
-//! sockets and cleanup (see `windows/mod.rs`; its OS-independent decisions are in
-//! `win_logic/`). macOS compiles and answers every call with [`PlatformError::Unsupported`]
-//! (or an `io::Error` of kind `Unsupported`), saying which backend is missing; other targets
-//! use `fallback.rs` likewise.
+//! Linux is complete (netlink, `/proc/sys`, TUN). macOS has utun, pf steering, pinned
+//! sockets and cleanup (its inbound observer answers `Unsupported`; see `macos/mod.rs`).
+//! Windows has Wintun, route steering, pinned sockets and cleanup (see `windows/mod.rs`;
+//! its OS-independent decisions are in `win_logic/`). Other targets use `fallback.rs`, which
+//! answers every call with [`PlatformError::Unsupported`] (or an `io::Error` of kind
+//! `Unsupported`), saying which backend is missing.
 
 #![warn(missing_docs)]
 
@@ -34,14 +35,19 @@ mod imp;
 mod imp;
 
 #[cfg(target_os = "macos")]
-#[path = "macos.rs"]
+#[path = "macos/mod.rs"]
 mod imp;
+
+// The macOS backend's pure modules, so their unit tests run on every OS.
+#[cfg(all(test, not(target_os = "macos")))]
+#[path = "macos/mod.rs"]
+mod macos;
 
 #[cfg(not(any(target_os = "linux", target_os = "windows", target_os = "macos")))]
 #[path = "fallback.rs"]
 mod imp;
 
-#[cfg(not(any(target_os = "linux", target_os = "windows")))]
+#[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
 mod unsupported;
 
 // The Windows backend's decisions, so their unit tests run on every OS.
@@ -54,10 +60,10 @@ mod error;
 mod icmp_kind;
 mod interface;
 #[cfg_attr(
-    not(any(target_os = "linux", target_os = "windows", test)),
+    not(any(target_os = "linux", target_os = "macos", target_os = "windows", test)),
     allow(
         dead_code,
-        reason = "only the Linux and Windows backends journal changes so far"
+        reason = "only the Linux, macOS and Windows backends journal changes so far"
     )
 )]
 mod journal;
@@ -80,6 +86,8 @@ pub use spec::{DEFAULT_ROUTE_TABLE, DEFAULT_RULE_PRIORITY, GatewaySpec};
 
 /// Whether the OS decrements a LAN packet's TTL when it forwards it into the adapter, so the
 /// engine must not count the gateway's hop again. True on Linux (policy routing forwards
-/// into the TUN). True on Windows: the LAN's packets are IP-forwarded into the Wintun adapter
-/// (to be confirmed on hardware, see docs/platform-windows.md). To be verified for utun.
+/// into the TUN). False on macOS: pf's `route-to` hands the packet to the utun from the
+/// input path without `ip_forward`, which is where the TTL is decremented (to be confirmed
+/// on a Mac, see docs/platform-macos.md). True on Windows: the LAN's packets are IP-forwarded
+/// into the Wintun adapter (to be confirmed on hardware, see docs/platform-windows.md).
 pub const FORWARDING_DECREMENTS_TTL: bool = cfg!(any(target_os = "linux", target_os = "windows"));

@@ -12,7 +12,7 @@ mod bpf;
 mod cleanup;
 mod gateway;
 mod icmp_queue;
-mod ifname;
+pub(crate) mod ifname;
 mod ifreq;
 mod inbound;
 mod interfaces;

@@ -1,0 +1,50 @@
+//! `masq down` on macOS: undo what a killed instance left behind, from its journal.
+//!
+//! Refuses to run behind a live instance; otherwise replays the journal through
+//! [`super::undo::undo_all`] against the real system.
+
+use std::path::Path;
+
+use super::steps::Step;
+use super::system::Mac;
+use super::undo::undo_all;
+use crate::journal::Journal;
+use crate::{CleanupReport, PlatformError};
+
+/// Undoes every change recorded in `state_file` and deletes it; "nothing to clean" if there is
+/// no journal.
+pub async fn cleanup_stale(state_file: &Path) -> Result<CleanupReport, PlatformError> {
+    let Some(journal) = Journal::<Step>::load(state_file)? else {
+        return Ok(CleanupReport::nothing(state_file.to_owned()));
+    };
+    if another_masq_is_running(journal.pid()) {
+        return Err(PlatformError::StillRunning {
+            pid: journal.pid(),
+            path: state_file.to_owned(),
+        });
+    }
+    undo_all::<_, ()>(&mut Mac, journal, None)
+}
+
+/// Whether `pid` is alive, is not us, and runs the same program as us (PIDs are reused, so a
+/// live PID alone proves nothing).
+fn another_masq_is_running(pid: u32) -> bool {
+    let ours = std::process::id();
+    if pid == ours {
+        return false;
+    }
+    match (process_name(pid), process_name(ours)) {
+        (Some(theirs), Some(ours)) => theirs == ours,
+        _ => false,
+    }
+}
+
+/// The short name of process `pid` (proc_name(3)), `None` if it does not exist.
+fn process_name(pid: u32) -> Option<Vec<u8>> {
+    let pid = libc::c_int::try_from(pid).ok()?;
+    let mut buf = [0u8; 256];
+    // SAFETY: `buf` is valid for writes of the size passed.
+    let n = unsafe { libc::proc_name(pid, buf.as_mut_ptr().cast(), buf.len() as u32) };
+    let n = usize::try_from(n).ok().filter(|&n| n > 0)?;
+    Some(buf[..n.min(buf.len())].to_vec())
+}
