@@ -26,12 +26,14 @@ fn unsupported() -> io::Error {
 
 /// A bound control endpoint; cannot exist on Windows yet.
 #[derive(Debug)]
-pub enum ControlListener {}
+pub struct ControlListener {
+    never: std::convert::Infallible,
+}
 
 impl ControlListener {
     /// Where clients connect.
     pub fn path(&self) -> &Path {
-        match *self {}
+        match self.never {}
     }
 }
 
@@ -45,12 +47,14 @@ pub async fn serve(
     listener: ControlListener,
     _handler: mpsc::Sender<HandlerCall>,
 ) -> io::Result<()> {
-    match listener {}
+    match listener.never {}
 }
 
 /// A connection to the daemon; cannot exist on Windows yet.
 #[derive(Debug)]
-pub enum Client {}
+pub struct Client {
+    never: std::convert::Infallible,
+}
 
 impl Client {
     /// Always fails on Windows: named-pipe support is not written yet.
@@ -60,30 +64,34 @@ impl Client {
 
     /// Cannot be called on Windows: no [`Client`] can exist.
     pub fn request(&mut self, _request: Request) -> Result<Response, ClientError> {
-        match *self {}
+        match self.never {}
     }
 
     /// Cannot be called on Windows: no [`Client`] can exist.
     pub fn subscribe(self, _interval: Duration) -> Result<Subscription, ClientError> {
-        match self {}
+        match self.never {}
     }
 }
 
 /// Updates from a subscription; cannot exist on Windows yet.
 #[derive(Debug)]
-pub enum Subscription {}
+pub struct Subscription {
+    never: std::convert::Infallible,
+}
 
 impl Iterator for Subscription {
     type Item = Result<Event, ClientError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        match *self {}
+        match self.never {}
     }
 }
 
 /// An async connection to the daemon; cannot exist on Windows yet.
 #[derive(Debug)]
-pub enum AsyncClient {}
+pub struct AsyncClient {
+    never: std::convert::Infallible,
+}
 
 impl AsyncClient {
     /// Always fails on Windows: named-pipe support is not written yet.
@@ -93,22 +101,24 @@ impl AsyncClient {
 
     /// Cannot be called on Windows: no [`AsyncClient`] can exist.
     pub async fn request(&mut self, _request: Request) -> Result<Response, ClientError> {
-        match *self {}
+        match self.never {}
     }
 
     /// Cannot be called on Windows: no [`AsyncClient`] can exist.
     pub async fn subscribe(self, _interval: Duration) -> Result<AsyncSubscription, ClientError> {
-        match self {}
+        match self.never {}
     }
 }
 
 /// Updates from an async subscription; cannot exist on Windows yet.
 #[derive(Debug)]
-pub enum AsyncSubscription {}
+pub struct AsyncSubscription {
+    never: std::convert::Infallible,
+}
 
 impl AsyncSubscription {
     /// Cannot be called on Windows: no [`AsyncSubscription`] can exist.
     pub async fn next(&mut self) -> Option<Result<Event, ClientError>> {
-        match *self {}
+        match self.never {}
     }
 }

@@ -4,11 +4,20 @@
 //! `masq up` and `masq daemon` share it: `up` starts sharing at once with the settings from
 //! the command line and ends with it; `daemon` waits for the control API to say `start`.
 
+#[cfg(unix)]
 mod event_loop;
+#[cfg(windows)]
+#[path = "event_loop_windows.rs"]
+mod event_loop;
+#[cfg(unix)]
 mod local_ports;
 mod session;
+mod signals;
 mod sockets;
 mod supervisor;
+#[cfg(windows)]
+mod tun_io_windows;
+#[cfg(unix)]
 mod watch;
 
 use std::path::PathBuf;

@@ -7,19 +7,31 @@
 //! slow hidden host slows the remote through the kernel's receive window.
 
 use std::collections::HashMap;
+#[cfg(unix)]
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
+#[cfg(unix)]
 use super::watch::watch;
-use masq_engine::{ConnectError, Family, IcmpErrorReport, SocketCommand, SocketId};
+#[cfg(unix)]
+use masq_engine::Family;
+use masq_engine::{ConnectError, IcmpErrorReport, SocketCommand, SocketId};
 use masq_platform::sockets::{self as psock, Uplink};
 use socket2::Socket;
+#[cfg(unix)]
+use tokio::io::Interest;
+#[cfg(unix)]
 use tokio::io::unix::AsyncFd;
-use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tracing::{Instrument, debug, debug_span, trace, warn};
+
+// Windows: datagram sockets through tokio's UdpSocket, ICMP echo through the IP Helper API.
+#[cfg(windows)]
+#[path = "datagram_windows.rs"]
+mod datagram_windows;
 
 /// Largest single read from a TCP socket; also bounds one `TcpData` event.
 const READ_CHUNK: usize = 64 * 1024;
@@ -224,6 +236,7 @@ impl Sockets {
         );
     }
 
+    #[cfg(unix)]
     fn open_datagram(&mut self, id: SocketId, family: Family, kind: Kind) {
         let (tx, rx) = mpsc::unbounded_channel();
         let events = self.events.clone();
@@ -369,6 +382,7 @@ async fn tcp_task(
     abort_reader.abort();
 }
 
+#[cfg(unix)]
 async fn datagram_task(
     id: SocketId,
     sock: Socket,
@@ -438,6 +452,7 @@ async fn datagram_task(
     }
 }
 
+#[cfg(unix)]
 fn set_ttl_if_changed(sock: &Socket, family: Family, current: &mut Option<u8>, ttl: u8) {
     if *current != Some(ttl) {
         match psock::set_ttl(sock, family, ttl) {
@@ -447,6 +462,7 @@ fn set_ttl_if_changed(sock: &Socket, family: Family, current: &mut Option<u8>, t
     }
 }
 
+#[cfg(unix)]
 fn send_to(
     fd: &AsyncFd<Socket>,
     payload: &[u8],
@@ -462,6 +478,7 @@ fn send_to(
     }
 }
 
+#[cfg(unix)]
 fn drain_errors(sock: &Socket, id: SocketId, events: &mpsc::UnboundedSender<SocketEvent>) {
     // Bounded: the queue is finite, but never trust a loop on OS state.
     for _ in 0..64 {
@@ -474,6 +491,7 @@ fn drain_errors(sock: &Socket, id: SocketId, events: &mpsc::UnboundedSender<Sock
     }
 }
 
+#[cfg(unix)]
 fn recv_from(sock: &Socket, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
     // SAFETY: `recvfrom` writes at most `buf.len()` bytes into `buf` and never reads it;
     // treating initialized bytes as `MaybeUninit` is always sound.
@@ -517,6 +535,7 @@ fn deliver(
 }
 
 /// An echo request as a ping socket takes it; the kernel fills in identifier and checksum.
+#[cfg(unix)]
 fn echo_request(family: Family, seq: u16, payload: &[u8]) -> Vec<u8> {
     let ty = match family {
         Family::V4 => 8,
@@ -529,7 +548,7 @@ fn echo_request(family: Family, seq: u16, payload: &[u8]) -> Vec<u8> {
     msg
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 

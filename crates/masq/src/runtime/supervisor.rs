@@ -4,12 +4,12 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
 use masq_control::{ErrorCode, HandlerCall, Request, Response, Settings, StatusReport};
-use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 
 use super::ControlOptions;
 use super::session::Session;
+use super::signals::Shutdown;
 
 /// How often the supervisor checks that a session's loop is still alive.
 const WATCH_INTERVAL: Duration = Duration::from_millis(500);
@@ -78,13 +78,11 @@ impl Supervisor {
 
     /// Serves until a signal; with `exit_with_session`, also returns when sharing ends.
     pub(super) async fn run(&mut self, exit_with_session: bool) -> Result<()> {
-        let mut sigterm = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
-        let mut sigint = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+        let mut shutdown = Shutdown::install()?;
         let mut watch = tokio::time::interval(WATCH_INTERVAL);
         loop {
             tokio::select! {
-                _ = sigterm.recv() => break,
-                _ = sigint.recv() => break,
+                () = shutdown.recv() => break,
                 Some(call) = self.calls.recv() => {
                     let response = self.handle(call.request).await;
                     let _ = call.reply.send(response);

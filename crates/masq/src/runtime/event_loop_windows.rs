@@ -1,0 +1,182 @@
+//! The one task that owns the engine, on Windows: the same turn structure as the Unix loop
+//! (`event_loop.rs`: drain the engine's outputs, then wait for one input, with a bounded
+//! amount of work per wake-up and a single re-armed timer), but the adapter's packets arrive
+//! in batches from a reader thread (`tun_io_windows.rs`) instead of an `AsyncFd`, and packets
+//! toward the LAN are written straight into Wintun's ring, which never blocks (a full ring
+//! drops the packet).
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use masq_engine::{Engine, EngineStatus, InboundAttempt, Translation};
+use masq_platform::sockets::Uplink;
+use masq_platform::{InboundObserver, ObservedInbound, TunDevice};
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, info, trace, warn};
+
+use super::sockets::{SocketEvent, Sockets};
+use super::tun_io_windows::{ObserverThread, TunReader};
+
+/// Inputs handled per wake-up before the loop looks at the other inputs again.
+const BUDGET: usize = 256;
+/// Far-future deadline for the idle timer (it is never reached while the loop is idle).
+const IDLE: Duration = Duration::from_secs(24 * 3600);
+
+/// Questions the control API asks the running engine.
+#[derive(Debug)]
+pub(crate) enum Query {
+    Status(oneshot::Sender<EngineStatus>),
+    Translations(oneshot::Sender<Vec<Translation>>),
+    Inbound(oneshot::Sender<Vec<InboundAttempt>>),
+    ClearInbound,
+}
+
+/// Everything the loop runs with.
+pub(crate) struct LoopParts {
+    pub engine: Engine,
+    pub tun: TunDevice,
+    pub uplink: Uplink,
+    pub observer: Option<InboundObserver>,
+    pub queries: mpsc::Receiver<Query>,
+    pub stop: oneshot::Receiver<()>,
+}
+
+/// Runs until `stop` fires or the adapter fails; on the way out every hidden TCP connection
+/// is reset so hosts notice at once, and every socket is closed.
+pub(crate) async fn run(parts: LoopParts) -> Result<()> {
+    let LoopParts {
+        mut engine,
+        tun,
+        uplink,
+        observer,
+        mut queries,
+        mut stop,
+    } = parts;
+    let tun_name = tun.name().to_owned();
+    let (reader, mut batches) = TunReader::spawn(&tun)
+        .with_context(|| format!("cannot start reading adapter {tun_name}"))?;
+    let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
+    let mut sockets = Sockets::new(uplink.clone(), ev_tx);
+    let (probe_tx, mut probe_rx) = mpsc::channel::<ObservedInbound>(1024);
+    let observer_thread = match observer.map(|o| ObserverThread::spawn(o, probe_tx)) {
+        Some(Err(e)) => {
+            warn!(error = %e, "cannot watch the uplink for inbound attempts");
+            None
+        }
+        Some(Ok(t)) => Some(t),
+        None => None,
+    };
+    let timer = tokio::time::sleep(IDLE);
+    tokio::pin!(timer);
+    let mut armed: Option<Instant> = None;
+    info!(adapter = %tun_name, uplink = %uplink.name, "masquerading");
+
+    let result: Result<()> = loop {
+        flush(&mut engine, &mut sockets, &tun);
+        let deadline = engine.poll_timeout();
+        if deadline != armed {
+            armed = deadline;
+            let at = deadline.unwrap_or_else(|| Instant::now() + IDLE);
+            timer.as_mut().reset(tokio::time::Instant::from_std(at));
+        }
+        tokio::select! {
+            _ = &mut stop => break Ok(()),
+            batch = batches.recv() => match batch {
+                Some(Ok(packets)) => {
+                    let now = Instant::now();
+                    for p in &packets {
+                        engine.handle_tun_packet(now, p);
+                    }
+                }
+                Some(Err(e)) => break Err(e).with_context(|| format!("reading from adapter {tun_name} failed")),
+                None => break Err(anyhow::anyhow!("the reader of adapter {tun_name} stopped")),
+            },
+            Some(ev) = ev_rx.recv() => {
+                handle_event(&mut engine, ev);
+                for _ in 1..BUDGET {
+                    match ev_rx.try_recv() {
+                        Ok(ev) => handle_event(&mut engine, ev),
+                        Err(_) => break,
+                    }
+                }
+            }
+            Some(p) = probe_rx.recv() => {
+                engine.handle_uplink_probe(Instant::now(), p.protocol, p.remote, p.local);
+            }
+            Some(q) = queries.recv() => answer(&mut engine, q),
+            _ = &mut timer, if armed.is_some() => {
+                armed = None;
+                engine.handle_timeout(Instant::now());
+            }
+        }
+    };
+
+    engine.reset_all(Instant::now());
+    flush(&mut engine, &mut sockets, &tun);
+    sockets.close_all();
+    drop(observer_thread);
+    drop(reader);
+    debug!("adapter reader stopped");
+    result
+}
+
+/// Carries out the engine's commands and writes its packets to the adapter.
+fn flush(engine: &mut Engine, sockets: &mut Sockets, tun: &TunDevice) {
+    while let Some(cmd) = engine.poll_command() {
+        sockets.dispatch(cmd);
+    }
+    while let Some(pkt) = engine.poll_tun_packet() {
+        match tun.send(&pkt) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                trace!(len = pkt.len(), "adapter ring full, packet dropped");
+            }
+            Err(e) => {
+                // One bad packet must not stop the gateway; the TCP relay retransmits.
+                warn!(error = %e, len = pkt.len(), "adapter refused a packet");
+            }
+        }
+    }
+}
+
+fn handle_event(engine: &mut Engine, ev: SocketEvent) {
+    let now = Instant::now();
+    match ev {
+        SocketEvent::TcpConnected { id, local } => engine.handle_tcp_connected(now, id, local),
+        SocketEvent::TcpConnectFailed { id, error, icmp } => {
+            engine.handle_tcp_connect_failed(now, id, error, icmp)
+        }
+        SocketEvent::TcpData { id, data } => engine.handle_tcp_data(now, id, &data),
+        SocketEvent::TcpEof { id } => engine.handle_tcp_eof(now, id),
+        SocketEvent::TcpSent { id, bytes } => engine.handle_tcp_sent(now, id, bytes),
+        SocketEvent::TcpReset { id } => engine.handle_tcp_reset(now, id),
+        SocketEvent::Opened { id, local } => engine.handle_socket_opened(now, id, local),
+        SocketEvent::OpenFailed { id } => engine.handle_socket_open_failed(now, id),
+        SocketEvent::Datagram { id, from, data } => {
+            engine.handle_udp_datagram(now, id, from, &data)
+        }
+        SocketEvent::EchoReply {
+            id,
+            from,
+            seq,
+            data,
+        } => engine.handle_echo_reply(now, id, from, seq, &data),
+        SocketEvent::IcmpError { id, report } => engine.handle_icmp_error(now, id, report),
+    }
+}
+
+fn answer(engine: &mut Engine, q: Query) {
+    let now = Instant::now();
+    match q {
+        Query::Status(tx) => {
+            let _ = tx.send(engine.status());
+        }
+        Query::Translations(tx) => {
+            let _ = tx.send(engine.translations(now));
+        }
+        Query::Inbound(tx) => {
+            let _ = tx.send(engine.inbound_attempts(now));
+        }
+        Query::ClearInbound => engine.clear_inbound(),
+    }
+}
