@@ -27,12 +27,13 @@ export function runQuery(rows: Row[], q: Query, now: number): Row[] {
   );
   const sign = q.dir === "asc" ? 1 : -1;
   const key = sortValue(q.sort, now);
-  return kept.sort((a, b) => {
-    const x = key(a);
-    const y = key(b);
-    const c = x < y ? -1 : x > y ? 1 : 0;
-    return c !== 0 ? c * sign : a.id - b.id;
+  // Keys are computed once per row, not once per comparison: endpoint keys parse text.
+  const keyed = kept.map((r) => ({ k: key(r), r }));
+  keyed.sort((a, b) => {
+    const c = a.k < b.k ? -1 : a.k > b.k ? 1 : 0;
+    return c !== 0 ? c * sign : a.r.id - b.r.id;
   });
+  return keyed.map((e) => e.r);
 }
 
 function haystack(r: Row): string {

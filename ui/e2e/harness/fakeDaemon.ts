@@ -1,0 +1,236 @@
+// A scripted stand-in for the Rust backend and the daemon behind it, for Playwright tests and
+// screenshots: answers the same commands (via @tauri-apps/api/mocks) and pushes the same
+// `masq://update` deltas once a second. Tests steer it through `window.fake`.
+
+import { emit } from "@tauri-apps/api/event";
+import { mockIPC } from "@tauri-apps/api/mocks";
+
+import type { DaemonState, GuiError, InboundAttempt, LogLine, Protocol, Settings, StatusReport, Translation, TranslationDelta } from "../../src/api/types";
+
+const SOCKET = "/run/masq/control.sock";
+
+const DEFAULT_SETTINGS: Settings = {
+  uplink: null,
+  lan: "eth1",
+  lan_addr: "192.168.137.1/24",
+  tun: "masq0",
+  observe_inbound: true,
+  engine: {
+    gateway_v4: "192.168.137.1",
+    lan_prefix_len: 24,
+    tun_mtu: 1500,
+    max_flows: 65536,
+    max_flows_per_host: 8192,
+    inbound_log_capacity: 1024,
+    tcp: {
+      established_idle_timeout: 7440,
+      transitory_idle_timeout: 240,
+      connect_timeout: 30,
+      handshake_timeout: 10,
+      rto_min: 200,
+      rto_max: 60000,
+      max_retransmits: 8,
+      buffer_bytes: 262144,
+      time_wait: 5,
+      connect_timeout_reply: "host_unreachable",
+    },
+    udp: { mapping_timeout: 300, filtering: "address_and_port_dependent" },
+    icmp: { echo_timeout: 60 },
+  },
+};
+
+class FakeDaemon {
+  connected = true;
+  running = false;
+  settings: Settings = structuredClone(DEFAULT_SETTINGS);
+  flows = new Map<number, Translation>();
+  inbound = new Map<string, InboundAttempt>();
+  startedAt = 0;
+  bytesUp = 0;
+  bytesDown = 0;
+  nextId = 1;
+  first = true;
+  pending: TranslationDelta = { added: [], updated: [], removed: [] };
+  pendingInbound: InboundAttempt[] = [];
+  logs: LogLine[] = [];
+  /** Updates emitted so far; tests wait on it instead of sleeping. */
+  ticks = 0;
+
+  status(): StatusReport {
+    const uptime = this.running ? (Date.now() - this.startedAt) / 1000 : 0;
+    let tcp = 0, udp = 0, icmp = 0;
+    const hosts = new Set<string>();
+    for (const f of this.flows.values()) {
+      if (f.protocol === "tcp") tcp++;
+      else if (f.protocol === "udp") udp++;
+      else icmp++;
+      hosts.add(f.lan.split(":")[0]);
+    }
+    return {
+      running: this.running,
+      version: "0.1.0",
+      uplink: this.running ? { name: "wlan0", addresses: ["198.51.100.2/24"] } : null,
+      lan: this.running ? { name: "eth1", addresses: ["192.168.137.1/24"] } : null,
+      tun: this.running ? "masq0" : null,
+      uptime_s: uptime,
+      engine: this.running
+        ? {
+            flows_tcp: tcp, flows_udp: udp, flows_icmp: icmp, max_flows: 65536, lan_hosts: hosts.size,
+            counters: { tun_packets_in: 0, tun_packets_out: 0, tun_bytes_in: this.bytesUp, tun_bytes_out: this.bytesDown, flows_created: this.nextId - 1, flows_closed: 0, tcp_retransmits: 0, drops: {} },
+          }
+        : null,
+      last_error: null,
+    };
+  }
+
+  log(level: LogLine["level"], message: string): void {
+    this.logs.push({ seq: this.logs.length + 1, time_ms: Date.now(), level, target: "masq_gui", message });
+  }
+
+  addFlows(n: number, protocol?: Protocol): void {
+    const protos: Protocol[] = ["tcp", "tcp", "tcp", "udp", "icmp"];
+    const remotes = ["151.101.1.69", "140.82.121.4", "1.1.1.1", "172.217.16.142", "185.199.108.153", "93.184.215.14"];
+    for (let i = 0; i < n; i++) {
+      const id = this.nextId++;
+      const p = protocol ?? protos[id % protos.length];
+      const host = `192.168.137.${10 + (id % 12)}`;
+      const remotePort = p === "tcp" ? (id % 3 === 0 ? 80 : 443) : p === "udp" ? 53 : id % 65536;
+      const t: Translation = {
+        id, protocol: p,
+        lan: `${host}:${p === "icmp" ? id % 65536 : 40000 + (id % 20000)}`,
+        remote: `${remotes[id % remotes.length]}:${remotePort}`,
+        gateway: `198.51.100.2:${32768 + (id % 28000)}`,
+        state: p === "tcp" ? ["established", "established", "connecting", "fin_wait"][id % 4] : "active",
+        inbound: false,
+        bytes_out: (id * 7919) % 90000,
+        bytes_in: (id * 104729) % 9_000_000,
+        packets_out: id % 90, packets_in: id % 700,
+        age_s: id % 300, idle_s: id % 7, expires_in_s: 300 - (id % 300),
+      };
+      this.flows.set(id, t);
+      this.pending.added.push(t);
+    }
+  }
+
+  touch(n: number): void {
+    let i = 0;
+    for (const f of this.flows.values()) {
+      if (i++ >= n) break;
+      f.bytes_in += 1500;
+      this.pending.updated.push(f);
+    }
+  }
+
+  removeFlows(n: number): void {
+    for (const id of Array.from(this.flows.keys()).slice(0, n)) {
+      this.flows.delete(id);
+      this.pending.removed.push(id);
+    }
+  }
+
+  knock(remote: string, gateway: string, protocol: Protocol = "tcp", reason: InboundAttempt["reason"] = "no_translation"): void {
+    const key = `${protocol}|${remote}|${gateway}|${reason}`;
+    const old = this.inbound.get(key);
+    const explanation = {
+      no_translation: "no hidden host has a connection using this gateway port, and no port forward exists for it: with masquerading, connections can only be started from the LAN",
+      filtered_by_mapping: "a hidden host uses this gateway port, but it never sent anything to this remote address and port, so the datagram was filtered",
+      addressed_to_hidden_host: "the packet was addressed to a hidden host's private address; hidden hosts are only reachable through the gateway's own address and a port forward",
+    }[reason];
+    const a: InboundAttempt = { protocol, remote, gateway, reason, explanation, count: (old?.count ?? 0) + 1, first_seen_s: old ? old.first_seen_s : 0, last_seen_s: 0 };
+    this.inbound.set(key, a);
+    this.pendingInbound.push(a);
+  }
+
+  setConnected(on: boolean): void {
+    this.connected = on;
+    this.first = true;
+    const state: DaemonState = on
+      ? { connected: true, socket: SOCKET }
+      : { connected: false, socket: SOCKET, message: `masq is not running (no control socket at ${SOCKET}); start it with \`masq up …\` or \`masq daemon\``, can_start_service: true };
+    this.log(on ? "INFO" : "WARN", on ? "connected to masq" : "masq service not reachable");
+    void emit("masq://daemon", state);
+  }
+
+  tick(): void {
+    if (!this.connected) return;
+    if (this.running) {
+      this.bytesUp += 180_000 + Math.round(Math.random() * 40_000);
+      this.bytesDown += 2_400_000 + Math.round(Math.random() * 400_000);
+    }
+    const delta = this.first ? { added: Array.from(this.flows.values()), updated: [], removed: [] } : this.pending;
+    const inbound = this.first ? Array.from(this.inbound.values()) : this.pendingInbound;
+    void emit("masq://update", { first: this.first, status: this.status(), translations: delta, inbound });
+    this.first = false;
+    this.pending = { added: [], updated: [], removed: [] };
+    this.pendingInbound = [];
+    this.ticks++;
+  }
+
+  handle(cmd: string, args: Record<string, unknown>): unknown {
+    const refuse = (e: GuiError) => Promise.reject(e);
+    if (!this.connected && cmd !== "daemon_state" && cmd !== "start_service" && cmd !== "logs") {
+      return refuse({ code: "not_running", message: `masq is not running (no control socket at ${SOCKET})` });
+    }
+    switch (cmd) {
+      case "status":
+        return this.status();
+      case "translations":
+        return Array.from(this.flows.values());
+      case "inbound":
+        return Array.from(this.inbound.values());
+      case "get_settings":
+        return structuredClone(this.settings);
+      case "set_settings": {
+        const s = args.settings as Settings;
+        const r = s.engine.tcp.max_retransmits;
+        if (r < 1 || r > 30) {
+          return refuse({ code: "invalid_settings", key: "engine.tcp.max_retransmits", message: `invalid setting \`engine.tcp.max_retransmits\` = ${r}: expected 1 to 30 retransmissions` });
+        }
+        this.settings = structuredClone(s);
+        return structuredClone(s);
+      }
+      case "start":
+        if (this.running) return refuse({ code: "already_running", message: "sharing already runs" });
+        this.running = true;
+        this.startedAt = Date.now() - 1000;
+        this.log("INFO", "turning sharing on");
+        return null;
+      case "stop":
+        if (!this.running) return refuse({ code: "not_running", message: "sharing is not running" });
+        this.running = false;
+        this.log("INFO", "turning sharing off");
+        return null;
+      case "clear_inbound":
+        this.inbound.clear();
+        return null;
+      case "daemon_state":
+        return this.connected
+          ? { connected: true, socket: SOCKET }
+          : { connected: false, socket: SOCKET, message: "masq is not running", can_start_service: true };
+      case "start_service":
+        this.log("INFO", "asking for administrator rights to start masq daemon");
+        this.setConnected(true);
+        return null;
+      case "logs": {
+        const after = Number(args.after ?? 0);
+        return this.logs.filter((l) => l.seq > after);
+      }
+      default:
+        return refuse({ code: "unknown_command", message: `no command ${cmd}` });
+    }
+  }
+}
+
+declare global {
+  interface Window {
+    fake: FakeDaemon;
+  }
+}
+
+export function installFakeDaemon(): void {
+  const fake = new FakeDaemon();
+  window.fake = fake;
+  mockIPC((cmd, args) => fake.handle(cmd, (args ?? {}) as Record<string, unknown>), { shouldMockEvents: true });
+  fake.log("INFO", "connected to masq socket=/run/masq/control.sock");
+  setInterval(() => fake.tick(), 1000);
+}
