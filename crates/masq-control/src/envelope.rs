@@ -259,6 +259,7 @@ mod tests {
             uptime_s: 0.0,
             engine: None,
             last_error: Some("uplink went away".into()),
+            lan_services: None,
         }
     }
 

@@ -22,11 +22,14 @@
 #![warn(missing_docs)]
 
 mod client_error;
+mod clients;
 pub mod diff;
 pub mod envelope;
 mod event;
 pub mod framing;
 mod handler;
+mod lan_settings;
+mod mac;
 mod request;
 mod response;
 mod settings;
@@ -46,9 +49,17 @@ pub use windows::{
 };
 
 pub use client_error::ClientError;
+pub use clients::{
+    Assignment, DnsCounters, ForeignDhcpServer, LanClient, LanServicesReport, ServiceState,
+};
 pub use envelope::PROTOCOL_VERSION;
 pub use event::{Event, TranslationDelta};
 pub use handler::HandlerCall;
+pub use lan_settings::{
+    DhcpSettings, DnsSettings, MAX_DNS_CACHE_ENTRIES, MAX_DNS_IN_FLIGHT, MAX_LEASE_SECS,
+    MIN_LEASE_SECS, Reservation, is_dns_label,
+};
+pub use mac::{MacAddr, MacAddrError};
 pub use request::{
     DEFAULT_SUBSCRIBE_INTERVAL_MS, MAX_SUBSCRIBE_INTERVAL_MS, MIN_SUBSCRIBE_INTERVAL_MS, Request,
 };

@@ -49,6 +49,8 @@ pub enum Request {
     Stop,
     /// Forget the refused inbound attempts seen so far.
     ClearInbound,
+    /// The hosts on the LAN: address, MAC, name, flows and bytes.
+    Clients,
 }
 
 fn default_interval_ms() -> u64 {
@@ -75,6 +77,7 @@ impl Request {
             Request::Start => "start",
             Request::Stop => "stop",
             Request::ClearInbound => "clear_inbound",
+            Request::Clients => "clients",
         }
     }
 }

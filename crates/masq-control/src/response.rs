@@ -10,6 +10,7 @@ use thiserror::Error;
 
 use masq_engine::{EngineStatus, InboundAttempt, Translation};
 
+use crate::clients::{LanClient, LanServicesReport};
 use crate::settings::Settings;
 
 /// The answer to one request.
@@ -24,6 +25,8 @@ pub enum Response {
     Inbound(Vec<InboundAttempt>),
     /// Answer to `get_settings` (and to `set_settings`: what is now stored).
     Settings(Settings),
+    /// Answer to `clients`.
+    Clients(Vec<LanClient>),
     /// The request was carried out and has nothing to report.
     Done,
     /// The request was refused; travels in the envelope's `error` member, never in `ok`.
@@ -44,6 +47,7 @@ impl Response {
             Response::Translations(_) => "translations",
             Response::Inbound(_) => "inbound",
             Response::Settings(_) => "settings",
+            Response::Clients(_) => "clients",
             Response::Done => "done",
             Response::Error(_) => "error",
         }
@@ -69,6 +73,9 @@ pub struct StatusReport {
     pub engine: Option<EngineStatus>,
     /// Why sharing last stopped or failed to start, so a GUI can show it after the fact.
     pub last_error: Option<String>,
+    /// The DHCP server and DNS forwarder, while sharing (absent from older daemons).
+    #[serde(default)]
+    pub lan_services: Option<LanServicesReport>,
 }
 
 /// An interface and its addresses, as the daemon found them.

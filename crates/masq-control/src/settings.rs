@@ -12,6 +12,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::lan_settings::{DhcpSettings, DnsSettings};
+
 /// Longest interface name Linux accepts (IFNAMSIZ is 16 including the terminating NUL).
 const MAX_IFACE_NAME: usize = 15;
 
@@ -33,6 +35,10 @@ pub struct Settings {
     pub observe_inbound: bool,
     /// Engine limits and timeouts.
     pub engine: masq_engine::Config,
+    /// The DHCPv4 server on the LAN.
+    pub dhcp: DhcpSettings,
+    /// The DNS forwarder at the gateway address.
+    pub dns: DnsSettings,
 }
 
 impl Default for Settings {
@@ -44,6 +50,8 @@ impl Default for Settings {
             tun: "masq0".to_owned(),
             observe_inbound: true,
             engine: masq_engine::Config::default(),
+            dhcp: DhcpSettings::default(),
+            dns: DnsSettings::default(),
         }
     }
 }
@@ -61,7 +69,7 @@ pub struct SettingsError {
 }
 
 impl SettingsError {
-    fn new(key: &str, value: impl fmt::Display, expected: &str) -> Self {
+    pub(crate) fn new(key: &str, value: impl fmt::Display, expected: &str) -> Self {
         SettingsError {
             key: key.to_owned(),
             value: value.to_string(),
@@ -107,7 +115,9 @@ impl Settings {
             key: format!("engine.{}", e.key),
             value: e.value,
             expected: e.expected.to_owned(),
-        })
+        })?;
+        self.dhcp.validate(self.lan_cidr())?;
+        self.dns.validate()
     }
 
     /// The parsed LAN address, if one is set and valid.
@@ -186,6 +196,28 @@ impl LanCidr {
     /// Whether `ip` is on this LAN.
     pub fn contains(&self, ip: Ipv4Addr) -> bool {
         u32::from(ip) & self.mask() == u32::from(self.network())
+    }
+
+    /// Whether `ip` is a host address of this LAN (inside it, not its network or broadcast).
+    pub fn is_host(&self, ip: Ipv4Addr) -> bool {
+        let host_bits = u32::from(ip) & !self.mask();
+        self.contains(ip) && host_bits != 0 && host_bits != !self.mask()
+    }
+
+    /// The broadcast address of the prefix.
+    pub fn broadcast(&self) -> Ipv4Addr {
+        Ipv4Addr::from(u32::from(self.network()) | !self.mask())
+    }
+
+    /// The prefix as a netmask, e.g. 255.255.255.0.
+    pub fn netmask(&self) -> Ipv4Addr {
+        Ipv4Addr::from(self.mask())
+    }
+
+    /// Builds one from an address and prefix length the OS reported, with the same checks as
+    /// parsing.
+    pub fn new(addr: Ipv4Addr, prefix_len: u8) -> Result<LanCidr, LanCidrError> {
+        format!("{addr}/{prefix_len}").parse()
     }
 
     fn mask(&self) -> u32 {
@@ -310,6 +342,12 @@ mod tests {
         assert!(c.contains(Ipv4Addr::new(192, 168, 137, 200)));
         assert!(!c.contains(Ipv4Addr::new(192, 168, 138, 1)));
         assert_eq!(c.to_string(), "192.168.137.1/24");
+        assert!(c.is_host(Ipv4Addr::new(192, 168, 137, 254)));
+        assert!(!c.is_host(Ipv4Addr::new(192, 168, 137, 255)));
+        assert!(!c.is_host(Ipv4Addr::new(192, 168, 137, 0)));
+        assert_eq!(c.broadcast(), Ipv4Addr::new(192, 168, 137, 255));
+        assert_eq!(c.netmask(), Ipv4Addr::new(255, 255, 255, 0));
+        assert_eq!(LanCidr::new(Ipv4Addr::new(192, 168, 137, 1), 24), Ok(c));
         let s = Settings {
             lan_addr: Some("10.1.2.3/8".into()),
             ..Settings::default()
@@ -325,6 +363,22 @@ mod tests {
         assert_eq!(e.key, "engine.udp.mapping_timeout");
         assert_eq!(e.value, "30");
         assert!(e.to_string().contains("120 to 86400 seconds"), "{e}");
+    }
+
+    #[test]
+    fn lan_service_sections_are_validated_against_lan_addr() {
+        let mut s = Settings {
+            lan_addr: Some("10.9.0.1/24".into()),
+            ..Settings::default()
+        };
+        s.validate().unwrap();
+        s.dhcp.pool_start = Some(Ipv4Addr::new(192, 168, 137, 10));
+        let e = s.validate().unwrap_err();
+        assert_eq!(e.key, "dhcp.pool_start");
+        assert!(e.to_string().contains("10.9.0.0/24"), "{e}");
+        s.dhcp.pool_start = None;
+        s.dns.max_in_flight = 0;
+        assert_eq!(s.validate().unwrap_err().key, "dns.max_in_flight");
     }
 
     #[test]

@@ -26,6 +26,7 @@ fn status(running: bool) -> StatusReport {
         uptime_s: 0.0,
         engine: None,
         last_error: None,
+        lan_services: None,
     }
 }
 
@@ -68,6 +69,7 @@ fn spawn_fake_handler() -> mpsc::Sender<HandlerCall> {
                     Response::Translations(flows)
                 }
                 Request::Inbound => Response::Inbound(vec![]),
+                Request::Clients => Response::Clients(vec![]),
                 Request::GetSettings => Response::Settings(settings.clone()),
                 Request::SetSettings { settings: new } => match new.validate() {
                     Ok(()) => {
