@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything CI checks, in order: dependencies, formatting, clippy (host and cross targets),
-# unit and integration tests, then the end-to-end suite in network namespaces (root).
+# unit and integration tests, the desktop app's checks (scripts/gui-test.sh; MASQ_SKIP_GUI=1
+# skips them), then the end-to-end suite in network namespaces (root).
 #
 # Works on a fresh Debian 12 machine with rustup, started as `sudo ./scripts/test.sh` (builds
 # run as the calling user) or as root in CI.
@@ -25,11 +26,11 @@ section "clippy (host, all targets)"
 as_toolchain_user cargo clippy --workspace --all-targets -- -D warnings
 
 section "clippy x86_64-pc-windows-msvc"
-# masq-engine, masq-platform and masq-control (with their tests) check for Windows. The masq
-# binary does not yet: its runtime shell uses Unix-only APIs (tokio's AsyncFd and Unix
-# signals, std::os::fd), so it is left out until the runtime gains a Windows shell.
+# Every crate, the masq binary included (its Windows runtime shell is in
+# crates/masq/src/runtime/*_windows.rs), with their tests. MSVC binaries cannot be linked
+# here, so this only checks.
 as_toolchain_user cargo clippy --target x86_64-pc-windows-msvc --all-targets \
-    -p masq-engine -p masq-platform -p masq-control -- -D warnings
+    -p masq-engine -p masq-platform -p masq-control -p masq -- -D warnings
 
 section "clippy aarch64-apple-darwin"
 # Build scripts that compile C for Apple targets need clang (deps.sh installs it when the
@@ -40,11 +41,21 @@ fi
 as_toolchain_user cargo clippy --target aarch64-apple-darwin --all-targets \
     -p masq-engine -p masq-platform -p masq-control -p masq -- -D warnings
 
+section "clippy x86_64-apple-darwin"
+# Intel Macs: the same code, but c_ulong/ioctl and struct layouts are checked for x86_64 too.
+as_toolchain_user cargo clippy --target x86_64-apple-darwin --all-targets \
+    -p masq-engine -p masq-platform -p masq-control -p masq -- -D warnings
+
 section "cargo test"
 as_toolchain_user cargo test --workspace
 
 section "build masq"
 as_toolchain_user cargo build -p masq
+
+if [ "${MASQ_SKIP_GUI:-0}" != 1 ]; then
+    # The desktop app: ui tests, Playwright, src-tauri checks and build (scripts/gui-test.sh).
+    "$here/gui-test.sh"
+fi
 
 section "end-to-end tests (network namespaces)"
 MASQ="$repo/target/debug/masq" "$repo/tests/e2e/run.sh"

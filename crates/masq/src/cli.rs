@@ -62,6 +62,10 @@ pub enum Command {
     /// Run as a service: sharing starts when asked through the control API
     /// (`masq start`, the GUI), or at once with `autostart = true` in the config file.
     Daemon(DaemonArgs),
+    /// Install, remove, start or stop masq as a system service running `masq daemon`
+    /// (macOS: a launchd daemon whose control socket the admin group may use).
+    #[command(subcommand)]
+    Service(ServiceCommand),
     /// Build a throwaway test network in namespaces and share into it (Linux, root).
     Demo(DemoArgs),
     /// Work with the config file.
@@ -180,6 +184,27 @@ pub struct DaemonArgs {
     /// Journal of system changes, for `masq down` after a crash [default: /run/masq/state.json for root].
     #[arg(long, env = "MASQ_STATE_FILE", value_name = "PATH")]
     pub state_file: Option<PathBuf>,
+}
+
+/// `masq service …`.
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// Install the service and start it now and at every boot (root).
+    Install(ServiceInstallArgs),
+    /// Stop the service and remove it (root).
+    Uninstall,
+    /// Start the installed service (root).
+    Start,
+    /// Stop the service until the next boot or `masq service start` (root).
+    Stop,
+}
+
+/// `masq service install`.
+#[derive(Debug, Args)]
+pub struct ServiceInstallArgs {
+    /// Config file the service reads [default: /etc/masq/masq.toml].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// `masq demo`.

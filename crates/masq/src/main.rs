@@ -12,6 +12,7 @@ mod demo;
 mod output;
 mod paths;
 mod runtime;
+mod service;
 mod service_commands;
 mod watch;
 
@@ -58,6 +59,7 @@ fn dispatch(command: Command) -> Result<()> {
         Command::Settings(args) => api_commands::settings(&args),
         Command::Start(args) => api_commands::start(&args),
         Command::Stop(args) => api_commands::stop(&args),
+        Command::Service(command) => service::run(command),
         Command::Demo(args) => demo(args.keep),
     }
 }
