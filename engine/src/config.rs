@@ -151,6 +151,10 @@ pub struct Config {
     /// `traceroute` shows it as one hop. A platform fact set by the runtime, not a user setting.
     #[serde(skip)]
     pub os_counts_gateway_hop: bool,
+    /// Whether the shell's adapter splits TCP super-segments for us (see
+    /// [`crate::offload`]); a platform fact set by the runtime, not a user setting.
+    #[serde(skip)]
+    pub tun_offload: bool,
 }
 
 impl Default for Config {
@@ -166,6 +170,7 @@ impl Default for Config {
             udp: UdpConfig::default(),
             icmp: IcmpConfig::default(),
             os_counts_gateway_hop: false,
+            tun_offload: false,
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::flow::{
 };
 use crate::icmp::EchoMapping;
 use crate::inbound::InboundLog;
+use crate::offload::{RxMeta, TunPacket};
 use crate::out::Out;
 use crate::snapshot::{EngineStatus, InboundAttempt, RefusalReason, Translation};
 use crate::stats::{Counters, DropReason};
@@ -34,7 +35,7 @@ pub struct Engine {
     next_flow: u64,
     next_socket: u64,
     rng: u64,
-    tun_out: VecDeque<Vec<u8>>,
+    tun_out: VecDeque<TunPacket>,
     cmds: VecDeque<SocketCommand>,
     counters: Counters,
     inbound: InboundLog,
@@ -95,8 +96,14 @@ impl Engine {
 
     // ================================================================== outputs
 
-    /// The next packet to write to the adapter.
+    /// The next packet to write to the adapter, as plain bytes. Enough for a shell without
+    /// segmentation offload (`Config::tun_offload` off), where every packet is complete.
     pub fn poll_tun_packet(&mut self) -> Option<Vec<u8>> {
+        self.tun_out.pop_front().map(|p| p.data)
+    }
+
+    /// The next packet to write to the adapter, with the segmentation the OS must apply.
+    pub fn poll_tun_transmit(&mut self) -> Option<TunPacket> {
         self.tun_out.pop_front()
     }
 
@@ -115,9 +122,15 @@ impl Engine {
 
     /// A packet the LAN sent into the adapter.
     pub fn handle_tun_packet(&mut self, now: Instant, packet: &[u8]) {
+        self.handle_tun_packet_with(now, packet, RxMeta::default());
+    }
+
+    /// A packet the LAN sent into the adapter, with what the OS told the shell about it
+    /// (with offload, large already-verified segments arrive whole).
+    pub fn handle_tun_packet_with(&mut self, now: Instant, packet: &[u8], meta: RxMeta) {
         self.counters.tun_packets_in += 1;
         self.counters.tun_bytes_in += packet.len() as u64;
-        let parsed = match wire::parse(packet) {
+        let parsed = match wire::parse_with(packet, meta.checksum_trusted) {
             Ok(p) => p,
             Err(reason) => {
                 trace!(?reason, len = packet.len(), "dropped adapter packet");
@@ -533,6 +546,7 @@ impl Engine {
             ttl: self.outbound_ttl(p.ttl),
             iss,
             tun_mtu: self.cfg.tun_mtu,
+            offload: self.cfg.tun_offload,
         };
         let cfg = self.cfg.tcp.clone();
         let flow = {

@@ -22,6 +22,7 @@ pub mod command;
 mod engine;
 mod icmp;
 mod inbound;
+pub mod offload;
 mod out;
 mod tcp;
 mod udp;
@@ -41,5 +42,6 @@ pub use config::{
 };
 pub use engine::Engine;
 pub use flow::{FlowId, FlowKey, GatewayEndpoint, LanEndpoint, Protocol, RemoteEndpoint, SocketId};
+pub use offload::{RxMeta, TcpSegmentation, TunPacket};
 pub use snapshot::{EngineStatus, InboundAttempt, RefusalReason, Translation};
 pub use stats::{Counters, DropReason};

@@ -30,6 +30,9 @@ pub struct GatewaySpec {
     pub tun_name: String,
     /// MTU of the virtual adapter.
     pub tun_mtu: u16,
+    /// Ask for segmentation offload on the adapter where the OS has it (Linux TSO); the
+    /// adapter reports whether it got it (`TunDevice::offload`).
+    pub tun_offload: bool,
     /// Routing table for the LAN's traffic.
     pub route_table: u32,
     /// Priority of the `iif <lan> lookup <table>` rule.
@@ -51,6 +54,7 @@ impl GatewaySpec {
             lan_addr: None,
             tun_name: "masq0".to_owned(),
             tun_mtu: 1500,
+            tun_offload: true,
             route_table: DEFAULT_ROUTE_TABLE,
             rule_priority: DEFAULT_RULE_PRIORITY,
             state_file: state_file.into(),

@@ -23,6 +23,7 @@ use super::scoreboard::Scoreboard;
 use crate::command::{ConnectError, IcmpErrorKind, IcmpErrorReport, SocketCommand};
 use crate::config::{ConnectTimeoutReply, TcpConfig};
 use crate::flow::SocketId;
+use crate::offload::MAX_SUPER_PAYLOAD;
 use crate::out::Out;
 use crate::stats::DropReason;
 use crate::wire::TcpSegment;
@@ -54,6 +55,8 @@ pub(crate) struct TcpInit<'a> {
     pub ttl: u8,
     pub iss: u32,
     pub tun_mtu: u16,
+    /// The adapter splits super-segments for us (see [`crate::offload`]).
+    pub offload: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +95,9 @@ pub(crate) struct TcpFlow {
     rcv_shift: u8,
     /// MSS we announce: what fits the adapter's MTU.
     our_mss: u16,
+    /// Most payload one emitted packet may carry: a segment, or with offload a
+    /// super-segment of whole segments.
+    max_send: u64,
     syn_quote: Vec<u8>,
 
     // Up: LAN → remote.
@@ -180,6 +186,11 @@ impl TcpFlow {
             snd_shift,
             rcv_shift,
             our_mss: u16::try_from(our_mss).unwrap_or(u16::MAX),
+            max_send: if init.offload {
+                (MAX_SUPER_PAYLOAD / seg_size).max(1) * seg_size
+            } else {
+                seg_size
+            },
             syn_quote: init.syn_packet[..quote_len].to_vec(),
             rcv: Seq::new(init.syn.seq),
             rcv_nxt: 0,
@@ -849,7 +860,7 @@ impl TcpFlow {
                     }
                     break;
                 }
-                let len = avail.min(room).min(self.seg_size);
+                let len = avail.min(room).min(self.max_send);
                 // Sender-side silly window avoidance (RFC 9293 3.8.6.2.1): no small segment
                 // while more data waits and something is still in flight.
                 if len < self.seg_size && len < avail && flight > 0 {
@@ -889,8 +900,20 @@ impl TcpFlow {
             window: self.advertised_window(),
             ..TcpOut::default()
         };
-        out.packet(emit::tcp(self.remote, self.lan, &h, &payload));
-        self.packets_in += 1;
+        if len > self.seg_size {
+            let size = u16::try_from(self.seg_size).unwrap_or(u16::MAX);
+            out.segmented(emit::tcp_segmented(
+                self.remote,
+                self.lan,
+                &h,
+                &payload,
+                size,
+            ));
+            self.packets_in += len.div_ceil(self.seg_size);
+        } else {
+            out.packet(emit::tcp(self.remote, self.lan, &h, &payload));
+            self.packets_in += 1;
+        }
         self.note_ack_sent();
         if is_new && self.timed.is_none() {
             self.timed = Some((offset + len, now));

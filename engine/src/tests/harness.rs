@@ -62,7 +62,12 @@ impl Harness {
         clippy::disallowed_methods,
         reason = "the virtual clock needs one real base instant"
     )]
-    pub fn with_seed(cfg: Config, seed: u64) -> Harness {
+    pub fn with_seed(mut cfg: Config, seed: u64) -> Harness {
+        // The whole suite also runs with segmentation offload (MASQ_TEST_OFFLOAD=1 in CI):
+        // super-segments are split as the OS would and must behave exactly like segments.
+        if std::env::var_os("MASQ_TEST_OFFLOAD").is_some_and(|v| v == "1") {
+            cfg.tun_offload = true;
+        }
         let base = Instant::now();
         let engine = Engine::new(cfg, seed, base).expect("test config is valid");
         Harness {
@@ -144,8 +149,16 @@ impl Harness {
                 self.cmds.push(cmd);
                 moved = true;
             }
-            while let Some(p) = self.engine.poll_tun_packet() {
-                self.tun.push_back(Emitted::parse(self.elapsed, p));
+            while let Some(p) = self.engine.poll_tun_transmit() {
+                match p.segmentation {
+                    // Split super-segments as the OS would, so every test sees wire packets.
+                    Some(seg) => {
+                        for piece in crate::offload::split_like_the_os(&p.data, seg) {
+                            self.tun.push_back(Emitted::parse(self.elapsed, piece));
+                        }
+                    }
+                    None => self.tun.push_back(Emitted::parse(self.elapsed, p.data)),
+                }
                 moved = true;
             }
             moved |= self.shell_step();

@@ -97,6 +97,71 @@ pub(crate) fn tcp(src: SocketAddr, dst: SocketAddr, h: &TcpOut, payload: &[u8]) 
     Some(out)
 }
 
+/// A TCP super-segment toward the LAN that the OS splits into `segment_size` pieces (see
+/// [`crate::offload`]): headers without options, and only the pseudo-header sum in the
+/// checksum field, which the OS completes per segment.
+pub(crate) fn tcp_segmented(
+    src: SocketAddr,
+    dst: SocketAddr,
+    h: &TcpOut,
+    payload: &[u8],
+    segment_size: u16,
+) -> Option<(Vec<u8>, crate::offload::TcpSegmentation)> {
+    let mut tcp = etherparse::TcpHeader::new(src.port(), dst.port(), h.seq, h.window);
+    tcp.ack = h.ack.is_some();
+    tcp.acknowledgment_number = h.ack.unwrap_or(0);
+    tcp.psh = h.psh;
+    tcp.fin = h.fin;
+    let tcp_len = tcp.header_len() + payload.len();
+    let partial = |tcp: &mut etherparse::TcpHeader| {
+        let sum = super::checksum::pseudo_header(src.ip(), dst.ip(), IpNumber::TCP.0, tcp_len);
+        // The folded sum itself, not its complement: what CHECKSUM_PARTIAL expects.
+        tcp.checksum = !super::checksum::fold(sum);
+    };
+    let mut out = Vec::with_capacity(60 + tcp_len);
+    let ip_len = match (src.ip(), dst.ip()) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            let mut ip = Ipv4Header::new(
+                u16::try_from(tcp_len).ok()?,
+                LAN_TTL,
+                IpNumber::TCP,
+                s.octets(),
+                d.octets(),
+            )
+            .ok()?;
+            ip.dont_fragment = true;
+            ip.header_checksum = ip.calc_header_checksum();
+            ip.write(&mut out).ok()?;
+            ip.header_len()
+        }
+        (IpAddr::V6(s), IpAddr::V6(d)) => {
+            let ip = etherparse::Ipv6Header {
+                traffic_class: 0,
+                flow_label: Default::default(),
+                payload_length: u16::try_from(tcp_len).ok()?,
+                next_header: IpNumber::TCP,
+                hop_limit: LAN_TTL,
+                source: s.octets(),
+                destination: d.octets(),
+            };
+            ip.write(&mut out).ok()?;
+            etherparse::Ipv6Header::LEN
+        }
+        _ => return None,
+    };
+    partial(&mut tcp);
+    tcp.write(&mut out).ok()?;
+    out.extend_from_slice(payload);
+    let seg = crate::offload::TcpSegmentation {
+        segment_size,
+        header_len: u16::try_from(ip_len + tcp.header_len()).ok()?,
+        csum_start: u16::try_from(ip_len).ok()?,
+        csum_offset: 16,
+        ipv6: src.is_ipv6(),
+    };
+    Some((out, seg))
+}
+
 /// A UDP datagram toward the LAN, split into IPv4 fragments when it exceeds `mtu`
 /// (the remote may send datagrams larger than the LAN's MTU, e.g. EDNS answers). `ident`
 /// is the IPv4 identification of the fragments: the caller keeps it unique per source and

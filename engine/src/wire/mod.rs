@@ -8,7 +8,7 @@ pub(crate) mod checksum;
 pub(crate) mod emit;
 pub(crate) mod parse;
 
-pub(crate) use parse::{L4, Packet, TcpSegment, is_routable_destination, parse};
+pub(crate) use parse::{L4, Packet, TcpSegment, is_routable_destination, parse, parse_with};
 
 /// Fuzzing and property-test entry point: parses arbitrary bytes as an adapter packet and
 /// reports whether it was accepted. Never panics.

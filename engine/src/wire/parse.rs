@@ -79,6 +79,12 @@ pub(crate) struct TcpSegment<'a> {
 
 /// Parses and verifies one IP packet as read from the adapter.
 pub(crate) fn parse(raw: &[u8]) -> Result<Packet<'_>, DropReason> {
+    parse_with(raw, false)
+}
+
+/// Parses one IP packet; with `checksum_trusted` the OS already vouched for the transport
+/// checksum (or it is a partial one on a locally offloaded packet), so it is not verified.
+pub(crate) fn parse_with(raw: &[u8], checksum_trusted: bool) -> Result<Packet<'_>, DropReason> {
     let version = raw.first().map(|b| b >> 4);
     let sliced = SlicedPacket::from_ip(raw).map_err(|e| {
         use etherparse::err::packet::SliceError;
@@ -121,7 +127,7 @@ pub(crate) fn parse(raw: &[u8]) -> Result<Packet<'_>, DropReason> {
     let l4_bytes = payload.payload;
     let l4 = match (sliced.transport, payload.ip_number) {
         (Some(TransportSlice::Tcp(tcp)), _) => {
-            if pseudo_checksum(src, dst, IpNumber::TCP, l4_bytes) != 0 {
+            if !checksum_trusted && pseudo_checksum(src, dst, IpNumber::TCP, l4_bytes) != 0 {
                 return Err(DropReason::BadChecksum);
             }
             let mut seg = TcpSegment {
@@ -162,7 +168,10 @@ pub(crate) fn parse(raw: &[u8]) -> Result<Packet<'_>, DropReason> {
         (Some(TransportSlice::Udp(udp)), _) => {
             let sum = udp.checksum();
             let verify = matches!(src, IpAddr::V6(_)) || sum != 0;
-            if verify && pseudo_checksum(src, dst, IpNumber::UDP, l4_bytes) != 0 {
+            if verify
+                && !checksum_trusted
+                && pseudo_checksum(src, dst, IpNumber::UDP, l4_bytes) != 0
+            {
                 return Err(DropReason::BadChecksum);
             }
             if usize::from(udp.length()) != l4_bytes.len() {

@@ -195,7 +195,7 @@ impl Setup {
         self.journal.record(Step::TunCreated {
             name: names.tun.clone(),
         })?;
-        let created = TunDevice::create(names.tun.as_str(), spec.tun_mtu).map_err(|source| {
+        let created = TunDevice::create(names.tun.as_str(), spec.tun_mtu, spec.tun_offload).map_err(|source| {
             PlatformError::Tun {
                 name: names.tun.to_string(),
                 source,

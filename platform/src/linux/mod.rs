@@ -22,6 +22,7 @@ pub(crate) mod sockets;
 mod steps;
 mod sysctl;
 mod tun;
+mod vnet;
 mod undo;
 
 pub use cleanup::cleanup_stale;

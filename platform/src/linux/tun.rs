@@ -6,13 +6,21 @@
 //!
 //! The adapter is `IFF_TUN | IFF_NO_PI` (bare IP packets, no 4-byte header) and not
 //! persistent: the kernel deletes it when the fd closes, so a crash cannot leave it behind.
+//!
+//! With offload (the default), it is also `IFF_VNET_HDR` with TSO enabled (`TUNSETOFFLOAD`):
+//! every packet then carries a virtio-net header ([`super::vnet`]), the kernel hands us
+//! GRO-merged segments of up to 64 KiB, and cuts the super-segments we write. This is what
+//! lets a user-space relay approach kernel forwarding speed (wireguard-go does the same).
 
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::fs::OpenOptionsExt;
 
+use masq_engine::{RxMeta, TunPacket};
+
 use super::ifreq::ifreq_named;
+use super::vnet;
 
 /// An open TUN adapter: read packets the LAN sent, write packets toward the LAN.
 #[derive(Debug)]
@@ -20,29 +28,103 @@ pub struct TunDevice {
     file: File,
     name: String,
     mtu: u16,
+    offload: bool,
 }
 
 impl TunDevice {
-    /// Creates adapter `name`, non-blocking; it exists until this value is dropped.
-    pub(crate) fn create(name: &str, mtu: u16) -> io::Result<TunDevice> {
+    /// Creates adapter `name`, non-blocking; it exists until this value is dropped. With
+    /// `offload`, TSO is requested, and the device falls back to plain packets (with a log
+    /// line) if the kernel refuses it.
+    pub(crate) fn create(name: &str, mtu: u16, offload: bool) -> io::Result<TunDevice> {
+        if offload {
+            match Self::open(name, mtu, true) {
+                Ok(dev) => return Ok(dev),
+                Err(e) => {
+                    tracing::warn!(tun = name, error = %e, "TUN offload unavailable; using plain packets")
+                }
+            }
+        }
+        Self::open(name, mtu, false)
+    }
+
+    fn open(name: &str, mtu: u16, offload: bool) -> io::Result<TunDevice> {
         let file = OpenOptions::new()
             .read(true)
             .write(true)
             .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
             .open("/dev/net/tun")?;
         let mut req = ifreq_named(name)?;
-        req.ifr_ifru.ifru_flags = (libc::IFF_TUN | libc::IFF_NO_PI) as libc::c_short;
+        let vnet = if offload { libc::IFF_VNET_HDR } else { 0 };
+        req.ifr_ifru.ifru_flags = (libc::IFF_TUN | libc::IFF_NO_PI | vnet) as libc::c_short;
         // SAFETY: TUNSETIFF reads and writes the ifreq, which outlives the call; the fd is a
         // freshly opened /dev/net/tun.
         let rc = unsafe { libc::ioctl(file.as_raw_fd(), libc::TUNSETIFF as _, &mut req) };
         if rc < 0 {
             return Err(io::Error::last_os_error());
         }
+        if offload {
+            let features = libc::TUN_F_CSUM | libc::TUN_F_TSO4 | libc::TUN_F_TSO6;
+            // SAFETY: TUNSETOFFLOAD takes its argument by value; the fd is our TUN.
+            let rc = unsafe {
+                libc::ioctl(
+                    file.as_raw_fd(),
+                    libc::TUNSETOFFLOAD as _,
+                    features as libc::c_ulong,
+                )
+            };
+            if rc < 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
         Ok(TunDevice {
             file,
             name: name.to_owned(),
             mtu,
+            offload,
         })
+    }
+
+    /// Whether packets carry virtio-net headers and TCP super-segments may be written.
+    pub fn offload(&self) -> bool {
+        self.offload
+    }
+
+    /// Reads one packet into `buf`; returns where the IP packet is and what the kernel said
+    /// about it. `buf` must hold 64 KiB plus the header with offload on.
+    pub fn recv_packet(&self, buf: &mut [u8]) -> io::Result<(std::ops::Range<usize>, RxMeta)> {
+        let n = self.recv(buf)?;
+        if !self.offload {
+            return Ok((0..n, RxMeta::default()));
+        }
+        if n < vnet::LEN {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "TUN packet shorter than its virtio header",
+            ));
+        }
+        Ok((vnet::LEN..n, vnet::parse(&buf[..vnet::LEN])))
+    }
+
+    /// Writes one packet from the engine, with the segmentation it asks for.
+    pub fn send_packet(&self, packet: &TunPacket) -> io::Result<usize> {
+        if !self.offload {
+            return self.send(&packet.data);
+        }
+        let hdr = vnet::build(packet.segmentation);
+        let iov = [
+            libc::iovec {
+                iov_base: hdr.as_ptr() as *mut libc::c_void,
+                iov_len: hdr.len(),
+            },
+            libc::iovec {
+                iov_base: packet.data.as_ptr() as *mut libc::c_void,
+                iov_len: packet.data.len(),
+            },
+        ];
+        // SAFETY: both iovecs point to live buffers of the given lengths for the whole call;
+        // writev only reads them.
+        let n = unsafe { libc::writev(self.file.as_raw_fd(), iov.as_ptr(), 2) };
+        usize::try_from(n).map_err(|_| io::Error::last_os_error())
     }
 
     /// Reads one packet; `WouldBlock` when none is queued (wait for readability).

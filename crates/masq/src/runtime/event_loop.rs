@@ -20,6 +20,7 @@ use tracing::{debug, info, warn};
 
 use super::local_ports;
 use super::sockets::{SocketEvent, Sockets};
+use super::tun_io;
 use super::watch::watch;
 
 /// Inputs handled per wake-up before the loop looks at the other inputs again.
@@ -64,7 +65,8 @@ pub(crate) async fn run(parts: LoopParts) -> Result<()> {
     let mut sockets = Sockets::new(uplink.clone(), ev_tx);
     let (probe_tx, mut probe_rx) = mpsc::channel::<ObservedInbound>(1024);
     let observer_task = observer.map(|o| tokio::spawn(observe(o, probe_tx)));
-    let mut buf = vec![0u8; 65_536];
+    // 64 KiB IP packet plus the offload header in front of it.
+    let mut buf = vec![0u8; 65_536 + 64];
     let timer = tokio::time::sleep(IDLE);
     tokio::pin!(timer);
     let mut armed: Option<Instant> = None;
@@ -89,8 +91,8 @@ pub(crate) async fn run(parts: LoopParts) -> Result<()> {
                 };
                 let mut failed = None;
                 for _ in 0..BUDGET {
-                    match guard.try_io(|fd| fd.get_ref().recv(&mut buf)) {
-                        Ok(Ok(n)) => engine.handle_tun_packet(Instant::now(), &buf[..n]),
+                    match guard.try_io(|fd| tun_io::recv(fd.get_ref(), &mut buf)) {
+                        Ok(Ok((range, meta))) => engine.handle_tun_packet_with(Instant::now(), &buf[range], meta),
                         Ok(Err(e)) => {
                             failed = Some(e);
                             break;
@@ -138,9 +140,9 @@ async fn flush(engine: &mut Engine, sockets: &mut Sockets, tun: &AsyncFd<TunDevi
     while let Some(cmd) = engine.poll_command() {
         sockets.dispatch(cmd);
     }
-    while let Some(pkt) = engine.poll_tun_packet() {
+    while let Some(pkt) = engine.poll_tun_transmit() {
         loop {
-            match tun.get_ref().send(&pkt) {
+            match tun_io::send(tun.get_ref(), &pkt) {
                 Ok(_) => break,
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                     let mut g = tun.writable().await.context("adapter poll failed")?;
@@ -148,7 +150,7 @@ async fn flush(engine: &mut Engine, sockets: &mut Sockets, tun: &AsyncFd<TunDevi
                 }
                 Err(e) => {
                     // One bad packet must not stop the gateway; the TCP relay retransmits.
-                    warn!(error = %e, len = pkt.len(), "adapter refused a packet");
+                    warn!(error = %e, len = pkt.data.len(), "adapter refused a packet");
                     break;
                 }
             }

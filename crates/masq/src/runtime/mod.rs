@@ -15,6 +15,7 @@ mod session;
 mod signals;
 mod sockets;
 mod supervisor;
+mod tun_io;
 #[cfg(windows)]
 mod tun_io_windows;
 #[cfg(unix)]

@@ -63,6 +63,7 @@ impl Session {
         config.gateway_v4 = gateway.lan_net.addr();
         config.lan_prefix_len = gateway.lan_net.prefix_len();
         config.os_counts_gateway_hop = masq_platform::FORWARDING_DECREMENTS_TTL;
+        config.tun_offload = super::tun_io::offload(&gateway.tun);
         let seed = seed();
         let engine = match Engine::new(config, seed, Instant::now()) {
             Ok(e) => e,
