@@ -40,6 +40,11 @@ fi
 as_toolchain_user cargo clippy --target aarch64-apple-darwin --all-targets \
     -p masq-engine -p masq-platform -p masq-control -p masq -- -D warnings
 
+section "clippy x86_64-apple-darwin"
+# Intel Macs: the same code, but c_ulong/ioctl and struct layouts are checked for x86_64 too.
+as_toolchain_user cargo clippy --target x86_64-apple-darwin --all-targets \
+    -p masq-engine -p masq-platform -p masq-control -p masq -- -D warnings
+
 section "cargo test"
 as_toolchain_user cargo test --workspace
 
