@@ -1,0 +1,105 @@
+//! The Tauri commands the window calls (`invoke("status")` …): thin wrappers that forward to
+//! the daemon's control API and return its answers unchanged, so the GUI shows exactly what
+//! `masq status --json` would.
+//!
+//! Names here must match `ui/src/api/backend.ts`.
+
+use masq_control::{Request, Response, Settings, StatusReport};
+use masq_engine::{InboundAttempt, Translation};
+use tauri::{AppHandle, State};
+
+use crate::backend::Backend;
+use crate::daemon::{ask, ask_done};
+use crate::error::GuiError;
+use crate::logs::LogLine;
+use crate::subscription::DaemonState;
+
+macro_rules! expect_answer {
+    ($request:expr, $variant:path) => {{
+        let request = $request;
+        let asked = request.kind();
+        match ask(request).await? {
+            $variant(data) => Ok(data),
+            other => Err(GuiError::UnexpectedAnswer {
+                asked,
+                got: other.kind(),
+            }),
+        }
+    }};
+}
+
+/// Whether sharing runs, on which interfaces, with which totals.
+#[tauri::command]
+pub async fn status() -> Result<StatusReport, GuiError> {
+    expect_answer!(Request::Status, Response::Status)
+}
+
+/// Every live translation (the window normally builds its table from subscription deltas).
+#[tauri::command]
+pub async fn translations() -> Result<Vec<Translation>, GuiError> {
+    expect_answer!(Request::Translations, Response::Translations)
+}
+
+/// The refused inbound attempts the daemon remembers.
+#[tauri::command]
+pub async fn inbound() -> Result<Vec<InboundAttempt>, GuiError> {
+    expect_answer!(Request::Inbound, Response::Inbound)
+}
+
+/// The settings sharing starts with.
+#[tauri::command]
+pub async fn get_settings() -> Result<Settings, GuiError> {
+    expect_answer!(Request::GetSettings, Response::Settings)
+}
+
+/// Stores new settings. They are checked here with the daemon's own validation first, so a
+/// bad value is reported with its key even by a daemon that words its refusal differently.
+#[tauri::command]
+pub async fn set_settings(settings: Settings) -> Result<Settings, GuiError> {
+    settings.validate().map_err(GuiError::InvalidSettings)?;
+    expect_answer!(
+        Request::SetSettings {
+            settings: Box::new(settings)
+        },
+        Response::Settings
+    )
+}
+
+/// Starts sharing.
+#[tauri::command]
+pub async fn start() -> Result<(), GuiError> {
+    tracing::info!("turning sharing on");
+    ask_done(Request::Start).await
+}
+
+/// Stops sharing.
+#[tauri::command]
+pub async fn stop() -> Result<(), GuiError> {
+    tracing::info!("turning sharing off");
+    ask_done(Request::Stop).await
+}
+
+/// Forgets the refused inbound attempts seen so far.
+#[tauri::command]
+pub async fn clear_inbound() -> Result<(), GuiError> {
+    ask_done(Request::ClearInbound).await
+}
+
+/// Whether the daemon is reachable right now, as last seen by the subscription.
+#[tauri::command]
+pub fn daemon_state(backend: State<'_, Backend>) -> DaemonState {
+    backend.daemon_state()
+}
+
+/// Starts the daemon through the OS's administrator prompt and waits until it answers.
+#[tauri::command]
+pub async fn start_service(app: AppHandle) -> Result<(), GuiError> {
+    crate::service::start_daemon(&app).await?;
+    Ok(())
+}
+
+/// Log lines of this app with a sequence number above `after`.
+#[tauri::command]
+pub fn logs(backend: State<'_, Backend>, after: u64) -> Vec<LogLine> {
+    backend.logs.after(after)
+}
