@@ -300,8 +300,10 @@ fn syn_ttl_reaches_the_socket_and_ttl_one_is_answered_by_the_gateway() {
 fn when_the_os_counted_the_hop_the_ttl_passes_unchanged() {
     // Linux decrements the TTL while forwarding into the adapter: a second decrement would
     // make the gateway appear twice in traceroute.
-    let mut cfg = Config::default();
-    cfg.os_counts_gateway_hop = true;
+    let cfg = Config {
+        os_counts_gateway_hop: true,
+        ..Config::default()
+    };
     let mut h = Harness::with_config(cfg);
     let mut l = lan();
     for (i, ttl) in [5u8, 1].into_iter().enumerate() {
