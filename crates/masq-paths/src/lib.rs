@@ -21,6 +21,7 @@ use directories::ProjectDirs;
 const SOCKET_NAME: &str = "control.sock";
 const JOURNAL_NAME: &str = "state.json";
 const CONFIG_NAME: &str = "masq.toml";
+const LEASES_NAME: &str = "leases.json";
 
 /// The control socket a daemon run by this user listens on.
 pub fn server_control_socket() -> PathBuf {
@@ -51,6 +52,20 @@ pub fn config_file() -> PathBuf {
     match project_dirs() {
         Some(dirs) => dirs.config_dir().join(CONFIG_NAME),
         None => PathBuf::from(CONFIG_NAME),
+    }
+}
+
+/// Where the DHCP server keeps its leases across restarts: `/var/lib/masq/leases.json` for
+/// root (state that must survive a reboot, unlike the journal), else the user's data dir.
+pub fn lease_file() -> PathBuf {
+    if is_root() && cfg!(unix) {
+        return PathBuf::from("/var/lib/masq").join(LEASES_NAME);
+    }
+    match project_dirs() {
+        Some(dirs) => dirs.data_dir().join(LEASES_NAME),
+        None => std::env::temp_dir()
+            .join(format!("masq-{}", user_id()))
+            .join(LEASES_NAME),
     }
 }
 
