@@ -4,6 +4,9 @@
 //! `paths.rs`), sends one request, and prints the answer as a table or as the API's JSON;
 //! with `--watch` it hands over to `watch.rs`.
 
+use std::io::IsTerminal;
+use std::time::Duration;
+
 use anyhow::{Context, Result, bail};
 use masq_control::{Client, Request, Response};
 
@@ -11,6 +14,9 @@ use crate::cli::{ControlArgs, SettingsArgs, TranslationsArgs, ViewArgs};
 use crate::output;
 use crate::paths;
 use crate::watch::{self, View};
+
+/// How often `masq clients --watch` asks again.
+const CLIENTS_WATCH_INTERVAL: Duration = Duration::from_secs(1);
 
 /// `masq status`.
 pub fn status(args: &ViewArgs) -> Result<()> {
@@ -51,6 +57,33 @@ pub fn inbound(args: &ViewArgs) -> Result<()> {
     };
     attempts.sort_by(|a, b| a.last_seen_s.total_cmp(&b.last_seen_s));
     print(args.json, &attempts, || output::render_inbound(&attempts))
+}
+
+/// `masq clients`; `--watch` polls once a second (clients are not part of subscriptions).
+pub fn clients(args: &ViewArgs) -> Result<()> {
+    let mut client = connect(&args.control)?;
+    let human = !args.json && std::io::stdout().is_terminal();
+    loop {
+        let Response::Clients(clients) = client.request(Request::Clients)? else {
+            bail!("the daemon answered `clients` with something else");
+        };
+        if !args.watch {
+            return print(args.json, &clients, || output::render_clients(&clients));
+        }
+        let text = if human {
+            format!(
+                "\x1b[2J\x1b[H{}\nupdated every second; Ctrl-C to quit\n",
+                output::render_clients(&clients)
+            )
+        } else {
+            let mut line =
+                serde_json::to_string(&clients).context("cannot encode the clients as JSON")?;
+            line.push('\n');
+            line
+        };
+        output::emit(&text)?;
+        std::thread::sleep(CLIENTS_WATCH_INTERVAL);
+    }
 }
 
 /// `masq settings`.

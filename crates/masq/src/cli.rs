@@ -15,6 +15,7 @@ Examples:
   masq status                                    is sharing on? on which interfaces?
   masq translations --watch                      live table of translated connections
   masq inbound                                   who tried to get in, and why they could not
+  masq clients                                   the LAN's hosts, their leases and traffic
   sudo masq down                                 remove what a killed masq left behind
   sudo masq daemon --control-group masq          service mode, controlled by `masq start`/`stop`
 
@@ -53,6 +54,11 @@ pub enum Command {
     Translations(TranslationsArgs),
     /// Show refused inbound attempts, and why masquerading refuses them.
     Inbound(ViewArgs),
+    /// Show the hosts on the LAN: address, MAC, name, lease, flows and bytes.
+    #[command(
+        after_help = "Examples:\n  masq clients\n  masq clients --json | jq '.[] | {ip, hostname}'\n  masq clients --watch"
+    )]
+    Clients(ViewArgs),
     /// Show the settings the daemon shares with.
     Settings(SettingsArgs),
     /// Ask the daemon to start sharing with its current settings.
@@ -133,7 +139,7 @@ pub struct ControlArgs {
     pub control: Option<PathBuf>,
 }
 
-/// `masq status` and `masq inbound`.
+/// `masq status`, `masq inbound` and `masq clients`.
 #[derive(Debug, Args)]
 pub struct ViewArgs {
     /// Print JSON exactly as the control API sends it.

@@ -40,6 +40,10 @@ pub struct ConfigFile {
     pub observe_inbound: Option<bool>,
     /// See [`Settings::engine`]; missing keys take the engine's defaults.
     pub engine: Option<masq_engine::Config>,
+    /// See [`Settings::dhcp`]; missing keys take their defaults.
+    pub dhcp: Option<masq_control::DhcpSettings>,
+    /// See [`Settings::dns`]; missing keys take their defaults.
+    pub dns: Option<masq_control::DnsSettings>,
     /// `masq daemon` starts sharing at once instead of waiting for `masq start`.
     pub autostart: Option<bool>,
     /// Group whose members may use the control socket besides root and the daemon's user.
@@ -205,6 +209,8 @@ pub fn merge(file: ConfigFile, flags: Overrides, file_found: bool) -> Effective 
             .or(file.observe_inbound)
             .unwrap_or(defaults.observe_inbound),
         engine: file.engine.unwrap_or(defaults.engine),
+        dhcp: file.dhcp.unwrap_or(defaults.dhcp),
+        dns: file.dns.unwrap_or(defaults.dns),
     };
     Effective {
         settings,
@@ -224,6 +230,8 @@ pub fn render(effective: &Effective) -> String {
         tun: Some(s.tun.clone()),
         observe_inbound: Some(s.observe_inbound),
         engine: Some(s.engine.clone()),
+        dhcp: Some(s.dhcp.clone()),
+        dns: Some(s.dns.clone()),
         autostart: Some(effective.autostart),
         control_group: effective.control_group.clone(),
     };
@@ -382,8 +390,32 @@ mod tests {
     }
 
     #[test]
+    fn lan_service_sections_are_partial_and_validated() {
+        let f = file(
+            "lan = \"eth1\"\n[dhcp]\nlease_time = 600\n[[dhcp.reservations]]\nmac = \"02:00:00:00:00:07\"\nip = \"192.168.137.7\"\n[dns]\ndomain = \"home.arpa\"\n",
+        );
+        let e = merge(f, Overrides::default(), true);
+        assert_eq!(e.settings.dhcp.lease_time, 600);
+        assert!(e.settings.dhcp.enabled);
+        assert_eq!(e.settings.dhcp.reservations.len(), 1);
+        assert_eq!(e.settings.dns.domain, "home.arpa");
+        assert_eq!(
+            e.settings.dns.cache_entries,
+            masq_control::DnsSettings::default().cache_entries
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("masq.toml");
+        std::fs::write(&path, "[dhcp]\nlease_time = 5\n").unwrap();
+        let e = resolve(&ConfigSource::Explicit(path), Overrides::default()).unwrap_err();
+        assert!(e.to_string().contains("dhcp.lease_time"), "{e}");
+        assert!(e.to_string().contains("120 to 604800 seconds"), "{e}");
+    }
+
+    #[test]
     fn rendered_config_parses_back_to_the_same_settings() {
-        let f = file("lan = \"eth1\"\nautostart = true\n[engine.tcp]\nrto_min = 300\n");
+        let f = file(
+            "lan = \"eth1\"\nautostart = true\n[engine.tcp]\nrto_min = 300\n[[dhcp.reservations]]\nmac = \"02:00:00:00:00:07\"\nip = \"192.168.137.7\"\nhostname = \"printer\"\n",
+        );
         let e = merge(f, Overrides::default(), true);
         let text = render(&e);
         assert!(text.contains("# uplink: automatic"), "{text}");

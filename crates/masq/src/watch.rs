@@ -184,6 +184,7 @@ mod tests {
             uptime_s: 1.0,
             engine: None,
             last_error: None,
+            lan_services: None,
         }
     }
 

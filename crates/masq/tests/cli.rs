@@ -183,6 +183,7 @@ fn status(running: bool) -> StatusReport {
         uptime_s: 0.0,
         engine: None,
         last_error: None,
+        lan_services: None,
     }
 }
 

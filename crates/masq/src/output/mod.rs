@@ -4,6 +4,7 @@
 //! screen at once; [`emit`] is the one place that writes to stdout. JSON output does not come
 //! through here: it is the control API's serde form, printed as is.
 
+mod clients;
 mod inbound;
 mod status;
 mod table;
@@ -11,6 +12,7 @@ mod translations;
 
 use std::io::{self, Write};
 
+pub use clients::render_clients;
 pub use inbound::render_inbound;
 pub use status::render_status;
 pub use translations::render_translations;

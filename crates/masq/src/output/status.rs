@@ -71,6 +71,43 @@ pub fn render_status(s: &StatusReport) -> String {
             line("drops", "none".to_owned());
         }
     }
+    if let Some(l) = &s.lan_services {
+        line(
+            "dhcp",
+            super::clients::service_line(&l.dhcp, &format!("{} leases", l.leases)),
+        );
+        for f in &l.foreign_dhcp_servers {
+            line(
+                "conflict",
+                format!(
+                    "another DHCP server {} offered {} ({} ago): clients may bypass masq; turn one off",
+                    f.server_id,
+                    f.offered,
+                    duration(f.last_seen_s)
+                ),
+            );
+        }
+        let upstreams: Vec<String> = l.dns_upstreams.iter().map(ToString::to_string).collect();
+        let c = &l.dns_counters;
+        line(
+            "dns",
+            super::clients::service_line(
+                &l.dns,
+                &format!(
+                    "via {}; {} queries, {} cached, {} local, {} failed",
+                    if upstreams.is_empty() {
+                        "no resolver".to_owned()
+                    } else {
+                        upstreams.join(", ")
+                    },
+                    c.queries,
+                    c.cache_hits,
+                    c.local,
+                    c.upstream_failures + c.over_limit
+                ),
+            ),
+        );
+    }
     if let Some(e) = &s.last_error {
         line("last error", e.clone());
     }
@@ -87,6 +124,7 @@ fn iface(i: &IfaceReport) -> String {
 
 #[cfg(test)]
 mod tests {
+    use masq_control::{DnsCounters, ForeignDhcpServer, LanServicesReport, ServiceState};
     use masq_engine::{Counters, DropReason, EngineStatus};
 
     use super::*;
@@ -116,8 +154,25 @@ mod tests {
                 counters,
             }),
             last_error: None,
+            lan_services: Some(LanServicesReport {
+                dhcp: ServiceState::Running,
+                dns: ServiceState::Failed {
+                    message: "port 53 busy".into(),
+                },
+                leases: 3,
+                foreign_dhcp_servers: vec![ForeignDhcpServer {
+                    server_id: "192.168.137.2".parse().unwrap(),
+                    offered: "192.168.137.99".parse().unwrap(),
+                    last_seen_s: 5.0,
+                }],
+                dns_upstreams: vec![],
+                dns_counters: DnsCounters::default(),
+            }),
         };
         let text = render_status(&s);
+        assert!(text.contains("dhcp      running, 3 leases"), "{text}");
+        assert!(text.contains("another DHCP server 192.168.137.2"), "{text}");
+        assert!(text.contains("dns       failed: port 53 busy"), "{text}");
         assert!(text.contains("on for 1h02m"), "{text}");
         assert!(text.contains("wlan0 (192.168.1.20/24)"), "{text}");
         assert!(
