@@ -159,17 +159,7 @@ pub fn step_outbound(b: &mut Bench) -> Result<(), DemoError> {
         "ping",
         &["-n", "-c", "3", "-i", "0.3", "-W", "2", SERVER],
     ))?;
-    indent(
-        &ping
-            .lines()
-            .rev()
-            .take(2)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect::<Vec<_>>()
-            .join("\n"),
-    );
+    indent(&last_lines(&ping, 2));
     Ok(())
 }
 
@@ -428,6 +418,12 @@ fn wait_for(
     }
 }
 
+/// The last `n` lines of `text` (ping's summary).
+fn last_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
 fn heading(n: u8, title: &str) {
     println!("\n{n}. {title}");
 }
@@ -454,6 +450,13 @@ mod tests {
         assert!(!reports_running(r#"{"running": false}"#));
         assert!(!reports_running("not json"));
         assert!(!reports_running(r#"[{"running": true}]"#));
+    }
+
+    #[test]
+    fn last_lines_keeps_the_tail() {
+        assert_eq!(last_lines("a\nb\nc\n", 2), "b\nc");
+        assert_eq!(last_lines("only", 2), "only");
+        assert_eq!(last_lines("", 2), "");
     }
 
     #[test]
