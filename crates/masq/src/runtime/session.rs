@@ -3,10 +3,11 @@
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
-use masq_control::{IfaceReport, Settings};
+use masq_control::{IfaceReport, LanClient, LanServicesReport, Settings};
 use masq_engine::{Engine, EngineStatus, InboundAttempt, Translation};
 use masq_platform::sockets::Uplink;
 use masq_platform::{GatewaySpec, InboundObserver, InterfaceInfo, Ipv4Net};
+use masq_services::LanServices;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
@@ -22,6 +23,8 @@ pub(crate) struct Session {
     queries: mpsc::Sender<Query>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<Result<()>>,
+    /// DHCP server, DNS forwarder and client view (issue 5).
+    services: Option<LanServices>,
 }
 
 impl Session {
@@ -84,6 +87,9 @@ impl Session {
         } else {
             None
         };
+        // LAN services (issue 5): their own sockets on the LAN, never through the TUN.
+        let services =
+            super::lan_services::start(settings, &gateway.lan, gateway.lan_net, &up).await;
         let uplink_report = report(&gateway.uplink);
         let lan_report = report(&gateway.lan);
         let tun_name = spec.tun_name.clone();
@@ -115,6 +121,7 @@ impl Session {
             queries: qtx,
             stop: Some(stop_tx),
             task,
+            services,
         })
     }
 
@@ -125,6 +132,9 @@ impl Session {
 
     /// Stops sharing and undoes the set-up; returns the loop's own error, if it failed.
     pub(crate) async fn stop(mut self) -> Result<()> {
+        if let Some(services) = self.services.take() {
+            services.stop().await;
+        }
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
@@ -154,6 +164,22 @@ impl Session {
 
     pub(crate) async fn clear_inbound(&self) {
         let _ = self.queries.send(Query::ClearInbound).await;
+    }
+
+    /// The LAN's hosts (issue 5); `None` when the engine does not answer.
+    pub(crate) async fn clients(&self) -> Option<Vec<LanClient>> {
+        let translations = self.translations().await?;
+        Some(
+            self.services
+                .as_ref()
+                .map(|s| s.clients(&translations))
+                .unwrap_or_default(),
+        )
+    }
+
+    /// The LAN services' state (issue 5).
+    pub(crate) fn lan_services(&self) -> Option<LanServicesReport> {
+        self.services.as_ref().map(LanServices::report)
     }
 }
 
