@@ -121,6 +121,13 @@ impl Supervisor {
                     .map_or_else(unavailable, Response::Inbound),
                 None => Response::Inbound(Vec::new()),
             },
+            Request::Clients => match &self.session {
+                Some(s) => s
+                    .clients()
+                    .await
+                    .map_or_else(unavailable, Response::Clients),
+                None => Response::Clients(Vec::new()),
+            },
             Request::ClearInbound => {
                 if let Some(s) = &self.session {
                     s.clear_inbound().await;
@@ -175,6 +182,7 @@ impl Supervisor {
                 uptime_s: s.started.elapsed().as_secs_f64(),
                 engine: s.status().await,
                 last_error: self.last_error.clone(),
+                lan_services: s.lan_services(),
             },
             None => StatusReport {
                 running: false,
@@ -185,6 +193,7 @@ impl Supervisor {
                 uptime_s: 0.0,
                 engine: None,
                 last_error: self.last_error.clone(),
+                lan_services: None,
             },
         }
     }
