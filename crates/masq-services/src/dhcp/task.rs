@@ -87,6 +87,7 @@ impl DhcpServer {
             leases,
             foreign: foreign.clone(),
             save_failed: false,
+            dirty: false,
         };
         shell.publish();
         let task = tokio::spawn(shell.run(server, watcher, stop_rx));
@@ -127,6 +128,8 @@ struct Shell {
     leases: watch::Sender<LeaseSnapshot>,
     foreign: Arc<Mutex<ForeignServers>>,
     save_failed: bool,
+    /// Leases changed since the file was last written.
+    dirty: bool,
 }
 
 impl Shell {
@@ -173,7 +176,9 @@ impl Shell {
                 }
             }
         }
-        self.persist();
+        if self.dirty {
+            self.persist();
+        }
         info!("DHCP server stopped");
     }
 
@@ -243,8 +248,12 @@ impl Shell {
 
     fn persist(&mut self) {
         self.publish();
+        self.dirty = true;
         match store::save(&self.lease_file, self.table.leases()) {
-            Ok(()) => self.save_failed = false,
+            Ok(()) => {
+                self.save_failed = false;
+                self.dirty = false;
+            }
             Err(e) if !self.save_failed => {
                 warn!("{e}");
                 self.save_failed = true;
