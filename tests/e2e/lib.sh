@@ -250,8 +250,10 @@ masq_start() {
         echo "masq binary not found at $MASQ (build it with: cargo build -p masq)"
         return 1
     fi
-    # An empty config file: built-in defaults, whatever /etc/masq/masq.toml says.
-    : >"$WORK/masq.toml"
+    # Built-in defaults, whatever /etc/masq/masq.toml says, except that DHCP leases stay in
+    # this run's work directory; a topic may write its own config file first.
+    [ -e "$WORK/masq.toml" ] ||
+        printf '[dhcp]\nlease_file = "%s"\n' "$WORK/leases.json" >"$WORK/masq.toml"
     setsid env --default-signal=INT,QUIT ip netns exec "$NS_GW" "$MASQ" up --uplink gw-up --lan gw-lan \
         --lan-addr "$GW_LAN_IP/24" --tun "$TUN" --control "$SOCK" --state-file "$STATE" \
         --config "$WORK/masq.toml" --observe-inbound "$@" >>"$LOG_DIR/masq.log" 2>&1 </dev/null &
