@@ -11,6 +11,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 packages=(
     iproute2 nftables curl dnsutils dnsmasq-base iperf3 traceroute netcat-openbsd socat
     iputils-ping python3 ethtool procps kmod
+    busybox
 )
 # Cross targets `scripts/test.sh` runs clippy for.
 targets=(x86_64-pc-windows-msvc aarch64-apple-darwin x86_64-apple-darwin)
