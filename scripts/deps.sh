@@ -13,8 +13,11 @@ packages=(
     iputils-ping python3 ethtool procps kmod
     busybox
 )
-# Cross targets `scripts/test.sh` runs clippy for.
-targets=(x86_64-pc-windows-msvc aarch64-apple-darwin x86_64-apple-darwin)
+# The Windows unit tests (scripts/wine-test.sh): mingw-w64 builds x86_64-pc-windows-gnu test
+# binaries, 64-bit wine runs them (wine32 is not needed).
+packages+=(wine wine64 gcc-mingw-w64-x86-64)
+# Cross targets `scripts/test.sh` runs clippy for, and the one the Windows tests run on.
+targets=(x86_64-pc-windows-msvc aarch64-apple-darwin x86_64-apple-darwin x86_64-pc-windows-gnu)
 
 section "Debian packages"
 # A C compiler for Apple targets is only needed when a dependency compiles C (the `cc` crate).

@@ -48,6 +48,11 @@ as_toolchain_user cargo clippy --target x86_64-apple-darwin --all-targets \
 section "cargo test"
 as_toolchain_user cargo test --workspace
 
+section "Windows unit tests under wine"
+# Library and binary tests built for x86_64-pc-windows-gnu and run by wine in a throwaway
+# prefix under target/ (scripts/wine-test.sh); integration tests there are unix-only.
+as_toolchain_user "$here/wine-test.sh"
+
 section "build masq"
 as_toolchain_user cargo build -p masq
 
