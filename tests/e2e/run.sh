@@ -19,6 +19,17 @@ if [ ! -x "$MASQ" ]; then
     exit 1
 fi
 export E2E_LOG_DIR="${E2E_LOG_DIR:-$repo/target/e2e-logs}"
+# One run per log directory at a time: a second run would empty the first one's results and
+# count its namespaces as leftovers. Wait for it (a whole suite takes a few minutes).
+mkdir -p "$(dirname "$E2E_LOG_DIR")"
+exec 9>"$E2E_LOG_DIR.lock"
+if ! flock -n 9; then
+    echo "another e2e run uses $E2E_LOG_DIR; waiting for it (or set E2E_LOG_DIR)…"
+    if ! flock -w 900 9; then
+        echo "error: $E2E_LOG_DIR is still in use after 15 minutes" >&2
+        exit 1
+    fi
+fi
 # Only ever empty a directory that an earlier run made (it has results.txt).
 if [ -d "$E2E_LOG_DIR" ] && [ -n "$(ls -A "$E2E_LOG_DIR")" ]; then
     if [ ! -f "$E2E_LOG_DIR/results.txt" ]; then
