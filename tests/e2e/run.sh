@@ -59,7 +59,7 @@ for t in "${topics[@]}"; do
     echo "--- $name"
     before="$(grep -c '' "$E2E_RESULTS" || true)"
     set +e
-    timeout --signal=TERM --kill-after=15 "$topic_limit" bash "$t"
+    timeout --signal=TERM --kill-after=15 "$topic_limit" bash "$t" 9>&-
     rc=$?
     set -e
     after="$(grep -c '' "$E2E_RESULTS" || true)"
