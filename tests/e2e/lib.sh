@@ -222,8 +222,8 @@ topology_up() {
     ip netns exec "$NS_R2" sysctl -qw net.ipv4.ip_forward=1
     # traceroute sends several probes per hop in quick succession, three traceroutes in a row;
     # the kernel's default ICMP error limit (a burst of 6, then 1/s per peer) would drop some
-    # of the routers' answers and make hops flaky.
-    for ns in "$NS_GW" "$NS_R1" "$NS_R2"; do
+    # of the routers' answers (and the destination's port unreachable) and make hops flaky.
+    for ns in "$NS_GW" "$NS_R1" "$NS_R2" "$NS_INET"; do
         ip netns exec "$ns" sysctl -qw net.ipv4.icmp_ratelimit=0
     done
     note "topology up: ${ALL_NS[*]}"
