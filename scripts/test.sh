@@ -47,6 +47,9 @@ as_toolchain_user cargo clippy --target x86_64-apple-darwin --all-targets \
 
 section "cargo test"
 as_toolchain_user cargo test --workspace
+# The engine's suite again with TCP segmentation offload: super-segments, split as the
+# kernel would, must behave exactly like ordinary segments.
+as_toolchain_user env MASQ_TEST_OFFLOAD=1 cargo test -p masq-engine
 
 section "Windows unit tests under wine"
 # Library and binary tests built for x86_64-pc-windows-gnu and run by wine in a throwaway
