@@ -19,6 +19,18 @@ packages+=(wine wine64 gcc-mingw-w64-x86-64)
 # Cross targets `scripts/test.sh` runs clippy for, and the one the Windows tests run on.
 targets=(x86_64-pc-windows-msvc aarch64-apple-darwin x86_64-apple-darwin x86_64-pc-windows-gnu)
 
+# The desktop app (src-tauri/, ui/): Tauri's Linux build dependencies, Debian's Chromium for
+# the Playwright tests, and Xvfb + WebKitWebDriver + ImageMagick for the real app under a
+# virtual display. Left out with MASQ_SKIP_GUI=1 (scripts/test.sh then skips the GUI checks).
+# Node.js (>= 20.19, for Vite) comes with the machine; scripts/gui-test.sh checks it.
+if [ "${MASQ_SKIP_GUI:-0}" != 1 ]; then
+    packages+=(
+        libwebkit2gtk-4.1-dev build-essential file libxdo-dev libssl-dev
+        libayatana-appindicator3-dev librsvg2-dev pkg-config
+        chromium xvfb xauth webkit2gtk-driver imagemagick dbus
+    )
+fi
+
 section "Debian packages"
 # A C compiler for Apple targets is only needed when a dependency compiles C (the `cc` crate).
 if grep -q '^name = "cc"$' "$here/../Cargo.lock" 2>/dev/null; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything CI checks, in order: dependencies, formatting, clippy (host and cross targets),
-# unit and integration tests, then the end-to-end suite in network namespaces (root).
+# unit and integration tests, the desktop app's checks (scripts/gui-test.sh; MASQ_SKIP_GUI=1
+# skips them), then the end-to-end suite in network namespaces (root).
 #
 # Works on a fresh Debian 12 machine with rustup, started as `sudo ./scripts/test.sh` (builds
 # run as the calling user) or as root in CI.
@@ -58,6 +59,11 @@ as_toolchain_user "$here/wine-test.sh"
 
 section "build masq"
 as_toolchain_user cargo build -p masq
+
+if [ "${MASQ_SKIP_GUI:-0}" != 1 ]; then
+    # The desktop app: ui tests, Playwright, src-tauri checks and build (scripts/gui-test.sh).
+    "$here/gui-test.sh"
+fi
 
 section "end-to-end tests (network namespaces)"
 MASQ="$repo/target/debug/masq" "$repo/tests/e2e/run.sh"

@@ -65,7 +65,9 @@ export function Translations() {
           </select>
         </label>
         <span class="count" aria-live="polite" data-testid="translation-count">
-          {rows.length === store.table.size ? `${rows.length} conversations` : `${rows.length} of ${store.table.size} conversations`}
+          {rows.length === store.table.size
+            ? `${rows.length} ${rows.length === 1 ? "conversation" : "conversations"}`
+            : `${rows.length} of ${store.table.size} conversations`}
         </span>
       </div>
       <VirtualTable
