@@ -1,12 +1,20 @@
-//! Turning answer lines into results, shared by the blocking and the async client.
+//! Turning answer lines into results, and how long to wait for them; shared by the blocking
+//! and the async client on every transport.
 
 use std::path::Path;
+use std::time::Duration;
 
 use crate::client_error::ClientError;
 use crate::envelope::{AnswerError, Body, decode_answer};
 use crate::event::Event;
 use crate::framing::Frame;
 use crate::response::{ApiError, ErrorCode, Response};
+
+/// How long a request may wait for its answer; above the server's own handler timeout so the
+/// server's more precise `timeout` error arrives first.
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(90);
+/// Extra wait beyond the interval before a silent subscription counts as dead.
+pub(crate) const SUBSCRIPTION_GRACE: Duration = Duration::from_secs(90);
 
 /// A useful answer for the request a client waits on.
 pub(crate) enum Incoming {

@@ -1,14 +1,15 @@
 //! The tokio client, for the GUI and anything else already running on tokio.
+//!
+//! The same on every transport: the platform module only opens the connection
+//! (`connect_async`: a Unix socket, or a named pipe on Windows) and hands over its two halves.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use tokio::io::{AsyncWriteExt, BufReader};
-use tokio::net::UnixStream;
-use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 
-use super::answer::{Incoming, interpret};
-use super::client::{REQUEST_TIMEOUT, SUBSCRIPTION_GRACE, connect_error};
+use crate::answer::{Incoming, REQUEST_TIMEOUT, SUBSCRIPTION_GRACE, interpret};
 use crate::client_error::ClientError;
 use crate::envelope::RequestEnvelope;
 use crate::event::Event;
@@ -16,24 +17,34 @@ use crate::framing::{LineAssembler, MAX_RESPONSE_LINE, read_frame_async};
 use crate::request::Request;
 use crate::response::Response;
 
-/// An async connection to the daemon's control socket.
-#[derive(Debug)]
+/// The read half of a connection, whatever the transport.
+pub(crate) type ReadHalf = Box<dyn AsyncRead + Send + Unpin>;
+/// The write half of a connection, whatever the transport.
+pub(crate) type WriteHalf = Box<dyn AsyncWrite + Send + Unpin>;
+
+/// An async connection to the daemon's control socket (named pipe on Windows).
 pub struct AsyncClient {
-    reader: BufReader<OwnedReadHalf>,
-    writer: OwnedWriteHalf,
+    reader: BufReader<ReadHalf>,
+    writer: WriteHalf,
     assembler: LineAssembler,
     path: PathBuf,
     next_id: u64,
 }
 
+impl fmt::Debug for AsyncClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncClient")
+            .field("path", &self.path)
+            .field("next_id", &self.next_id)
+            .finish_non_exhaustive()
+    }
+}
+
 impl AsyncClient {
-    /// Connects to the control socket at `path`.
+    /// Connects to the control socket (or named pipe) at `path`.
     pub async fn connect(path: impl AsRef<Path>) -> Result<AsyncClient, ClientError> {
         let path = path.as_ref();
-        let stream = UnixStream::connect(path)
-            .await
-            .map_err(|e| connect_error(e, path))?;
-        let (read, writer) = stream.into_split();
+        let (read, writer) = crate::platform::connect_async(path).await?;
         Ok(AsyncClient {
             reader: BufReader::new(read),
             writer,

@@ -77,9 +77,4 @@ pub enum ClientError {
     /// A request that needs another method (e.g. `subscribe` through `request`).
     #[error("{0}")]
     Usage(&'static str),
-    /// The control API has no transport on this platform yet.
-    #[error(
-        "the masq control API is not available on this platform yet (named pipes on Windows are planned)"
-    )]
-    Unsupported,
 }

@@ -1,8 +1,8 @@
 //! # masq-control: the local control API of masq
 //!
 //! One versioned protocol, shared by the `masq` CLI, the daemon and the GUI: newline-delimited
-//! JSON over a Unix socket (a named pipe on Windows, not written yet: [`bind`] and
-//! [`Client::connect`] report that there). Every message is one line in an envelope:
+//! JSON over a Unix socket, or a named pipe on Windows (`\\.\pipe\masq-control` by default).
+//! Every message is one line in an envelope:
 //!
 //! ```text
 //! → {"v":1,"id":1,"request":{"type":"status"}}
@@ -13,16 +13,19 @@
 //! ← {"v":1,"id":3,"event":{"type":"update","status":{…},"translations":{…},"inbound":[…]}}
 //! ```
 //!
-//! The daemon side is [`bind`] + [`serve`]: the server owns the sockets, checks each peer's
-//! uid, answers malformed input with errors (never by panicking or hanging up silently),
-//! implements subscriptions by polling, and hands every other request to the engine loop as a
-//! [`HandlerCall`]. The client side is [`Client`] (blocking) or [`AsyncClient`] (tokio).
+//! The daemon side is [`bind`] + [`serve`]: the server owns the sockets, lets only allowed
+//! local users in (the peer's uid on unix, the pipe's ACL on Windows), answers malformed input
+//! with errors (never by panicking or hanging up silently), implements subscriptions by
+//! polling, and hands every other request to the engine loop as a [`HandlerCall`]. The client side is [`Client`] (blocking) or [`AsyncClient`] (tokio).
 //! [`Settings`] is the document users edit, validated by [`Settings::validate`].
 
 #![warn(missing_docs)]
 
+mod answer;
+mod async_client;
 mod client_error;
 mod clients;
+mod connection;
 pub mod diff;
 pub mod envelope;
 mod event;
@@ -33,21 +36,27 @@ mod mac;
 mod request;
 mod response;
 mod settings;
+mod subscription;
 
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]
-pub use unix::{
-    AsyncClient, AsyncSubscription, Client, ControlListener, Subscription, bind, serve,
-};
+use unix as platform;
+#[cfg(unix)]
+pub use unix::{Client, ControlListener, Subscription, bind, serve};
 
 #[cfg(windows)]
 mod windows;
 #[cfg(windows)]
-pub use windows::{
-    AsyncClient, AsyncSubscription, Client, ControlListener, Subscription, bind, serve,
-};
+use windows as platform;
+#[cfg(windows)]
+pub use windows::{Client, ControlListener, Subscription, bind, serve};
+#[cfg(any(windows, test))]
+mod pipe_name;
+#[cfg(any(windows, test))]
+mod pipe_sddl;
 
+pub use async_client::{AsyncClient, AsyncSubscription};
 pub use client_error::ClientError;
 pub use clients::{
     Assignment, DnsCounters, ForeignDhcpServer, LanClient, LanServicesReport, ServiceState,

@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 
-use super::server::call;
+use crate::connection::call;
 use crate::diff::{diff_inbound, diff_translations};
 use crate::envelope::ResponseEnvelope;
 use crate::event::Event;

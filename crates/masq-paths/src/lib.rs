@@ -13,22 +13,44 @@
 //!
 //! A client looks for a daemon where a server run by the same user would listen, and falls
 //! back to the system socket, so `masq status` as a normal user finds a daemon started by root.
+//!
+//! Windows has no socket file: the control API is the named pipe `\\.\pipe\masq-control`
+//! for every user (it is machine-wide, and its ACL decides who may use it), and only the
+//! journal and config follow the per-user rule above.
 
 use std::path::PathBuf;
 
 use directories::ProjectDirs;
 
+#[cfg(not(windows))]
 const SOCKET_NAME: &str = "control.sock";
+/// The control pipe on Windows.
+#[cfg(windows)]
+const PIPE: &str = r"\\.\pipe\masq-control";
 const JOURNAL_NAME: &str = "state.json";
 const CONFIG_NAME: &str = "masq.toml";
 const LEASES_NAME: &str = "leases.json";
 
 /// The control socket a daemon run by this user listens on.
+#[cfg(not(windows))]
 pub fn server_control_socket() -> PathBuf {
     runtime_dir().join(SOCKET_NAME)
 }
 
+/// The control pipe a daemon listens on: one per machine.
+#[cfg(windows)]
+pub fn server_control_socket() -> PathBuf {
+    PathBuf::from(PIPE)
+}
+
+/// The control pipe a client should try: the machine's one.
+#[cfg(windows)]
+pub fn client_control_socket() -> PathBuf {
+    PathBuf::from(PIPE)
+}
+
 /// The control socket a client should try: its own user's daemon first, then the system one.
+#[cfg(not(windows))]
 pub fn client_control_socket() -> PathBuf {
     let own = server_control_socket();
     let system = system_runtime_dir().join(SOCKET_NAME);
@@ -119,14 +141,29 @@ fn user_id() -> String {
 mod tests {
     use super::*;
 
+    #[cfg(windows)]
+    #[test]
+    fn the_control_api_is_the_machine_wide_pipe() {
+        assert_eq!(
+            server_control_socket(),
+            PathBuf::from(r"\\.\pipe\masq-control")
+        );
+        assert_eq!(client_control_socket(), server_control_socket());
+    }
+
     #[test]
     fn defaults_have_the_expected_names_and_are_absolute() {
-        for (path, name) in [
+        #[cfg(not(windows))]
+        let control = [
             (server_control_socket(), SOCKET_NAME),
             (client_control_socket(), SOCKET_NAME),
-            (state_file(), JOURNAL_NAME),
-            (config_file(), CONFIG_NAME),
-        ] {
+        ];
+        #[cfg(windows)]
+        let control = [];
+        for (path, name) in control
+            .into_iter()
+            .chain([(state_file(), JOURNAL_NAME), (config_file(), CONFIG_NAME)])
+        {
             assert!(path.ends_with(name), "{}", path.display());
             assert!(path.is_absolute(), "{}", path.display());
         }

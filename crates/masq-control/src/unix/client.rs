@@ -6,19 +6,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::access::describe_access;
-use super::answer::{Incoming, interpret};
+use crate::answer::{Incoming, REQUEST_TIMEOUT, SUBSCRIPTION_GRACE, interpret};
+use crate::async_client::{ReadHalf, WriteHalf};
 use crate::client_error::ClientError;
 use crate::envelope::RequestEnvelope;
 use crate::event::Event;
 use crate::framing::{LineAssembler, MAX_RESPONSE_LINE, read_frame};
 use crate::request::Request;
 use crate::response::Response;
-
-/// How long a request may wait for its answer; above the server's own handler timeout so the
-/// server's more precise `timeout` error arrives first.
-pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(90);
-/// Extra wait beyond the interval before a silent subscription counts as dead.
-pub(crate) const SUBSCRIPTION_GRACE: Duration = Duration::from_secs(90);
 
 /// A connection to the daemon's control socket.
 #[derive(Debug)]
@@ -156,6 +151,15 @@ impl Iterator for Subscription {
             }
         }
     }
+}
+
+/// Opens a connection for [`crate::AsyncClient`].
+pub(crate) async fn connect_async(path: &Path) -> Result<(ReadHalf, WriteHalf), ClientError> {
+    let stream = tokio::net::UnixStream::connect(path)
+        .await
+        .map_err(|e| connect_error(e, path))?;
+    let (read, write) = stream.into_split();
+    Ok((Box::new(read), Box::new(write)))
 }
 
 /// Maps a failed connect to the message the user needs.

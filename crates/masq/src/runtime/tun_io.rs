@@ -35,6 +35,13 @@ pub(crate) fn offload(_tun: &TunDevice) -> bool {
 
 /// Reads one plain packet.
 #[cfg(not(target_os = "linux"))]
+#[cfg_attr(
+    windows,
+    expect(
+        dead_code,
+        reason = "the Windows loop reads Wintun on a thread of its own"
+    )
+)]
 pub(crate) fn recv(tun: &TunDevice, buf: &mut [u8]) -> io::Result<(Range<usize>, RxMeta)> {
     let n = tun.recv(buf)?;
     Ok((0..n, RxMeta::default()))
@@ -42,6 +49,13 @@ pub(crate) fn recv(tun: &TunDevice, buf: &mut [u8]) -> io::Result<(Range<usize>,
 
 /// Writes one plain packet (the engine emits no super-segments without offload).
 #[cfg(not(target_os = "linux"))]
+#[cfg_attr(
+    windows,
+    expect(
+        dead_code,
+        reason = "the Windows loop reads Wintun on a thread of its own"
+    )
+)]
 pub(crate) fn send(tun: &TunDevice, packet: &TunPacket) -> io::Result<usize> {
     tun.send(&packet.data)
 }

@@ -1,0 +1,92 @@
+//! The control server on the named pipe: one pipe instance per client.
+//!
+//! A named pipe has no listening socket: the server waits for a client on an instance, hands
+//! that connected instance to `connection.rs` (which answers the requests, exactly as on unix)
+//! and creates a fresh instance for the next client. When the handler channel closes (the
+//! daemon is exiting) `serve` returns and every instance is closed.
+
+use std::io;
+use std::time::Duration;
+
+use tokio::io::BufReader;
+use tokio::net::windows::named_pipe::NamedPipeServer;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use super::bind::{ControlListener, create_instance};
+use crate::connection::{OUTGOING_QUEUE, serve_requests, write_lines};
+use crate::handler::HandlerCall;
+
+/// Consecutive failures to accept or create an instance tolerated before giving up.
+const MAX_ACCEPT_FAILURES: u32 = 100;
+/// Pause after a failure, so a persistent one does not spin.
+const RETRY_PAUSE: Duration = Duration::from_millis(100);
+
+/// Serves the control API on `listener` until `handler` is closed, or accepting keeps failing.
+///
+/// Every request except `subscribe` becomes a [`HandlerCall`] on `handler`. Dropping the
+/// returned future closes every connection and the pipe.
+pub async fn serve(
+    listener: ControlListener,
+    handler: mpsc::Sender<HandlerCall>,
+) -> io::Result<()> {
+    let ControlListener {
+        mut server,
+        name,
+        security,
+        ..
+    } = listener;
+    let mut connections = JoinSet::new();
+    let mut failures = 0;
+    loop {
+        let accepted = tokio::select! {
+            () = handler.closed() => {
+                tracing::debug!("control handler gone; closing the control pipe");
+                return Ok(());
+            }
+            accepted = server.connect() => accepted,
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+        };
+        let outcome = match accepted {
+            // If no new instance can be made, the connected one stays in `server`: its next
+            // `connect` returns at once and the creation is retried.
+            Ok(()) => create_instance(&name, &security, false).map(|next| {
+                let client = std::mem::replace(&mut server, next);
+                connections.spawn(connection(client, handler.clone()));
+            }),
+            Err(e) => {
+                // A client that connected and left at once leaves a broken instance behind.
+                if let Ok(next) = create_instance(&name, &security, false) {
+                    server = next;
+                }
+                Err(e)
+            }
+        };
+        match outcome {
+            Ok(()) => failures = 0,
+            Err(e) => {
+                failures += 1;
+                tracing::warn!(error = %e, failures, pipe = %name, "cannot accept a control connection");
+                if failures >= MAX_ACCEPT_FAILURES {
+                    return Err(io::Error::new(
+                        e.kind(),
+                        format!("control pipe {name} keeps failing to accept connections: {e}"),
+                    ));
+                }
+                tokio::time::sleep(RETRY_PAUSE).await;
+            }
+        }
+    }
+}
+
+async fn connection(pipe: NamedPipeServer, handler: mpsc::Sender<HandlerCall>) {
+    let (read, write) = tokio::io::split(pipe);
+    let (out, queue) = mpsc::channel(OUTGOING_QUEUE);
+    let writer = tokio::spawn(write_lines(write, queue));
+    tracing::debug!("control client connected");
+    serve_requests(BufReader::new(read), &out, &handler).await;
+    drop(out);
+    if let Err(e) = writer.await {
+        tracing::debug!(error = %e, "control writer task ended abnormally");
+    }
+}
