@@ -88,5 +88,8 @@ fn init_logging() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
+        // A closed stderr (e.g. `masq … 2>&1 | head -1`) must not turn into a panic inside
+        // the logger, which would abort before cleanup runs.
+        .log_internal_errors(false)
         .init();
 }
