@@ -32,6 +32,8 @@ const RETRY_AFTER: Duration = Duration::from_secs(1);
 pub struct DaemonState {
     /// A subscription is running.
     pub connected: bool,
+    /// No attempt has finished yet (the window says "looking for" rather than "not running").
+    pub searching: bool,
     /// The control socket tried.
     pub socket: String,
     /// Why it is not reachable (empty when connected).
@@ -45,6 +47,7 @@ impl DaemonState {
     pub fn searching() -> DaemonState {
         DaemonState {
             connected: false,
+            searching: true,
             socket: control_socket().display().to_string(),
             message: "Looking for the masq service…".to_owned(),
             can_start_service: false,
@@ -54,6 +57,7 @@ impl DaemonState {
     fn connected() -> DaemonState {
         DaemonState {
             connected: true,
+            searching: false,
             socket: control_socket().display().to_string(),
             message: String::new(),
             can_start_service: false,
@@ -63,6 +67,7 @@ impl DaemonState {
     fn unreachable(error: &ClientError) -> DaemonState {
         DaemonState {
             connected: false,
+            searching: false,
             socket: control_socket().display().to_string(),
             message: error.to_string(),
             can_start_service: matches!(error, ClientError::NotRunning { .. })

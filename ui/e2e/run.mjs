@@ -191,6 +191,7 @@ const checks = {
     await page.getByRole("heading", { name: "Translations", level: 1 }).waitFor();
     check((await page.getByRole("link", { name: "Translations" }).getAttribute("aria-current")) === "page", "current page marked");
     await page.getByLabel("Colour theme").selectOption("dark");
+    await page.waitForFunction(() => document.documentElement.dataset.theme === "dark");
     const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     check(bg === "rgb(21, 26, 25)", `dark background (${bg})`);
     const unnamed = await page.evaluate(() =>

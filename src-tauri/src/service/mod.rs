@@ -152,9 +152,14 @@ async fn answers() -> bool {
 }
 
 /// The daemon's arguments: let the user's own group use the control socket, since the
-/// daemon runs as root and the GUI as this user.
+/// daemon runs as root and the GUI as this user; with `MASQ_CONTROL` set, listen where this
+/// app will look.
 fn daemon_args() -> Vec<String> {
     let mut args = vec!["daemon".to_owned()];
+    if let Some(path) = std::env::var_os("MASQ_CONTROL").filter(|p| !p.is_empty()) {
+        args.push("--control".to_owned());
+        args.push(path.to_string_lossy().into_owned());
+    }
     if let Some(group) = imp::user_group() {
         args.push("--control-group".to_owned());
         args.push(group);

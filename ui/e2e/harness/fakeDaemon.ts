@@ -145,8 +145,8 @@ class FakeDaemon {
     this.connected = on;
     this.first = true;
     const state: DaemonState = on
-      ? { connected: true, socket: SOCKET }
-      : { connected: false, socket: SOCKET, message: `masq is not running (no control socket at ${SOCKET}); start it with \`masq up …\` or \`masq daemon\``, can_start_service: true };
+      ? { connected: true, searching: false, socket: SOCKET }
+      : { connected: false, searching: false, socket: SOCKET, message: `masq is not running (no control socket at ${SOCKET}); start it with \`masq up …\` or \`masq daemon\``, can_start_service: true };
     this.log(on ? "INFO" : "WARN", on ? "connected to masq" : "masq service not reachable");
     void emit("masq://daemon", state);
   }
@@ -205,8 +205,8 @@ class FakeDaemon {
         return null;
       case "daemon_state":
         return this.connected
-          ? { connected: true, socket: SOCKET }
-          : { connected: false, socket: SOCKET, message: "masq is not running", can_start_service: true };
+          ? { connected: true, searching: false, socket: SOCKET }
+          : { connected: false, searching: false, socket: SOCKET, message: "masq is not running", can_start_service: true };
       case "start_service":
         this.log("INFO", "asking for administrator rights to start masq daemon");
         this.setConnected(true);

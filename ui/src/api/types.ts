@@ -87,8 +87,8 @@ export interface Update {
 
 /** Whether the backend reaches the daemon; the `masq://daemon` event. */
 export type DaemonState =
-  | { connected: true; socket: string }
-  | { connected: false; socket: string; message: string; can_start_service: boolean };
+  | { connected: true; searching: false; socket: string }
+  | { connected: false; searching: boolean; socket: string; message: string; can_start_service: boolean };
 
 export interface EngineSettings {
   gateway_v4: string;

@@ -9,7 +9,7 @@ import type { DaemonState } from "../api/types";
 export function DaemonBanner({ daemon }: { daemon: DaemonState | null }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  if (daemon === null) {
+  if (daemon === null || (!daemon.connected && daemon.searching)) {
     return (
       <p class="banner" role="status">
         Looking for the masq service…

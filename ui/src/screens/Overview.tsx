@@ -17,7 +17,10 @@ export function Overview({ go }: { go: (id: "inbound" | "clients" | "translation
   const running = status?.running ?? false;
 
   useEffect(() => {
-    if (!daemon?.connected) return;
+    if (!daemon?.connected) {
+      setSettings(null);
+      return;
+    }
     backend.getSettings().then(setSettings, () => setSettings(null));
   }, [daemon?.connected, running]);
 
