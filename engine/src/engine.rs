@@ -36,6 +36,9 @@ pub struct Engine {
     next_socket: u64,
     rng: u64,
     tun_out: VecDeque<TunPacket>,
+    /// Buffers of written super-segments, returned by the shell for reuse (64 KiB
+    /// allocations per packet otherwise cost more in page faults than the packet itself).
+    pool: Vec<Vec<u8>>,
     cmds: VecDeque<SocketCommand>,
     counters: Counters,
     inbound: InboundLog,
@@ -84,6 +87,7 @@ impl Engine {
             next_socket: 1,
             rng: seed | 1,
             tun_out: VecDeque::new(),
+            pool: Vec::new(),
             cmds: VecDeque::new(),
             counters: Counters::default(),
         })
@@ -105,6 +109,14 @@ impl Engine {
     /// The next packet to write to the adapter, with the segmentation the OS must apply.
     pub fn poll_tun_transmit(&mut self) -> Option<TunPacket> {
         self.tun_out.pop_front()
+    }
+
+    /// Gives back the buffer of a packet the shell has written, so the engine can reuse it.
+    pub fn recycle(&mut self, mut buf: Vec<u8>) {
+        if buf.capacity() >= 16 * 1024 && self.pool.len() < crate::offload::POOL_MAX {
+            buf.clear();
+            self.pool.push(buf);
+        }
     }
 
     /// The next socket command for the shell.
@@ -696,6 +708,7 @@ impl Engine {
             tun: &mut self.tun_out,
             cmds: &mut self.cmds,
             counters: &mut self.counters,
+            pool: &mut self.pool,
         }
     }
 
@@ -816,6 +829,7 @@ impl Engine {
             tun: &mut self.tun_out,
             cmds: &mut self.cmds,
             counters: &mut self.counters,
+            pool: &mut self.pool,
         };
         f(e, &mut out, &self.cfg);
         let finished = self

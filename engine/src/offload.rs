@@ -41,6 +41,9 @@ pub struct RxMeta {
     pub checksum_trusted: bool,
 }
 
+/// Buffers kept for reuse: enough for a burst of super-segments in flight to the adapter.
+pub(crate) const POOL_MAX: usize = 64;
+
 /// Largest payload of one emitted super-segment: what fits a 64 KiB IP packet with the
 /// largest headers, rounded down to whole segments by the caller.
 pub(crate) const MAX_SUPER_PAYLOAD: u64 = 65_535 - 60 - 60;
@@ -117,7 +120,7 @@ mod tests {
             window: 1000,
             ..TcpOut::default()
         };
-        let (mut p, seg) = tcp_segmented(src, dst, &h, &payload, 1460).unwrap();
+        let (mut p, seg) = tcp_segmented(src, dst, &h, [&payload, &[]], 1460, Vec::new()).unwrap();
         assert_eq!(
             seg,
             TcpSegmentation {
@@ -146,7 +149,15 @@ mod tests {
             window: 10,
             ..TcpOut::default()
         };
-        let (p, seg) = tcp_segmented(src, dst, &h, &payload, 1460).unwrap();
+        let (p, seg) = tcp_segmented(
+            src,
+            dst,
+            &h,
+            [&payload[..1000], &payload[1000..]],
+            1460,
+            Vec::new(),
+        )
+        .unwrap();
         let pieces = split_like_the_os(&p, seg);
         assert_eq!(
             pieces.iter().map(|p| p.len() - 40).collect::<Vec<_>>(),

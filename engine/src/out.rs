@@ -11,6 +11,7 @@ pub(crate) struct Out<'a> {
     pub tun: &'a mut VecDeque<TunPacket>,
     pub cmds: &'a mut VecDeque<SocketCommand>,
     pub counters: &'a mut Counters,
+    pub pool: &'a mut Vec<Vec<u8>>,
 }
 
 impl Out<'_> {
@@ -44,6 +45,11 @@ impl Out<'_> {
             }
             None => self.counters.drop(DropReason::Malformed),
         }
+    }
+
+    /// An empty buffer for a large packet, recycled when the shell returned one.
+    pub(crate) fn buffer(&mut self) -> Vec<u8> {
+        self.pool.pop().unwrap_or_default()
     }
 
     /// Queues a socket command.

@@ -885,7 +885,6 @@ impl TcpFlow {
 
     fn send_data(&mut self, now: Instant, offset: u64, len: u64, out: &mut Out<'_>) {
         let start = (offset - self.snd_una) as usize;
-        let payload = copy_range(&self.down, start, len as usize);
         let is_new = offset + len > self.snd_max;
         if is_new {
             self.bytes_in += offset + len - self.snd_max.max(offset);
@@ -902,15 +901,20 @@ impl TcpFlow {
         };
         if len > self.seg_size {
             let size = u16::try_from(self.seg_size).unwrap_or(u16::MAX);
+            // Headers and payload go straight into a recycled buffer: no intermediate copy.
+            let payload = ring_range(&self.down, start, len as usize);
+            let buf = out.buffer();
             out.segmented(emit::tcp_segmented(
                 self.remote,
                 self.lan,
                 &h,
-                &payload,
+                payload,
                 size,
+                buf,
             ));
             self.packets_in += len.div_ceil(self.seg_size);
         } else {
+            let payload = copy_range(&self.down, start, len as usize);
             out.packet(emit::tcp(self.remote, self.lan, &h, &payload));
             self.packets_in += 1;
         }
@@ -1109,6 +1113,19 @@ impl TcpFlow {
         }
         self.abort(out);
     }
+}
+
+/// The `len` bytes at `start` of the ring, as at most two slices.
+fn ring_range(ring: &VecDeque<u8>, start: usize, len: usize) -> [&[u8]; 2] {
+    let (a, b) = ring.as_slices();
+    let end = start + len;
+    let first = &a[start.min(a.len())..end.min(a.len())];
+    let second = if end > a.len() {
+        &b[start.saturating_sub(a.len())..end - a.len()]
+    } else {
+        &[]
+    };
+    [first, second]
 }
 
 /// Copies `len` bytes at `start` out of the ring in at most two slice copies.

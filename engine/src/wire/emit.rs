@@ -104,21 +104,24 @@ pub(crate) fn tcp_segmented(
     src: SocketAddr,
     dst: SocketAddr,
     h: &TcpOut,
-    payload: &[u8],
+    payload: [&[u8]; 2],
     segment_size: u16,
+    mut out: Vec<u8>,
 ) -> Option<(Vec<u8>, crate::offload::TcpSegmentation)> {
+    let payload_len = payload[0].len() + payload[1].len();
     let mut tcp = etherparse::TcpHeader::new(src.port(), dst.port(), h.seq, h.window);
     tcp.ack = h.ack.is_some();
     tcp.acknowledgment_number = h.ack.unwrap_or(0);
     tcp.psh = h.psh;
     tcp.fin = h.fin;
-    let tcp_len = tcp.header_len() + payload.len();
+    let tcp_len = tcp.header_len() + payload_len;
     let partial = |tcp: &mut etherparse::TcpHeader| {
         let sum = super::checksum::pseudo_header(src.ip(), dst.ip(), IpNumber::TCP.0, tcp_len);
         // The folded sum itself, not its complement: what CHECKSUM_PARTIAL expects.
         tcp.checksum = !super::checksum::fold(sum);
     };
-    let mut out = Vec::with_capacity(60 + tcp_len);
+    out.clear();
+    out.reserve(60 + tcp_len);
     let ip_len = match (src.ip(), dst.ip()) {
         (IpAddr::V4(s), IpAddr::V4(d)) => {
             let mut ip = Ipv4Header::new(
@@ -151,7 +154,8 @@ pub(crate) fn tcp_segmented(
     };
     partial(&mut tcp);
     tcp.write(&mut out).ok()?;
-    out.extend_from_slice(payload);
+    out.extend_from_slice(payload[0]);
+    out.extend_from_slice(payload[1]);
     let seg = crate::offload::TcpSegmentation {
         segment_size,
         header_len: u16::try_from(ip_len + tcp.header_len()).ok()?,

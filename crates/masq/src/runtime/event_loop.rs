@@ -143,7 +143,10 @@ async fn flush(engine: &mut Engine, sockets: &mut Sockets, tun: &AsyncFd<TunDevi
     while let Some(pkt) = engine.poll_tun_transmit() {
         loop {
             match tun_io::send(tun.get_ref(), &pkt) {
-                Ok(_) => break,
+                Ok(_) => {
+                    engine.recycle(pkt.data);
+                    break;
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                     let mut g = tun.writable().await.context("adapter poll failed")?;
                     g.clear_ready();
