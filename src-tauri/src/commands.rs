@@ -4,7 +4,7 @@
 //!
 //! Names here must match `ui/src/api/backend.ts`.
 
-use masq_control::{Request, Response, Settings, StatusReport};
+use masq_control::{LanClient, Request, Response, Settings, StatusReport};
 use masq_engine::{InboundAttempt, Translation};
 use tauri::{AppHandle, State};
 
@@ -44,6 +44,12 @@ pub async fn translations() -> Result<Vec<Translation>, GuiError> {
 #[tauri::command]
 pub async fn inbound() -> Result<Vec<InboundAttempt>, GuiError> {
     expect_answer!(Request::Inbound, Response::Inbound)
+}
+
+/// The hosts on the LAN: DHCP leases, neighbours and their flows.
+#[tauri::command]
+pub async fn clients() -> Result<Vec<LanClient>, GuiError> {
+    expect_answer!(Request::Clients, Response::Clients)
 }
 
 /// The settings sharing starts with.

@@ -33,6 +33,7 @@ fn main() {
             commands::status,
             commands::translations,
             commands::inbound,
+            commands::clients,
             commands::get_settings,
             commands::set_settings,
             commands::start,

@@ -166,8 +166,14 @@ const checks = {
     await page.getByRole("button", { name: "Save settings" }).click();
     await page.locator('.field[data-key="engine.tcp.max_retransmits"] .field-error').getByText(/expected 1 to 30/).waitFor();
     await retrans.fill("9");
+    const reservations = page.getByLabel("Fixed addresses");
+    await reservations.fill("aa:bb:cc:dd:ee:01 10.0.0.5 printer");
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await page.locator('.field[data-key="dhcp.reservations"] .field-error').getByText(/dhcp.reservations\[0\].ip.*inside the LAN/).waitFor();
+    await reservations.fill("aa:bb:cc:dd:ee:01 192.168.137.20 printer");
     await page.getByRole("button", { name: "Save settings" }).click();
     await page.getByText("Saved.").waitFor();
+    check((await page.evaluate(() => window.fake.settings.dhcp.reservations[0]?.hostname)) === "printer", "reservation stored");
     check((await page.evaluate(() => window.fake.settings.engine.tcp.max_retransmits)) === 9, "stored");
     return page;
   },
@@ -195,12 +201,20 @@ const checks = {
     const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     check(bg === "rgb(21, 26, 25)", `dark background (${bg})`);
     const unnamed = await page.evaluate(() =>
-      Array.from(document.querySelectorAll("button, input, select, a")).filter((e) => {
+      Array.from(document.querySelectorAll("button, input, select, textarea, a")).filter((e) => {
         const label = e.getAttribute("aria-label") || e.textContent.trim() || (e.id && document.querySelector(`label[for="${e.id}"]`)) || e.closest("label");
         return !label;
       }).length,
     );
     check(unnamed === 0, `${unnamed} controls without an accessible name`);
+    return page;
+  },
+
+  async "clients: the daemon's client list with names, MACs and how each got its address"() {
+    const page = await open("clients", { setup: () => window.fake.addFlows(60) });
+    await page.locator(".vbody .vrow").filter({ hasText: "192.168.137.12" }).getByText("printer").waitFor();
+    await page.locator(".vbody .vrow").filter({ hasText: "192.168.137.12" }).getByText("reserved").waitFor();
+    check((await page.locator(".vbody .vrow").count()) === 12, "12 clients");
     return page;
   },
 

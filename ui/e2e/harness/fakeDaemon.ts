@@ -5,7 +5,7 @@
 import { emit } from "@tauri-apps/api/event";
 import { mockIPC } from "@tauri-apps/api/mocks";
 
-import type { DaemonState, GuiError, InboundAttempt, LogLine, Protocol, Settings, StatusReport, Translation, TranslationDelta } from "../../src/api/types";
+import type { DaemonState, GuiError, InboundAttempt, LanClient, LogLine, Protocol, Settings, StatusReport, Translation, TranslationDelta } from "../../src/api/types";
 
 const SOCKET = "/run/masq/control.sock";
 
@@ -37,6 +37,8 @@ const DEFAULT_SETTINGS: Settings = {
     udp: { mapping_timeout: 300, filtering: "address_and_port_dependent" },
     icmp: { echo_timeout: 60 },
   },
+  dhcp: { enabled: true, pool_start: null, pool_end: null, lease_time: 3600, reservations: [], lease_file: null },
+  dns: { enabled: true, domain: "lan", resolv_conf: "/etc/resolv.conf", cache_entries: 1024, max_in_flight: 256 },
 };
 
 class FakeDaemon {
@@ -81,6 +83,32 @@ class FakeDaemon {
         : null,
       last_error: null,
     };
+  }
+
+  clients(): LanClient[] {
+    const byHost = new Map<string, LanClient>();
+    for (const f of this.flows.values()) {
+      const ip = f.lan.split(":")[0];
+      const n = Number(ip.split(".")[3]);
+      const c = byHost.get(ip) ?? {
+        ip,
+        mac: `52:54:00:12:34:${n.toString(16).padStart(2, "0")}`,
+        hostname: ["laptop", "phone", "printer", "tv", null][n % 5],
+        assigned: n % 5 === 2 ? "reserved" : n % 5 === 4 ? "static" : "dhcp",
+        lease_expires_in_s: n % 5 === 4 ? null : 1800 + n * 10,
+        first_seen_s: 3000 + n,
+        last_seen_s: n % 3,
+        flows: 0,
+        max_flows: 8192,
+        bytes_out: 0,
+        bytes_in: 0,
+      };
+      c.flows++;
+      c.bytes_out += f.bytes_out;
+      c.bytes_in += f.bytes_in;
+      byHost.set(ip, c);
+    }
+    return Array.from(byHost.values()).sort((a, b) => Number(a.ip.split(".")[3]) - Number(b.ip.split(".")[3]));
   }
 
   log(level: LogLine["level"], message: string): void {
@@ -178,10 +206,17 @@ class FakeDaemon {
         return Array.from(this.flows.values());
       case "inbound":
         return Array.from(this.inbound.values());
+      case "clients":
+        return this.clients();
       case "get_settings":
         return structuredClone(this.settings);
       case "set_settings": {
         const s = args.settings as Settings;
+        const outside = s.dhcp.reservations.findIndex((r) => !r.ip.startsWith("192.168.137."));
+        if (outside >= 0) {
+          const r = s.dhcp.reservations[outside];
+          return refuse({ code: "invalid_settings", key: `dhcp.reservations[${outside}].ip`, message: `invalid setting \`dhcp.reservations[${outside}].ip\` = ${r.ip}: expected an address inside the LAN 192.168.137.0/24` });
+        }
         const r = s.engine.tcp.max_retransmits;
         if (r < 1 || r > 30) {
           return refuse({ code: "invalid_settings", key: "engine.tcp.max_retransmits", message: `invalid setting \`engine.tcp.max_retransmits\` = ${r}: expected 1 to 30 retransmissions` });

@@ -4,7 +4,7 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
-import type { DaemonState, GuiError, InboundAttempt, LogLine, Settings, StatusReport, Translation, Update } from "./types";
+import type { DaemonState, GuiError, InboundAttempt, LanClient, LogLine, Settings, StatusReport, Translation, Update } from "./types";
 
 export const EVENT_UPDATE = "masq://update";
 export const EVENT_DAEMON = "masq://daemon";
@@ -13,6 +13,7 @@ export const backend = {
   status: () => invoke<StatusReport>("status"),
   translations: () => invoke<Translation[]>("translations"),
   inbound: () => invoke<InboundAttempt[]>("inbound"),
+  clients: () => invoke<LanClient[]>("clients"),
   getSettings: () => invoke<Settings>("get_settings"),
   setSettings: (settings: Settings) => invoke<Settings>("set_settings", { settings }),
   start: () => invoke<void>("start"),

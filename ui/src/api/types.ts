@@ -116,6 +116,29 @@ export interface EngineSettings {
   icmp: { echo_timeout: number };
 }
 
+export interface Reservation {
+  mac: string;
+  ip: string;
+  hostname?: string | null;
+}
+
+export interface DhcpSettings {
+  enabled: boolean;
+  pool_start: string | null;
+  pool_end: string | null;
+  lease_time: number;
+  reservations: Reservation[];
+  lease_file: string | null;
+}
+
+export interface DnsSettings {
+  enabled: boolean;
+  domain: string;
+  resolv_conf: string;
+  cache_entries: number;
+  max_in_flight: number;
+}
+
 export interface Settings {
   uplink: string | null;
   lan: string | null;
@@ -123,6 +146,23 @@ export interface Settings {
   tun: string;
   observe_inbound: boolean;
   engine: EngineSettings;
+  dhcp: DhcpSettings;
+  dns: DnsSettings;
+}
+
+/** One host on the LAN as the daemon's `clients` request reports it. */
+export interface LanClient {
+  ip: string;
+  mac: string | null;
+  hostname: string | null;
+  assigned: "dhcp" | "reserved" | "static";
+  lease_expires_in_s: number | null;
+  first_seen_s: number;
+  last_seen_s: number;
+  flows: number;
+  max_flows: number | null;
+  bytes_out: number;
+  bytes_in: number;
 }
 
 /** A refusal from the backend: `key` names the setting when the refusal is about one. */

@@ -4,7 +4,7 @@ import type { InboundAttempt, Settings, StatusReport } from "../api/types";
 import { deriveClients } from "./clients";
 import { InboundLog } from "./inbound";
 import { describeSharing } from "./plainWords";
-import { FIELDS, fromForm, toForm } from "./settingsForm";
+import { FIELDS, fieldForKey, fromForm, parseReservations, toForm } from "./settingsForm";
 import { ThroughputMeter } from "./throughput";
 import { TranslationTable } from "./translations";
 import { flow } from "./fixtures";
@@ -50,6 +50,8 @@ export const SETTINGS: Settings = {
     udp: { mapping_timeout: 300, filtering: "address_and_port_dependent" },
     icmp: { echo_timeout: 60 },
   },
+  dhcp: { enabled: true, pool_start: null, pool_end: null, lease_time: 3600, reservations: [], lease_file: null },
+  dns: { enabled: true, domain: "lan", resolv_conf: "/etc/resolv.conf", cache_entries: 1024, max_in_flight: 256 },
 };
 
 function status(running: boolean, uptime: number, up: number, down: number): StatusReport {
@@ -126,7 +128,7 @@ describe("settings form", () => {
     const leaves: string[] = [];
     const walk = (o: object, prefix: string) => {
       for (const [k, v] of Object.entries(o)) {
-        if (v && typeof v === "object") walk(v, `${prefix}${k}.`);
+        if (v && typeof v === "object" && !Array.isArray(v)) walk(v, `${prefix}${k}.`);
         else leaves.push(`${prefix}${k}`);
       }
     };
@@ -147,6 +149,32 @@ describe("settings form", () => {
     const out = fromForm(SETTINGS, values);
     expect(out.settings).toBeNull();
     expect(Object.keys(out.errors).sort()).toEqual(["engine.tun_mtu", "tun"]);
+  });
+});
+
+describe("reservations", () => {
+  it("parse one per line, with an optional name", () => {
+    expect(parseReservations("AA:bb:cc:dd:ee:01 192.168.137.20 printer\n\n aa:bb:cc:dd:ee:02   192.168.137.21 ")).toEqual([
+      { mac: "aa:bb:cc:dd:ee:01", ip: "192.168.137.20", hostname: "printer" },
+      { mac: "aa:bb:cc:dd:ee:02", ip: "192.168.137.21", hostname: null },
+    ]);
+  });
+
+  it("name the bad line", () => {
+    expect(parseReservations("aa:bb:cc:dd:ee:01 192.168.137.20\nnot-a-mac 1.2.3.4")).toMatch(/^Line 2: "not-a-mac"/);
+    expect(parseReservations("aa:bb:cc:dd:ee:01 192.168.137.300")).toMatch(/^Line 1: expected an IPv4/);
+    expect(parseReservations("aa:bb:cc:dd:ee:01 192.168.137.2 two words")).toMatch(/one word/);
+  });
+
+  it("round-trip through the form", () => {
+    const s = { ...SETTINGS, dhcp: { ...SETTINGS.dhcp, reservations: [{ mac: "aa:bb:cc:dd:ee:01", ip: "192.168.137.20", hostname: "printer" }] } };
+    expect(fromForm(s, toForm(s)).settings).toEqual(s);
+  });
+
+  it("daemon error keys find their field", () => {
+    expect(fieldForKey("dhcp.reservations[2].ip")).toBe("dhcp.reservations");
+    expect(fieldForKey("engine.tcp.rto_min")).toBe("engine.tcp.rto_min");
+    expect(fieldForKey("nonsense")).toBeNull();
   });
 });
 

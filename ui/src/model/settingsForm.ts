@@ -5,13 +5,14 @@
 // is decided by the daemon's own validation (`Settings::validate`), whose error names the key
 // so the message is shown next to that field.
 
-import type { Settings } from "../api/types";
+import type { Reservation, Settings } from "../api/types";
 
 export type FieldKind =
   | { type: "text"; optional: boolean; placeholder?: string }
   | { type: "int"; unit?: string }
   | { type: "bool" }
-  | { type: "select"; options: Array<{ value: string; label: string }> };
+  | { type: "select"; options: Array<{ value: string; label: string }> }
+  | { type: "reservations" };
 
 export interface Field {
   /** Dotted key as in the config file and in the daemon's errors. */
@@ -19,7 +20,7 @@ export interface Field {
   label: string;
   help: string;
   kind: FieldKind;
-  group: "Sharing" | "Limits" | "TCP" | "UDP" | "ICMP";
+  group: "Sharing" | "DHCP" | "DNS" | "Limits" | "TCP" | "UDP" | "ICMP";
 }
 
 const text = (optional: boolean, placeholder?: string): FieldKind => ({ type: "text", optional, placeholder });
@@ -31,6 +32,17 @@ export const FIELDS: Field[] = [
   { key: "lan_addr", group: "Sharing", label: "Gateway address on the LAN", help: "This computer's address and prefix on the LAN, added if missing. Empty: the interface's first IPv4 address.", kind: text(true, "e.g. 192.168.137.1/24") },
   { key: "tun", group: "Sharing", label: "Virtual adapter name", help: "Name of the adapter masq creates.", kind: text(false) },
   { key: "observe_inbound", group: "Sharing", label: "Show refused inbound attempts", help: "Watch the uplink for connections from outside, so the Inbound screen can explain them.", kind: { type: "bool" } },
+  { key: "dhcp.enabled", group: "DHCP", label: "Hand out addresses (DHCP)", help: "Devices that join the LAN get an address, gateway and DNS server automatically. Turn off if another DHCP server runs there.", kind: { type: "bool" } },
+  { key: "dhcp.pool_start", group: "DHCP", label: "First address handed out", help: "Empty: host 10 of the LAN prefix.", kind: text(true, "automatic") },
+  { key: "dhcp.pool_end", group: "DHCP", label: "Last address handed out", help: "Empty: the last host address of the LAN prefix.", kind: text(true, "automatic") },
+  { key: "dhcp.lease_time", group: "DHCP", label: "Lease length", help: "How long a device keeps its address without renewing.", kind: int("s") },
+  { key: "dhcp.reservations", group: "DHCP", label: "Fixed addresses", help: "One device per line: MAC address, IP address and an optional name.", kind: { type: "reservations" } },
+  { key: "dhcp.lease_file", group: "DHCP", label: "Lease file", help: "Where leases are kept across restarts. Empty: masq's data directory.", kind: text(true, "automatic") },
+  { key: "dns.enabled", group: "DNS", label: "Answer DNS at the gateway", help: "Devices on the LAN use this computer to look up names; it asks this computer's own resolvers.", kind: { type: "bool" } },
+  { key: "dns.domain", group: "DNS", label: "Domain of LAN names", help: "A device called laptop is reachable as laptop.<domain>.", kind: text(false) },
+  { key: "dns.resolv_conf", group: "DNS", label: "Resolver list file", help: "Where this computer's resolvers are listed; re-read when it changes.", kind: text(false) },
+  { key: "dns.cache_entries", group: "DNS", label: "Answers cached", help: "0 turns the cache off.", kind: int() },
+  { key: "dns.max_in_flight", group: "DNS", label: "Queries at once", help: "Beyond it devices are told to retry.", kind: int() },
   { key: "engine.gateway_v4", group: "Limits", label: "Gateway address for ICMP errors", help: "Source of the ICMP errors the gateway itself sends to hidden hosts.", kind: text(false) },
   { key: "engine.lan_prefix_len", group: "Limits", label: "LAN prefix length", help: "Only sources inside this prefix around the gateway address are served.", kind: int("bits") },
   { key: "engine.tun_mtu", group: "Limits", label: "Adapter MTU", help: "Largest packet toward the LAN.", kind: int("bytes") },
@@ -59,7 +71,14 @@ export function toForm(s: Settings): FormValues {
   const out: FormValues = {};
   for (const f of FIELDS) {
     const v = getPath(s, f.key);
-    out[f.key] = f.kind.type === "bool" ? Boolean(v) : v === null || v === undefined ? "" : String(v);
+    out[f.key] =
+      f.kind.type === "bool"
+        ? Boolean(v)
+        : f.kind.type === "reservations"
+          ? formatReservations((v as Reservation[] | undefined) ?? [])
+          : v === null || v === undefined
+            ? ""
+            : String(v);
   }
   return out;
 }
@@ -98,9 +117,47 @@ export function fromForm(
       case "select":
         setPath(s, f.key, String(raw));
         break;
+      case "reservations": {
+        const parsed = parseReservations(String(raw ?? ""));
+        if (typeof parsed === "string") errors[f.key] = parsed;
+        else setPath(s, f.key, parsed);
+        break;
+      }
     }
   }
   return Object.keys(errors).length > 0 ? { settings: null, errors } : { settings: s, errors: {} };
+}
+
+/** The field an error key belongs to: `dhcp.reservations[2].ip` → `dhcp.reservations`. */
+export function fieldForKey(key: string): string | null {
+  const match = FIELDS.filter((f) => key === f.key || key.startsWith(`${f.key}[`) || key.startsWith(`${f.key}.`));
+  return match.sort((a, b) => b.key.length - a.key.length)[0]?.key ?? null;
+}
+
+/** One reservation per line: `mac ip [name]`. */
+export function formatReservations(rs: Reservation[]): string {
+  return rs.map((r) => [r.mac, r.ip, r.hostname ?? ""].join(" ").trim()).join("\n");
+}
+
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+/** The reservations in `text`, or what is wrong with the first bad line. */
+export function parseReservations(text: string): Reservation[] | string {
+  const out: Reservation[] = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const parts = lines[i].trim().split(/\s+/).filter(Boolean);
+    if (parts.length === 0) continue;
+    const [mac, ip, hostname, ...rest] = parts;
+    const n = i + 1;
+    if (!MAC.test(mac)) return `Line ${n}: "${mac}" is not a MAC address like aa:bb:cc:dd:ee:ff.`;
+    const m = IPV4.exec(ip ?? "");
+    if (!m || m.slice(1).some((p) => Number(p) > 255)) return `Line ${n}: expected an IPv4 address after the MAC address.`;
+    if (rest.length > 0) return `Line ${n}: a name is one word; remove "${rest.join(" ")}".`;
+    out.push({ mac: mac.toLowerCase(), ip, hostname: hostname ?? null });
+  }
+  return out;
 }
 
 function getPath(obj: unknown, key: string): unknown {

@@ -4,10 +4,10 @@ import { useEffect, useState } from "preact/hooks";
 
 import { asGuiError, backend } from "../api/backend";
 import type { Settings } from "../api/types";
-import { FIELDS, fromForm, toForm, type Field, type FormValues } from "../model/settingsForm";
+import { FIELDS, fieldForKey, fromForm, toForm, type Field, type FormValues } from "../model/settingsForm";
 import { useStore } from "../store";
 
-const GROUPS = ["Sharing", "Limits", "TCP", "UDP", "ICMP"] as const;
+const GROUPS = ["Sharing", "DHCP", "DNS", "Limits", "TCP", "UDP", "ICMP"] as const;
 
 export function SettingsScreen() {
   const { daemon, status } = useStore();
@@ -51,9 +51,10 @@ export function SettingsScreen() {
       setMessage({ kind: "ok", text: status?.running ? "Saved. They take effect the next time sharing starts." : "Saved." });
     } catch (err) {
       const g = asGuiError(err);
-      if (g.key) {
-        setErrors({ [g.key]: g.message });
-        focusFirstError({ [g.key]: g.message });
+      const field = g.key ? fieldForKey(g.key) : null;
+      if (field) {
+        setErrors({ [field]: g.message });
+        focusFirstError({ [field]: g.message });
       } else {
         setMessage({ kind: "error", text: g.message });
       }
@@ -137,6 +138,18 @@ function FieldRow(props: { field: Field; value: string | boolean | undefined; er
           <input {...common} type="text" inputMode="numeric" value={String(props.value ?? "")} onInput={(e) => props.onChange((e.target as HTMLInputElement).value)} />
           {f.kind.unit && <span class="unit">{f.kind.unit}</span>}
         </span>
+      );
+      break;
+    case "reservations":
+      input = (
+        <textarea
+          {...common}
+          rows={3}
+          spellcheck={false}
+          placeholder="aa:bb:cc:dd:ee:ff 192.168.137.20 printer"
+          value={String(props.value ?? "")}
+          onInput={(e) => props.onChange((e.target as HTMLTextAreaElement).value)}
+        />
       );
       break;
     case "text":
