@@ -50,7 +50,7 @@ mod windows;
 #[cfg(windows)]
 use windows as platform;
 #[cfg(windows)]
-pub use windows::{Client, ControlListener, Subscription, bind, serve};
+pub use windows::{Client, ControlListener, Subscription, bind, current_user_sid, serve};
 #[cfg(any(windows, test))]
 mod pipe_name;
 #[cfg(any(windows, test))]

@@ -181,7 +181,8 @@ pub struct DaemonArgs {
     /// Where to serve the control API [default: /run/masq/control.sock for root].
     #[arg(long, env = "MASQ_CONTROL", value_name = "PATH")]
     pub control: Option<PathBuf>,
-    /// Let members of this group use the control API too (socket mode 0660).
+    /// Let members of this group use the control API too (socket mode 0660; on Windows a
+    /// user or group name, or a SID, allowed on the control pipe).
     #[arg(long, value_name = "GROUP")]
     pub control_group: Option<String>,
     /// Config file [default: /etc/masq/masq.toml for root].
@@ -190,6 +191,10 @@ pub struct DaemonArgs {
     /// Journal of system changes, for `masq down` after a crash [default: /run/masq/state.json for root].
     #[arg(long, env = "MASQ_STATE_FILE", value_name = "PATH")]
     pub state_file: Option<PathBuf>,
+    /// Started by the Windows service control manager (`masq service install` sets it).
+    #[cfg(windows)]
+    #[arg(long, hide = true)]
+    pub service: bool,
 }
 
 /// `masq service …`.

@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use masq_control::Settings;
 use thiserror::Error;
 
 use crate::cli::{DaemonArgs, DownArgs, UpArgs};
@@ -51,6 +52,18 @@ pub fn up(args: UpArgs) -> Result<()> {
 
 /// `masq daemon`.
 pub fn daemon(args: DaemonArgs) -> Result<()> {
+    #[cfg(windows)]
+    if args.service {
+        // Enter the service dispatcher before anything can fail: the SCM gives up on a service
+        // that does not check in, and a bad config is then reported as the service's failure.
+        return crate::service::run_windows_service(Box::new(move || daemon_setup(args)));
+    }
+    let (settings, autostart, control) = daemon_setup(args)?;
+    runtime::run_daemon(settings, autostart, control)
+}
+
+/// The daemon's settings, autostart choice and control options, from its config and flags.
+fn daemon_setup(args: DaemonArgs) -> Result<(Settings, bool, ControlOptions)> {
     let source = ConfigSource::new(args.config.clone(), paths::config_file());
     let overrides = Overrides {
         control_group: args.control_group.clone(),
@@ -62,7 +75,7 @@ pub fn daemon(args: DaemonArgs) -> Result<()> {
         group: effective.control_group,
         state_file: args.state_file.unwrap_or_else(paths::state_file),
     };
-    runtime::run_daemon(effective.settings, effective.autostart, control)
+    Ok((effective.settings, effective.autostart, control))
 }
 
 /// `masq down`.

@@ -20,5 +20,11 @@ pub(crate) use client::connect_async;
 pub use client::{Client, Subscription};
 pub use server::serve;
 
+/// The SID (`S-1-5-21-…`) of the user this process runs as: what `masq service install`
+/// records as the account allowed on the control pipe besides SYSTEM and Administrators.
+pub fn current_user_sid() -> std::io::Result<String> {
+    security::current_user_sid().map(|sid| sid.to_string())
+}
+
 #[cfg(test)]
 mod tests;

@@ -15,6 +15,9 @@ mod local_ports;
 mod session;
 mod signals;
 mod sockets;
+#[cfg(windows)]
+#[path = "stop_request_windows.rs"]
+mod stop_request;
 mod supervisor;
 mod tun_io;
 #[cfg(windows)]
@@ -27,6 +30,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use masq_control::Settings;
 
+#[cfg(windows)]
+pub use stop_request::request_stop;
 use supervisor::Supervisor;
 
 /// Where the control API listens and where the crash-cleanup journal lives.

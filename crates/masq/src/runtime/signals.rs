@@ -1,6 +1,5 @@
 //! The requests to shut down that the runtime obeys: SIGINT and SIGTERM on Unix; Ctrl-C,
-//! console close and system shutdown on Windows (a Windows service stop is not wired yet:
-//! `masq service` is not built, see docs/platform-windows.md).
+//! console close, system shutdown and a service stop (`stop_request_windows.rs`) on Windows.
 
 use anyhow::Result;
 
@@ -59,6 +58,7 @@ impl Shutdown {
             _ = self.ctrl_c.recv() => {}
             _ = self.close.recv() => {}
             _ = self.shutdown.recv() => {}
+            () = super::stop_request::requested() => {}
         }
     }
 }

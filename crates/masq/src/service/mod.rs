@@ -2,11 +2,22 @@
 //! `masq daemon`. One module per OS; on an OS without one, every command says so.
 //!
 //! macOS: a launchd system daemon (`launchd.rs`, its plist in `launchd_plist.rs`).
+//! Windows: a service of the service control manager (`windows_scm.rs`, its registration in
+//! `windows_spec.rs`, the process the SCM starts in `windows_main.rs`).
 
 #[cfg(target_os = "macos")]
 mod launchd;
 #[cfg(any(test, target_os = "macos"))]
 mod launchd_plist;
+#[cfg(windows)]
+mod windows_main;
+#[cfg(windows)]
+mod windows_scm;
+#[cfg(any(test, windows))]
+mod windows_spec;
+
+#[cfg(windows)]
+pub(crate) use windows_main::run as run_windows_service;
 
 use anyhow::Result;
 
@@ -42,27 +53,47 @@ fn stop() -> Result<()> {
     launchd::stop()
 }
 
-#[cfg(not(target_os = "macos"))]
+#[cfg(windows)]
+fn install(args: &ServiceInstallArgs) -> Result<()> {
+    windows_scm::install(args)
+}
+
+#[cfg(windows)]
+fn uninstall() -> Result<()> {
+    windows_scm::uninstall()
+}
+
+#[cfg(windows)]
+fn start() -> Result<()> {
+    windows_scm::start()
+}
+
+#[cfg(windows)]
+fn stop() -> Result<()> {
+    windows_scm::stop()
+}
+
+#[cfg(not(any(target_os = "macos", windows)))]
 fn install(_args: &ServiceInstallArgs) -> Result<()> {
     unsupported()
 }
 
-#[cfg(not(target_os = "macos"))]
+#[cfg(not(any(target_os = "macos", windows)))]
 fn uninstall() -> Result<()> {
     unsupported()
 }
 
-#[cfg(not(target_os = "macos"))]
+#[cfg(not(any(target_os = "macos", windows)))]
 fn start() -> Result<()> {
     unsupported()
 }
 
-#[cfg(not(target_os = "macos"))]
+#[cfg(not(any(target_os = "macos", windows)))]
 fn stop() -> Result<()> {
     unsupported()
 }
 
-#[cfg(not(target_os = "macos"))]
+#[cfg(not(any(target_os = "macos", windows)))]
 fn unsupported() -> Result<()> {
     anyhow::bail!(
         "`masq service` is not built for {} yet; run `masq daemon` under your service manager (e.g. a systemd unit) instead",
