@@ -419,7 +419,7 @@ async fn datagram_task(
                 }
                 Some(TaskCmd::Echo { dst, seq, ttl: t, payload }) => {
                     set_ttl_if_changed(fd.get_ref(), family, &mut ttl, t);
-                    let msg = echo_request(family, seq, &payload);
+                    let msg = echo_request(family, echo_ident(id), seq, &payload);
                     send_to(&fd, &msg, SocketAddr::new(dst, 0), id, &events);
                 }
                 Some(_) => {}
@@ -520,6 +520,19 @@ fn deliver(
         }
         Kind::Icmp => {
             // A ping socket hands us the ICMP message: type, code, checksum, ident, seq, data.
+            // macOS puts the IPv4 header in front of it (Linux never does: its ICMP message
+            // can never start with a version-4 nibble, as no ICMP type is 0x40-0x4f).
+            let data = match data.first() {
+                Some(b) if b >> 4 == 4 => data.get(usize::from(b & 0x0f) * 4..).unwrap_or(&[]),
+                _ => data,
+            };
+            // Linux filters replies by the socket's identifier itself; macOS delivers every
+            // echo reply to every ICMP socket, so keep only ours.
+            if cfg!(target_os = "macos")
+                && data.get(4..6) != Some(&echo_ident(id).to_be_bytes()[..])
+            {
+                return;
+            }
             let is_reply = matches!(data.first(), Some(0) | Some(129));
             if is_reply && data.len() >= 8 {
                 let seq = u16::from_be_bytes([data[6], data[7]]);
@@ -534,18 +547,44 @@ fn deliver(
     }
 }
 
-/// An echo request as a ping socket takes it; the kernel fills in identifier and checksum.
+/// The echo identifier a socket uses where the OS does not assign one (macOS); Linux
+/// replaces it with the socket's own.
 #[cfg(unix)]
-fn echo_request(family: Family, seq: u16, payload: &[u8]) -> Vec<u8> {
+fn echo_ident(id: SocketId) -> u16 {
+    (id.0 % 0xffff) as u16 + 1
+}
+
+/// An echo request as a ping socket takes it. Linux fills in identifier and checksum; macOS
+/// does neither for ICMPv4, so both are set here (ICMPv6 checksums are always the kernel's).
+#[cfg(unix)]
+fn echo_request(family: Family, ident: u16, seq: u16, payload: &[u8]) -> Vec<u8> {
     let ty = match family {
         Family::V4 => 8,
         Family::V6 => 128,
     };
     let mut msg = Vec::with_capacity(8 + payload.len());
-    msg.extend_from_slice(&[ty, 0, 0, 0, 0, 0]);
+    msg.extend_from_slice(&[ty, 0, 0, 0]);
+    msg.extend_from_slice(&ident.to_be_bytes());
     msg.extend_from_slice(&seq.to_be_bytes());
     msg.extend_from_slice(payload);
+    if family == Family::V4 {
+        let c = internet_checksum(&msg);
+        msg[2..4].copy_from_slice(&c.to_be_bytes());
+    }
     msg
+}
+
+/// RFC 1071 checksum of one ICMP message.
+#[cfg(unix)]
+fn internet_checksum(bytes: &[u8]) -> u16 {
+    let mut acc: u32 = bytes
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], c.get(1).copied().unwrap_or(0)])))
+        .sum();
+    while acc > 0xffff {
+        acc = (acc & 0xffff) + (acc >> 16);
+    }
+    !(acc as u16)
 }
 
 #[cfg(all(test, unix))]
@@ -554,8 +593,12 @@ mod tests {
 
     #[test]
     fn echo_request_layout() {
-        let m = echo_request(Family::V4, 0x1234, b"hi");
-        assert_eq!(m, vec![8, 0, 0, 0, 0, 0, 0x12, 0x34, b'h', b'i']);
-        assert_eq!(echo_request(Family::V6, 1, b"")[0], 128);
+        let m = echo_request(Family::V4, 7, 0x1234, b"hi");
+        assert_eq!(&m[..2], &[8, 0]);
+        assert_eq!(&m[4..], &[0, 7, 0x12, 0x34, b'h', b'i']);
+        // A correct checksum makes the whole message sum to zero.
+        assert_eq!(internet_checksum(&m), 0);
+        let v6 = echo_request(Family::V6, 1, 1, b"");
+        assert_eq!((v6[0], v6[2], v6[3]), (128, 0, 0));
     }
 }
