@@ -6,7 +6,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::BufReader;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -20,6 +20,11 @@ use crate::response::{ErrorCode, Response};
 
 /// Consecutive accept failures (e.g. out of file descriptors) tolerated before giving up.
 const MAX_ACCEPT_FAILURES: u32 = 100;
+
+/// How long a refused client may take to send its first request before it is answered.
+const REFUSAL_READ_WAIT: Duration = Duration::from_secs(2);
+/// How much of a refused client's first request is read (the rest is discarded unread).
+const REFUSAL_READ_LIMIT: u64 = 64 * 1024;
 
 /// Serves the control API on `listener` until `handler` is closed, or accepting keeps failing.
 ///
@@ -90,6 +95,13 @@ async fn connection(
                 uid = peer.as_ref().ok().map(|c| c.uid()),
                 "refused a control client: {who}"
             );
+            // Let the client's first request arrive before answering and closing: a client
+            // still writing to a socket we already closed gets EPIPE and never reads the
+            // refusal, which then looks like a crash instead of "permission denied".
+            let mut first = Vec::new();
+            let mut limited = BufReader::new(read).take(REFUSAL_READ_LIMIT);
+            let _ = tokio::time::timeout(REFUSAL_READ_WAIT, limited.read_until(b'\n', &mut first))
+                .await;
             let refusal = Response::error(ErrorCode::PermissionDenied, who);
             let _ = out
                 .send(ResponseEnvelope::reply(0, refusal).to_line())
