@@ -548,8 +548,7 @@ fn deliver(
 }
 
 /// The echo identifier a socket uses where the OS does not assign one (macOS); Linux
-/// replaces it with the socket's own.
-#[cfg(unix)]
+/// replaces it with the socket's own. Not gated: the reply filter names it on every OS.
 fn echo_ident(id: SocketId) -> u16 {
     (id.0 % 0xffff) as u16 + 1
 }
