@@ -6,7 +6,7 @@
 
 use masq_control::{LanClient, Request, Response, Settings, StatusReport};
 use masq_engine::{InboundAttempt, Translation};
-use tauri::{AppHandle, State};
+use tauri::State;
 
 use crate::backend::Backend;
 use crate::daemon::{ask, ask_done};
@@ -99,8 +99,8 @@ pub fn daemon_state(backend: State<'_, Backend>) -> DaemonState {
 
 /// Starts the daemon through the OS's administrator prompt and waits until it answers.
 #[tauri::command]
-pub async fn start_service(app: AppHandle) -> Result<(), GuiError> {
-    crate::service::start_daemon(&app).await?;
+pub async fn start_service() -> Result<(), GuiError> {
+    crate::service::start_daemon().await?;
     Ok(())
 }
 

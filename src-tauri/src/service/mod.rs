@@ -23,6 +23,7 @@
 )]
 mod imp;
 
+use std::ffi::OsString;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -30,7 +31,6 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use masq_control::{AsyncClient, Request};
-use tauri::AppHandle;
 use thiserror::Error;
 
 use crate::daemon::control_socket;
@@ -87,7 +87,7 @@ pub fn available() -> bool {
 }
 
 /// Starts `masq daemon` elevated and returns once it answers a status request.
-pub async fn start_daemon(_app: &AppHandle) -> Result<(), ServiceError> {
+pub async fn start_daemon() -> Result<(), ServiceError> {
     if !imp::SUPPORTED {
         return Err(ServiceError::Unsupported);
     }
@@ -169,8 +169,15 @@ fn daemon_args() -> Vec<String> {
 
 /// `MASQ_BIN`, else `masq` next to this executable, else `masq` on `PATH`.
 fn find_masq() -> Result<PathBuf, ServiceError> {
+    find_masq_in(std::env::var_os("MASQ_BIN"), std::env::var_os("PATH"))
+}
+
+fn find_masq_in(
+    masq_bin: Option<OsString>,
+    path: Option<OsString>,
+) -> Result<PathBuf, ServiceError> {
     let name = format!("masq{}", std::env::consts::EXE_SUFFIX);
-    if let Some(p) = std::env::var_os("MASQ_BIN").filter(|p| !p.is_empty()) {
+    if let Some(p) = masq_bin.filter(|p| !p.is_empty()) {
         return Ok(PathBuf::from(p));
     }
     let beside = std::env::current_exe()
@@ -179,8 +186,7 @@ fn find_masq() -> Result<PathBuf, ServiceError> {
     if let Some(p) = beside.filter(|p| p.is_file()) {
         return Ok(p);
     }
-    std::env::var_os("PATH")
-        .into_iter()
+    path.into_iter()
         .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
         .map(|dir| dir.join(&name))
         .find(|p| p.is_file())
@@ -202,11 +208,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn masq_bin_overrides_the_search() {
-        // SAFETY: tests in this module do not read MASQ_BIN concurrently.
-        unsafe { std::env::set_var("MASQ_BIN", "/opt/masq/bin/masq") };
-        assert_eq!(find_masq().unwrap(), PathBuf::from("/opt/masq/bin/masq"));
-        unsafe { std::env::remove_var("MASQ_BIN") };
+    fn masq_bin_overrides_the_search_and_path_is_searched() {
+        let p = find_masq_in(Some("/opt/masq/bin/masq".into()), None).unwrap();
+        assert_eq!(p, PathBuf::from("/opt/masq/bin/masq"));
+        let dir = std::env::temp_dir().join(format!("masq-gui-path-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let exe = dir.join(format!("masq{}", std::env::consts::EXE_SUFFIX));
+        std::fs::write(&exe, "").unwrap();
+        let found = find_masq_in(Some("".into()), Some(dir.clone().into_os_string())).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        // Next to the test binary there is no `masq`, so PATH decides.
+        assert_eq!(found, exe);
+        let none = find_masq_in(None, Some("/nonexistent-masq-dir".into()));
+        assert!(
+            matches!(none, Err(ServiceError::NoBinary { .. })),
+            "{none:?}"
+        );
     }
 
     #[test]
