@@ -2,8 +2,8 @@
 # The desktop app's checks, run by scripts/test.sh (and on their own after scripts/deps.sh):
 #   1. ui/: type check and production build, vitest unit tests of the ui logic;
 #   2. Playwright in Debian's Chromium against the built ui with the Tauri IPC mocked;
-#   3. src-tauri/: rustfmt, clippy -D warnings, unit tests, and the app binary with the ui
-#      embedded (the `custom-protocol` feature, what `tauri build` enables);
+#   3. src-tauri/: rustfmt, clippy -D warnings (Linux and Windows), unit tests, and the app
+#      binary with the ui embedded (the `custom-protocol` feature, what `tauri build` enables);
 #   4. the real app under Xvfb through WebDriver against a real daemon in network namespaces
 #      (tests/gui/run.sh), when that test is present.
 # src-tauri/ is its own Cargo workspace with its own target/ (see docs/gui.md).
@@ -42,6 +42,12 @@ as_toolchain_user cargo fmt "${manifest[@]}" --check
 
 section "GUI: src-tauri clippy"
 as_toolchain_user cargo clippy "${manifest[@]}" --all-targets --features custom-protocol -- -D warnings
+
+section "GUI: src-tauri clippy x86_64-pc-windows-msvc"
+# The Windows elevation path and named-pipe client compile (not run: no Windows here). macOS
+# is not checked: Tauri's macOS dependencies compile Objective-C against the Apple SDK.
+as_toolchain_user cargo clippy "${manifest[@]}" --target x86_64-pc-windows-msvc --all-targets \
+    --features custom-protocol -- -D warnings
 
 section "GUI: src-tauri tests"
 as_toolchain_user cargo test "${manifest[@]}" --features custom-protocol

@@ -1,4 +1,4 @@
-//! macOS (compiled, not yet run): `osascript` shows the system's administrator prompt and runs
+//! macOS (written, not yet compiled or run; see the parent module): `osascript` shows the system's administrator prompt and runs
 //! the daemon in the background with `do shell script … with administrator privileges`.
 
 use std::path::Path;

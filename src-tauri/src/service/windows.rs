@@ -1,6 +1,5 @@
 //! Windows (compiled, not yet run): PowerShell's `Start-Process -Verb RunAs` shows the UAC
-//! prompt and starts the daemon hidden. The control API has no named-pipe transport yet, so
-//! the GUI cannot reach a daemon on Windows until it does.
+//! prompt and starts the daemon hidden; the GUI then finds it on the control API's named pipe.
 
 use std::path::Path;
 use std::process::{Command, ExitStatus};
