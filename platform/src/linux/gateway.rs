@@ -195,12 +195,11 @@ impl Setup {
         self.journal.record(Step::TunCreated {
             name: names.tun.clone(),
         })?;
-        let created = TunDevice::create(names.tun.as_str(), spec.tun_mtu, spec.tun_offload).map_err(|source| {
-            PlatformError::Tun {
+        let created = TunDevice::create(names.tun.as_str(), spec.tun_mtu, spec.tun_offload)
+            .map_err(|source| PlatformError::Tun {
                 name: names.tun.to_string(),
                 source,
-            }
-        });
+            });
         self.tun = Some(self.settle(created)?);
         let tun_index = match self.netlink.link_by_name(names.tun.as_str()).await? {
             Some(link) => link.header.index,

@@ -22,8 +22,8 @@ pub(crate) mod sockets;
 mod steps;
 mod sysctl;
 mod tun;
-mod vnet;
 mod undo;
+mod vnet;
 
 pub use cleanup::cleanup_stale;
 pub use gateway::{Gateway, Steering, start};
