@@ -117,6 +117,7 @@ sharing_on() {
     wd click "label.switch"
     wd wait-text "label.switch" "Sharing is on"
     wd wait-text "[data-testid=sharing-sentence]" "Sharing gw-up's internet connection with the network on gw-lan"
+    wd wait-text "[data-testid=lan-services]" "Devices that join the LAN get an address automatically"
     masq_running
 }
 

@@ -74,6 +74,7 @@ const checks = {
     await page.keyboard.press("Space");
     await page.getByRole("switch", { name: "Sharing is on" }).waitFor();
     await page.getByText(/Sharing wlan0's internet connection with the network on eth1/).waitFor();
+    await page.getByTestId("lan-services").getByText(/Devices that join the LAN get an address automatically/).waitFor();
     await page.evaluate(() => window.fake.addFlows(40));
     await ticks(page, 2);
     check((await page.getByTestId("stat-clients").textContent()) === "12", "12 clients");

@@ -82,6 +82,16 @@ class FakeDaemon {
           }
         : null,
       last_error: null,
+      lan_services: this.running
+        ? {
+            dhcp: { state: "running" },
+            dns: { state: "running" },
+            leases: hosts.size,
+            foreign_dhcp_servers: [],
+            dns_upstreams: ["192.0.2.53"],
+            dns_counters: { queries: 1280, cache_hits: 700, local: 40, forwarded: 540, tcp_fallbacks: 0, upstream_failures: 0, over_limit: 0 },
+          }
+        : null,
     };
   }
 

@@ -59,6 +59,17 @@ export interface EngineStatus {
   counters: Counters;
 }
 
+export type ServiceState = { state: "disabled" } | { state: "running" } | { state: "failed"; message: string };
+
+export interface LanServicesReport {
+  dhcp: ServiceState;
+  dns: ServiceState;
+  leases: number;
+  foreign_dhcp_servers: Array<{ server_id: string; offered: string; last_seen_s: number }>;
+  dns_upstreams: string[];
+  dns_counters: { queries: number; cache_hits: number; local: number; forwarded: number; tcp_fallbacks: number; upstream_failures: number; over_limit: number };
+}
+
 export interface StatusReport {
   running: boolean;
   version: string;
@@ -68,6 +79,8 @@ export interface StatusReport {
   uptime_s: number;
   engine: EngineStatus | null;
   last_error: string | null;
+  /** The DHCP server and DNS forwarder while sharing (absent from daemons without them). */
+  lan_services?: LanServicesReport | null;
 }
 
 export interface TranslationDelta {

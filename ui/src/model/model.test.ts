@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { InboundAttempt, Settings, StatusReport } from "../api/types";
 import { deriveClients } from "./clients";
 import { InboundLog } from "./inbound";
-import { describeSharing } from "./plainWords";
+import { describeLanServices, describeSharing } from "./plainWords";
 import { FIELDS, fieldForKey, fromForm, parseReservations, toForm } from "./settingsForm";
 import { ThroughputMeter } from "./throughput";
 import { TranslationTable } from "./translations";
@@ -183,5 +183,34 @@ describe("describeSharing", () => {
     expect(describeSharing(status(true, 1, 0, 0), SETTINGS)).toMatch(/Sharing wlan0's internet connection with the network on eth1.*198\.51\.100\.2/);
     expect(describeSharing(status(false, 0, 0, 0), SETTINGS)).toMatch(/default route.*eth1 as gateway 192\.168\.137\.1\/24/);
     expect(describeSharing(status(false, 0, 0, 0), { ...SETTINGS, lan: null })).toMatch(/Choose the LAN interface/);
+  });
+});
+
+describe("describeLanServices", () => {
+  const base = {
+    dhcp: { state: "running" as const },
+    dns: { state: "running" as const },
+    leases: 1,
+    foreign_dhcp_servers: [],
+    dns_upstreams: ["10.0.0.53"],
+    dns_counters: { queries: 7, cache_hits: 0, local: 0, forwarded: 7, tcp_fallbacks: 0, upstream_failures: 0, over_limit: 0 },
+  };
+
+  it("says what runs", () => {
+    const d = describeLanServices(base);
+    expect(d.lines[0]).toMatch(/1 device has one now/);
+    expect(d.lines[1]).toMatch(/7 lookups/);
+    expect(d.warnings).toEqual([]);
+  });
+
+  it("warns about a competing DHCP server and failures", () => {
+    const d = describeLanServices({
+      ...base,
+      dns: { state: "failed", message: "port 53 is in use" },
+      foreign_dhcp_servers: [{ server_id: "192.168.137.254", offered: "192.168.137.99", last_seen_s: 3 }],
+    });
+    expect(d.warnings[0]).toMatch(/Another DHCP server \(192\.168\.137\.254\)/);
+    expect(d.warnings[1]).toBe("DNS: port 53 is in use");
+    expect(d.lines[1]).toMatch(/could not start: port 53 is in use/);
   });
 });

@@ -1,6 +1,6 @@
 // The sentences that say what sharing does or will do, built from status and settings.
 
-import type { IfaceReport, Settings, StatusReport } from "../api/types";
+import type { IfaceReport, LanServicesReport, ServiceState, Settings, StatusReport } from "../api/types";
 
 function firstAddress(i: IfaceReport | null): string | null {
   const a = i?.addresses[0];
@@ -34,4 +34,32 @@ export function describeSharing(status: StatusReport | null, settings: Settings 
     `Sharing is off. Turning it on shares ${up} with the network on ${settings.lan}${addr}. ` +
     "Devices there can then reach the internet through this computer; nothing from the internet can reach them."
   );
+}
+
+function serviceWords(name: string, s: ServiceState, running: string): string {
+  switch (s.state) {
+    case "running":
+      return running;
+    case "disabled":
+      return `${name} is turned off in Settings.`;
+    case "failed":
+      return `${name} could not start: ${s.message}`;
+  }
+}
+
+/** Sentences about the DHCP server and DNS forwarder, and warnings that need the user. */
+export function describeLanServices(r: LanServicesReport): { lines: string[]; warnings: string[] } {
+  const leases =
+    r.leases === 0 ? "none is handed out yet" : r.leases === 1 ? "1 device has one now" : `${r.leases} devices have one now`;
+  const lines = [
+    serviceWords("Handing out addresses (DHCP)", r.dhcp, `Devices that join the LAN get an address automatically; ${leases}.`),
+    serviceWords("Answering DNS", r.dns, `Devices look up names through this computer (${r.dns_counters.queries} lookups so far).`),
+  ];
+  const warnings = r.foreign_dhcp_servers.map(
+    (f) =>
+      `Another DHCP server (${f.server_id}) is answering on the LAN and offered ${f.offered}. Devices that take its offer may not use this computer as their gateway: turn one of the two off.`,
+  );
+  if (r.dhcp.state === "failed") warnings.push(`DHCP: ${r.dhcp.message}`);
+  if (r.dns.state === "failed") warnings.push(`DNS: ${r.dns.message}`);
+  return { lines, warnings };
 }

@@ -3,10 +3,10 @@
 import { useEffect, useState } from "preact/hooks";
 
 import { asGuiError, backend } from "../api/backend";
-import type { Settings } from "../api/types";
+import type { LanServicesReport, Settings } from "../api/types";
 import { Switch } from "../components/Switch";
 import { formatBytes, formatDuration, formatRate } from "../model/format";
-import { describeSharing } from "../model/plainWords";
+import { describeLanServices, describeSharing } from "../model/plainWords";
 import { store, useStore } from "../store";
 
 export function Overview({ go }: { go: (id: "inbound" | "clients" | "translations") => void }) {
@@ -61,6 +61,7 @@ export function Overview({ go }: { go: (id: "inbound" | "clients" | "translation
           <p class="error">Last time sharing stopped because: {status.last_error}</p>
         )}
       </section>
+      {running && status?.lan_services && <LanServices report={status.lan_services} />}
       <section class="stats" aria-label="Live numbers">
         <Stat label="Clients" value={String(engine?.lan_hosts ?? 0)} action={() => go("clients")} testid="stat-clients" />
         <Stat
@@ -76,6 +77,25 @@ export function Overview({ go }: { go: (id: "inbound" | "clients" | "translation
         <Stat label="Running for" value={running ? formatDuration(status?.uptime_s ?? 0) : "–"} testid="stat-uptime" />
       </section>
     </div>
+  );
+}
+
+function LanServices({ report }: { report: LanServicesReport }) {
+  const { lines, warnings } = describeLanServices(report);
+  return (
+    <section class="card services" aria-labelledby="services-title" data-testid="lan-services">
+      <h2 id="services-title">On the LAN</h2>
+      <ul>
+        {lines.map((l) => (
+          <li key={l}>{l}</li>
+        ))}
+      </ul>
+      {warnings.map((w) => (
+        <p key={w} class="error" role="alert">
+          {w}
+        </p>
+      ))}
+    </section>
   );
 }
 
