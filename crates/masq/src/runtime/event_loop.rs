@@ -7,45 +7,21 @@
 //! no deadline the task sleeps without waking up.
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, Result};
-use masq_engine::{Engine, EngineStatus, InboundAttempt, Protocol, Translation};
-use masq_platform::sockets::Uplink;
+use masq_engine::{Engine, Protocol};
 use masq_platform::{InboundObserver, ObservedInbound, TunDevice};
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
 use super::local_ports;
-use super::sockets::{SocketEvent, Sockets};
+use super::loop_parts::{BUDGET, IDLE, LoopParts, answer, handle_event};
+use super::sockets::Sockets;
 use super::tun_io;
 use super::watch::watch;
-
-/// Inputs handled per wake-up before the loop looks at the other inputs again.
-const BUDGET: usize = 256;
-/// Far-future deadline for the idle timer (it is never reached while the loop is idle).
-const IDLE: Duration = Duration::from_secs(24 * 3600);
-
-/// Questions the control API asks the running engine.
-#[derive(Debug)]
-pub(crate) enum Query {
-    Status(oneshot::Sender<EngineStatus>),
-    Translations(oneshot::Sender<Vec<Translation>>),
-    Inbound(oneshot::Sender<Vec<InboundAttempt>>),
-    ClearInbound,
-}
-
-/// Everything the loop runs with.
-pub(crate) struct LoopParts {
-    pub engine: Engine,
-    pub tun: TunDevice,
-    pub uplink: Uplink,
-    pub observer: Option<InboundObserver>,
-    pub queries: mpsc::Receiver<Query>,
-    pub stop: oneshot::Receiver<()>,
-}
 
 /// Runs until `stop` fires or the adapter fails; on the way out every hidden TCP connection
 /// is reset so hosts notice at once, and every socket is closed.
@@ -160,48 +136,6 @@ async fn flush(engine: &mut Engine, sockets: &mut Sockets, tun: &AsyncFd<TunDevi
         }
     }
     Ok(())
-}
-
-fn handle_event(engine: &mut Engine, ev: SocketEvent) {
-    let now = Instant::now();
-    match ev {
-        SocketEvent::TcpConnected { id, local } => engine.handle_tcp_connected(now, id, local),
-        SocketEvent::TcpConnectFailed { id, error, icmp } => {
-            engine.handle_tcp_connect_failed(now, id, error, icmp)
-        }
-        SocketEvent::TcpData { id, data } => engine.handle_tcp_data(now, id, &data),
-        SocketEvent::TcpEof { id } => engine.handle_tcp_eof(now, id),
-        SocketEvent::TcpSent { id, bytes } => engine.handle_tcp_sent(now, id, bytes),
-        SocketEvent::TcpReset { id } => engine.handle_tcp_reset(now, id),
-        SocketEvent::Opened { id, local } => engine.handle_socket_opened(now, id, local),
-        SocketEvent::OpenFailed { id } => engine.handle_socket_open_failed(now, id),
-        SocketEvent::Datagram { id, from, data } => {
-            engine.handle_udp_datagram(now, id, from, &data)
-        }
-        SocketEvent::EchoReply {
-            id,
-            from,
-            seq,
-            data,
-        } => engine.handle_echo_reply(now, id, from, seq, &data),
-        SocketEvent::IcmpError { id, report } => engine.handle_icmp_error(now, id, report),
-    }
-}
-
-fn answer(engine: &mut Engine, q: Query) {
-    let now = Instant::now();
-    match q {
-        Query::Status(tx) => {
-            let _ = tx.send(engine.status());
-        }
-        Query::Translations(tx) => {
-            let _ = tx.send(engine.translations(now));
-        }
-        Query::Inbound(tx) => {
-            let _ = tx.send(engine.inbound_attempts(now));
-        }
-        Query::ClearInbound => engine.clear_inbound(),
-    }
 }
 
 /// Reads the uplink observer and forwards attempts that no local service of the host itself

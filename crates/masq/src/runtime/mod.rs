@@ -12,6 +12,7 @@ mod event_loop;
 mod lan_services;
 #[cfg(unix)]
 mod local_ports;
+mod loop_parts;
 mod session;
 mod signals;
 mod sockets;

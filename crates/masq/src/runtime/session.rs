@@ -12,7 +12,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
-use super::event_loop::{self, LoopParts, Query};
+use super::event_loop;
+use super::loop_parts::{LoopParts, Query};
 
 /// Sharing that is running.
 pub(crate) struct Session {

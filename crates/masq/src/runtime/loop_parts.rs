@@ -1,0 +1,80 @@
+//! What both event loops (Unix `event_loop.rs`, Windows `event_loop_windows.rs`) share: their
+//! inputs, the control queries they answer, and how a socket event or a query reaches the
+//! engine. Only the way packets reach and leave the adapter differs per OS.
+
+use std::time::{Duration, Instant};
+
+use masq_engine::{Engine, EngineStatus, InboundAttempt, Translation};
+use masq_platform::sockets::Uplink;
+use masq_platform::{InboundObserver, TunDevice};
+use tokio::sync::{mpsc, oneshot};
+
+use super::sockets::SocketEvent;
+
+/// Inputs handled per wake-up before the loop looks at the other inputs again.
+pub(crate) const BUDGET: usize = 256;
+/// Far-future deadline for the idle timer (it is never reached while the loop is idle).
+pub(crate) const IDLE: Duration = Duration::from_secs(24 * 3600);
+
+/// Questions the control API asks the running engine.
+#[derive(Debug)]
+pub(crate) enum Query {
+    Status(oneshot::Sender<EngineStatus>),
+    Translations(oneshot::Sender<Vec<Translation>>),
+    Inbound(oneshot::Sender<Vec<InboundAttempt>>),
+    ClearInbound,
+}
+
+/// Everything an event loop runs with.
+pub(crate) struct LoopParts {
+    pub engine: Engine,
+    pub tun: TunDevice,
+    pub uplink: Uplink,
+    pub observer: Option<InboundObserver>,
+    pub queries: mpsc::Receiver<Query>,
+    pub stop: oneshot::Receiver<()>,
+}
+
+/// Hands one socket task's report to the engine.
+pub(crate) fn handle_event(engine: &mut Engine, ev: SocketEvent) {
+    let now = Instant::now();
+    match ev {
+        SocketEvent::TcpConnected { id, local } => engine.handle_tcp_connected(now, id, local),
+        SocketEvent::TcpConnectFailed { id, error, icmp } => {
+            engine.handle_tcp_connect_failed(now, id, error, icmp)
+        }
+        SocketEvent::TcpData { id, data } => engine.handle_tcp_data(now, id, &data),
+        SocketEvent::TcpEof { id } => engine.handle_tcp_eof(now, id),
+        SocketEvent::TcpSent { id, bytes } => engine.handle_tcp_sent(now, id, bytes),
+        SocketEvent::TcpReset { id } => engine.handle_tcp_reset(now, id),
+        SocketEvent::Opened { id, local } => engine.handle_socket_opened(now, id, local),
+        SocketEvent::OpenFailed { id } => engine.handle_socket_open_failed(now, id),
+        SocketEvent::Datagram { id, from, data } => {
+            engine.handle_udp_datagram(now, id, from, &data)
+        }
+        SocketEvent::EchoReply {
+            id,
+            from,
+            seq,
+            data,
+        } => engine.handle_echo_reply(now, id, from, seq, &data),
+        SocketEvent::IcmpError { id, report } => engine.handle_icmp_error(now, id, report),
+    }
+}
+
+/// Answers one control query from the engine's state.
+pub(crate) fn answer(engine: &mut Engine, q: Query) {
+    let now = Instant::now();
+    match q {
+        Query::Status(tx) => {
+            let _ = tx.send(engine.status());
+        }
+        Query::Translations(tx) => {
+            let _ = tx.send(engine.translations(now));
+        }
+        Query::Inbound(tx) => {
+            let _ = tx.send(engine.inbound_attempts(now));
+        }
+        Query::ClearInbound => engine.clear_inbound(),
+    }
+}
