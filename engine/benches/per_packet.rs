@@ -9,8 +9,8 @@
     reason = "a benchmark needs one real base instant"
 )]
 
-/// Criterion is not built for Windows targets (see engine/Cargo.toml).
-#[cfg(not(windows))]
+/// Criterion is built for Linux only (see engine/Cargo.toml).
+#[cfg(target_os = "linux")]
 fn main() {
     imp::benches();
     criterion::Criterion::default()
@@ -19,10 +19,10 @@ fn main() {
 }
 
 /// Nothing to run where criterion is not built.
-#[cfg(windows)]
+#[cfg(not(target_os = "linux"))]
 fn main() {}
 
-#[cfg(not(windows))]
+#[cfg(target_os = "linux")]
 mod imp {
     use std::hint::black_box;
     use std::time::{Duration, Instant};
