@@ -424,7 +424,10 @@ fn gateway_start_stop_crash_cleanup_and_rollback() {
             let gw = start(&spec).await.expect("start");
             assert_eq!(gw.tun.name(), "masq0");
             assert_eq!(gw.tun.mtu(), 1400);
-            assert!(gw.tun.offload(), "this kernel accepts TSO on a TUN (virtio-net headers)");
+            assert!(
+                gw.tun.offload(),
+                "this kernel accepts TSO on a TUN (virtio-net headers)"
+            );
             assert_eq!(gw.lan_net, "192.168.137.1/24".parse().unwrap());
             assert!(
                 gw.lan.ipv4.contains(&(Ipv4Addr::new(192, 168, 137, 1), 24)),
