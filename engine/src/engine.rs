@@ -63,10 +63,10 @@ enum Kind {
 
 impl Engine {
     /// Creates an engine. `seed` makes initial sequence numbers unpredictable to LAN hosts
-    /// while keeping runs reproducible in tests; the shell passes OS randomness.
-    pub fn new(config: Config, seed: u64, now: Instant) -> Result<Engine, ConfigError> {
+    /// while keeping runs reproducible in tests; the shell passes OS randomness. `now` is
+    /// taken like every other entry point's, though nothing is timed before the first packet.
+    pub fn new(config: Config, seed: u64, _now: Instant) -> Result<Engine, ConfigError> {
         config.validate()?;
-        let _ = now;
         let mask = if config.lan_prefix_len == 0 {
             0
         } else {

@@ -1130,17 +1130,7 @@ fn ring_range(ring: &VecDeque<u8>, start: usize, len: usize) -> [&[u8]; 2] {
 
 /// Copies `len` bytes at `start` out of the ring in at most two slice copies.
 fn copy_range(ring: &VecDeque<u8>, start: usize, len: usize) -> Vec<u8> {
-    let (a, b) = ring.as_slices();
-    let mut out = Vec::with_capacity(len);
-    let end = start + len;
-    if start < a.len() {
-        out.extend_from_slice(&a[start..end.min(a.len())]);
-    }
-    if end > a.len() {
-        let from = start.saturating_sub(a.len());
-        out.extend_from_slice(&b[from..end - a.len()]);
-    }
-    out
+    ring_range(ring, start, len).concat()
 }
 
 /// Window-scale shift so that `buffer` fits the 16-bit window field (RFC 7323 2.3, max 14).
