@@ -4,7 +4,7 @@
 //! and is checked by [`Config::validate`], whose errors name the key and the accepted range
 //! (the config file and the CLI show them to the user as they are).
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -132,6 +132,14 @@ pub struct Config {
     pub gateway_v4: Ipv4Addr,
     /// Prefix length of the LAN around `gateway_v4`: only sources inside it are served.
     pub lan_prefix_len: u8,
+    /// The gateway's IPv6 address on the LAN when IPv6 is offered (the uplink has a routable
+    /// IPv6 address and the LAN got a prefix); `None` drops every IPv6 packet as
+    /// `ipv6_disabled`. A fact of the running session set by the runtime, not a user setting.
+    #[serde(skip)]
+    pub gateway_v6: Option<Ipv6Addr>,
+    /// Prefix length of the LAN's IPv6 prefix around `gateway_v6` (64 for SLAAC).
+    #[serde(skip)]
+    pub lan_v6_prefix_len: u8,
     /// MTU of the virtual adapter; bounds the segments and datagrams sent toward the LAN.
     pub tun_mtu: u16,
     /// Most flows (TCP + UDP + ICMP) at once; on overflow TCP gets RST, UDP ICMP prohibited.
@@ -162,6 +170,8 @@ impl Default for Config {
         Config {
             gateway_v4: Ipv4Addr::new(192, 168, 137, 1),
             lan_prefix_len: 24,
+            gateway_v6: None,
+            lan_v6_prefix_len: 64,
             tun_mtu: 1500,
             max_flows: 65_536,
             max_flows_per_host: 8_192,
@@ -226,6 +236,23 @@ impl Config {
             self.lan_prefix_len.to_string(),
             "8 to 30",
         )?;
+        if let Some(gw6) = self.gateway_v6 {
+            check(
+                !gw6.is_unspecified()
+                    && !gw6.is_loopback()
+                    && !gw6.is_multicast()
+                    && !gw6.is_unicast_link_local(),
+                "ipv6.gateway",
+                gw6.to_string(),
+                "a unicast, non-link-local IPv6 address of the gateway on the LAN",
+            )?;
+            check(
+                (16..=64).contains(&self.lan_v6_prefix_len),
+                "ipv6.prefix_len",
+                self.lan_v6_prefix_len.to_string(),
+                "16 to 64",
+            )?;
+        }
         check(
             (1..=10_000_000).contains(&self.max_flows),
             "max_flows",
@@ -370,6 +397,21 @@ mod tests {
         let mut c = Config::default();
         c.max_flows_per_host = c.max_flows + 1;
         assert_eq!(c.validate().unwrap_err().key, "max_flows_per_host");
+    }
+
+    #[test]
+    fn ipv6_gateway_is_checked_only_when_set() {
+        let mut c = Config {
+            lan_v6_prefix_len: 0,
+            ..Config::default()
+        };
+        c.validate().unwrap();
+        c.gateway_v6 = Some("fe80::1".parse().unwrap());
+        assert_eq!(c.validate().unwrap_err().key, "ipv6.gateway");
+        c.gateway_v6 = Some("fd00:6d71::1".parse().unwrap());
+        assert_eq!(c.validate().unwrap_err().key, "ipv6.prefix_len");
+        c.lan_v6_prefix_len = 64;
+        c.validate().unwrap();
     }
 
     #[test]

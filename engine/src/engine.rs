@@ -260,7 +260,14 @@ impl Engine {
 
     /// A UDP or ICMP socket could not be opened (e.g. no uplink address); the mapping ends.
     pub fn handle_socket_open_failed(&mut self, now: Instant, id: SocketId) {
-        let gw = IpAddr::V4(self.cfg.gateway_v4);
+        let Some(&fid) = self.by_socket.get(&id) else {
+            self.counters.drop(DropReason::StaleSocket);
+            return;
+        };
+        let gw = match self.flows.get(&fid) {
+            Some(e) => self.gateway_ip_for(e.key.lan.ip()),
+            None => IpAddr::V4(self.cfg.gateway_v4),
+        };
         self.with_socket(now, id, |e, out| {
             if let Kind::Udp(m) = &mut e.kind {
                 m.on_open_failed(gw, out);
@@ -667,13 +674,16 @@ impl Engine {
 
     fn check_addresses(&self, p: &Packet<'_>) -> Result<(), DropReason> {
         match p.src {
-            IpAddr::V4(_) if !self.in_lan(p.src) => return Err(DropReason::NotFromLan),
-            IpAddr::V6(_) => return Err(DropReason::Ipv6Disabled),
+            IpAddr::V6(_) if self.cfg.gateway_v6.is_none() => {
+                return Err(DropReason::Ipv6Disabled);
+            }
+            // In-prefix only: link-local, multicast and foreign sources are never masqueraded.
+            _ if !self.in_lan(p.src) => return Err(DropReason::NotFromLan),
             _ => {}
         }
         if !wire::is_routable_destination(p.dst)
             || self.in_lan(p.dst)
-            || p.dst == IpAddr::V4(self.cfg.gateway_v4)
+            || p.dst == self.gateway_ip_for(p.dst)
         {
             return Err(DropReason::BadDestination);
         }
@@ -683,12 +693,21 @@ impl Engine {
     fn in_lan(&self, ip: IpAddr) -> bool {
         match ip {
             IpAddr::V4(a) => u32::from(a) & self.lan_net.1 == self.lan_net.0,
-            IpAddr::V6(_) => false,
+            IpAddr::V6(a) => self.cfg.gateway_v6.is_some_and(|gw| {
+                let len = u32::from(self.cfg.lan_v6_prefix_len.min(128));
+                let mask = u128::MAX.checked_shl(128 - len).unwrap_or(0);
+                u128::from(a) & mask == u128::from(gw) & mask
+            }),
         }
     }
 
-    fn gateway_ip_for(&self, _host: IpAddr) -> IpAddr {
-        IpAddr::V4(self.cfg.gateway_v4)
+    /// The gateway's own address in the host's IP version: the source of the ICMP errors
+    /// the gateway itself sends to that host.
+    fn gateway_ip_for(&self, host: IpAddr) -> IpAddr {
+        match (host, self.cfg.gateway_v6) {
+            (IpAddr::V6(_), Some(gw)) => IpAddr::V6(gw),
+            _ => IpAddr::V4(self.cfg.gateway_v4),
+        }
     }
 
     fn admit(&self, host: IpAddr) -> Result<(), DropReason> {

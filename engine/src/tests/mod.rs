@@ -9,6 +9,7 @@
 mod emitted;
 mod harness;
 mod icmp;
+mod ipv6;
 mod lan_host;
 mod limits;
 mod proptests;
