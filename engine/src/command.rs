@@ -96,6 +96,29 @@ pub enum SocketCommand {
         /// Datagram payload.
         payload: Vec<u8>,
     },
+    /// Listen for TCP connections on this port of the uplink address (a port forward).
+    ///
+    /// Answer with `handle_socket_opened` or `handle_listen_failed`; then hand every accepted
+    /// connection to `handle_tcp_accepted`, which names the socket id it goes by from then on.
+    TcpListen {
+        /// Listening socket to create.
+        id: SocketId,
+        /// Address family.
+        family: Family,
+        /// The public port.
+        port: u16,
+    },
+    /// Open a UDP socket bound to this port of the uplink address (a port forward); it then
+    /// behaves like any UDP mapping's socket. Answer with `handle_socket_opened` or
+    /// `handle_listen_failed`.
+    UdpListen {
+        /// Socket to create.
+        id: SocketId,
+        /// Address family.
+        family: Family,
+        /// The public port.
+        port: u16,
+    },
     /// Open an unprivileged ICMP echo socket (SOCK_DGRAM, IPPROTO_ICMP/ICMPV6) on the uplink.
     IcmpOpen {
         /// Socket to create.
@@ -133,6 +156,8 @@ impl SocketCommand {
             | SocketCommand::TcpShutdownWrite { id }
             | SocketCommand::TcpAbort { id }
             | SocketCommand::UdpOpen { id, .. }
+            | SocketCommand::TcpListen { id, .. }
+            | SocketCommand::UdpListen { id, .. }
             | SocketCommand::UdpSend { id, .. }
             | SocketCommand::IcmpOpen { id, .. }
             | SocketCommand::IcmpEchoSend { id, .. }

@@ -148,6 +148,9 @@ pub struct Config {
     pub max_flows_per_host: usize,
     /// Refused inbound attempts remembered (distinct entries; repeats are merged).
     pub inbound_log_capacity: usize,
+    /// Most public ports all port forwards together may hold (each is a listening socket);
+    /// bounds what port-mapping clients on the LAN can make the gateway open.
+    pub max_forward_ports: usize,
     /// TCP settings.
     pub tcp: TcpConfig,
     /// UDP settings.
@@ -176,6 +179,7 @@ impl Default for Config {
             max_flows: 65_536,
             max_flows_per_host: 8_192,
             inbound_log_capacity: 1_024,
+            max_forward_ports: 1_024,
             tcp: TcpConfig::default(),
             udp: UdpConfig::default(),
             icmp: IcmpConfig::default(),
@@ -270,6 +274,12 @@ impl Config {
             "inbound_log_capacity",
             self.inbound_log_capacity.to_string(),
             "1 to 1000000",
+        )?;
+        check(
+            (1..=65_535).contains(&self.max_forward_ports),
+            "max_forward_ports",
+            self.max_forward_ports.to_string(),
+            "1 to 65535",
         )?;
         let t = &self.tcp;
         check(

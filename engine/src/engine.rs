@@ -1,5 +1,7 @@
 //! The [`Engine`]: the flow table, the timer queue and the dispatch of every input.
 
+mod forwarding;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
@@ -11,6 +13,7 @@ use crate::config::{Config, ConfigError};
 use crate::flow::{
     FlowId, FlowKey, GatewayEndpoint, LanEndpoint, Protocol, RemoteEndpoint, SocketId,
 };
+use crate::forward::{ForwardKey, Forwards};
 use crate::icmp::EchoMapping;
 use crate::inbound::InboundLog;
 use crate::offload::{RxMeta, TunPacket};
@@ -42,6 +45,10 @@ pub struct Engine {
     cmds: VecDeque<SocketCommand>,
     counters: Counters,
     inbound: InboundLog,
+    /// Port forwards and their listening sockets (see [`crate::forward`]).
+    forwards: Forwards,
+    /// When port mappings expire.
+    forward_timers: BTreeSet<(Instant, ForwardKey)>,
 }
 
 #[derive(Debug)]
@@ -50,6 +57,8 @@ struct Entry {
     created: Instant,
     deadline: Option<Instant>,
     gateway: Option<SocketAddr>,
+    /// The port forward that let this flow in, if it came from outside.
+    forward: Option<ForwardKey>,
     kind: Kind,
 }
 
@@ -90,6 +99,8 @@ impl Engine {
             pool: Vec::new(),
             cmds: VecDeque::new(),
             counters: Counters::default(),
+            forwards: Forwards::default(),
+            forward_timers: BTreeSet::new(),
         })
     }
 
@@ -127,7 +138,9 @@ impl Engine {
     /// When [`Engine::handle_timeout`] must next be called; `None` when no flow needs time
     /// (so an idle gateway never wakes up).
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.first().map(|(t, _)| *t)
+        let flows = self.timers.first().map(|(t, _)| *t);
+        let forwards = self.forward_timers.first().map(|(t, _)| *t);
+        flows.into_iter().chain(forwards).min()
     }
 
     // ================================================================== inputs
@@ -238,6 +251,9 @@ impl Engine {
     /// A UDP or ICMP socket was opened; `local` is its gateway endpoint (for ICMP the port is
     /// the echo identifier the kernel chose).
     pub fn handle_socket_opened(&mut self, now: Instant, id: SocketId, local: SocketAddr) {
+        if self.on_listener_opened(id) == Some(crate::forward::ForwardProtocol::Tcp) {
+            return;
+        }
         let mut proto = None;
         self.with_socket(now, id, |e, out| {
             e.gateway = Some(local);
@@ -347,6 +363,9 @@ impl Engine {
         {
             // The mapping's socket sees it too and applies its filter.
             return;
+        } else if self.forwards.is_listening(protocol, local) {
+            // A port forward takes it.
+            return;
         } else {
             RefusalReason::NoTranslation
         };
@@ -356,6 +375,7 @@ impl Engine {
 
     /// Runs every timer that is due.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.expire_forwards(now);
         while let Some(&(t, fid)) = self.timers.first() {
             if t > now {
                 break;
@@ -367,7 +387,7 @@ impl Engine {
             self.with_flow(now, fid, |e, out, cfg| match &mut e.kind {
                 Kind::Tcp(f) => f.on_timeout(now, out),
                 Kind::Udp(m) => {
-                    if now >= m.expires(&cfg.udp) {
+                    if m.expires(&cfg.udp).is_some_and(|t| now >= t) {
                         out.cmd(SocketCommand::Close { id: m.socket() });
                     }
                 }
@@ -382,6 +402,7 @@ impl Engine {
 
     /// Ends every flow (shutdown, uplink lost): TCP hosts get RST so they reconnect at once.
     pub fn reset_all(&mut self, now: Instant) {
+        self.stop_listeners();
         let ids: Vec<FlowId> = self.flows.keys().copied().collect();
         for fid in ids {
             self.with_flow(now, fid, |e, out, _| match &mut e.kind {
@@ -410,17 +431,19 @@ impl Engine {
                         f.idle_deadline(),
                     ),
                     Kind::Udp(m) => (
-                        if m.gateway().is_some() {
-                            "active"
-                        } else {
-                            "opening"
+                        match (m.is_forwarded(), m.gateway().is_some()) {
+                            (_, false) => "opening",
+                            (true, true) => "forwarded",
+                            (false, true) => "active",
                         }
                         .to_string(),
                         m.last_remote().map(RemoteEndpoint),
                         (m.bytes_out, m.bytes_in),
                         (m.packets_out, m.packets_in),
                         m.last_activity(),
-                        m.expires(&self.cfg.udp),
+                        m.expires(&self.cfg.udp)
+                            .or_else(|| self.forward_expiry(e.forward))
+                            .unwrap_or(now),
                     ),
                     Kind::Icmp(m) => (
                         if m.gateway().is_some() {
@@ -444,7 +467,7 @@ impl Engine {
                     remote,
                     gateway: e.gateway.map(GatewayEndpoint),
                     state,
-                    inbound: false,
+                    inbound: e.forward.is_some(),
                     bytes_out: bytes.0,
                     bytes_in: bytes.1,
                     packets_out: packets.0,
@@ -748,7 +771,7 @@ impl Engine {
         x.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
 
-    fn insert_flow(&mut self, now: Instant, key: FlowKey, socket: SocketId, kind: Kind) {
+    fn insert_flow(&mut self, now: Instant, key: FlowKey, socket: SocketId, kind: Kind) -> FlowId {
         let fid = FlowId(self.next_flow);
         self.next_flow += 1;
         self.counters.flows_created += 1;
@@ -765,10 +788,12 @@ impl Engine {
                 created: now,
                 deadline: None,
                 gateway: None,
+                forward: None,
                 kind,
             },
         );
         self.reschedule(fid);
+        fid
     }
 
     fn remove_flow(&mut self, fid: FlowId) {
@@ -785,7 +810,9 @@ impl Engine {
             Kind::Icmp(m) => m.socket(),
         };
         self.by_socket.remove(&socket);
-        if let Some(g) = e.gateway {
+        if let Some(g) = e.gateway
+            && self.by_gateway.get(&(e.key.protocol, g)) == Some(&fid)
+        {
             self.by_gateway.remove(&(e.key.protocol, g));
         }
         if let Some(n) = self.per_host.get_mut(&e.key.lan.ip()) {
@@ -801,7 +828,7 @@ impl Engine {
     fn entry_deadline(&self, e: &Entry) -> Option<Instant> {
         match &e.kind {
             Kind::Tcp(f) => f.deadline(),
-            Kind::Udp(m) => Some(m.expires(&self.cfg.udp)),
+            Kind::Udp(m) => m.expires(&self.cfg.udp),
             Kind::Icmp(m) => Some(m.last_activity() + self.cfg.icmp.echo_timeout),
         }
     }
@@ -809,7 +836,7 @@ impl Engine {
     fn is_finished(&self, e: &Entry, now: Instant) -> bool {
         match &e.kind {
             Kind::Tcp(f) => f.is_closed(),
-            Kind::Udp(m) => m.is_failed() || now >= m.expires(&self.cfg.udp),
+            Kind::Udp(m) => m.is_failed() || m.expires(&self.cfg.udp).is_some_and(|t| now >= t),
             Kind::Icmp(m) => now >= m.last_activity() + self.cfg.icmp.echo_timeout,
         }
     }

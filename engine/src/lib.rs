@@ -30,6 +30,7 @@ mod wire;
 pub use wire::fuzz_parse;
 pub mod config;
 pub mod flow;
+pub mod forward;
 pub mod snapshot;
 pub mod stats;
 
@@ -41,6 +42,10 @@ pub use config::{
     Config, ConfigError, ConnectTimeoutReply, IcmpConfig, TcpConfig, UdpConfig, UdpFiltering,
 };
 pub use engine::Engine;
+pub use forward::{
+    ForwardError, ForwardKey, ForwardOrigin, ForwardProtocol, ForwardSpec, ForwardView, ListenerState,
+    PortMapProtocol, PortRange,
+};
 pub use flow::{FlowId, FlowKey, GatewayEndpoint, LanEndpoint, Protocol, RemoteEndpoint, SocketId};
 pub use offload::{RxMeta, TcpSegmentation, TunPacket};
 pub use snapshot::{EngineStatus, InboundAttempt, RefusalReason, Translation};

@@ -32,6 +32,8 @@ pub(crate) struct UdpMapping {
     last_activity: Instant,
     last_remote: Option<SocketAddr>,
     failed: bool,
+    /// The socket is a port forward's: it lives as long as the forward, and anyone may send.
+    forwarded: bool,
     /// IPv4 identification for the next datagram that has to be fragmented toward the host.
     frag_ident: u16,
     pub bytes_out: u64,
@@ -55,6 +57,10 @@ impl UdpMapping {
             id: socket,
             family: crate::command::Family::of(lan.ip()),
         });
+        UdpMapping::open_quietly(now, lan, socket)
+    }
+
+    fn open_quietly(now: Instant, lan: SocketAddr, socket: SocketId) -> Self {
         UdpMapping {
             lan,
             socket,
@@ -65,12 +71,37 @@ impl UdpMapping {
             last_activity: now,
             last_remote: None,
             failed: false,
+            forwarded: false,
             frag_ident: 0,
             bytes_out: 0,
             bytes_in: 0,
             packets_out: 0,
             packets_in: 0,
         }
+    }
+
+    /// Creates the mapping of a UDP port forward's target and asks for its socket on the
+    /// forward's public port. Datagrams from anyone are delivered; the host's replies leave
+    /// from that port.
+    pub(crate) fn listen(
+        now: Instant,
+        lan: SocketAddr,
+        socket: SocketId,
+        port: u16,
+        out: &mut Out<'_>,
+    ) -> Self {
+        out.cmd(SocketCommand::UdpListen {
+            id: socket,
+            family: crate::command::Family::of(lan.ip()),
+            port,
+        });
+        let mut m = UdpMapping::open_quietly(now, lan, socket);
+        m.forwarded = true;
+        m
+    }
+
+    pub(crate) fn is_forwarded(&self) -> bool {
+        self.forwarded
     }
 
     pub(crate) fn socket(&self) -> SocketId {
@@ -91,8 +122,9 @@ impl UdpMapping {
 
     /// Mappings live until `mapping_timeout` after the last outbound datagram (REQ-6: only
     /// outbound refreshes, so a remote cannot keep a mapping open by itself).
-    pub(crate) fn expires(&self, cfg: &UdpConfig) -> Instant {
-        self.last_out + cfg.mapping_timeout
+    /// A forward's mapping never expires by itself (`None`).
+    pub(crate) fn expires(&self, cfg: &UdpConfig) -> Option<Instant> {
+        (!self.forwarded).then(|| self.last_out + cfg.mapping_timeout)
     }
 
     pub(crate) fn is_failed(&self) -> bool {
@@ -174,11 +206,12 @@ impl UdpMapping {
         mtu: u16,
         out: &mut Out<'_>,
     ) -> Inbound {
-        let allowed = match cfg.filtering {
-            UdpFiltering::EndpointIndependent => true,
-            UdpFiltering::AddressDependent => self.peers.keys().any(|p| p.ip() == from.ip()),
-            UdpFiltering::AddressAndPortDependent => self.peers.contains_key(&from),
-        };
+        let allowed = self.forwarded
+            || match cfg.filtering {
+                UdpFiltering::EndpointIndependent => true,
+                UdpFiltering::AddressDependent => self.peers.keys().any(|p| p.ip() == from.ip()),
+                UdpFiltering::AddressAndPortDependent => self.peers.contains_key(&from),
+            };
         if !allowed {
             out.counters.drop(DropReason::Filtered);
             return Inbound::Filtered;

@@ -43,6 +43,27 @@ const INITIAL_WINDOW_SEGMENTS: u64 = 10;
 /// Credit is returned to the shell in chunks of at least this much, to keep commands few.
 const CREDIT_CHUNK: usize = 16 * 1024;
 
+/// Who a flow connects: the same four facts whichever side opened it.
+pub(crate) struct Ends {
+    /// The hidden host's endpoint.
+    pub lan: SocketAddr,
+    /// The remote peer's endpoint (the source the hidden host sees).
+    pub remote: SocketAddr,
+    /// The uplink socket.
+    pub socket: SocketId,
+    /// The gateway's LAN address (source of ICMP errors we send).
+    pub gateway_ip: IpAddr,
+}
+
+/// What the engine knows when a port forward accepted a connection.
+pub(crate) struct TcpAcceptInit {
+    pub ends: Ends,
+    pub iss: u32,
+    pub tun_mtu: u16,
+    /// The adapter splits super-segments for us (see [`crate::offload`]).
+    pub offload: bool,
+}
+
 /// What the engine knows when a SYN opens a flow.
 pub(crate) struct TcpInit<'a> {
     pub lan: SocketAddr,
@@ -65,6 +86,8 @@ enum State {
     Connecting { deadline: Instant },
     /// Upstream connected, SYN-ACK sent, waiting for the LAN host's ACK.
     SynReceived { deadline: Instant },
+    /// Accepted by a port forward: our SYN went to the hidden host, waiting for its SYN-ACK.
+    SynSent { deadline: Instant },
     /// Data may flow; half-closes are tracked by flags.
     Established,
     /// Both directions finished; remembered briefly to re-ACK a retransmitted FIN.
@@ -95,6 +118,8 @@ pub(crate) struct TcpFlow {
     rcv_shift: u8,
     /// MSS we announce: what fits the adapter's MTU.
     our_mss: u16,
+    /// The adapter splits super-segments for us.
+    offload: bool,
     /// Most payload one emitted packet may carry: a segment, or with offload a
     /// super-segment of whole segments.
     max_send: u64,
@@ -159,40 +184,96 @@ impl TcpFlow {
         cfg: &TcpConfig,
         out: &mut Out<'_>,
     ) -> TcpFlow {
-        let hdr = if init.lan.is_ipv4() { 40 } else { 60 };
-        let our_mss = u64::from(init.tun_mtu).saturating_sub(hdr).max(536);
-        // RFC 9293 3.7.1: without the option the host can take 536 (IPv4) / 1220 (IPv6).
-        let default_mss = if init.lan.is_ipv4() { 536 } else { 1220 };
-        let lan_mss = init.syn.mss.map_or(default_mss, u64::from).max(64);
-        let (snd_shift, rcv_shift) = match init.syn.wscale {
-            Some(theirs) => (theirs, shift_for(cfg.buffer_bytes)),
-            None => (0, 0),
+        let state = State::Connecting {
+            deadline: now + cfg.connect_timeout,
         };
-        let seg_size = lan_mss.min(our_mss);
-        let quote_len = init.syn_packet.len().min(128);
-        let flow = TcpFlow {
-            lan: init.lan,
-            remote: init.remote,
-            socket: init.socket,
-            gateway_ip: init.gateway_ip,
-            state: State::Connecting {
-                deadline: now + cfg.connect_timeout,
+        let mut flow = TcpFlow::new(
+            now,
+            Ends {
+                lan: init.lan,
+                remote: init.remote,
+                socket: init.socket,
+                gateway_ip: init.gateway_ip,
             },
+            init.iss,
+            init.tun_mtu,
+            init.offload,
+            cfg,
+            state,
+        );
+        flow.learn_syn(init.syn);
+        let quote_len = init.syn_packet.len().min(128);
+        flow.syn_quote = init.syn_packet[..quote_len].to_vec();
+        flow.packets_out = 1;
+        out.cmd(SocketCommand::TcpConnect {
+            id: flow.socket,
+            remote: flow.remote,
+            ttl: init.ttl,
+            mss: flow.our_mss,
+        });
+        flow
+    }
+
+    /// Creates the flow for a connection a port forward accepted and opens it toward the
+    /// hidden host: the SYN comes from the remote's own address, so the server sees who
+    /// connects. The shell reads nothing from the socket until the host has answered.
+    pub(crate) fn accept(
+        now: Instant,
+        init: TcpAcceptInit,
+        cfg: &TcpConfig,
+        out: &mut Out<'_>,
+    ) -> TcpFlow {
+        let state = State::SynSent {
+            deadline: now + cfg.handshake_timeout,
+        };
+        let mut flow = TcpFlow::new(
+            now,
+            init.ends,
+            init.iss,
+            init.tun_mtu,
+            init.offload,
+            cfg,
+            state,
+        );
+        // Offer everything; the host's SYN-ACK decides what is used.
+        flow.rcv_shift = shift_for(cfg.buffer_bytes);
+        flow.sack_ok = true;
+        flow.send_syn(out);
+        flow.rto_deadline = Some(now + flow.rtt.rto());
+        flow.timed = Some((0, now));
+        flow
+    }
+
+    /// A flow with nothing learned from the hidden host yet.
+    fn new(
+        now: Instant,
+        ends: Ends,
+        iss: u32,
+        tun_mtu: u16,
+        offload: bool,
+        cfg: &TcpConfig,
+        state: State,
+    ) -> TcpFlow {
+        let hdr = if ends.lan.is_ipv4() { 40 } else { 60 };
+        let our_mss = u64::from(tun_mtu).saturating_sub(hdr).max(536);
+        TcpFlow {
+            lan: ends.lan,
+            remote: ends.remote,
+            socket: ends.socket,
+            gateway_ip: ends.gateway_ip,
+            state,
             cfg: cfg.clone(),
             last_activity: now,
-            irs: init.syn.seq,
-            iss: init.iss,
-            seg_size,
-            snd_shift,
-            rcv_shift,
+            irs: 0,
+            iss,
+            seg_size: our_mss,
+            snd_shift: 0,
+            rcv_shift: 0,
             our_mss: u16::try_from(our_mss).unwrap_or(u16::MAX),
-            max_send: if init.offload {
-                (MAX_SUPER_PAYLOAD / seg_size).max(1) * seg_size
-            } else {
-                seg_size
-            },
-            syn_quote: init.syn_packet[..quote_len].to_vec(),
-            rcv: Seq::new(init.syn.seq),
+            offload,
+            max_send: our_mss,
+            syn_quote: Vec::new(),
+            rcv: Seq::new(0),
             rcv_nxt: 0,
             rcv_edge: 0,
             adv_edge: 0,
@@ -202,21 +283,21 @@ impl TcpFlow {
             lan_fin: false,
             acks_owed: 0,
             ack_deadline: None,
-            snd: Seq::new(init.iss),
+            snd: Seq::new(iss),
             down: VecDeque::new(),
             down_end: 0,
             snd_una: 0,
             snd_nxt: 0,
             snd_max: 0,
-            snd_wnd: u64::from(init.syn.window),
+            snd_wnd: 0,
             remote_eof: false,
             credit_out: 0,
             credit_owed: 0,
-            cwnd: INITIAL_WINDOW_SEGMENTS * seg_size,
+            cwnd: INITIAL_WINDOW_SEGMENTS * our_mss,
             ssthresh: u64::MAX,
             dupacks: 0,
             recover: None,
-            sack_ok: init.syn.sack_permitted,
+            sack_ok: false,
             sacked: Scoreboard::default(),
             rexmit_next: 0,
             rtt: RttEstimator::new(cfg.rto_min, cfg.rto_max),
@@ -226,16 +307,34 @@ impl TcpFlow {
             timed: None,
             bytes_out: 0,
             bytes_in: 0,
-            packets_out: 1,
+            packets_out: 0,
             packets_in: 0,
+        }
+    }
+
+    /// Takes what the host's SYN (or SYN-ACK) tells: its sequence numbers, segment size,
+    /// window scaling and SACK. Scaling and SACK are used only if both sides offered them,
+    /// and a SYN-ACK can only carry what our SYN offered.
+    fn learn_syn(&mut self, syn: &TcpSegment<'_>) {
+        self.irs = syn.seq;
+        self.rcv = Seq::new(syn.seq);
+        // RFC 9293 3.7.1: without the option the host can take 536 (IPv4) / 1220 (IPv6).
+        let default_mss = if self.lan.is_ipv4() { 536 } else { 1220 };
+        let lan_mss = syn.mss.map_or(default_mss, u64::from).max(64);
+        self.seg_size = lan_mss.min(u64::from(self.our_mss));
+        self.max_send = if self.offload {
+            (MAX_SUPER_PAYLOAD / self.seg_size).max(1) * self.seg_size
+        } else {
+            self.seg_size
         };
-        out.cmd(SocketCommand::TcpConnect {
-            id: flow.socket,
-            remote: flow.remote,
-            ttl: init.ttl,
-            mss: u16::try_from(our_mss).unwrap_or(u16::MAX),
-        });
-        flow
+        self.cwnd = INITIAL_WINDOW_SEGMENTS * self.seg_size;
+        (self.snd_shift, self.rcv_shift) = match syn.wscale {
+            Some(theirs) => (theirs, shift_for(self.cfg.buffer_bytes)),
+            None => (0, 0),
+        };
+        self.sack_ok = syn.sack_permitted;
+        // RFC 7323 2.2: the window in a SYN is never scaled.
+        self.snd_wnd = u64::from(syn.window);
     }
 
     /// The uplink socket of this flow.
@@ -263,6 +362,7 @@ impl TcpFlow {
         match self.state {
             State::Connecting { .. } => "connecting",
             State::SynReceived { .. } => "syn_received",
+            State::SynSent { .. } => "syn_sent",
             State::Established => match (self.lan_fin, self.remote_eof) {
                 (false, false) => "established",
                 (true, false) => "lan_closed",
@@ -293,7 +393,9 @@ impl TcpFlow {
     /// The earliest moment `handle_timeout` must be called.
     pub(crate) fn deadline(&self) -> Option<Instant> {
         let state_deadline = match self.state {
-            State::Connecting { deadline } | State::SynReceived { deadline } => Some(deadline),
+            State::Connecting { deadline }
+            | State::SynReceived { deadline }
+            | State::SynSent { deadline } => Some(deadline),
             State::TimeWait { until } => return Some(until),
             State::Established => None,
             State::Closed => return None,
@@ -431,7 +533,7 @@ impl TcpFlow {
             State::Connecting { .. } => {
                 self.on_connect_failed(now, ConnectError::Refused, None, out)
             }
-            State::SynReceived { .. } | State::Established => {
+            State::SynReceived { .. } | State::SynSent { .. } | State::Established => {
                 self.send_rst(out);
                 self.state = State::Closed;
                 out.cmd(SocketCommand::Close { id: self.socket });
@@ -454,6 +556,7 @@ impl TcpFlow {
                 // Retransmitted SYNs and anything else wait for the connect outcome.
             }
             State::SynReceived { .. } => self.on_segment_syn_received(now, seg, out),
+            State::SynSent { .. } => self.on_segment_syn_sent(now, seg, out),
             State::Established => self.on_segment_established(now, seg, out),
             State::TimeWait { .. } => {
                 if seg.flags.fin {
@@ -497,6 +600,50 @@ impl TcpFlow {
         if !seg.payload.is_empty() || seg.flags.fin {
             self.on_segment_established(now, seg, out);
         }
+    }
+
+    /// The hidden host's answer to the SYN we sent for a forwarded connection.
+    fn on_segment_syn_sent(&mut self, now: Instant, seg: &TcpSegment<'_>, out: &mut Out<'_>) {
+        let expected = self.snd.wire(0);
+        if seg.flags.ack && seg.ack != expected {
+            // RFC 9293 3.10.7.3: an unacceptable ACK gets a RST (unless it is one).
+            out.counters.drop(DropReason::OutOfWindow);
+            if !seg.flags.rst {
+                let h = TcpOut {
+                    seq: seg.ack,
+                    rst: true,
+                    ..TcpOut::default()
+                };
+                out.packet(emit::tcp(self.remote, self.lan, &h, &[]));
+                self.packets_in += 1;
+            }
+            return;
+        }
+        if seg.flags.rst {
+            if seg.flags.ack {
+                // Nothing listens on the host's port: the remote gets a reset too.
+                trace!("hidden host refused a forwarded connection");
+                self.abort(out);
+            }
+            return;
+        }
+        if !(seg.flags.syn && seg.flags.ack) {
+            // A bare SYN (simultaneous open) or stray segment: not something a server sends.
+            out.counters.drop(DropReason::NoState);
+            return;
+        }
+        self.learn_syn(seg);
+        self.last_activity = now;
+        if let Some((0, sent)) = self.timed {
+            self.rtt.sample(now.saturating_duration_since(sent));
+        }
+        self.timed = None;
+        self.rto_deadline = None;
+        self.retries = 0;
+        self.state = State::Established;
+        self.rcv_edge = self.rcv_window_cap() as u64;
+        self.send_ack(now, out);
+        self.grant_credit(self.cfg.buffer_bytes, true, out);
     }
 
     fn on_segment_established(&mut self, now: Instant, seg: &TcpSegment<'_>, out: &mut Out<'_>) {
@@ -770,7 +917,7 @@ impl TcpFlow {
                 self.abort(out);
                 return;
             }
-            State::SynReceived { deadline } if now >= deadline => {
+            State::SynReceived { deadline } | State::SynSent { deadline } if now >= deadline => {
                 self.send_rst(out);
                 self.abort(out);
                 return;
@@ -809,8 +956,12 @@ impl TcpFlow {
         }
         self.rtt.back_off();
         self.timed = None;
-        if let State::SynReceived { .. } = self.state {
-            self.send_syn_ack(out);
+        match self.state {
+            State::SynReceived { .. } => self.send_syn_ack(out),
+            State::SynSent { .. } => self.send_syn(out),
+            _ => {}
+        }
+        if let State::SynReceived { .. } | State::SynSent { .. } = self.state {
             out.counters.tcp_retransmits += 1;
             self.rto_deadline = Some(now + self.rtt.rto());
             return;
@@ -993,6 +1144,24 @@ impl TcpFlow {
         self.packets_in += 1;
     }
 
+    /// Our SYN toward the hidden host for a forwarded connection, offering what we support.
+    fn send_syn(&mut self, out: &mut Out<'_>) {
+        // The window in a SYN is never scaled; with scaling offered it may still be 64 KiB.
+        let window = u16::try_from(self.cfg.buffer_bytes.min(65_535)).unwrap_or(u16::MAX);
+        let h = TcpOut {
+            seq: self.iss,
+            ack: None,
+            syn: true,
+            window,
+            mss: Some(self.our_mss),
+            wscale: Some(self.rcv_shift),
+            sack_permitted: true,
+            ..TcpOut::default()
+        };
+        out.packet(emit::tcp(self.remote, self.lan, &h, &[]));
+        self.packets_in += 1;
+    }
+
     fn send_rst_for_syn(&mut self, out: &mut Out<'_>) {
         let h = TcpOut {
             seq: 0,
@@ -1006,12 +1175,17 @@ impl TcpFlow {
 
     fn send_rst(&mut self, out: &mut Out<'_>) {
         let (seq, ack) = match self.state {
-            State::Connecting { .. } => (0, self.irs.wrapping_add(1)),
-            _ => (self.snd.wire(self.snd_nxt), self.rcv.wire(self.rcv_nxt)),
+            State::Connecting { .. } => (0, Some(self.irs.wrapping_add(1))),
+            // Nothing heard from the host yet: a RST in our SYN's sequence space.
+            State::SynSent { .. } => (self.snd.wire(0), None),
+            _ => (
+                self.snd.wire(self.snd_nxt),
+                Some(self.rcv.wire(self.rcv_nxt)),
+            ),
         };
         let h = TcpOut {
             seq,
-            ack: Some(ack),
+            ack,
             rst: true,
             ..TcpOut::default()
         };

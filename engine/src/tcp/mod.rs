@@ -17,7 +17,7 @@ mod flow;
 mod rtt;
 mod scoreboard;
 
-pub(crate) use flow::{TcpFlow, TcpInit};
+pub(crate) use flow::{Ends, TcpAcceptInit, TcpFlow, TcpInit};
 
 /// Converts between u64 stream offsets and wire sequence numbers for one direction.
 #[derive(Debug, Clone, Copy)]

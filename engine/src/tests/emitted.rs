@@ -274,8 +274,9 @@ fn parse_tcp(src: Ipv4Addr, dst: Ipv4Addr, l4: &[u8]) -> Seg {
         flags & 16 != 0,
     );
     assert!(
-        ackf || rst,
-        "RFC 9293: every segment but a RST carries ACK (flags {flags:#04x})"
+        ackf || rst || (syn && !fin),
+        "RFC 9293: every segment but a RST (or the SYN opening a forwarded connection) \
+         carries ACK (flags {flags:#04x})"
     );
     assert_eq!(flags & 0x20, 0, "URG is never sent");
     let mut seg = Seg {

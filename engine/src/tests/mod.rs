@@ -7,6 +7,7 @@
 //! same scenario has several expected outcomes.
 
 mod emitted;
+mod forwards;
 mod harness;
 mod icmp;
 mod ipv6;

@@ -56,6 +56,8 @@ impl TcpSock {
 pub struct UdpSock {
     /// Family asked for.
     pub family: Family,
+    /// The public port of a port forward's socket (`UdpListen`); `None` for ephemeral.
+    pub port: Option<u16>,
     /// Datagrams sent: destination, TTL, payload.
     pub sent: Vec<(SocketAddr, u8, Vec<u8>)>,
     /// Closed by the engine.
@@ -73,9 +75,20 @@ pub struct IcmpSock {
     pub closed: bool,
 }
 
+/// One fake TCP listening socket of a port forward.
+#[derive(Debug, Clone)]
+pub struct ListenSock {
+    /// The public port.
+    pub port: u16,
+    /// Closed by the engine.
+    pub closed: bool,
+}
+
 /// A fake socket of any kind.
 #[derive(Debug, Clone)]
 pub enum Sock {
+    /// TCP listener.
+    Listen(ListenSock),
     /// TCP.
     Tcp(TcpSock),
     /// UDP.
@@ -130,11 +143,34 @@ impl Upstream {
             SocketCommand::UdpOpen { family, .. } => {
                 let s = UdpSock {
                     family: *family,
+                    port: None,
                     sent: Vec::new(),
                     closed: false,
                 };
                 assert!(
                     self.sockets.insert(id, Sock::Udp(s)).is_none(),
+                    "socket {id} created twice"
+                );
+            }
+            SocketCommand::UdpListen { family, port, .. } => {
+                let s = UdpSock {
+                    family: *family,
+                    port: Some(*port),
+                    sent: Vec::new(),
+                    closed: false,
+                };
+                assert!(
+                    self.sockets.insert(id, Sock::Udp(s)).is_none(),
+                    "socket {id} created twice"
+                );
+            }
+            SocketCommand::TcpListen { port, .. } => {
+                let s = ListenSock {
+                    port: *port,
+                    closed: false,
+                };
+                assert!(
+                    self.sockets.insert(id, Sock::Listen(s)).is_none(),
                     "socket {id} created twice"
                 );
             }
@@ -185,6 +221,7 @@ impl Upstream {
                 other => panic!("IcmpEchoSend on {other:?}"),
             },
             SocketCommand::Close { .. } => match self.sock_mut(id) {
+                Sock::Listen(l) => l.closed = true,
                 Sock::Tcp(t) => t.closed = true,
                 Sock::Udp(u) => u.closed = true,
                 Sock::Icmp(i) => i.closed = true,
@@ -199,6 +236,7 @@ impl Upstream {
             .get_mut(&id)
             .unwrap_or_else(|| panic!("command for unknown socket {id}"));
         let open = match s {
+            Sock::Listen(l) => !l.closed,
             Sock::Tcp(t) => t.is_open(),
             Sock::Udp(u) => !u.closed,
             Sock::Icmp(i) => !i.closed,
@@ -223,6 +261,28 @@ impl Upstream {
             Some(Sock::Tcp(t)) => t,
             other => panic!("no TCP socket {id}: {other:?}"),
         }
+    }
+
+    /// A TCP listener's record.
+    pub fn listener(&self, id: SocketId) -> &ListenSock {
+        match self.sockets.get(&id) {
+            Some(Sock::Listen(l)) => l,
+            other => panic!("no TCP listener {id}: {other:?}"),
+        }
+    }
+
+    /// Registers a connection the shell accepted, under the id the engine gave it (already
+    /// connected: the remote's connect succeeded before the engine heard of it).
+    pub fn accepted(&mut self, id: SocketId, peer: SocketAddr) {
+        let s = TcpSock {
+            remote: Some(peer),
+            connected: true,
+            ..TcpSock::default()
+        };
+        assert!(
+            self.sockets.insert(id, Sock::Tcp(s)).is_none(),
+            "socket {id} created twice"
+        );
     }
 
     /// A UDP socket's record.
