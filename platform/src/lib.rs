@@ -59,6 +59,7 @@ mod connect_error;
 mod error;
 mod icmp_kind;
 mod interface;
+mod ipv6_offer;
 #[cfg_attr(
     not(any(target_os = "linux", target_os = "macos", target_os = "windows", test)),
     allow(
@@ -80,7 +81,8 @@ pub use imp::{
 #[cfg(target_os = "windows")]
 pub use imp::{NetworkChange, NetworkWatch};
 pub use interface::InterfaceInfo;
-pub use ipnet::Ipv4Net;
+pub use ipnet::{Ipv4Net, Ipv6Net};
+pub use ipv6_offer::{Ipv6Unavailable, check_ipv6_uplink};
 pub use observed::ObservedInbound;
 pub use spec::{DEFAULT_ROUTE_TABLE, DEFAULT_RULE_PRIORITY, GatewaySpec};
 

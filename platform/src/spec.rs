@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use ipnet::Ipv4Net;
+use ipnet::{Ipv4Net, Ipv6Net};
 
 /// Routing table that holds masq's routes by default ("mq" in ASCII).
 pub const DEFAULT_ROUTE_TABLE: u32 = 0x6d71;
@@ -26,6 +26,11 @@ pub struct GatewaySpec {
     /// LAN interface if missing (and removed on stop only if masq added it). `None` uses the
     /// LAN interface's first IPv4 address.
     pub lan_addr: Option<Ipv4Net>,
+    /// The gateway's IPv6 address and prefix on the LAN (e.g. `fd00:6d71::1/64`) when IPv6 is
+    /// offered: added to the LAN interface if missing, routed and forwarded like IPv4. `None`
+    /// leaves IPv6 alone (the uplink has none, or [`crate::check_ipv6_uplink`] said no).
+    /// Linux only for now; other backends ignore it and the check says so.
+    pub lan_v6: Option<Ipv6Net>,
     /// Name of the virtual adapter to create, e.g. `masq0`.
     pub tun_name: String,
     /// MTU of the virtual adapter.
@@ -52,6 +57,7 @@ impl GatewaySpec {
             uplink: uplink.into(),
             lan: lan.into(),
             lan_addr: None,
+            lan_v6: None,
             tun_name: "masq0".to_owned(),
             tun_mtu: 1500,
             tun_offload: true,

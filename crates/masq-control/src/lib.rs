@@ -31,6 +31,7 @@ pub mod envelope;
 mod event;
 pub mod framing;
 mod handler;
+mod ipv6_settings;
 mod lan_settings;
 mod mac;
 mod request;
@@ -64,6 +65,7 @@ pub use clients::{
 pub use envelope::PROTOCOL_VERSION;
 pub use event::{Event, TranslationDelta};
 pub use handler::HandlerCall;
+pub use ipv6_settings::{Ipv6Mode, Ipv6Settings, parse_prefix as parse_ipv6_prefix};
 pub use lan_settings::{
     DhcpSettings, DnsSettings, MAX_DNS_CACHE_ENTRIES, MAX_DNS_IN_FLIGHT, MAX_LEASE_SECS,
     MIN_LEASE_SECS, Reservation, is_dns_label,

@@ -39,6 +39,8 @@ pub struct Settings {
     pub dhcp: DhcpSettings,
     /// The DNS forwarder at the gateway address.
     pub dns: DnsSettings,
+    /// IPv6 on the LAN (router advertisements and IPv6 masquerading).
+    pub ipv6: crate::Ipv6Settings,
 }
 
 impl Default for Settings {
@@ -52,6 +54,7 @@ impl Default for Settings {
             engine: masq_engine::Config::default(),
             dhcp: DhcpSettings::default(),
             dns: DnsSettings::default(),
+            ipv6: crate::Ipv6Settings::default(),
         }
     }
 }
@@ -117,6 +120,7 @@ impl Settings {
             expected: e.expected.to_owned(),
         })?;
         self.dhcp.validate(self.lan_cidr())?;
+        self.ipv6.validate()?;
         self.dns.validate()
     }
 

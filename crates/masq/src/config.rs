@@ -44,6 +44,8 @@ pub struct ConfigFile {
     pub dhcp: Option<masq_control::DhcpSettings>,
     /// See [`Settings::dns`]; missing keys take their defaults.
     pub dns: Option<masq_control::DnsSettings>,
+    /// See [`Settings::ipv6`]; missing keys take their defaults.
+    pub ipv6: Option<masq_control::Ipv6Settings>,
     /// `masq daemon` starts sharing at once instead of waiting for `masq start`.
     pub autostart: Option<bool>,
     /// Group whose members may use the control socket besides root and the daemon's user.
@@ -211,6 +213,7 @@ pub fn merge(file: ConfigFile, flags: Overrides, file_found: bool) -> Effective 
         engine: file.engine.unwrap_or(defaults.engine),
         dhcp: file.dhcp.unwrap_or(defaults.dhcp),
         dns: file.dns.unwrap_or(defaults.dns),
+        ipv6: file.ipv6.unwrap_or(defaults.ipv6),
     };
     Effective {
         settings,
@@ -232,6 +235,7 @@ pub fn render(effective: &Effective) -> String {
         engine: Some(s.engine.clone()),
         dhcp: Some(s.dhcp.clone()),
         dns: Some(s.dns.clone()),
+        ipv6: Some(s.ipv6.clone()),
         autostart: Some(effective.autostart),
         control_group: effective.control_group.clone(),
     };

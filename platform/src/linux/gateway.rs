@@ -23,12 +23,17 @@
 //!    to the LAN); loose reverse-path filtering on the TUN, whose packets carry internet
 //!    source addresses; `accept_local` on the TUN, because the engine's own ICMP errors carry
 //!    the gateway's LAN address as source; and `ping_group_range` widened to our group if
-//!    needed, because ping relaying uses unprivileged ICMP sockets.
+//!    needed, because ping relaying uses unprivileged ICMP sockets;
+//! 7. only when the spec carries an IPv6 LAN prefix ([`GatewaySpec::lan_v6`]): the gateway's
+//!    IPv6 address on the LAN (if missing), `::/0 dev <tun>` and `<prefix> dev <lan>` in table
+//!    `T`, the IPv6 rule `iif <lan> lookup T`, and `force_forwarding` on the LAN and the TUN
+//!    (never `conf.all.forwarding`: that would make the uplink a router that ignores router
+//!    advertisements). The runtime asks [`crate::check_ipv6_uplink`] first.
 //!
 //! [`Gateway::stop`] undoes the same list newest first. If `start` fails midway, what it made
 //! so far is undone before the error is returned.
 
-use ipnet::Ipv4Net;
+use ipnet::{Ipv4Net, Ipv6Net};
 use nix::unistd::getegid;
 use tracing::{debug, info};
 
@@ -216,7 +221,7 @@ impl Setup {
             .set_up_with_mtu(tun_index, names.tun.as_str(), u32::from(spec.tun_mtu))
             .await?;
         self.netlink
-            .add_address(tun_index, names.tun.as_str(), lan_net.addr(), 32)
+            .add_address(tun_index, names.tun.as_str(), lan_net.addr().into(), 32)
             .await?;
         debug!(tun = %names.tun, mtu = spec.tun_mtu, "TUN adapter up");
 
@@ -224,7 +229,7 @@ impl Setup {
         if add_lan_addr {
             self.journal.record(Step::AddressAdded {
                 iface: names.lan.clone(),
-                address: lan_net.addr(),
+                address: lan_net.addr().into(),
                 prefix: lan_net.prefix_len(),
             })?;
             let added = self
@@ -232,7 +237,7 @@ impl Setup {
                 .add_address(
                     lan.index,
                     names.lan.as_str(),
-                    lan_net.addr(),
+                    lan_net.addr().into(),
                     lan_net.prefix_len(),
                 )
                 .await;
@@ -245,7 +250,7 @@ impl Setup {
             (
                 RouteSpec {
                     table: spec.route_table,
-                    destination: std::net::Ipv4Addr::UNSPECIFIED,
+                    destination: std::net::Ipv4Addr::UNSPECIFIED.into(),
                     prefix: 0,
                     iface: names.tun.as_str(),
                 },
@@ -255,7 +260,7 @@ impl Setup {
             (
                 RouteSpec {
                     table: spec.route_table,
-                    destination: lan_net.network(),
+                    destination: lan_net.network().into(),
                     prefix: lan_net.prefix_len(),
                     iface: names.lan.as_str(),
                 },
@@ -264,29 +269,11 @@ impl Setup {
             ),
         ];
         for (route, oif, iface) in &routes {
-            self.journal.record(Step::RouteAdded {
-                table: route.table,
-                destination: route.destination,
-                prefix: route.prefix,
-                iface: (*iface).clone(),
-            })?;
-            let added = self.netlink.add_route(route, *oif).await;
-            self.settle(added)?;
-            debug!(%route, "route added");
+            self.add_route(route, *oif, iface).await?;
         }
 
         // 5. The policy rule.
-        self.journal.record(Step::RuleAdded {
-            iif: names.lan.clone(),
-            table: spec.route_table,
-            priority: spec.rule_priority,
-        })?;
-        let added = self
-            .netlink
-            .add_rule(names.lan.as_str(), spec.route_table, spec.rule_priority)
-            .await;
-        self.settle(added)?;
-        debug!(lan = %names.lan, table = spec.route_table, priority = spec.rule_priority, "rule added");
+        self.add_rule(spec, names, false).await?;
 
         // 6. Kernel settings.
         let settings = [
@@ -330,6 +317,106 @@ impl Setup {
         if let Some(widened) = range.widened_to(getegid().as_raw()) {
             self.set_sysctl(SysctlKey::PingGroupRange, widened.to_string())?;
         }
+
+        // 7. IPv6, when offered.
+        if let Some(lan_v6) = spec.lan_v6 {
+            self.run_v6(spec, names, lan, tun_index, lan_v6).await?;
+        }
+        Ok(())
+    }
+
+    /// Step 7: the IPv6 counterpart of steps 3 to 6.
+    async fn run_v6(
+        &mut self,
+        spec: &GatewaySpec,
+        names: &Names,
+        lan: &InterfaceInfo,
+        tun_index: u32,
+        lan_v6: Ipv6Net,
+    ) -> Result<(), PlatformError> {
+        let has_addr = lan.ipv6.iter().any(|(a, _)| *a == lan_v6.addr());
+        if !has_addr {
+            self.journal.record(Step::AddressAdded {
+                iface: names.lan.clone(),
+                address: lan_v6.addr().into(),
+                prefix: lan_v6.prefix_len(),
+            })?;
+            let added = self
+                .netlink
+                .add_address(
+                    lan.index,
+                    names.lan.as_str(),
+                    lan_v6.addr().into(),
+                    lan_v6.prefix_len(),
+                )
+                .await;
+            self.settle(added)?;
+            debug!(lan = %names.lan, addr = %lan_v6, "LAN IPv6 address added");
+        }
+        let default = RouteSpec {
+            table: spec.route_table,
+            destination: std::net::Ipv6Addr::UNSPECIFIED.into(),
+            prefix: 0,
+            iface: names.tun.as_str(),
+        };
+        self.add_route(&default, tun_index, &names.tun).await?;
+        let on_link = RouteSpec {
+            table: spec.route_table,
+            destination: lan_v6.network().into(),
+            prefix: lan_v6.prefix_len(),
+            iface: names.lan.as_str(),
+        };
+        self.add_route(&on_link, lan.index, &names.lan).await?;
+        self.add_rule(spec, names, true).await?;
+        for iface in [&names.lan, &names.tun] {
+            self.set_sysctl(
+                SysctlKey::Ipv6ForceForwarding {
+                    iface: iface.clone(),
+                },
+                "1".to_owned(),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Records and adds one route to masq's table.
+    async fn add_route(
+        &mut self,
+        route: &RouteSpec<'_>,
+        oif: u32,
+        iface: &IfName,
+    ) -> Result<(), PlatformError> {
+        self.journal.record(Step::RouteAdded {
+            table: route.table,
+            destination: route.destination,
+            prefix: route.prefix,
+            iface: iface.clone(),
+        })?;
+        let added = self.netlink.add_route(route, oif).await;
+        self.settle(added)?;
+        debug!(%route, "route added");
+        Ok(())
+    }
+
+    /// Records and adds the `iif <lan> lookup T` rule for IPv4, or IPv6 with `v6`.
+    async fn add_rule(
+        &mut self,
+        spec: &GatewaySpec,
+        names: &Names,
+        v6: bool,
+    ) -> Result<(), PlatformError> {
+        self.journal.record(Step::RuleAdded {
+            iif: names.lan.clone(),
+            table: spec.route_table,
+            priority: spec.rule_priority,
+            v6,
+        })?;
+        let added = self
+            .netlink
+            .add_rule(names.lan.as_str(), spec.route_table, spec.rule_priority, v6)
+            .await;
+        self.settle(added)?;
+        debug!(lan = %names.lan, table = spec.route_table, priority = spec.rule_priority, v6, "rule added");
         Ok(())
     }
 

@@ -62,7 +62,7 @@ pub(crate) fn interface_info_as(
 /// The interface of the preferred IPv4 default route in the main table, if there is one.
 pub async fn default_uplink() -> Result<Option<String>, PlatformError> {
     let netlink = Netlink::open("default_uplink")?;
-    let Some(oif) = netlink.default_route_oif().await? else {
+    let Some(oif) = netlink.default_route_oif(false).await? else {
         return Ok(None);
     };
     netlink.link_name(oif).await

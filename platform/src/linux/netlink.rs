@@ -9,7 +9,7 @@
 //! runtime; the socket lives in the network namespace of the thread that opened it.
 
 use std::io;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use futures::TryStreamExt;
 use rtnetlink::packet_route::link::{InfoKind, LinkAttribute, LinkInfo, LinkMessage};
@@ -113,34 +113,40 @@ impl Netlink {
         })
     }
 
-    /// Adds an IPv4 address to a link.
+    /// Adds an IPv4 or IPv6 address to a link.
     pub(crate) async fn add_address(
         &self,
         index: u32,
         iface: &str,
-        address: Ipv4Addr,
+        address: IpAddr,
         prefix: u8,
     ) -> Result<(), PlatformError> {
         self.handle
             .address()
-            .add(index, IpAddr::V4(address), prefix)
+            .add(index, address, prefix)
             .execute()
             .await
             .map_err(|e| netlink_error(format!("add address {address}/{prefix} to `{iface}`"), &e))
     }
 
-    /// Removes an IPv4 address from a link.
+    /// Removes an IPv4 or IPv6 address from a link.
     pub(crate) async fn delete_address(
         &self,
         index: u32,
         iface: &str,
-        address: Ipv4Addr,
+        address: IpAddr,
         prefix: u8,
     ) -> Result<CleanupOutcome, PlatformError> {
-        let message = AddressMessageBuilder::<Ipv4Addr>::new()
-            .index(index)
-            .address(address, prefix)
-            .build();
+        let message = match address {
+            IpAddr::V4(a) => AddressMessageBuilder::<Ipv4Addr>::new()
+                .index(index)
+                .address(a, prefix)
+                .build(),
+            IpAddr::V6(a) => AddressMessageBuilder::<Ipv6Addr>::new()
+                .index(index)
+                .address(a, prefix)
+                .build(),
+        };
         let result = self.handle.address().del(message).execute().await;
         gone_ok(result, &[libc::EADDRNOTAVAIL, libc::ENODEV], || {
             format!("remove address {address}/{prefix} from `{iface}`")
@@ -178,14 +184,19 @@ impl Netlink {
         })
     }
 
-    /// Adds `iif <iif> lookup <table> priority <priority>` (IPv4).
+    /// Adds `iif <iif> lookup <table> priority <priority>` for IPv4, or IPv6 with `v6`.
     pub(crate) async fn add_rule(
         &self,
         iif: &str,
         table: u32,
         priority: u32,
+        v6: bool,
     ) -> Result<(), PlatformError> {
-        let result = self.rule_request(iif, table, priority).execute().await;
+        let result = if v6 {
+            self.rule_request(iif, table, priority).v6().execute().await
+        } else {
+            self.rule_request(iif, table, priority).v4().execute().await
+        };
         match result {
             Err(e) if errno(&e) == Some(libc::EEXIST) => Err(PlatformError::Conflict {
                 what: format!("a rule with priority {priority} for `{iif}`"),
@@ -206,28 +217,40 @@ impl Netlink {
         iif: &str,
         table: u32,
         priority: u32,
+        v6: bool,
     ) -> Result<CleanupOutcome, PlatformError> {
-        let mut request = self.rule_request(iif, table, priority);
-        let message: RuleMessage = request.message_mut().clone();
+        let message: RuleMessage = if v6 {
+            self.rule_request(iif, table, priority)
+                .v6()
+                .message_mut()
+                .clone()
+        } else {
+            self.rule_request(iif, table, priority)
+                .v4()
+                .message_mut()
+                .clone()
+        };
         let result = self.handle.rule().del(message).execute().await;
         gone_ok(result, &[libc::ENOENT], || {
             format!("delete rule `iif {iif} lookup {table} priority {priority}`")
         })
     }
 
-    /// The outgoing interface of the preferred IPv4 default route in the main table.
-    pub(crate) async fn default_route_oif(&self) -> Result<Option<u32>, PlatformError> {
-        let mut stream = self
-            .handle
-            .route()
-            .get(RouteMessageBuilder::<Ipv4Addr>::new().build())
-            .execute();
+    /// The outgoing interface of the preferred IPv4 (or, with `v6`, IPv6) default route in the
+    /// main table.
+    pub(crate) async fn default_route_oif(&self, v6: bool) -> Result<Option<u32>, PlatformError> {
+        let query = if v6 {
+            RouteMessageBuilder::<Ipv6Addr>::new().build()
+        } else {
+            RouteMessageBuilder::<Ipv4Addr>::new().build()
+        };
+        let mut stream = self.handle.route().get(query).execute();
         let mut best: Option<(u32, u32)> = None;
         loop {
             let route = match stream.try_next().await {
                 Ok(Some(route)) => route,
                 Ok(None) => break,
-                Err(e) => return Err(netlink_error("list IPv4 routes".into(), &e)),
+                Err(e) => return Err(netlink_error("list default routes".into(), &e)),
             };
             if let Some((metric, oif)) = main_default_route(&route) {
                 if best.is_none_or(|(m, _)| metric < m) {
@@ -238,16 +261,10 @@ impl Netlink {
         Ok(best.map(|(_, oif)| oif))
     }
 
-    fn rule_request(
-        &self,
-        iif: &str,
-        table: u32,
-        priority: u32,
-    ) -> rtnetlink::RuleAddRequest<Ipv4Addr> {
+    fn rule_request(&self, iif: &str, table: u32, priority: u32) -> rtnetlink::RuleAddRequest {
         self.handle
             .rule()
             .add()
-            .v4()
             .input_interface(iif.to_owned())
             .table_id(table)
             .priority(priority)
@@ -258,19 +275,27 @@ impl Netlink {
 /// A route in masq's table, as added and deleted.
 pub(crate) struct RouteSpec<'a> {
     pub(crate) table: u32,
-    pub(crate) destination: Ipv4Addr,
+    pub(crate) destination: IpAddr,
     pub(crate) prefix: u8,
     pub(crate) iface: &'a str,
 }
 
 impl RouteSpec<'_> {
     fn message(&self, oif: u32) -> RouteMessage {
-        RouteMessageBuilder::<Ipv4Addr>::new()
-            .table_id(self.table)
-            .destination_prefix(self.destination, self.prefix)
-            .scope(RouteScope::Link)
-            .output_interface(oif)
-            .build()
+        match self.destination {
+            IpAddr::V4(d) => RouteMessageBuilder::<Ipv4Addr>::new()
+                .table_id(self.table)
+                .destination_prefix(d, self.prefix)
+                .scope(RouteScope::Link)
+                .output_interface(oif)
+                .build(),
+            // IPv6 routes have no link scope of their own: the kernel keeps them universe.
+            IpAddr::V6(d) => RouteMessageBuilder::<Ipv6Addr>::new()
+                .table_id(self.table)
+                .destination_prefix(d, self.prefix)
+                .output_interface(oif)
+                .build(),
+        }
     }
 }
 

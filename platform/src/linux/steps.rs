@@ -5,7 +5,7 @@
 //! priority, and a setting's previous value. Display gives the line shown by `masq down`.
 
 use std::fmt;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
@@ -22,12 +22,13 @@ pub(crate) enum Step {
         /// Adapter name.
         name: IfName,
     },
-    /// An IPv4 address was added to an interface (masq only records addresses it added).
+    /// An IPv4 or IPv6 address was added to an interface (masq only records addresses it
+    /// added). Journals written before IPv6 hold IPv4 text, which still reads as `IpAddr`.
     AddressAdded {
         /// The interface.
         iface: IfName,
         /// The address.
-        address: Ipv4Addr,
+        address: IpAddr,
         /// Its prefix length.
         prefix: u8,
     },
@@ -35,8 +36,8 @@ pub(crate) enum Step {
     RouteAdded {
         /// Routing table.
         table: u32,
-        /// Destination network address.
-        destination: Ipv4Addr,
+        /// Destination network address (IPv4 or IPv6).
+        destination: IpAddr,
         /// Destination prefix length.
         prefix: u8,
         /// Outgoing interface.
@@ -50,6 +51,9 @@ pub(crate) enum Step {
         table: u32,
         /// Rule priority.
         priority: u32,
+        /// An IPv6 rule (absent in journals written before IPv6, which only had IPv4 rules).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        v6: bool,
     },
     /// A kernel setting was changed from `old`.
     SysctlChanged {
@@ -81,8 +85,13 @@ impl fmt::Display for Step {
                 iif,
                 table,
                 priority,
+                v6,
             } => {
-                write!(f, "rule iif {iif} lookup {table} priority {priority}")
+                let family = if *v6 { "-6 " } else { "" };
+                write!(
+                    f,
+                    "rule {family}iif {iif} lookup {table} priority {priority}"
+                )
             }
             Step::SysctlChanged { key, old } => write!(f, "setting {key} (restored to {old:?})"),
         }
@@ -93,6 +102,7 @@ impl fmt::Display for Step {
 mod tests {
     use super::*;
     use crate::journal::Journal;
+    use std::net::Ipv4Addr;
 
     fn name(n: &str) -> IfName {
         IfName::new(n).unwrap()
@@ -105,12 +115,12 @@ mod tests {
             },
             Step::AddressAdded {
                 iface: name("eth1"),
-                address: Ipv4Addr::new(192, 168, 137, 1),
+                address: Ipv4Addr::new(192, 168, 137, 1).into(),
                 prefix: 24,
             },
             Step::RouteAdded {
                 table: 28017,
-                destination: Ipv4Addr::UNSPECIFIED,
+                destination: Ipv4Addr::UNSPECIFIED.into(),
                 prefix: 0,
                 iface: name("masq0"),
             },
@@ -118,6 +128,7 @@ mod tests {
                 iif: name("eth1"),
                 table: 28017,
                 priority: 5210,
+                v6: false,
             },
             Step::SysctlChanged {
                 key: SysctlKey::Forwarding {
@@ -128,6 +139,29 @@ mod tests {
             Step::SysctlChanged {
                 key: SysctlKey::PingGroupRange,
                 old: "1\t0".into(),
+            },
+            Step::AddressAdded {
+                iface: name("eth1"),
+                address: "fd00:6d71::1".parse().unwrap(),
+                prefix: 64,
+            },
+            Step::RouteAdded {
+                table: 28017,
+                destination: "::".parse().unwrap(),
+                prefix: 0,
+                iface: name("masq0"),
+            },
+            Step::RuleAdded {
+                iif: name("eth1"),
+                table: 28017,
+                priority: 5210,
+                v6: true,
+            },
+            Step::SysctlChanged {
+                key: SysctlKey::Ipv6ForceForwarding {
+                    iface: name("eth1"),
+                },
+                old: "0".into(),
             },
         ]
     }
@@ -146,6 +180,7 @@ mod tests {
             iif: name("eth1"),
             table: 28017,
             priority: 5210,
+            v6: false,
         })
         .unwrap();
         assert_eq!(
@@ -180,5 +215,35 @@ mod tests {
             lines[4],
             "setting /proc/sys/net/ipv4/conf/eth1/forwarding (restored to \"0\")"
         );
+        assert_eq!(lines[6], "address fd00:6d71::1/64 on eth1");
+        assert_eq!(lines[7], "route ::/0 dev masq0 table 28017");
+        assert_eq!(lines[8], "rule -6 iif eth1 lookup 28017 priority 5210");
+        assert_eq!(
+            lines[9],
+            "setting /proc/sys/net/ipv6/conf/eth1/force_forwarding (restored to \"0\")"
+        );
+    }
+
+    #[test]
+    fn journals_written_before_ipv6_still_load() {
+        let old = r#"{"step":"rule_added","iif":"eth1","table":28017,"priority":5210}"#;
+        assert_eq!(
+            serde_json::from_str::<Step>(old).unwrap(),
+            Step::RuleAdded {
+                iif: name("eth1"),
+                table: 28017,
+                priority: 5210,
+                v6: false,
+            }
+        );
+        let old =
+            r#"{"step":"address_added","iface":"eth1","address":"192.168.137.1","prefix":24}"#;
+        assert!(matches!(
+            serde_json::from_str::<Step>(old).unwrap(),
+            Step::AddressAdded {
+                address: IpAddr::V4(_),
+                ..
+            }
+        ));
     }
 }

@@ -3,7 +3,9 @@
 //! Only settings of the LAN and TUN interfaces are touched, never `net.ipv4.ip_forward` or
 //! `conf.all`: IPv4 forwarding is decided by the *receiving* interface's `forwarding` flag,
 //! so enabling it on the LAN and the TUN lets the LAN reach the TUN and replies reach the LAN,
-//! while the uplink keeps forwarding off and nothing is ever routed inward from it.
+//! while the uplink keeps forwarding off and nothing is ever routed inward from it. IPv6 has
+//! no such per-interface switch except `force_forwarding` (Linux 6.17+); without it IPv6 is
+//! not offered rather than turning on `conf.all.forwarding`.
 //!
 //! `/proc/sys/net` resolves to the network namespace of the calling thread, which the tests
 //! rely on. Interface names keep their dots in these paths (`conf/eth0.100/forwarding`).
@@ -18,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::ifname::IfName;
 use crate::PlatformError;
 
-/// A setting masq may change; each maps to exactly one file under `/proc/sys/net/ipv4`.
+/// A setting masq may change; each maps to exactly one file under `/proc/sys/net`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "setting", rename_all = "snake_case")]
 pub(crate) enum SysctlKey {
@@ -39,6 +41,13 @@ pub(crate) enum SysctlKey {
     },
     /// `ping_group_range`: groups allowed to open unprivileged ICMP echo sockets.
     PingGroupRange,
+    /// `net.ipv6.conf.<iface>.force_forwarding` (Linux 6.17+): forward IPv6 packets arriving
+    /// on `iface` without the global `conf.all.forwarding`, which would turn every interface,
+    /// the uplink included, into a router that ignores router advertisements.
+    Ipv6ForceForwarding {
+        /// The receiving interface.
+        iface: IfName,
+    },
 }
 
 impl SysctlKey {
@@ -56,6 +65,9 @@ impl SysctlKey {
                 base.join("conf").join(iface.as_str()).join("accept_local")
             }
             SysctlKey::PingGroupRange => base.join("ping_group_range"),
+            SysctlKey::Ipv6ForceForwarding { iface } => PathBuf::from("/proc/sys/net/ipv6/conf")
+                .join(iface.as_str())
+                .join("force_forwarding"),
         }
     }
 
@@ -177,6 +189,13 @@ mod tests {
         assert_eq!(
             SysctlKey::PingGroupRange.path(),
             PathBuf::from("/proc/sys/net/ipv4/ping_group_range")
+        );
+        assert_eq!(
+            SysctlKey::Ipv6ForceForwarding {
+                iface: iface("eth1")
+            }
+            .path(),
+            PathBuf::from("/proc/sys/net/ipv6/conf/eth1/force_forwarding")
         );
     }
 

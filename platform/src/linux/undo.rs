@@ -107,7 +107,12 @@ async fn undo_step(
             iif,
             table,
             priority,
-        } => netlink.delete_rule(iif.as_str(), *table, *priority).await,
+            v6,
+        } => {
+            netlink
+                .delete_rule(iif.as_str(), *table, *priority, *v6)
+                .await
+        }
         Step::SysctlChanged { key, old } => match key.write_raw(old) {
             Ok(()) => Ok(CleanupOutcome::Undone),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(CleanupOutcome::AlreadyGone),

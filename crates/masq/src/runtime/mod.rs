@@ -9,6 +9,7 @@ mod event_loop;
 #[cfg(windows)]
 #[path = "event_loop_windows.rs"]
 mod event_loop;
+mod ipv6_plan;
 mod lan_services;
 #[cfg(unix)]
 mod local_ports;

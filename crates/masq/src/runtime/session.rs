@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
 use super::event_loop;
+use super::ipv6_plan::{self, Ipv6Plan};
 use super::loop_parts::{LoopParts, Query};
 
 /// Sharing that is running.
@@ -26,6 +27,8 @@ pub(crate) struct Session {
     task: JoinHandle<Result<()>>,
     /// DHCP server, DNS forwarder and client view (issue 5).
     services: Option<LanServices>,
+    /// Whether the LAN is offered IPv6, and why not (issue 5).
+    pub ipv6: Ipv6Plan,
 }
 
 impl Session {
@@ -55,8 +58,14 @@ impl Session {
             })?),
             None => None,
         };
+        let uplink_info = masq_platform::interface_info(&uplink)
+            .with_context(|| format!("cannot read uplink {uplink}"))?;
+        let ipv6 = ipv6_plan::plan(settings, &uplink_info).await?;
         let mut spec = GatewaySpec::new(&uplink, &lan, state_file);
         spec.lan_addr = lan_addr;
+        if let Ipv6Plan::Offered { gateway } = &ipv6 {
+            spec.lan_v6 = Some(*gateway);
+        }
         spec.tun_name = settings.tun.clone();
         spec.tun_mtu = settings.engine.tun_mtu;
         let gateway = masq_platform::start(&spec)
@@ -66,6 +75,10 @@ impl Session {
         let mut config = settings.engine.clone();
         config.gateway_v4 = gateway.lan_net.addr();
         config.lan_prefix_len = gateway.lan_net.prefix_len();
+        if let Some(v6) = spec.lan_v6 {
+            config.gateway_v6 = Some(v6.addr());
+            config.lan_v6_prefix_len = v6.prefix_len();
+        }
         config.os_counts_gateway_hop = masq_platform::FORWARDING_DECREMENTS_TTL;
         config.tun_offload = super::tun_io::offload(&gateway.tun);
         let seed = seed();
@@ -123,6 +136,7 @@ impl Session {
             stop: Some(stop_tx),
             task,
             services,
+            ipv6,
         })
     }
 
