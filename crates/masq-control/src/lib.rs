@@ -34,6 +34,7 @@ mod handler;
 mod ipv6_settings;
 mod lan_settings;
 mod mac;
+mod port_mapping_settings;
 mod request;
 mod response;
 mod settings;
@@ -71,6 +72,10 @@ pub use lan_settings::{
     MIN_LEASE_SECS, Reservation, is_dns_label,
 };
 pub use mac::{MacAddr, MacAddrError};
+pub use port_mapping_settings::{
+    MAX_PORT_MAPPING_LIFETIME_SECS, MAX_PORT_MAPPINGS_PER_CLIENT, MIN_PORT_MAPPING_LIFETIME_SECS,
+    PortMappingSettings,
+};
 pub use request::{
     DEFAULT_SUBSCRIBE_INTERVAL_MS, MAX_SUBSCRIBE_INTERVAL_MS, MIN_SUBSCRIBE_INTERVAL_MS, Request,
 };

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::lan_settings::{DhcpSettings, DnsSettings};
+use crate::port_mapping_settings::PortMappingSettings;
 
 /// Longest interface name Linux accepts (IFNAMSIZ is 16 including the terminating NUL).
 const MAX_IFACE_NAME: usize = 15;
@@ -41,6 +42,8 @@ pub struct Settings {
     pub dns: DnsSettings,
     /// IPv6 on the LAN (router advertisements and IPv6 masquerading).
     pub ipv6: crate::Ipv6Settings,
+    /// The NAT-PMP/PCP server through which LAN apps open inbound ports (off by default).
+    pub port_mapping: PortMappingSettings,
 }
 
 impl Default for Settings {
@@ -55,6 +58,7 @@ impl Default for Settings {
             dhcp: DhcpSettings::default(),
             dns: DnsSettings::default(),
             ipv6: crate::Ipv6Settings::default(),
+            port_mapping: PortMappingSettings::default(),
         }
     }
 }
@@ -121,7 +125,8 @@ impl Settings {
         })?;
         self.dhcp.validate(self.lan_cidr())?;
         self.ipv6.validate()?;
-        self.dns.validate()
+        self.dns.validate()?;
+        self.port_mapping.validate()
     }
 
     /// The parsed LAN address, if one is set and valid.

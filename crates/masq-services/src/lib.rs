@@ -5,7 +5,8 @@
 //! DNS server ([`dhcp`]); a DNS forwarder at the gateway address sends their queries to the
 //! host's own resolvers and answers LAN names from the lease table ([`dns`]); and the
 //! per-client view joins leases, the neighbour table and the engine's translations
-//! ([`clients`]).
+//! ([`clients`]); and, when the user turns it on, a NAT-PMP/PCP server lets LAN apps open
+//! inbound ports as expiring forwards ([`portmap`]).
 //!
 //! These services run next to the engine in the privileged runtime, as their own tokio tasks
 //! with their own sockets on the LAN interface or the gateway's LAN address. Their traffic
@@ -26,6 +27,7 @@ pub mod dns;
 mod error;
 mod lan_socket;
 pub mod neighbours;
+pub mod portmap;
 mod services;
 
 pub use error::ServiceError;

@@ -46,6 +46,8 @@ pub struct ConfigFile {
     pub dns: Option<masq_control::DnsSettings>,
     /// See [`Settings::ipv6`]; missing keys take their defaults.
     pub ipv6: Option<masq_control::Ipv6Settings>,
+    /// See [`Settings::port_mapping`]; missing keys take their defaults.
+    pub port_mapping: Option<masq_control::PortMappingSettings>,
     /// `masq daemon` starts sharing at once instead of waiting for `masq start`.
     pub autostart: Option<bool>,
     /// Group whose members may use the control socket besides root and the daemon's user.
@@ -213,6 +215,7 @@ pub fn merge(file: ConfigFile, flags: Overrides, file_found: bool) -> Effective 
         engine: file.engine.unwrap_or(defaults.engine),
         dhcp: file.dhcp.unwrap_or(defaults.dhcp),
         dns: file.dns.unwrap_or(defaults.dns),
+        port_mapping: file.port_mapping.unwrap_or(defaults.port_mapping),
         ipv6: file.ipv6.unwrap_or(defaults.ipv6),
     };
     Effective {
@@ -235,6 +238,7 @@ pub fn render(effective: &Effective) -> String {
         engine: Some(s.engine.clone()),
         dhcp: Some(s.dhcp.clone()),
         dns: Some(s.dns.clone()),
+        port_mapping: Some(s.port_mapping.clone()),
         ipv6: Some(s.ipv6.clone()),
         autostart: Some(effective.autostart),
         control_group: effective.control_group.clone(),
@@ -413,6 +417,28 @@ mod tests {
         let e = resolve(&ConfigSource::Explicit(path), Overrides::default()).unwrap_err();
         assert!(e.to_string().contains("dhcp.lease_time"), "{e}");
         assert!(e.to_string().contains("120 to 604800 seconds"), "{e}");
+    }
+
+    #[test]
+    fn port_mapping_section_is_off_by_default_partial_and_validated() {
+        let e = merge(file(""), Overrides::default(), false);
+        assert!(!e.settings.port_mapping.enabled);
+        let e = merge(
+            file("[port_mapping]\nenabled = true\nmin_lifetime_secs = 2\n"),
+            Overrides::default(),
+            true,
+        );
+        assert!(e.settings.port_mapping.enabled);
+        assert_eq!(e.settings.port_mapping.min_lifetime_secs, 2);
+        assert_eq!(e.settings.port_mapping.max_per_client, 16);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("masq.toml");
+        std::fs::write(&path, "[port_mapping]\nexternal_port_min = 0\n").unwrap();
+        let e = resolve(&ConfigSource::Explicit(path), Overrides::default()).unwrap_err();
+        assert!(
+            e.to_string().contains("port_mapping.external_port_min"),
+            "{e}"
+        );
     }
 
     #[test]
