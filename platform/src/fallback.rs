@@ -9,3 +9,21 @@ pub use crate::unsupported::{
     Gateway, InboundObserver, Steering, TunDevice, cleanup_stale, default_uplink, interface_info,
     start,
 };
+
+/// The uplink watch: this OS has no change notifications wired up.
+pub(crate) mod uplink_watch {
+    use crate::{PlatformError, UplinkWatch};
+
+    /// Nothing runs without a backend.
+    #[derive(Debug)]
+    pub(crate) struct Backend;
+
+    /// Fails: following the uplink is part of the missing backend.
+    pub(crate) fn start() -> Result<UplinkWatch, PlatformError> {
+        Err(PlatformError::Unsupported {
+            os: super::OS,
+            what: "follow the uplink when it changes",
+            missing: super::MISSING,
+        })
+    }
+}

@@ -15,6 +15,8 @@
 //! - [`TunDevice`]: the open adapter (non-blocking packet read/write);
 //! - [`interface_info`], [`default_uplink`]: interface discovery;
 //! - [`InboundObserver`]: a read-only tap of inbound connection attempts on the uplink;
+//! - [`uplink_watch`]: hints that routes, links or addresses changed, so the runtime can
+//!   follow the uplink when it roams (docs/roaming.md);
 //! - [`sockets`]: uplink sockets and their ICMP error queue.
 //!
 //! Linux is complete (netlink, `/proc/sys`, TUN). macOS has utun, pf steering, pinned
@@ -60,6 +62,7 @@ mod error;
 mod icmp_kind;
 mod interface;
 mod ipv6_offer;
+mod link_state;
 #[cfg_attr(
     not(any(target_os = "linux", target_os = "macos", target_os = "windows", test)),
     allow(
@@ -71,6 +74,7 @@ mod journal;
 mod observed;
 pub mod sockets;
 mod spec;
+mod uplink_watch;
 
 pub use cleanup_report::{CleanupAction, CleanupOutcome, CleanupReport};
 pub use error::PlatformError;
@@ -81,10 +85,12 @@ pub use imp::{
 #[cfg(target_os = "windows")]
 pub use imp::{NetworkChange, NetworkWatch};
 pub use interface::InterfaceInfo;
+pub use link_state::link_running;
 pub use ipnet::{Ipv4Net, Ipv6Net};
 pub use ipv6_offer::{Ipv6Unavailable, check_ipv6_uplink};
 pub use observed::ObservedInbound;
 pub use spec::{DEFAULT_ROUTE_TABLE, DEFAULT_RULE_PRIORITY, GatewaySpec};
+pub use uplink_watch::{UplinkWatch, uplink_watch};
 
 /// Whether the OS decrements a LAN packet's TTL when it forwards it into the adapter, so the
 /// engine must not count the gateway's hop again. True on Linux (policy routing forwards

@@ -37,6 +37,7 @@ mod mac;
 mod port_mapping_settings;
 mod request;
 mod response;
+mod roaming;
 mod settings;
 mod subscription;
 
@@ -80,4 +81,5 @@ pub use request::{
     DEFAULT_SUBSCRIBE_INTERVAL_MS, MAX_SUBSCRIBE_INTERVAL_MS, MIN_SUBSCRIBE_INTERVAL_MS, Request,
 };
 pub use response::{ApiError, ErrorCode, IfaceReport, Response, StatusReport};
+pub use roaming::{RoamingReport, UplinkChange, UplinkChangeKind, UplinkMode};
 pub use settings::{LanCidr, LanCidrError, Settings, SettingsError, check_iface_name};

@@ -24,6 +24,7 @@ mod steps;
 mod sysctl;
 mod tun;
 mod undo;
+pub(crate) mod uplink_watch;
 mod vnet;
 
 pub use cleanup::cleanup_stale;

@@ -54,6 +54,8 @@ mod sysctl;
 #[cfg(target_os = "macos")]
 mod system;
 #[cfg(target_os = "macos")]
+pub(crate) mod uplink_watch;
+#[cfg(target_os = "macos")]
 mod utun;
 
 #[cfg(target_os = "macos")]

@@ -180,13 +180,6 @@ pub(crate) enum UplinkHint {
 /// uplink up again. Only the header common to every routing message (length, version, type)
 /// is read, since interface messages (`RTM_IFINFO`) use `if_msghdr`, not `rt_msghdr`; a
 /// message too short even for that is treated as a reason to re-check.
-#[cfg_attr(
-    all(target_os = "macos", not(test)),
-    expect(
-        dead_code,
-        reason = "roaming seam: the runtime does not follow uplink changes yet"
-    )
-)]
 pub(crate) fn uplink_hint(msg: &[u8]) -> UplinkHint {
     let Some(&kind) = msg.get(field::TYPE) else {
         return UplinkHint::Recheck;

@@ -21,6 +21,7 @@ mod iphelper;
 mod probes;
 mod roaming;
 pub(crate) mod sockets;
+pub(crate) mod uplink_watch;
 
 pub use adapter::TunDevice;
 pub use cleanup::cleanup_stale;
