@@ -11,7 +11,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 packages=(
     iproute2 nftables curl dnsutils dnsmasq-base iperf3 traceroute netcat-openbsd socat
     iputils-ping python3 ethtool procps kmod
-    busybox
+    busybox natpmpc
 )
 # The Windows unit tests (scripts/wine-test.sh): mingw-w64 builds x86_64-pc-windows-gnu test
 # binaries, 64-bit wine runs them (wine32 is not needed).

@@ -3,17 +3,19 @@
 //! The mappings live in the engine's forward table, which only the runtime's event loop may
 //! touch. So this task does no deciding: each datagram becomes an [`Exchange`] sent to the
 //! loop, which answers it with [`Exchange::answer`] against its table, and the task sends the
-//! reply. At start it multicasts the restart announcement to 224.0.0.1:5350 ten times, the
-//! interval doubling from 250 ms (RFC 6886 §3.2.1, RFC 6887 §14.1.3), so clients that held
-//! mappings before learn to renew them.
+//! reply. At start, and whenever the uplink's IPv4 address changes, it multicasts the
+//! announcement to 224.0.0.1:5350 ten times, the interval doubling from 250 ms (RFC 6886
+//! §3.2.1, RFC 6887 §14.1.3), so clients that held mappings learn to renew them and see the
+//! new external address.
 
 use std::net::{SocketAddr, SocketAddrV4};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use masq_platform::sockets::Uplink;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
@@ -69,10 +71,11 @@ pub struct PortMapListener {
 
 impl PortMapListener {
     /// Binds `addr` (the gateway's LAN address, port 5351), announces the restart on the LAN
-    /// and serves, sending each request to `table_owner`.
+    /// and serves, sending each request to `table_owner`; `uplink` gives the external address.
     pub fn start(
         addr: SocketAddrV4,
-        server: Server,
+        mut server: Server,
+        uplink: watch::Receiver<Uplink>,
         table_owner: mpsc::Sender<Exchange>,
     ) -> Result<PortMapListener, ServiceError> {
         let socket = bind(addr).map_err(|source| ServiceError::Bind {
@@ -80,9 +83,10 @@ impl PortMapListener {
             hint: "another NAT-PMP/PCP or UPnP daemon (miniupnpd) may hold UDP port 5351 on this address; stop it or set port_mapping.enabled = false",
             source,
         })?;
+        server.set_external_address(uplink.borrow().ipv4);
         let server = Arc::new(Mutex::new(server));
         let (stop_tx, stop_rx) = oneshot::channel();
-        let task = tokio::spawn(serve(socket, server.clone(), table_owner, stop_rx));
+        let task = tokio::spawn(serve(socket, server.clone(), uplink, table_owner, stop_rx));
         info!(%addr, "port-mapping server (NAT-PMP/PCP) running");
         Ok(PortMapListener {
             server,
@@ -128,11 +132,13 @@ fn bind(addr: SocketAddrV4) -> std::io::Result<UdpSocket> {
 async fn serve(
     socket: UdpSocket,
     server: Arc<Mutex<Server>>,
+    mut uplink: watch::Receiver<Uplink>,
     table_owner: mpsc::Sender<Exchange>,
     mut stop: oneshot::Receiver<()>,
 ) {
     let socket = Arc::new(socket);
-    let announcer = tokio::spawn(announce(socket.clone(), server.clone()));
+    let mut announcer = tokio::spawn(announce(socket.clone(), server.clone()));
+    let mut uplink_open = true;
     let mut replies = tokio::task::JoinSet::new();
     let mut buf = vec![0u8; MAX_DATAGRAM];
     loop {
@@ -167,6 +173,22 @@ async fn serve(
                 Err(e) => debug!(error = %e, "port-mapping receive failed"),
             },
             Some(_) = replies.join_next(), if !replies.is_empty() => {}
+            r = uplink.changed(), if uplink_open => {
+                if r.is_err() {
+                    uplink_open = false;
+                    continue;
+                }
+                let address = uplink.borrow_and_update().ipv4;
+                let changed = server
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .set_external_address(address);
+                if changed {
+                    info!(external = ?address, "port mapping: the external address changed; announcing it");
+                    announcer.abort();
+                    announcer = tokio::spawn(announce(socket.clone(), server.clone()));
+                }
+            }
         }
     }
     announcer.abort();
