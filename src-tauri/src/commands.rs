@@ -5,7 +5,7 @@
 //! Names here must match `ui/src/api/backend.ts`.
 
 use masq_control::{LanClient, Request, Response, Settings, StatusReport};
-use masq_engine::{InboundAttempt, Translation};
+use masq_engine::{ForwardKey, ForwardSpec, ForwardView, InboundAttempt, Translation};
 use tauri::State;
 
 use crate::backend::Backend;
@@ -89,6 +89,34 @@ pub async fn stop() -> Result<(), GuiError> {
 #[tauri::command]
 pub async fn clear_inbound() -> Result<(), GuiError> {
     ask_done(Request::ClearInbound).await
+}
+
+/// The port forwards (the user's and LAN clients' port mappings) and their state.
+#[tauri::command]
+pub async fn forwards() -> Result<Vec<ForwardView>, GuiError> {
+    expect_answer!(Request::Forwards, Response::Forwards)
+}
+
+/// Adds a port forward; answers the whole list afterwards. The daemon's refusal (overlap,
+/// target not on the LAN, …) comes back as a plain sentence for the form.
+#[tauri::command]
+pub async fn add_forward(forward: ForwardSpec) -> Result<Vec<ForwardView>, GuiError> {
+    tracing::info!(protocol = %forward.protocol, public = %forward.public, target = %forward.target, "adding a port forward");
+    expect_answer!(Request::AddForward { forward }, Response::Forwards)
+}
+
+/// Removes a port forward (also a LAN client's port mapping); answers the list afterwards.
+#[tauri::command]
+pub async fn remove_forward(key: ForwardKey) -> Result<Vec<ForwardView>, GuiError> {
+    tracing::info!(protocol = %key.protocol, port = key.port, "removing a port forward");
+    expect_answer!(Request::RemoveForward { key }, Response::Forwards)
+}
+
+/// Switches a port forward on or off without forgetting it; answers the list afterwards.
+#[tauri::command]
+pub async fn enable_forward(key: ForwardKey, enabled: bool) -> Result<Vec<ForwardView>, GuiError> {
+    tracing::info!(protocol = %key.protocol, port = key.port, enabled, "switching a port forward");
+    expect_answer!(Request::EnableForward { key, enabled }, Response::Forwards)
 }
 
 /// Whether the daemon is reachable right now, as last seen by the subscription.
