@@ -318,12 +318,15 @@ pub enum ForwardError {
     NotFound(ForwardKey),
 }
 
-/// One public port's listener, as the user sees it.
+/// One public port's listener, as the user sees it. In JSON the unit states are plain
+/// strings (`"listening"`) and a failure is `{"failed": {"reason": "…"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum ListenerState {
     /// Switched off: kept in the list, not listening.
     Disabled,
+    /// Sharing is off, so nothing listens; the forward applies when it starts.
+    Stopped,
     /// The shell is opening the listening socket.
     Opening,
     /// Listening on the uplink.

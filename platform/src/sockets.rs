@@ -76,9 +76,87 @@ pub fn set_ttl(sock: &Socket, family: Family, ttl: u8) -> io::Result<()> {
     }
 }
 
+/// Connections a port forward's listener may have waiting to be accepted.
+const LISTEN_BACKLOG: i32 = 128;
+
+/// A TCP socket listening on `port` of the uplink's address, for a port forward.
+///
+/// Bound to the uplink's address rather than the wildcard, so the forward answers only
+/// where the user expects it (the address outside sees) and never on the LAN address.
+/// `SO_REUSEADDR` lets the forward come back at once after a restart while old connections
+/// linger in TIME_WAIT.
+pub fn tcp_listener(uplink: &Uplink, family: Family, port: u16) -> io::Result<Socket> {
+    let sock = bound_socket(uplink, family, port, socket2::Type::STREAM)?;
+    sock.listen(LISTEN_BACKLOG)
+        .map_err(|e| with_context(e, format!("listen on port {port}")))?;
+    Ok(sock)
+}
+
+/// A UDP socket bound to `port` of the uplink's address, for a port forward.
+pub fn udp_listener(uplink: &Uplink, family: Family, port: u16) -> io::Result<Socket> {
+    bound_socket(uplink, family, port, socket2::Type::DGRAM)
+}
+
+fn bound_socket(
+    uplink: &Uplink,
+    family: Family,
+    port: u16,
+    ty: socket2::Type,
+) -> io::Result<Socket> {
+    let source = uplink.source(family)?;
+    let domain = match family {
+        Family::V4 => socket2::Domain::IPV4,
+        Family::V6 => socket2::Domain::IPV6,
+    };
+    let sock = Socket::new(domain, ty, None)?;
+    sock.set_nonblocking(true)?;
+    // On Windows SO_REUSEADDR would let another program take the port over; its default
+    // already allows rebinding during TIME_WAIT.
+    if cfg!(unix) && ty == socket2::Type::STREAM {
+        sock.set_reuse_address(true)?;
+    }
+    let at = std::net::SocketAddr::new(source, port);
+    sock.bind(&at.into()).map_err(|e| {
+        let hint = match e.kind() {
+            io::ErrorKind::AddrInUse => "; another program already uses this port",
+            io::ErrorKind::PermissionDenied => "; ports below 1024 need privileges",
+            _ => "",
+        };
+        with_context(e, format!("bind {at} on uplink `{}`{hint}", uplink.name))
+    })?;
+    Ok(sock)
+}
+
+fn with_context(e: io::Error, what: String) -> io::Error {
+    io::Error::new(e.kind(), format!("{what}: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn listeners_bind_the_uplink_address_and_say_why_they_cannot() {
+        let lo = Uplink {
+            name: "lo".into(),
+            index: 1,
+            ipv4: Some(Ipv4Addr::LOCALHOST),
+            ipv6: None,
+        };
+        let l = tcp_listener(&lo, Family::V4, 0).unwrap();
+        let at = l.local_addr().unwrap().as_socket().unwrap();
+        assert_eq!(at.ip(), std::net::IpAddr::V4(Ipv4Addr::LOCALHOST));
+        let again = tcp_listener(&lo, Family::V4, at.port()).unwrap_err();
+        assert_eq!(again.kind(), io::ErrorKind::AddrInUse);
+        assert!(again.to_string().contains("another program"), "{again}");
+        let u = udp_listener(&lo, Family::V4, 0).unwrap();
+        let taken = u.local_addr().unwrap().as_socket().unwrap().port();
+        assert!(udp_listener(&lo, Family::V4, taken).is_err());
+        assert!(
+            tcp_listener(&lo, Family::V6, 80).is_err(),
+            "no IPv6 on this uplink"
+        );
+    }
 
     fn info() -> InterfaceInfo {
         InterfaceInfo {

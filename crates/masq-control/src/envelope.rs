@@ -260,6 +260,7 @@ mod tests {
             engine: None,
             last_error: Some("uplink went away".into()),
             lan_services: None,
+            roaming: None,
         }
     }
 

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use masq_engine::{ForwardKey, ForwardSpec};
+
 use crate::settings::Settings;
 
 /// Shortest subscription interval: faster updates only burn CPU on both ends.
@@ -51,6 +53,25 @@ pub enum Request {
     ClearInbound,
     /// The hosts on the LAN: address, MAC, name, flows and bytes.
     Clients,
+    /// The port forwards (the user's and LAN clients' port mappings) and their state.
+    Forwards,
+    /// Add a port forward; it is saved and listens at once if sharing is on.
+    AddForward {
+        /// What to forward where.
+        forward: ForwardSpec,
+    },
+    /// Remove a port forward (also a LAN client's port mapping).
+    RemoveForward {
+        /// Which one: protocol and first public port.
+        key: ForwardKey,
+    },
+    /// Switch a port forward on or off without forgetting it.
+    EnableForward {
+        /// Which one.
+        key: ForwardKey,
+        /// On or off.
+        enabled: bool,
+    },
 }
 
 fn default_interval_ms() -> u64 {
@@ -78,6 +99,10 @@ impl Request {
             Request::Stop => "stop",
             Request::ClearInbound => "clear_inbound",
             Request::Clients => "clients",
+            Request::Forwards => "forwards",
+            Request::AddForward { .. } => "add_forward",
+            Request::RemoveForward { .. } => "remove_forward",
+            Request::EnableForward { .. } => "enable_forward",
         }
     }
 }
@@ -104,6 +129,31 @@ mod tests {
             Request::subscribe(Duration::from_millis(250)),
             Request::Subscribe { interval_ms: 250 }
         );
+    }
+
+    #[test]
+    fn forward_requests_in_plain_json() {
+        let r: Request = serde_json::from_str(
+            r#"{"type":"add_forward","forward":{"protocol":"udp","public":"27015-27030","target":"192.168.137.20:27015"}}"#,
+        )
+        .unwrap();
+        let Request::AddForward { forward } = r else {
+            panic!("{r:?}")
+        };
+        assert_eq!(forward.public.len(), 16);
+        assert!(forward.enabled);
+        let r: Request = serde_json::from_str(
+            r#"{"type":"enable_forward","key":{"protocol":"tcp","port":8080},"enabled":false}"#,
+        )
+        .unwrap();
+        assert_eq!(r.kind(), "enable_forward");
+        for bad in [
+            r#"{"type":"add_forward","forward":{"protocol":"icmp","public":"1","target":"192.168.137.20:1"}}"#,
+            r#"{"type":"add_forward","forward":{"protocol":"tcp","public":"0","target":"192.168.137.20:1"}}"#,
+            r#"{"type":"remove_forward","key":{"protocol":"tcp"}}"#,
+        ] {
+            assert!(serde_json::from_str::<Request>(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

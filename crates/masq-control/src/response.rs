@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use masq_engine::{EngineStatus, InboundAttempt, Translation};
+use masq_engine::{EngineStatus, ForwardView, InboundAttempt, Translation};
 
 use crate::clients::{LanClient, LanServicesReport};
 use crate::settings::Settings;
@@ -27,6 +27,8 @@ pub enum Response {
     Settings(Settings),
     /// Answer to `clients`.
     Clients(Vec<LanClient>),
+    /// Answer to `forwards` and to the requests that change them (the list afterwards).
+    Forwards(Vec<ForwardView>),
     /// The request was carried out and has nothing to report.
     Done,
     /// The request was refused; travels in the envelope's `error` member, never in `ok`.
@@ -48,6 +50,7 @@ impl Response {
             Response::Inbound(_) => "inbound",
             Response::Settings(_) => "settings",
             Response::Clients(_) => "clients",
+            Response::Forwards(_) => "forwards",
             Response::Done => "done",
             Response::Error(_) => "error",
         }
@@ -76,6 +79,9 @@ pub struct StatusReport {
     /// The DHCP server and DNS forwarder, while sharing (absent from older daemons).
     #[serde(default)]
     pub lan_services: Option<LanServicesReport>,
+    /// How sharing follows the uplink, while sharing (absent from older daemons).
+    #[serde(default)]
+    pub roaming: Option<crate::RoamingReport>,
 }
 
 /// An interface and its addresses, as the daemon found them.

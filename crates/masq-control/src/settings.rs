@@ -44,6 +44,10 @@ pub struct Settings {
     pub ipv6: crate::Ipv6Settings,
     /// The NAT-PMP/PCP server through which LAN apps open inbound ports (off by default).
     pub port_mapping: PortMappingSettings,
+    /// Port forwards: the only way connections from outside reach hidden hosts. In the config
+    /// file each is a `[[forward]]` table.
+    #[serde(rename = "forward")]
+    pub forwards: Vec<masq_engine::ForwardSpec>,
 }
 
 impl Default for Settings {
@@ -59,6 +63,7 @@ impl Default for Settings {
             dns: DnsSettings::default(),
             ipv6: crate::Ipv6Settings::default(),
             port_mapping: PortMappingSettings::default(),
+            forwards: Vec::new(),
         }
     }
 }
@@ -126,7 +131,46 @@ impl Settings {
         self.dhcp.validate(self.lan_cidr())?;
         self.ipv6.validate()?;
         self.dns.validate()?;
-        self.port_mapping.validate()
+        self.port_mapping.validate()?;
+        self.validate_forwards()
+    }
+
+    /// Each forward must be well formed, lead into the LAN (when its prefix is known) and
+    /// own its public ports alone.
+    fn validate_forwards(&self) -> Result<(), SettingsError> {
+        for (i, f) in self.forwards.iter().enumerate() {
+            let key = format!("forward[{i}]");
+            let what = format!("{} {} -> {}", f.protocol, f.public, f.target);
+            f.validate()
+                .map_err(|e| SettingsError::new(&key, &what, &e.to_string()))?;
+            if let Some(lan) = self.lan_cidr()
+                && !lan.contains(*f.target.ip())
+            {
+                return Err(SettingsError::new(
+                    &format!("{key}.target"),
+                    f.target,
+                    &format!(
+                        "a host on the shared LAN {}/{}",
+                        lan.addr(),
+                        lan.prefix_len()
+                    ),
+                ));
+            }
+            if let Some(other) = self.forwards[..i]
+                .iter()
+                .find(|o| o.protocol == f.protocol && o.public.overlaps(f.public))
+            {
+                return Err(SettingsError::new(
+                    &key,
+                    &what,
+                    &format!(
+                        "public ports not already forwarded ({} {} is forwarded to {})",
+                        other.protocol, other.public, other.target
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The parsed LAN address, if one is set and valid.

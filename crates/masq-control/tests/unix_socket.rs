@@ -27,6 +27,7 @@ fn status(running: bool) -> StatusReport {
         engine: None,
         last_error: None,
         lan_services: None,
+        roaming: None,
     }
 }
 
@@ -70,6 +71,10 @@ fn spawn_fake_handler() -> mpsc::Sender<HandlerCall> {
                 }
                 Request::Inbound => Response::Inbound(vec![]),
                 Request::Clients => Response::Clients(vec![]),
+                Request::Forwards
+                | Request::AddForward { .. }
+                | Request::RemoveForward { .. }
+                | Request::EnableForward { .. } => Response::Forwards(vec![]),
                 Request::GetSettings => Response::Settings(settings.clone()),
                 Request::SetSettings { settings: new } => match new.validate() {
                     Ok(()) => {

@@ -40,8 +40,9 @@ pub struct LanServicesSpec {
     pub lan: LanLink,
     /// The gateway's LAN address and prefix.
     pub lan_net: LanCidr,
-    /// The uplink, for upstream DNS queries.
-    pub uplink: Uplink,
+    /// The uplink for upstream DNS queries, as it is now: the session moves it when the
+    /// uplink roams, and each query reads it afresh.
+    pub uplink: watch::Receiver<Uplink>,
     /// `[dhcp]` settings.
     pub dhcp: DhcpSettings,
     /// `[dns]` settings.

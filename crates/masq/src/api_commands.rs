@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use masq_control::{Client, Request, Response};
 
-use crate::cli::{ControlArgs, SettingsArgs, TranslationsArgs, ViewArgs};
+use crate::cli::{ControlArgs, ForwardCommand, SettingsArgs, TranslationsArgs, ViewArgs};
 use crate::output;
 use crate::paths;
 use crate::watch::{self, View};
@@ -84,6 +84,71 @@ pub fn clients(args: &ViewArgs) -> Result<()> {
         output::emit(&text)?;
         std::thread::sleep(CLIENTS_WATCH_INTERVAL);
     }
+}
+
+/// `masq forward …`: one request, then the list as it is afterwards.
+pub fn forward(command: ForwardCommand) -> Result<()> {
+    let key = |protocol, port| masq_engine::ForwardKey { protocol, port };
+    let (request, control, json, done) = match command {
+        ForwardCommand::List(a) => (Request::Forwards, a.control, a.json, None),
+        ForwardCommand::Add(a) => {
+            let spec = masq_engine::ForwardSpec {
+                protocol: a.protocol,
+                public: a.public,
+                target: std::net::SocketAddrV4::new(
+                    a.target.ip,
+                    a.target.port.unwrap_or(a.public.first()),
+                ),
+                origin: masq_engine::ForwardOrigin::User,
+                enabled: !a.disabled,
+                name: a.name,
+            };
+            let what = format!("{} {} -> {}", spec.protocol, spec.public, spec.target);
+            (
+                Request::AddForward { forward: spec },
+                a.control,
+                false,
+                Some(format!("forwarding {what}")),
+            )
+        }
+        ForwardCommand::Remove(a) => (
+            Request::RemoveForward {
+                key: key(a.protocol, a.port),
+            },
+            a.control,
+            false,
+            Some(format!("removed {}", key(a.protocol, a.port))),
+        ),
+        ForwardCommand::Enable(a) => (
+            Request::EnableForward {
+                key: key(a.protocol, a.port),
+                enabled: true,
+            },
+            a.control,
+            false,
+            Some(format!("enabled {}", key(a.protocol, a.port))),
+        ),
+        ForwardCommand::Disable(a) => (
+            Request::EnableForward {
+                key: key(a.protocol, a.port),
+                enabled: false,
+            },
+            a.control,
+            false,
+            Some(format!("disabled {}", key(a.protocol, a.port))),
+        ),
+    };
+    let kind = request.kind();
+    let Response::Forwards(list) = connect(&control)?
+        .request(request)
+        .with_context(|| format!("{kind} failed"))?
+    else {
+        bail!("the daemon answered `{kind}` with something else");
+    };
+    if let Some(done) = done {
+        output::emit(&format!("{done}\n\n"))?;
+    }
+    print(json, &list, || output::render_forwards(&list))
 }
 
 /// `masq settings`.

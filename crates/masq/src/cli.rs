@@ -16,6 +16,7 @@ Examples:
   masq translations --watch                      live table of translated connections
   masq inbound                                   who tried to get in, and why they could not
   masq clients                                   the LAN's hosts, their leases and traffic
+  masq forward add tcp 8080 192.168.137.10:80    let the internet reach one LAN server
   sudo masq down                                 remove what a killed masq left behind
   sudo masq daemon --control-group masq          service mode, controlled by `masq start`/`stop`
 
@@ -59,6 +60,9 @@ pub enum Command {
         after_help = "Examples:\n  masq clients\n  masq clients --json | jq '.[] | {ip, hostname}'\n  masq clients --watch"
     )]
     Clients(ViewArgs),
+    /// Port forwards: the only way connections from the internet reach a LAN host.
+    #[command(subcommand)]
+    Forward(ForwardCommand),
     /// Show the settings the daemon shares with.
     Settings(SettingsArgs),
     /// Ask the daemon to start sharing with its current settings.
@@ -77,6 +81,105 @@ pub enum Command {
     /// Work with the config file.
     #[command(subcommand)]
     Config(ConfigCommand),
+}
+
+/// `masq forward …`.
+#[derive(Debug, Subcommand)]
+pub enum ForwardCommand {
+    /// List the port forwards and the port mappings LAN programs asked for (NAT-PMP/PCP).
+    List(ForwardListArgs),
+    /// Forward a public port (or range) on the uplink address to a LAN host.
+    #[command(
+        after_help = "Examples:\n  masq forward add tcp 8080 192.168.137.10:80 --name web\n  masq forward add udp 27015-27030 192.168.137.20\n\nThe LAN host sees the real address of whoever connects. The forward is saved and\nlistens at once if sharing is on."
+    )]
+    Add(ForwardAddArgs),
+    /// Remove a port forward (or a LAN program's port mapping).
+    Remove(ForwardKeyArgs),
+    /// Switch a port forward back on.
+    Enable(ForwardKeyArgs),
+    /// Switch a port forward off without forgetting it.
+    Disable(ForwardKeyArgs),
+}
+
+/// `masq forward list`.
+#[derive(Debug, Args)]
+pub struct ForwardListArgs {
+    /// Print JSON exactly as the control API sends it.
+    #[arg(long)]
+    pub json: bool,
+    /// Where the daemon is.
+    #[command(flatten)]
+    pub control: ControlArgs,
+}
+
+/// `masq forward add`.
+#[derive(Debug, Args)]
+pub struct ForwardAddArgs {
+    /// `tcp` or `udp`.
+    #[arg(value_parser = forward_protocol)]
+    pub protocol: masq_engine::ForwardProtocol,
+    /// Public port or range on the uplink address, e.g. `8080` or `27015-27030`.
+    #[arg(value_parser = port_range)]
+    pub public: masq_engine::PortRange,
+    /// The LAN host and its first port, e.g. `192.168.137.10:80` [default port: the public one].
+    #[arg(value_parser = forward_target)]
+    pub target: ForwardTarget,
+    /// A name to recognise it by in lists.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Add it switched off.
+    #[arg(long)]
+    pub disabled: bool,
+    /// Where the daemon is.
+    #[command(flatten)]
+    pub control: ControlArgs,
+}
+
+/// Which forward: protocol and first public port, e.g. `tcp 8080`.
+#[derive(Debug, Args)]
+pub struct ForwardKeyArgs {
+    /// `tcp` or `udp`.
+    #[arg(value_parser = forward_protocol)]
+    pub protocol: masq_engine::ForwardProtocol,
+    /// The (first) public port.
+    pub port: u16,
+    /// Where the daemon is.
+    #[command(flatten)]
+    pub control: ControlArgs,
+}
+
+/// A forward's LAN host, with its port if given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ForwardTarget {
+    /// The hidden host.
+    pub ip: std::net::Ipv4Addr,
+    /// Its first port; `None` means the same as the first public port.
+    pub port: Option<u16>,
+}
+
+fn forward_protocol(s: &str) -> Result<masq_engine::ForwardProtocol, String> {
+    s.parse()
+        .map_err(|e: masq_engine::ForwardError| e.to_string())
+}
+
+fn port_range(s: &str) -> Result<masq_engine::PortRange, String> {
+    s.parse()
+        .map_err(|e: masq_engine::ForwardError| e.to_string())
+}
+
+fn forward_target(s: &str) -> Result<ForwardTarget, String> {
+    if let Ok(ip) = s.parse() {
+        return Ok(ForwardTarget { ip, port: None });
+    }
+    match s.parse::<std::net::SocketAddrV4>() {
+        Ok(a) if a.port() != 0 => Ok(ForwardTarget {
+            ip: *a.ip(),
+            port: Some(a.port()),
+        }),
+        _ => Err(format!(
+            "{s:?} is not a LAN host: give an IPv4 address, optionally with a port (192.168.137.10:80)"
+        )),
+    }
 }
 
 /// `masq up`.
@@ -208,6 +311,35 @@ pub enum ServiceCommand {
     Start,
     /// Stop the service until the next boot or `masq service start` (root).
     Stop,
+    /// Print the service definition that runs `masq daemon`, for packages and hand-made set-ups
+    /// (a systemd unit, or the launchd plist `install` writes on macOS).
+    #[command(
+        after_help = "Examples:\n  masq service definition systemd --program /usr/bin/masq > /etc/systemd/system/masq.service\n  masq service definition launchd --program /Applications/masq.app/Contents/MacOS/masq"
+    )]
+    Definition(ServiceDefinitionArgs),
+}
+
+/// `masq service definition`.
+#[derive(Debug, Args)]
+pub struct ServiceDefinitionArgs {
+    /// Which service manager the definition is for.
+    #[arg(value_enum)]
+    pub manager: ServiceManagerArg,
+    /// Absolute path of the installed masq binary the service runs.
+    #[arg(long, value_name = "PATH")]
+    pub program: PathBuf,
+    /// Config file the service reads [default: the daemon's own default].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// The service managers `masq service definition` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ServiceManagerArg {
+    /// A systemd unit (Linux).
+    Systemd,
+    /// A launchd property list (macOS).
+    Launchd,
 }
 
 /// `masq service install`.
@@ -216,6 +348,11 @@ pub struct ServiceInstallArgs {
     /// Config file the service reads [default: /etc/masq/masq.toml].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Journal the service keeps of its system changes, so an uninstaller's `masq down
+    /// --state-file` finds it [default: the service account's own].
+    #[cfg(windows)]
+    #[arg(long, value_name = "PATH")]
+    pub state_file: Option<PathBuf>,
 }
 
 /// `masq demo`.

@@ -48,6 +48,9 @@ pub struct ConfigFile {
     pub ipv6: Option<masq_control::Ipv6Settings>,
     /// See [`Settings::port_mapping`]; missing keys take their defaults.
     pub port_mapping: Option<masq_control::PortMappingSettings>,
+    /// See [`Settings::forwards`]: one `[[forward]]` table per port forward.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forward: Vec<masq_engine::ForwardSpec>,
     /// `masq daemon` starts sharing at once instead of waiting for `masq start`.
     pub autostart: Option<bool>,
     /// Group whose members may use the control socket besides root and the daemon's user.
@@ -215,8 +218,9 @@ pub fn merge(file: ConfigFile, flags: Overrides, file_found: bool) -> Effective 
         engine: file.engine.unwrap_or(defaults.engine),
         dhcp: file.dhcp.unwrap_or(defaults.dhcp),
         dns: file.dns.unwrap_or(defaults.dns),
-        port_mapping: file.port_mapping.unwrap_or(defaults.port_mapping),
         ipv6: file.ipv6.unwrap_or(defaults.ipv6),
+        port_mapping: file.port_mapping.unwrap_or(defaults.port_mapping),
+        forwards: file.forward,
     };
     Effective {
         settings,
@@ -238,8 +242,9 @@ pub fn render(effective: &Effective) -> String {
         engine: Some(s.engine.clone()),
         dhcp: Some(s.dhcp.clone()),
         dns: Some(s.dns.clone()),
-        port_mapping: Some(s.port_mapping.clone()),
         ipv6: Some(s.ipv6.clone()),
+        port_mapping: Some(s.port_mapping.clone()),
+        forward: s.forwards.clone(),
         autostart: Some(effective.autostart),
         control_group: effective.control_group.clone(),
     };

@@ -57,6 +57,7 @@ fn dispatch(command: Command) -> Result<()> {
         Command::Translations(args) => api_commands::translations(&args),
         Command::Inbound(args) => api_commands::inbound(&args),
         Command::Clients(args) => api_commands::clients(&args),
+        Command::Forward(command) => api_commands::forward(command),
         Command::Settings(args) => api_commands::settings(&args),
         Command::Start(args) => api_commands::start(&args),
         Command::Stop(args) => api_commands::stop(&args),

@@ -6,3 +6,12 @@
 pub use masq_paths::{
     client_control_socket, config_file, lease_file, server_control_socket, state_file,
 };
+
+/// Where the port forwards added through the control API (`masq forward add`, the GUI) are
+/// saved, so they come back after a restart: beside the DHCP leases, or `MASQ_FORWARDS_FILE`.
+pub fn forwards_file() -> std::path::PathBuf {
+    match std::env::var_os("MASQ_FORWARDS_FILE") {
+        Some(p) => p.into(),
+        None => lease_file().with_file_name("forwards.json"),
+    }
+}

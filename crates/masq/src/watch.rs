@@ -185,6 +185,7 @@ mod tests {
             engine: None,
             last_error: None,
             lan_services: None,
+            roaming: None,
         }
     }
 

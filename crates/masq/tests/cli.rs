@@ -184,6 +184,7 @@ fn status(running: bool) -> StatusReport {
         engine: None,
         last_error: None,
         lan_services: None,
+        roaming: None,
     }
 }
 

@@ -26,6 +26,7 @@ fn status() -> StatusReport {
         engine: None,
         last_error: None,
         lan_services: None,
+        roaming: None,
     }
 }
 

@@ -31,7 +31,7 @@ pub enum Transport {
 pub struct Resolver {
     domain: String,
     lan: LanCidr,
-    uplink: Uplink,
+    uplink: watch::Receiver<Uplink>,
     cache: Mutex<Cache>,
     upstreams: Mutex<Upstreams>,
     leases: watch::Receiver<LeaseSnapshot>,
@@ -56,8 +56,8 @@ pub struct ResolverConfig {
     pub domain: String,
     /// The LAN (for reverse names and the gateway's own name).
     pub lan: LanCidr,
-    /// Where upstream queries leave.
-    pub uplink: Uplink,
+    /// Where upstream queries leave, as it is now (it moves when the uplink roams).
+    pub uplink: watch::Receiver<Uplink>,
     /// Cache size (answers).
     pub cache_entries: usize,
     /// Queries forwarded at once.
@@ -117,7 +117,8 @@ impl Resolver {
         };
         let servers = lock(&self.upstreams).current(now).to_vec();
         self.counters.forwarded.fetch_add(1, Ordering::Relaxed);
-        match upstream::exchange(&self.uplink, &servers, query, transport == Transport::Tcp).await {
+        let uplink = self.uplink.borrow().clone();
+        match upstream::exchange(&uplink, &servers, query, transport == Transport::Tcp).await {
             Ok((mut answer, via)) => {
                 if via == Via::TcpFallback {
                     self.counters.tcp_fallbacks.fetch_add(1, Ordering::Relaxed);

@@ -5,7 +5,9 @@
 //! through here: it is the control API's serde form, printed as is.
 
 mod clients;
+mod forwards;
 mod inbound;
+mod roaming;
 mod status;
 mod table;
 mod translations;
@@ -13,6 +15,7 @@ mod translations;
 use std::io::{self, Write};
 
 pub use clients::render_clients;
+pub use forwards::render_forwards;
 pub use inbound::render_inbound;
 pub use status::render_status;
 pub use translations::render_translations;

@@ -22,6 +22,9 @@ pub fn render_status(s: &StatusReport) -> String {
     if let Some(uplink) = &s.uplink {
         line("uplink", iface(uplink));
     }
+    if let Some(r) = &s.roaming {
+        line("roaming", super::roaming::describe(r));
+    }
     if let Some(lan) = &s.lan {
         line("lan", iface(lan));
     }
@@ -124,7 +127,9 @@ fn iface(i: &IfaceReport) -> String {
 
 #[cfg(test)]
 mod tests {
-    use masq_control::{DnsCounters, ForeignDhcpServer, LanServicesReport, ServiceState};
+    use masq_control::{
+        DnsCounters, ForeignDhcpServer, LanServicesReport, RoamingReport, ServiceState, UplinkMode,
+    };
     use masq_engine::{Counters, DropReason, EngineStatus};
 
     use super::*;
@@ -168,6 +173,12 @@ mod tests {
                 dns_upstreams: vec![],
                 dns_counters: DnsCounters::default(),
             }),
+            roaming: Some(RoamingReport {
+                mode: UplinkMode::Automatic,
+                available: true,
+                changes: 2,
+                last_change: None,
+            }),
         };
         let text = render_status(&s);
         assert!(text.contains("dhcp      running, 3 leases"), "{text}");
@@ -175,6 +186,10 @@ mod tests {
         assert!(text.contains("dns       failed: port 53 busy"), "{text}");
         assert!(text.contains("on for 1h02m"), "{text}");
         assert!(text.contains("wlan0 (192.168.1.20/24)"), "{text}");
+        assert!(
+            text.contains("follows the default route, 2 changes"),
+            "{text}"
+        );
         assert!(
             text.contains("2 tcp, 1 udp, 0 icmp") && text.contains("1 LAN host\n"),
             "{text}"

@@ -25,6 +25,33 @@ const ECHO_TIMEOUT: Duration = Duration::from_secs(3);
 const ECHOES_IN_FLIGHT: usize = 32;
 
 impl Sockets {
+    /// A port forward's UDP socket: like a mapping's, bound to the forward's public port.
+    pub(super) fn open_udp_listener(&mut self, id: SocketId, family: Family, port: u16) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let events = self.events.clone();
+        let span = debug_span!("dgram", %id, kind = "udp", port);
+        let task = match psock::udp_listener(&self.uplink, family, port) {
+            Ok(sock) => tokio::spawn(udp_task(id, sock, family, rx, events).instrument(span)),
+            Err(e) => {
+                warn!(port, error = %e, "UDP port forward cannot bind");
+                let _ = events.send(SocketEvent::ListenFailed {
+                    id,
+                    reason: e.to_string(),
+                });
+                return;
+            }
+        };
+        self.handles.insert(
+            id,
+            Handle {
+                tx,
+                credit: None,
+                dup: None,
+                tasks: vec![task],
+            },
+        );
+    }
+
     pub(super) fn open_datagram(&mut self, id: SocketId, family: Family, kind: Kind) {
         let (tx, rx) = mpsc::unbounded_channel();
         let events = self.events.clone();

@@ -21,6 +21,7 @@ use super::local_ports;
 use super::loop_parts::{BUDGET, IDLE, LoopParts, answer, handle_event};
 use super::sockets::Sockets;
 use super::tun_io;
+use super::uplink_switch;
 use super::watch::watch;
 
 /// Runs until `stop` fires or the adapter fails; on the way out every hidden TCP connection
@@ -32,6 +33,7 @@ pub(crate) async fn run(parts: LoopParts) -> Result<()> {
         uplink,
         observer,
         mut queries,
+        mut uplink_switches,
         mut stop,
     } = parts;
     let tun_name = tun.name().to_owned();
@@ -40,7 +42,7 @@ pub(crate) async fn run(parts: LoopParts) -> Result<()> {
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
     let mut sockets = Sockets::new(uplink.clone(), ev_tx);
     let (probe_tx, mut probe_rx) = mpsc::channel::<ObservedInbound>(1024);
-    let observer_task = observer.map(|o| tokio::spawn(observe(o, probe_tx)));
+    let mut observer_task = observer.map(|o| tokio::spawn(observe(o, probe_tx.clone())));
     // 64 KiB IP packet plus the offload header in front of it.
     let mut buf = vec![0u8; 65_536 + 64];
     let timer = tokio::time::sleep(IDLE);
@@ -81,10 +83,10 @@ pub(crate) async fn run(parts: LoopParts) -> Result<()> {
                 }
             }
             Some(ev) = ev_rx.recv() => {
-                handle_event(&mut engine, ev);
+                handle_event(&mut engine, &mut sockets, ev);
                 for _ in 1..BUDGET {
                     match ev_rx.try_recv() {
-                        Ok(ev) => handle_event(&mut engine, ev),
+                        Ok(ev) => handle_event(&mut engine, &mut sockets, ev),
                         Err(_) => break,
                     }
                 }
@@ -93,6 +95,13 @@ pub(crate) async fn run(parts: LoopParts) -> Result<()> {
                 engine.handle_uplink_probe(Instant::now(), p.protocol, p.remote, p.local);
             }
             Some(q) = queries.recv() => answer(&mut engine, q),
+            Some(switch) = uplink_switches.recv() => {
+                uplink_switch::apply(&mut engine, &mut sockets, &switch);
+                if let Some(o) = switch.observer {
+                    observer_task.take().inspect(tokio::task::JoinHandle::abort);
+                    observer_task = Some(tokio::spawn(observe(o, probe_tx.clone())));
+                }
+            }
             _ = &mut timer, if armed.is_some() => {
                 armed = None;
                 engine.handle_timeout(Instant::now());

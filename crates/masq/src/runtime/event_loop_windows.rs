@@ -16,6 +16,7 @@ use tracing::{debug, info, trace, warn};
 use super::loop_parts::{BUDGET, IDLE, LoopParts, answer, handle_event};
 use super::sockets::Sockets;
 use super::tun_io_windows::{ObserverThread, TunReader};
+use super::uplink_switch;
 
 /// Runs until `stop` fires or the adapter fails; on the way out every hidden TCP connection
 /// is reset so hosts notice at once, and every socket is closed.
@@ -26,6 +27,7 @@ pub(crate) async fn run(parts: LoopParts) -> Result<()> {
         uplink,
         observer,
         mut queries,
+        mut uplink_switches,
         mut stop,
     } = parts;
     let tun_name = tun.name().to_owned();
@@ -34,7 +36,7 @@ pub(crate) async fn run(parts: LoopParts) -> Result<()> {
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
     let mut sockets = Sockets::new(uplink.clone(), ev_tx);
     let (probe_tx, mut probe_rx) = mpsc::channel::<ObservedInbound>(1024);
-    let observer_thread = match observer.map(|o| ObserverThread::spawn(o, probe_tx)) {
+    let mut observer_thread = match observer.map(|o| ObserverThread::spawn(o, probe_tx.clone())) {
         Some(Err(e)) => {
             warn!(error = %e, "cannot watch the uplink for inbound attempts");
             None
@@ -68,10 +70,10 @@ pub(crate) async fn run(parts: LoopParts) -> Result<()> {
                 None => break Err(anyhow::anyhow!("the reader of adapter {tun_name} stopped")),
             },
             Some(ev) = ev_rx.recv() => {
-                handle_event(&mut engine, ev);
+                handle_event(&mut engine, &mut sockets, ev);
                 for _ in 1..BUDGET {
                     match ev_rx.try_recv() {
-                        Ok(ev) => handle_event(&mut engine, ev),
+                        Ok(ev) => handle_event(&mut engine, &mut sockets, ev),
                         Err(_) => break,
                     }
                 }
@@ -80,6 +82,15 @@ pub(crate) async fn run(parts: LoopParts) -> Result<()> {
                 engine.handle_uplink_probe(Instant::now(), p.protocol, p.remote, p.local);
             }
             Some(q) = queries.recv() => answer(&mut engine, q),
+            Some(switch) = uplink_switches.recv() => {
+                uplink_switch::apply(&mut engine, &mut sockets, &switch);
+                if let Some(o) = switch.observer {
+                    drop(observer_thread.take());
+                    observer_thread = ObserverThread::spawn(o, probe_tx.clone())
+                        .inspect_err(|e| warn!(error = %e, "cannot watch the new uplink for inbound attempts"))
+                        .ok();
+                }
+            }
             _ = &mut timer, if armed.is_some() => {
                 armed = None;
                 engine.handle_timeout(Instant::now());

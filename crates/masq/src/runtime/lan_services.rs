@@ -6,6 +6,7 @@ use masq_control::{LanCidr, Settings};
 use masq_platform::sockets::Uplink;
 use masq_platform::{InterfaceInfo, Ipv4Net};
 use masq_services::{LanLink, LanServices, LanServicesSpec};
+use tokio::sync::watch;
 use tracing::error;
 
 use crate::paths;
@@ -15,7 +16,7 @@ pub(super) async fn start(
     settings: &Settings,
     lan: &InterfaceInfo,
     lan_net: Ipv4Net,
-    uplink: &Uplink,
+    uplink: watch::Receiver<Uplink>,
 ) -> Option<LanServices> {
     let lan_cidr = match LanCidr::new(lan_net.addr(), lan_net.prefix_len()) {
         Ok(c) => c,
@@ -30,7 +31,7 @@ pub(super) async fn start(
             index: lan.index,
         },
         lan_net: lan_cidr,
-        uplink: uplink.clone(),
+        uplink,
         dhcp: settings.dhcp.clone(),
         dns: settings.dns.clone(),
         default_lease_file: paths::lease_file(),

@@ -4,12 +4,16 @@
 
 use std::time::{Duration, Instant};
 
-use masq_engine::{Engine, EngineStatus, InboundAttempt, Translation};
+use masq_engine::{
+    Engine, EngineStatus, ForwardError, ForwardKey, ForwardSpec, ForwardView, InboundAttempt,
+    Translation,
+};
 use masq_platform::sockets::Uplink;
 use masq_platform::{InboundObserver, TunDevice};
 use tokio::sync::{mpsc, oneshot};
 
-use super::sockets::SocketEvent;
+use super::sockets::{SocketEvent, Sockets};
+use super::uplink_switch::UplinkSwitch;
 
 /// Inputs handled per wake-up before the loop looks at the other inputs again.
 pub(crate) const BUDGET: usize = 256;
@@ -23,6 +27,18 @@ pub(crate) enum Query {
     Translations(oneshot::Sender<Vec<Translation>>),
     Inbound(oneshot::Sender<Vec<InboundAttempt>>),
     ClearInbound,
+    Forwards(oneshot::Sender<Vec<ForwardView>>),
+    ChangeForward(ForwardChange, oneshot::Sender<Result<(), ForwardError>>),
+    /// A NAT-PMP/PCP request, decided against the forward table (`port_mapping.rs`).
+    PortMap(masq_services::portmap::listen::Exchange),
+}
+
+/// A change to the port forwards of the running engine.
+#[derive(Debug, Clone)]
+pub(crate) enum ForwardChange {
+    Add(ForwardSpec),
+    Remove(ForwardKey),
+    SetEnabled(ForwardKey, bool),
 }
 
 /// Everything an event loop runs with.
@@ -32,11 +48,13 @@ pub(crate) struct LoopParts {
     pub uplink: Uplink,
     pub observer: Option<InboundObserver>,
     pub queries: mpsc::Receiver<Query>,
+    /// Uplink moves from the roaming follower (`uplink_watch.rs`).
+    pub uplink_switches: mpsc::Receiver<UplinkSwitch>,
     pub stop: oneshot::Receiver<()>,
 }
 
 /// Hands one socket task's report to the engine.
-pub(crate) fn handle_event(engine: &mut Engine, ev: SocketEvent) {
+pub(crate) fn handle_event(engine: &mut Engine, sockets: &mut Sockets, ev: SocketEvent) {
     let now = Instant::now();
     match ev {
         SocketEvent::TcpConnected { id, local } => engine.handle_tcp_connected(now, id, local),
@@ -59,6 +77,17 @@ pub(crate) fn handle_event(engine: &mut Engine, ev: SocketEvent) {
             data,
         } => engine.handle_echo_reply(now, id, from, seq, &data),
         SocketEvent::IcmpError { id, report } => engine.handle_icmp_error(now, id, report),
+        SocketEvent::TcpAccepted {
+            listener,
+            stream,
+            peer,
+            local,
+        } => match engine.handle_tcp_accepted(now, listener, peer, local) {
+            Some(id) => sockets.adopt_tcp(id, stream, peer),
+            // Refused (limits, forward gone): the remote gets a reset, not a hang.
+            None => reset(stream),
+        },
+        SocketEvent::ListenFailed { id, reason } => engine.handle_listen_failed(now, id, &reason),
     }
 }
 
@@ -76,5 +105,24 @@ pub(crate) fn answer(engine: &mut Engine, q: Query) {
             let _ = tx.send(engine.inbound_attempts(now));
         }
         Query::ClearInbound => engine.clear_inbound(),
+        Query::Forwards(tx) => {
+            let _ = tx.send(engine.forwards(now));
+        }
+        Query::ChangeForward(change, tx) => {
+            let result = match change {
+                ForwardChange::Add(spec) => engine.add_forward(now, spec, None).map(drop),
+                ForwardChange::Remove(key) => engine.remove_forward(now, key).map(drop),
+                ForwardChange::SetEnabled(key, on) => engine.set_forward_enabled(now, key, on),
+            };
+            let _ = tx.send(result);
+        }
+        Query::PortMap(exchange) => super::port_mapping::answer(engine, now, exchange),
+    }
+}
+
+/// Drops an accepted connection with a reset (SO_LINGER 0), so the remote learns at once.
+fn reset(stream: tokio::net::TcpStream) {
+    if let Err(e) = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO)) {
+        tracing::debug!(error = %e, "could not arm RST for a refused forwarded connection");
     }
 }

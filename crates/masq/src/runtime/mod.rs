@@ -9,11 +9,14 @@ mod event_loop;
 #[cfg(windows)]
 #[path = "event_loop_windows.rs"]
 mod event_loop;
+mod forward_requests;
 mod ipv6_plan;
 mod lan_services;
 #[cfg(unix)]
 mod local_ports;
 mod loop_parts;
+mod port_mapping;
+mod roaming_state;
 mod session;
 mod signals;
 mod sockets;
@@ -24,6 +27,9 @@ mod supervisor;
 mod tun_io;
 #[cfg(windows)]
 mod tun_io_windows;
+mod uplink_decide;
+mod uplink_switch;
+mod uplink_watch;
 #[cfg(unix)]
 mod watch;
 

@@ -3,22 +3,29 @@
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
-use masq_control::{IfaceReport, LanClient, LanServicesReport, Settings};
-use masq_engine::{Engine, EngineStatus, InboundAttempt, Translation};
+use masq_control::{
+    IfaceReport, LanClient, LanServicesReport, RoamingReport, Settings, UplinkMode,
+};
+use masq_engine::{Engine, EngineStatus, ForwardError, ForwardView, InboundAttempt, Translation};
 use masq_platform::sockets::Uplink;
 use masq_platform::{GatewaySpec, InboundObserver, InterfaceInfo, Ipv4Net};
 use masq_services::LanServices;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
 use super::event_loop;
 use super::ipv6_plan::{self, Ipv6Plan};
-use super::loop_parts::{LoopParts, Query};
+use super::loop_parts::{ForwardChange, LoopParts, Query};
+use super::roaming_state::Roaming;
+use super::uplink_watch::{self, Follower};
 
 /// Sharing that is running.
 pub(crate) struct Session {
-    pub uplink: IfaceReport,
+    /// The uplink in use and how it moved (issue 5, roaming).
+    roaming: Roaming,
+    /// The task that follows the uplink; `None` where the OS cannot watch it.
+    follower: Option<JoinHandle<()>>,
     pub lan: IfaceReport,
     pub tun: String,
     pub started: Instant,
@@ -27,6 +34,8 @@ pub(crate) struct Session {
     task: JoinHandle<Result<()>>,
     /// DHCP server, DNS forwarder and client view (issue 5).
     services: Option<LanServices>,
+    /// The NAT-PMP/PCP server (issue 5).
+    port_mapping: Option<masq_services::portmap::listen::PortMapListener>,
     /// Whether the LAN is offered IPv6, and why not (issue 5).
     pub ipv6: Ipv6Plan,
 }
@@ -82,13 +91,24 @@ impl Session {
         config.os_counts_gateway_hop = masq_platform::FORWARDING_DECREMENTS_TTL;
         config.tun_offload = super::tun_io::offload(&gateway.tun);
         let seed = seed();
-        let engine = match Engine::new(config, seed, Instant::now()) {
+        let mut engine = match Engine::new(config, seed, Instant::now()) {
             Ok(e) => e,
             Err(e) => {
                 let _ = gateway.stop().await;
                 return Err(anyhow!("{e}"));
             }
         };
+        for (i, forward) in settings.forwards.iter().enumerate() {
+            if let Err(e) = engine.add_forward(Instant::now(), forward.clone(), None) {
+                let _ = gateway.stop().await;
+                bail!(
+                    "port forward `forward[{i}]` ({} {} -> {}): {e}",
+                    forward.protocol,
+                    forward.public,
+                    forward.target
+                );
+            }
+        }
         let up = Uplink::from(&gateway.uplink);
         let observer = if settings.observe_inbound {
             match InboundObserver::open(&up, gateway.lan_net.trunc()) {
@@ -102,12 +122,30 @@ impl Session {
             None
         };
         // LAN services (issue 5): their own sockets on the LAN, never through the TUN.
+        let (dns_uplink, dns_uplink_rx) = watch::channel(up.clone());
+        let port_mapping_uplink = dns_uplink.subscribe();
         let services =
-            super::lan_services::start(settings, &gateway.lan, gateway.lan_net, &up).await;
+            super::lan_services::start(settings, &gateway.lan, gateway.lan_net, dns_uplink_rx)
+                .await;
         let uplink_report = report(&gateway.uplink);
+        let mode = if settings.uplink.is_some() {
+            UplinkMode::Pinned
+        } else {
+            UplinkMode::Automatic
+        };
+        let roaming = Roaming::new(mode, up.clone(), uplink_report.clone());
+        let (switch_tx, switch_rx) = mpsc::channel(4);
+        let follower = uplink_watch::spawn(Follower {
+            roaming: roaming.clone(),
+            switches: switch_tx,
+            dns_uplink,
+            observe_hidden: settings.observe_inbound.then(|| gateway.lan_net.trunc()),
+        });
         let lan_report = report(&gateway.lan);
         let tun_name = spec.tun_name.clone();
         let (qtx, qrx) = mpsc::channel(64);
+        let port_mapping =
+            super::port_mapping::start(settings, gateway.lan_net, port_mapping_uplink, qtx.clone());
         let (stop_tx, stop_rx) = oneshot::channel();
         let (tun, gateway_rest) = gateway.into_parts();
         let task = tokio::spawn(async move {
@@ -117,6 +155,7 @@ impl Session {
                 uplink: up,
                 observer,
                 queries: qrx,
+                uplink_switches: switch_rx,
                 stop: stop_rx,
             })
             .await;
@@ -128,7 +167,8 @@ impl Session {
         });
         info!(uplink = %uplink_report.name, lan = %lan_report.name, tun = %tun_name, "sharing started");
         Ok(Session {
-            uplink: uplink_report,
+            roaming,
+            follower,
             lan: lan_report,
             tun: tun_name,
             started: Instant::now(),
@@ -136,6 +176,7 @@ impl Session {
             stop: Some(stop_tx),
             task,
             services,
+            port_mapping,
             ipv6,
         })
     }
@@ -147,8 +188,14 @@ impl Session {
 
     /// Stops sharing and undoes the set-up; returns the loop's own error, if it failed.
     pub(crate) async fn stop(mut self) -> Result<()> {
+        if let Some(follower) = self.follower.take() {
+            follower.abort();
+        }
         if let Some(services) = self.services.take() {
             services.stop().await;
+        }
+        if let Some(p) = self.port_mapping.take() {
+            p.stop().await;
         }
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
@@ -157,6 +204,16 @@ impl Session {
             Ok(r) => r,
             Err(e) => Err(anyhow!("the masquerading task failed: {e}")),
         }
+    }
+
+    /// The uplink in use now (it moves when the default route does).
+    pub(crate) fn uplink(&self) -> IfaceReport {
+        self.roaming.iface()
+    }
+
+    /// How sharing has followed the uplink.
+    pub(crate) fn roaming(&self) -> RoamingReport {
+        self.roaming.report(Instant::now())
     }
 
     pub(crate) async fn status(&self) -> Option<EngineStatus> {
@@ -174,6 +231,26 @@ impl Session {
     pub(crate) async fn inbound(&self) -> Option<Vec<InboundAttempt>> {
         let (tx, rx) = oneshot::channel();
         self.queries.send(Query::Inbound(tx)).await.ok()?;
+        rx.await.ok()
+    }
+
+    /// The port forwards and LAN clients' port mappings, as the engine runs them.
+    pub(crate) async fn forwards(&self) -> Option<Vec<ForwardView>> {
+        let (tx, rx) = oneshot::channel();
+        self.queries.send(Query::Forwards(tx)).await.ok()?;
+        rx.await.ok()
+    }
+
+    /// Applies a change to the running engine's forwards; `None` if the engine is gone.
+    pub(crate) async fn change_forward(
+        &self,
+        change: ForwardChange,
+    ) -> Option<Result<(), ForwardError>> {
+        let (tx, rx) = oneshot::channel();
+        self.queries
+            .send(Query::ChangeForward(change, tx))
+            .await
+            .ok()?;
         rx.await.ok()
     }
 
@@ -198,7 +275,8 @@ impl Session {
     }
 }
 
-fn report(info: &InterfaceInfo) -> IfaceReport {
+/// The interface and its addresses for `status`.
+pub(super) fn report(info: &InterfaceInfo) -> IfaceReport {
     let mut addresses: Vec<String> = info.ipv4.iter().map(|(a, p)| format!("{a}/{p}")).collect();
     addresses.extend(info.ipv6.iter().map(|(a, p)| format!("{a}/{p}")));
     IfaceReport {

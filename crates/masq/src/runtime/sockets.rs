@@ -7,7 +7,6 @@
 //! slow hidden host slows the remote through the kernel's receive window.
 
 use std::collections::HashMap;
-#[cfg(unix)]
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -86,6 +85,18 @@ pub(crate) enum SocketEvent {
         id: SocketId,
         report: IcmpErrorReport,
     },
+    /// A port forward's listener took a connection; the engine names its socket id.
+    TcpAccepted {
+        listener: SocketId,
+        stream: tokio::net::TcpStream,
+        peer: SocketAddr,
+        local: SocketAddr,
+    },
+    /// A port forward's socket could not be opened; `reason` is shown to the user.
+    ListenFailed {
+        id: SocketId,
+        reason: String,
+    },
 }
 
 enum TaskCmd {
@@ -142,6 +153,10 @@ impl Sockets {
             } => self.open_tcp(id, remote, ttl, mss),
             SocketCommand::UdpOpen { id, family } => self.open_datagram(id, family, Kind::Udp),
             SocketCommand::IcmpOpen { id, family } => self.open_datagram(id, family, Kind::Icmp),
+            SocketCommand::TcpListen { id, family, port } => self.open_listener(id, family, port),
+            SocketCommand::UdpListen { id, family, port } => {
+                self.open_udp_listener(id, family, port)
+            }
             SocketCommand::TcpSend { id, data } => self.send(id, TaskCmd::Send(data)),
             SocketCommand::TcpReadCredit { id, bytes } => {
                 if let Some(credit) = self.handles.get(&id).and_then(|h| h.credit.as_ref()) {
@@ -189,6 +204,11 @@ impl Sockets {
         }
     }
 
+    /// Pins sockets opened from now on to `uplink` (roaming); open ones stay where they are.
+    pub(crate) fn set_uplink(&mut self, uplink: Uplink) {
+        self.uplink = uplink;
+    }
+
     /// Closes every socket at once (shutdown).
     pub(crate) fn close_all(&mut self) {
         for (_, h) in self.handles.drain() {
@@ -202,6 +222,69 @@ impl Sockets {
         {
             trace!(%id, "socket task already ended");
         }
+    }
+
+    /// Takes over a connection a forward's listener accepted, under the engine's id for it:
+    /// from here on it is relayed like any connected uplink socket.
+    pub(crate) fn adopt_tcp(
+        &mut self,
+        id: SocketId,
+        stream: tokio::net::TcpStream,
+        peer: SocketAddr,
+    ) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (credit_tx, credit_rx) = mpsc::unbounded_channel();
+        let events = self.events.clone();
+        let (stream, dup) = match with_dup(stream) {
+            Ok(pair) => pair,
+            Err(e) => {
+                debug!(%peer, error = %e, "cannot take over an accepted connection");
+                let _ = events.send(SocketEvent::TcpReset { id });
+                return;
+            }
+        };
+        let span = debug_span!("tcp", %id, remote = %peer, forwarded = true);
+        let task = tokio::spawn(relay(id, stream, rx, credit_rx, events).instrument(span));
+        self.handles.insert(
+            id,
+            Handle {
+                tx,
+                credit: Some(credit_tx),
+                dup: Some(dup),
+                tasks: vec![task],
+            },
+        );
+    }
+
+    fn open_listener(&mut self, id: SocketId, family: masq_engine::Family, port: u16) {
+        let events = self.events.clone();
+        let listener = psock::tcp_listener(&self.uplink, family, port).and_then(|sock| {
+            let std: std::net::TcpListener = sock.into();
+            tokio::net::TcpListener::from_std(std)
+        });
+        let listener = match listener {
+            Ok(l) => l,
+            Err(e) => {
+                warn!(port, error = %e, "port forward cannot listen");
+                let _ = events.send(SocketEvent::ListenFailed {
+                    id,
+                    reason: e.to_string(),
+                });
+                return;
+            }
+        };
+        let (tx, rx) = mpsc::unbounded_channel();
+        let span = debug_span!("forward", %id, port);
+        let task = tokio::spawn(accept_task(id, listener, rx, events).instrument(span));
+        self.handles.insert(
+            id,
+            Handle {
+                tx,
+                credit: None,
+                dup: None,
+                tasks: vec![task],
+            },
+        );
     }
 
     fn open_tcp(&mut self, id: SocketId, remote: SocketAddr, ttl: u8, mss: u16) {
@@ -238,20 +321,38 @@ impl Sockets {
 
     #[cfg(unix)]
     fn open_datagram(&mut self, id: SocketId, family: Family, kind: Kind) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let events = self.events.clone();
+        let events = &self.events;
         let made = match kind {
             Kind::Udp => psock::udp_socket(&self.uplink, family),
             Kind::Icmp => psock::icmp_echo_socket(&self.uplink, family),
         };
-        let sock = match made {
-            Ok(s) => s,
+        match made {
+            Ok(sock) => self.spawn_datagram(id, sock, family, kind),
             Err(e) => {
                 warn!(?family, error = %e, "cannot open an uplink {} socket", kind.name());
                 let _ = events.send(SocketEvent::OpenFailed { id });
-                return;
             }
-        };
+        }
+    }
+
+    #[cfg(unix)]
+    fn open_udp_listener(&mut self, id: SocketId, family: Family, port: u16) {
+        match psock::udp_listener(&self.uplink, family, port) {
+            Ok(sock) => self.spawn_datagram(id, sock, family, Kind::Udp),
+            Err(e) => {
+                warn!(port, error = %e, "UDP port forward cannot bind");
+                let _ = self.events.send(SocketEvent::ListenFailed {
+                    id,
+                    reason: e.to_string(),
+                });
+            }
+        }
+    }
+
+    #[cfg(unix)]
+    fn spawn_datagram(&mut self, id: SocketId, sock: Socket, family: Family, kind: Kind) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let events = self.events.clone();
         let span = debug_span!("dgram", %id, kind = kind.name());
         let task = tokio::spawn(datagram_task(id, sock, family, kind, rx, events).instrument(span));
         self.handles.insert(
@@ -286,8 +387,8 @@ async fn tcp_task(
     sock: Socket,
     probe: Option<Arc<Socket>>,
     remote: SocketAddr,
-    mut rx: mpsc::UnboundedReceiver<TaskCmd>,
-    mut credit_rx: mpsc::UnboundedReceiver<usize>,
+    rx: mpsc::UnboundedReceiver<TaskCmd>,
+    credit_rx: mpsc::UnboundedReceiver<usize>,
     events: mpsc::UnboundedSender<SocketEvent>,
 ) {
     let std_stream: std::net::TcpStream = sock.into();
@@ -316,6 +417,18 @@ async fn tcp_task(
         }
     };
     let _ = events.send(SocketEvent::TcpConnected { id, local });
+    relay(id, stream, rx, credit_rx, events).await;
+}
+
+/// Splices one connected TCP socket: reads within the engine's credit, writes what the
+/// engine sends, until closed.
+async fn relay(
+    id: SocketId,
+    stream: tokio::net::TcpStream,
+    mut rx: mpsc::UnboundedReceiver<TaskCmd>,
+    mut credit_rx: mpsc::UnboundedReceiver<usize>,
+    events: mpsc::UnboundedSender<SocketEvent>,
+) {
     let (mut rd, mut wr) = stream.into_split();
     let reader_events = events.clone();
     let reader = tokio::spawn(
@@ -380,6 +493,55 @@ async fn tcp_task(
         }
     }
     abort_reader.abort();
+}
+
+/// Accepts a port forward's connections and hands them to the event loop, until closed.
+async fn accept_task(
+    id: SocketId,
+    listener: tokio::net::TcpListener,
+    mut rx: mpsc::UnboundedReceiver<TaskCmd>,
+    events: mpsc::UnboundedSender<SocketEvent>,
+) {
+    match listener.local_addr() {
+        Ok(local) => {
+            let _ = events.send(SocketEvent::Opened { id, local });
+        }
+        Err(e) => {
+            let _ = events.send(SocketEvent::ListenFailed {
+                id,
+                reason: e.to_string(),
+            });
+            return;
+        }
+    }
+    loop {
+        tokio::select! {
+            cmd = rx.recv() => if matches!(cmd, None | Some(TaskCmd::Close)) {
+                return;
+            },
+            r = listener.accept() => match r {
+                Ok((stream, peer)) => {
+                    let Ok(local) = stream.local_addr() else { continue };
+                    let _ = events.send(SocketEvent::TcpAccepted { listener: id, stream, peer, local });
+                }
+                Err(e) => {
+                    // Out of descriptors or similar: back off instead of spinning.
+                    warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            },
+        }
+    }
+}
+
+/// The stream plus a duplicate of its descriptor (for SO_LINGER on abort).
+fn with_dup(stream: tokio::net::TcpStream) -> io::Result<(tokio::net::TcpStream, Arc<Socket>)> {
+    let std = stream.into_std()?;
+    let sock = Socket::from(std);
+    sock.set_tcp_nodelay(true)?;
+    let dup = Arc::new(sock.try_clone()?);
+    let std: std::net::TcpStream = sock.into();
+    Ok((tokio::net::TcpStream::from_std(std)?, dup))
 }
 
 #[cfg(unix)]

@@ -8,6 +8,7 @@ use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 
 use super::ControlOptions;
+use super::forward_requests::{self, SavedForwards};
 use super::session::Session;
 use super::signals::Shutdown;
 
@@ -16,6 +17,8 @@ const WATCH_INTERVAL: Duration = Duration::from_millis(500);
 
 pub(super) struct Supervisor {
     settings: Settings,
+    /// Where forwards added through the API are saved.
+    saved_forwards: SavedForwards,
     control: ControlOptions,
     session: Option<Session>,
     last_error: Option<String>,
@@ -24,7 +27,7 @@ pub(super) struct Supervisor {
 
 impl Supervisor {
     /// Binds the control socket (refusing to run twice) and starts serving it.
-    pub(super) fn bind(settings: Settings, control: ControlOptions) -> Result<Supervisor> {
+    pub(super) fn bind(mut settings: Settings, control: ControlOptions) -> Result<Supervisor> {
         let listener =
             masq_control::bind(&control.path, control.group.as_deref()).with_context(|| {
                 format!("cannot open the control socket {}", control.path.display())
@@ -36,8 +39,10 @@ impl Supervisor {
             }
         });
         info!(path = %control.path.display(), "control API listening");
+        let saved_forwards = SavedForwards::load(&mut settings);
         Ok(Supervisor {
             settings,
+            saved_forwards,
             control,
             session: None,
             last_error: None,
@@ -134,6 +139,18 @@ impl Supervisor {
                 }
                 Response::Done
             }
+            Request::Forwards
+            | Request::AddForward { .. }
+            | Request::RemoveForward { .. }
+            | Request::EnableForward { .. } => {
+                forward_requests::handle(
+                    request,
+                    &mut self.settings,
+                    &self.saved_forwards,
+                    self.session.as_ref(),
+                )
+                .await
+            }
             Request::GetSettings => Response::Settings(self.settings.clone()),
             Request::SetSettings { settings } => match settings.validate() {
                 Ok(()) => {
@@ -176,13 +193,14 @@ impl Supervisor {
             Some(s) => StatusReport {
                 running: true,
                 version,
-                uplink: Some(s.uplink.clone()),
+                uplink: Some(s.uplink()),
                 lan: Some(s.lan.clone()),
                 tun: Some(s.tun.clone()),
                 uptime_s: s.started.elapsed().as_secs_f64(),
                 engine: s.status().await,
                 last_error: self.last_error.clone(),
                 lan_services: s.lan_services(),
+                roaming: Some(s.roaming()),
             },
             None => StatusReport {
                 running: false,
@@ -194,6 +212,7 @@ impl Supervisor {
                 engine: None,
                 last_error: self.last_error.clone(),
                 lan_services: None,
+                roaming: None,
             },
         }
     }
