@@ -44,7 +44,8 @@ pub enum Ipv6Unavailable {
 /// Checks whether IPv6 can be shared through `uplink`; returns the uplink's IPv6 source
 /// address when it can.
 #[cfg(not(target_os = "linux"))]
-pub async fn check_ipv6_uplink(_uplink: &InterfaceInfo) -> Result<Ipv6Addr, Ipv6Unavailable> {
+pub async fn check_ipv6_uplink(uplink: &InterfaceInfo) -> Result<Ipv6Addr, Ipv6Unavailable> {
+    uplink_v6(uplink)?;
     Err(Ipv6Unavailable::NotImplemented)
 }
 

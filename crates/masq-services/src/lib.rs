@@ -6,7 +6,8 @@
 //! host's own resolvers and answers LAN names from the lease table ([`dns`]); and the
 //! per-client view joins leases, the neighbour table and the engine's translations
 //! ([`clients`]); and, when the user turns it on, a NAT-PMP/PCP server lets LAN apps open
-//! inbound ports as expiring forwards ([`portmap`]).
+//! inbound ports as expiring forwards ([`portmap`]). When the session offers IPv6, router
+//! advertisements give hosts the LAN's prefix, the gateway as router and DNS server ([`ra`]).
 //!
 //! These services run next to the engine in the privileged runtime, as their own tokio tasks
 //! with their own sockets on the LAN interface or the gateway's LAN address. Their traffic
@@ -28,6 +29,7 @@ mod error;
 mod lan_socket;
 pub mod neighbours;
 pub mod portmap;
+pub mod ra;
 mod services;
 
 pub use error::ServiceError;
