@@ -133,7 +133,7 @@ const checks = {
     return page;
   },
 
-  async "inbound: refused attempts are explained and a forward is offered honestly"() {
+  async "inbound: refused attempts are explained and open the forward form prefilled"() {
     const page = await open("inbound", {
       setup: () => {
         window.fake.running = true;
@@ -146,10 +146,88 @@ const checks = {
     await page.getByTestId("inbound-count").getByText("2 refused attempts").waitFor();
     await page.getByText(/Nobody inside asked for this/).waitFor();
     await page.getByText("2 times", { exact: false }).waitFor();
-    const allow = page.getByRole("button", { name: "Allow with a port forward…" }).first();
-    await allow.click();
-    check((await allow.getAttribute("aria-expanded")) === "true", "expanded");
-    await page.getByText(/Port forwards arrive with a later version of masq/).first().waitFor();
+    const udp = page.locator(".attempt", { hasText: "192.0.2.77:4000" });
+    await udp.getByRole("button", { name: "Allow with a port forward…" }).click();
+    await page.getByRole("heading", { name: "New port forward" }).waitFor();
+    check((await page.evaluate(() => location.hash)) === "#/forwards?add=udp/33001", "hash carries the prefill");
+    check((await page.getByLabel("Protocol").inputValue()) === "udp", "protocol prefilled");
+    check((await page.getByLabel("Public port or range").inputValue()) === "33001", "port prefilled");
+    check((await page.getByLabel("LAN device").inputValue()) === "", "host left to the user");
+    return page;
+  },
+
+  async "forwards: list, add with validation and refusal, switch, remove with confirmation"() {
+    const page = await open("forwards", { setup: () => (window.fake.running = true) });
+    const pcp = page.getByTestId("fwd-udp-3074");
+    await pcp.getByText("192.168.137.11 via PCP, expires in 1h 54m").waitFor();
+    await pcp.getByText("Listening").waitFor();
+    await page.getByText(/anyone on the internet|passed to\s+one device/i).first().waitFor();
+    await page.getByRole("button", { name: "Add a port forward…" }).click();
+    const submit = page.getByRole("button", { name: "Add forward" });
+    await page.getByLabel("Public port or range").fill("0");
+    await submit.click();
+    await page.locator("#fwd-public-error").getByText(/port from 1 to 65535/).waitFor();
+    await page.locator("#fwd-host-error").getByText(/IPv4 address/).waitFor();
+    check((await page.evaluate(() => document.activeElement?.id)) === "fwd-public", "focus moves to the first wrong field");
+    check((await page.getByLabel("Public port or range").getAttribute("aria-invalid")) === "true", "aria-invalid");
+    // A daemon refusal (target outside the LAN) is shown next to the form, in its words.
+    await page.getByLabel("Public port or range").fill("8080");
+    await page.getByLabel("LAN device").fill("10.9.9.9");
+    await submit.click();
+    await page.getByTestId("forward-refusal").getByText(/not on the LAN 192\.168\.137\.0\/24/).waitFor();
+    // The LAN device is offered from the Clients list.
+    const offered = await page.locator("#fwd-clients option").evaluateAll((o) => o.map((x) => x.value));
+    check(offered.length === 0 || offered.every((v) => v.startsWith("192.168.137.")), `client suggestions ${offered}`);
+    await page.getByLabel("LAN device").fill("192.168.137.10");
+    await page.getByLabel("Port on the device").fill("80");
+    await page.getByLabel("Name (optional)").fill("web");
+    await page
+      .getByTestId("forward-sentence")
+      .getByText("Anyone on the internet can then connect to 198.51.100.2 on TCP port 8080 and reach 192.168.137.10 on port 80; the LAN device sees their real address.")
+      .waitFor();
+    await submit.click();
+    const web = page.getByTestId("fwd-tcp-8080");
+    await web.getByText("192.168.137.10:80").waitFor();
+    await web.getByText("Opened by you").waitFor();
+    await web.getByText("Listening").waitFor();
+    await page.getByRole("heading", { name: "New port forward" }).waitFor({ state: "detached" });
+    // Overlap refusal.
+    await page.getByRole("button", { name: "Add a port forward…" }).click();
+    await page.getByLabel("Public port or range").fill("8000-8100");
+    await page.getByLabel("LAN device").fill("192.168.137.12");
+    await submit.click();
+    await page.getByTestId("forward-refusal").getByText(/overlaps the forward tcp\/8080/).waitFor();
+    await page.getByRole("button", { name: "Cancel" }).click();
+    // Switch off and on, from the keyboard.
+    const sw = page.getByRole("switch", { name: "Forward TCP 8080 to 192.168.137.10:80" });
+    await sw.focus();
+    await page.keyboard.press("Space");
+    await web.getByText("Switched off").waitFor();
+    check(!(await sw.isChecked()), "switched off");
+    await page.keyboard.press("Space");
+    await web.getByText("Listening").waitFor();
+    // Remove asks first; Keep keeps it.
+    await page.getByRole("button", { name: "Remove forward TCP 8080 to 192.168.137.10:80…" }).click();
+    await page.getByRole("button", { name: "Keep" }).click();
+    check((await page.evaluate(() => window.fake.forwards.length)) === 2, "kept");
+    await page.getByRole("button", { name: "Remove forward TCP 8080 to 192.168.137.10:80…" }).click();
+    await page.getByRole("button", { name: "Yes, remove forward TCP 8080 to 192.168.137.10:80" }).click();
+    await web.waitFor({ state: "detached" });
+    check((await page.evaluate(() => window.fake.forwards.length)) === 1, "removed");
+    return page;
+  },
+
+  async "translations: flows through a forward are marked inbound"() {
+    const page = await open("translations", {
+      setup: () => {
+        window.fake.running = true;
+        window.fake.addFlows(5);
+        window.fake.addInboundFlow();
+      },
+    });
+    const row = page.locator(".vbody .vrow", { hasText: "203.0.113.50:51515" });
+    await row.locator(".inbound-mark").waitFor();
+    check((await page.locator(".vbody .vrow .inbound-mark").count()) === 1, "only the forwarded flow is marked");
     return page;
   },
 
@@ -240,13 +318,24 @@ async function screenshots(dir) {
     window.fake.knock("203.0.113.50:51515", "198.51.100.2:22");
     window.fake.knock("192.0.2.77:4000", "198.51.100.2:33001", "udp", "filtered_by_mapping");
     window.fake.knock("198.18.0.9:443", "192.168.137.12:443", "tcp", "addressed_to_hidden_host");
+    window.fake.addInboundFlow();
+    window.fake.forwardCommand("add_forward", { forward: { protocol: "tcp", public: "8080", target: "192.168.137.10:80", name: "web", enabled: true } });
+    window.fake.forwards[1].connections = 12;
+    window.fake.forwardCommand("add_forward", { forward: { protocol: "tcp", public: "2222", target: "192.168.137.12:22", enabled: true } });
+    window.fake.forwardCommand("enable_forward", { key: { protocol: "tcp", port: 2222 }, enabled: false });
   };
   for (const theme of ["light", "dark"]) {
-    for (const screen of ["overview", "translations", "inbound", "forwards", "clients", "settings", "logs"]) {
+    for (const screen of ["overview", "translations", "inbound", "forwards", "forwards-add", "clients", "settings", "logs"]) {
       if (theme === "dark" && !["overview", "translations", "inbound"].includes(screen)) continue;
-      const page = await open(screen, { theme, setup });
+      const page = await open(screen === "forwards-add" ? "forwards" : screen, { theme, setup });
       await ticks(page, 2);
-      if (screen === "inbound") await page.getByRole("button", { name: "Allow with a port forward…" }).first().click();
+      if (screen === "forwards-add") {
+        await page.getByRole("button", { name: "Add a port forward…" }).click();
+        await page.getByLabel("Public port or range").fill("27015-27030");
+        await page.getByLabel("LAN device").fill("192.168.137.14");
+        await page.getByLabel("Name (optional)").fill("game server");
+      }
+      if (screen === "forwards") await page.getByTestId("fwd-tcp-8080").waitFor();
       if (screen === "settings") await page.getByLabel("Retransmissions before reset").waitFor();
       await page.screenshot({ path: join(dir, `${screen}${theme === "dark" ? "-dark" : ""}.png`) });
       await page.context().close();

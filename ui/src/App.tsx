@@ -1,10 +1,11 @@
 // The window: a navigation rail, a banner when the daemon cannot be reached, and one screen.
 
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 
 import { DaemonBanner } from "./components/DaemonBanner";
 import { Nav, SCREENS, type ScreenId } from "./components/Nav";
 import { ThemeToggle } from "./components/ThemeToggle";
+import { formFromQuery } from "./model/forwards";
 import { Clients } from "./screens/Clients";
 import { Inbound } from "./screens/Inbound";
 import { Logs } from "./screens/Logs";
@@ -15,21 +16,32 @@ import { Translations } from "./screens/Translations";
 import { useStore } from "./store";
 
 function screenFromHash(): ScreenId {
-  const id = location.hash.replace(/^#\/?/, "");
+  const id = location.hash.replace(/^#\/?/, "").split("?")[0];
   return (SCREENS.find((s) => s.id === id)?.id ?? "overview") as ScreenId;
+}
+
+/** The part after `?` in the hash: a screen's own parameters (the forward form's prefill). */
+function queryFromHash(): string {
+  const i = location.hash.indexOf("?");
+  return i < 0 ? "" : location.hash.slice(i + 1);
 }
 
 export function App() {
   const state = useStore();
   const [screen, setScreen] = useState<ScreenId>(screenFromHash());
+  const [query, setQuery] = useState(queryFromHash());
   useEffect(() => {
-    const f = () => setScreen(screenFromHash());
+    const f = () => {
+      setScreen(screenFromHash());
+      setQuery(queryFromHash());
+    };
     addEventListener("hashchange", f);
     return () => removeEventListener("hashchange", f);
   }, []);
-  const go = (id: ScreenId) => {
-    location.hash = `#/${id}`;
+  const go = (id: ScreenId, params?: string) => {
+    location.hash = params ? `#/${id}?${params}` : `#/${id}`;
   };
+  const prefill = useMemo(() => formFromQuery(query), [query]);
   const title = SCREENS.find((s) => s.id === screen)?.label ?? "";
   return (
     <div class="shell">
@@ -48,7 +60,7 @@ export function App() {
         {screen === "overview" && <Overview go={go} />}
         {screen === "translations" && <Translations />}
         {screen === "inbound" && <Inbound go={go} />}
-        {screen === "forwards" && <PortForwards />}
+        {screen === "forwards" && <PortForwards prefill={prefill} />}
         {screen === "clients" && <Clients />}
         {screen === "settings" && <SettingsScreen />}
         {screen === "logs" && <Logs />}

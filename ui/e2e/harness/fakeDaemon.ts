@@ -5,7 +5,7 @@
 import { emit } from "@tauri-apps/api/event";
 import { mockIPC } from "@tauri-apps/api/mocks";
 
-import type { DaemonState, GuiError, InboundAttempt, LanClient, LogLine, Protocol, Settings, StatusReport, Translation, TranslationDelta } from "../../src/api/types";
+import type { DaemonState, ForwardKey, ForwardSpec, ForwardView, GuiError, InboundAttempt, LanClient, LogLine, Protocol, Settings, StatusReport, Translation, TranslationDelta } from "../../src/api/types";
 
 const SOCKET = "/run/masq/control.sock";
 
@@ -119,6 +119,73 @@ class FakeDaemon {
       byHost.set(ip, c);
     }
     return Array.from(byHost.values()).sort((a, b) => Number(a.ip.split(".")[3]) - Number(b.ip.split(".")[3]));
+  }
+
+  /** Port forwards: one game console's PCP mapping to start with; tests add the user's. */
+  forwards: ForwardView[] = [
+    {
+      key: { protocol: "udp", port: 3074 },
+      spec: { protocol: "udp", public: "3074", target: "192.168.137.11:3074", origin: { kind: "port_map", client: "192.168.137.11", protocol: "pcp" }, enabled: true },
+      state: "listening",
+      enabled: true,
+      expires_in_s: 6840,
+      connections: 3,
+    },
+  ];
+
+  forwardCommand(cmd: string, args: Record<string, unknown>): unknown {
+    const refuse = (message: string) => Promise.reject({ code: "failed", message } satisfies GuiError);
+    const find = (k: ForwardKey) => this.forwards.find((f) => f.key.protocol === k.protocol && f.key.port === k.port);
+    const range = (p: string) => p.split("-").map(Number) as [number, number?];
+    switch (cmd) {
+      case "add_forward": {
+        const spec = args.forward as ForwardSpec;
+        const [first, last = first] = range(spec.public);
+        const clash = this.forwards.find((f) => {
+          const [a, b = a] = range(f.spec.public);
+          return f.key.protocol === spec.protocol && a <= last && first <= b;
+        });
+        if (clash) return refuse(`${spec.protocol} ${spec.public} overlaps the forward ${clash.key.protocol}/${clash.key.port}; remove that one first`);
+        if (!spec.target.startsWith("192.168.137.")) return refuse(`the target ${spec.target} is not on the LAN 192.168.137.0/24`);
+        this.forwards.push({
+          key: { protocol: spec.protocol, port: first },
+          spec: { ...spec, origin: { kind: "user" } },
+          state: this.running ? "listening" : "stopped",
+          enabled: true,
+          expires_in_s: null,
+          connections: 0,
+        });
+        this.log("INFO", `adding a port forward ${spec.protocol} ${spec.public} -> ${spec.target}`);
+        break;
+      }
+      case "remove_forward": {
+        const f = find(args.key as ForwardKey);
+        if (!f) return refuse("no such forward");
+        this.forwards = this.forwards.filter((x) => x !== f);
+        break;
+      }
+      case "enable_forward": {
+        const f = find(args.key as ForwardKey);
+        if (!f) return refuse("no such forward");
+        f.enabled = Boolean(args.enabled);
+        f.spec.enabled = f.enabled;
+        f.state = f.enabled ? (this.running ? "listening" : "stopped") : "disabled";
+        break;
+      }
+    }
+    return structuredClone(this.forwards);
+  }
+
+  /** A conversation started from the internet through a forward (marked inbound). */
+  addInboundFlow(): void {
+    const id = this.nextId++;
+    const t: Translation = {
+      id, protocol: "tcp", lan: "192.168.137.10:80", remote: "203.0.113.50:51515", gateway: "198.51.100.2:8080",
+      state: "established", inbound: true, bytes_out: 5120, bytes_in: 800, packets_out: 6, packets_in: 5,
+      age_s: 3, idle_s: 0, expires_in_s: 7440,
+    };
+    this.flows.set(id, t);
+    this.pending.added.push(t);
   }
 
   log(level: LogLine["level"], message: string): void {
@@ -245,6 +312,11 @@ class FakeDaemon {
         this.running = false;
         this.log("INFO", "turning sharing off");
         return null;
+      case "forwards":
+      case "add_forward":
+      case "remove_forward":
+      case "enable_forward":
+        return this.forwardCommand(cmd, args);
       case "clear_inbound":
         this.inbound.clear();
         return null;

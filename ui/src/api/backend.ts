@@ -4,7 +4,20 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
-import type { DaemonState, GuiError, InboundAttempt, LanClient, LogLine, Settings, StatusReport, Translation, Update } from "./types";
+import type {
+  DaemonState,
+  ForwardKey,
+  ForwardSpec,
+  ForwardView,
+  GuiError,
+  InboundAttempt,
+  LanClient,
+  LogLine,
+  Settings,
+  StatusReport,
+  Translation,
+  Update,
+} from "./types";
 
 export const EVENT_UPDATE = "masq://update";
 export const EVENT_DAEMON = "masq://daemon";
@@ -19,6 +32,10 @@ export const backend = {
   start: () => invoke<void>("start"),
   stop: () => invoke<void>("stop"),
   clearInbound: () => invoke<void>("clear_inbound"),
+  forwards: () => invoke<ForwardView[]>("forwards"),
+  addForward: (forward: ForwardSpec) => invoke<ForwardView[]>("add_forward", { forward }),
+  removeForward: (key: ForwardKey) => invoke<ForwardView[]>("remove_forward", { key }),
+  enableForward: (key: ForwardKey, enabled: boolean) => invoke<ForwardView[]>("enable_forward", { key, enabled }),
   daemonState: () => invoke<DaemonState>("daemon_state"),
   startService: () => invoke<void>("start_service"),
   logs: (after: number) => invoke<LogLine[]>("logs", { after }),

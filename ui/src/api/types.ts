@@ -195,3 +195,36 @@ export interface LogLine {
   target: string;
   message: string;
 }
+
+export type ForwardProtocol = "tcp" | "udp";
+
+/** Who made a forward: the user, or a LAN client through NAT-PMP/PCP (engine ForwardOrigin). */
+export type ForwardOrigin = { kind: "user" } | { kind: "port_map"; client: string; protocol: "nat_pmp" | "pcp" };
+
+/** What to forward where (engine ForwardSpec): public is a port or "first-last". */
+export interface ForwardSpec {
+  protocol: ForwardProtocol;
+  public: string;
+  target: string;
+  origin?: ForwardOrigin;
+  enabled?: boolean;
+  name?: string;
+}
+
+/** Names one forward: protocol and first public port. */
+export interface ForwardKey {
+  protocol: ForwardProtocol;
+  port: number;
+}
+
+export type ListenerState = "listening" | "opening" | "disabled" | "stopped" | { failed: { reason: string } };
+
+/** One forward as the daemon reports it (engine ForwardView). */
+export interface ForwardView {
+  key: ForwardKey;
+  spec: ForwardSpec;
+  state: ListenerState;
+  enabled: boolean;
+  expires_in_s: number | null;
+  connections: number;
+}

@@ -4,8 +4,8 @@ import { useState } from "preact/hooks";
 
 import { asGuiError, backend } from "../api/backend";
 import type { InboundAttempt } from "../api/types";
-import { ForwardNotice } from "../components/ForwardNotice";
-import { formatDuration, portOf } from "../model/format";
+import { formatDuration } from "../model/format";
+import { formFromAttempt, prefillQuery } from "../model/forwards";
 import { store, useNow, useStore } from "../store";
 
 const REASON_TITLE: Record<InboundAttempt["reason"], string> = {
@@ -14,10 +14,9 @@ const REASON_TITLE: Record<InboundAttempt["reason"], string> = {
   addressed_to_hidden_host: "Addressed to a hidden host directly",
 };
 
-export function Inbound(_: { go: (id: "forwards") => void }) {
+export function Inbound(props: { go: (id: "forwards", params?: string) => void }) {
   useStore();
   const now = useNow();
-  const [open, setOpen] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const entries = store.inbound.sorted(now);
 
@@ -41,7 +40,10 @@ export function Inbound(_: { go: (id: "forwards") => void }) {
           them: a connection arriving from outside matches no conversation a hidden host started, so there is nobody
           to hand it to. masq refuses it and lists it here.
         </p>
-        <p>To let something in on purpose, a port forward sends one gateway port to one device.</p>
+        <p>
+          To let something in on purpose, a port forward sends one gateway port to one device. <em>Allow with a port
+          forward…</em> opens the form with the attempt's protocol and port filled in.
+        </p>
       </section>
       <div class="toolbar">
         <span class="count" data-testid="inbound-count">
@@ -77,18 +79,9 @@ export function Inbound(_: { go: (id: "forwards") => void }) {
                 <p class="reason">
                   <strong>{REASON_TITLE[a.reason] ?? a.reason}:</strong> {a.explanation}.
                 </p>
-                <button
-                  aria-expanded={open === key}
-                  aria-controls={`fwd-${key}`}
-                  onClick={() => setOpen(open === key ? null : key)}
-                >
+                <button onClick={() => props.go("forwards", prefillQuery(formFromAttempt(a)))}>
                   Allow with a port forward…
                 </button>
-                {open === key && (
-                  <div id={`fwd-${key}`}>
-                    <ForwardNotice port={String(portOf(a.gateway) ?? "")} protocol={a.protocol} />
-                  </div>
-                )}
               </li>
             );
           })}

@@ -25,7 +25,23 @@ export function Translations() {
   const sortOf = (key: SortKey) => (q.sort === key ? q.dir : null);
 
   const columns: Column<Row>[] = [
-    { id: "protocol", label: "Protocol", width: "5.5rem", sort: sortOf("protocol"), render: (r) => <span class={`proto ${r.protocol}`}>{r.protocol.toUpperCase()}</span> },
+    {
+      id: "protocol",
+      label: "Protocol",
+      width: "7rem",
+      sort: sortOf("protocol"),
+      render: (r) => (
+        <>
+          <span class={`proto ${r.protocol}`}>{r.protocol.toUpperCase()}</span>
+          {r.inbound && (
+            <span class="inbound-mark" title="Started from the internet through a port forward">
+              {" "}
+              ↘ in
+            </span>
+          )}
+        </>
+      ),
+    },
     { id: "lan", label: "Hidden host", width: "minmax(11rem, 1fr)", sort: sortOf("lan"), render: (r) => <span class="mono">{r.lan}</span> },
     { id: "remote", label: "Remote", width: "minmax(11rem, 1fr)", sort: sortOf("remote"), render: (r) => <span class="mono">{r.remote ?? "–"}</span> },
     { id: "gateway", label: "Gateway port", width: "minmax(11rem, 1fr)", sort: sortOf("gateway"), render: (r) => <span class="mono">{r.gateway ?? "binding…"}</span> },
@@ -38,7 +54,8 @@ export function Translations() {
     <div class="screen translations">
       <p class="lede">
         Each row is one conversation a hidden host started. The remote side sees it coming from the gateway port, never
-        from the hidden host.
+        from the hidden host. Rows marked <span class="inbound-mark">↘ in</span> were started from the internet through
+        a port forward.
       </p>
       <div class="toolbar" role="search">
         <label>
