@@ -3,7 +3,9 @@
 # driven through WebDriver (WebKitWebDriver, the engine tauri-driver delegates to on Linux),
 # against a real `masq daemon` in the five-namespace bench of tests/e2e. It turns sharing on
 # with the switch, sees a LAN host's live TCP connection appear in Translations, sees a probe
-# from the internet refused and explained in Inbound, and turns sharing off again.
+# from the internet refused and explained in Inbound, follows "Allow with a port forward…" to
+# the prefilled form, adds the forward and sees the same probe reach the LAN server (with the
+# internet host's real address) and its flow marked inbound, and turns sharing off again.
 #
 # The display, the driver, the app and the WebDriver client run in a namespace of their own
 # with only loopback (ports cannot collide with anything else); the app reaches the daemon
@@ -63,6 +65,8 @@ shot() {
 # Starts `masq daemon` in the gateway namespace from the main shell, so that MASQ_PID is
 # known to lib.sh's cleanup (which stops it with SIGTERM and replays its journal if needed).
 launch_daemon() {
+    # Forwards added through the GUI are saved here, not in the machine's state directory.
+    export MASQ_FORWARDS_FILE="$WORK/forwards.json"
     cat >"$WORK/masq.toml" <<TOML
 uplink = "gw-up"
 lan = "gw-lan"
@@ -85,6 +89,11 @@ start_servers() {
     bg_start echo "$NS_INET" python3 "$TOOLS/echo_server.py" --bind "$INET_IP" --port 7000 \
         --log "$LOG_DIR/peers.log" --peak-file "$WORK/peak"
     wait_for 10 "echo server on $INET_IP:7000" tcp_listening "$NS_INET" "$INET_IP" 7000
+    # The LAN server the port forward leads to; it logs each peer's address.
+    : >"$LOG_DIR/lan-peers.log"
+    bg_start lanserver "$NS_LAN" python3 "$TOOLS/echo_server.py" --bind "$LAN_IP" --port "$TCP_PORT" \
+        --log "$LOG_DIR/lan-peers.log" --peak-file "$WORK/lan-peak"
+    wait_for 10 "echo server on $LAN_IP:$TCP_PORT" tcp_listening "$NS_LAN" "$LAN_IP" "$TCP_PORT"
 }
 
 start_display_and_driver() {
@@ -143,9 +152,40 @@ inbound_explained() {
     wd wait-text ".attempt" "$INET_IP"
     wd wait-text ".attempt" "$GW_UP_IP:$TCP_PORT"
     wd wait-text ".attempt" "Nobody inside asked for this"
-    wd click ".attempt button" "Allow with a port forward"
-    wd wait-text ".attempt .notice" "Port forwards arrive with a later version of masq"
     shot inbound
+    # The action opens the add form with the attempt's protocol and port filled in.
+    wd click ".attempt button" "Allow with a port forward"
+    wd wait-text "#fwd-add-title" "New port forward"
+    wd value "#fwd-protocol" tcp
+    wd value "#fwd-public" "$TCP_PORT"
+}
+
+# Completes the prefilled form: the LAN host's address; the port on the host stays empty, so
+# it defaults to the public one. Then the probe that was refused gets through.
+forward_lets_probe_in() {
+    wd fill "#fwd-host" "$LAN_IP"
+    wd wait-text "[data-testid=forward-sentence]" \
+        "connect to $GW_UP_IP on TCP port $TCP_PORT and reach $LAN_IP on port $TCP_PORT"
+    shot forwards-add
+    wd click "button[type=submit]" "Add forward"
+    wd wait-text "[data-testid=fwd-tcp-$TCP_PORT]" "$LAN_IP:$TCP_PORT"
+    wd wait-text "[data-testid=fwd-tcp-$TCP_PORT] [data-testid=forward-state]" "Listening"
+    wd wait-text "[data-testid=fwd-tcp-$TCP_PORT]" "Opened by you"
+    "$MASQ" forward list --json --control "$SOCK" |
+        python3 "$TOOLS/json_match.py" state=listening enabled=true
+    # The same probe as before, now held open so its flow can be seen in Translations.
+    bg_start inprobe "$NS_INET" python3 "$TOOLS/hold_client.py" --host "$GW_UP_IP" --port "$TCP_PORT" \
+        --port-file "$WORK/inet-port" --seconds 60
+    wait_for 15 "the internet host to reach the LAN server through the forward" test -s "$WORK/inet-port"
+    local inet_port
+    inet_port="$(cat "$WORK/inet-port")"
+    # The LAN server sees the internet host's real address, not the gateway's.
+    wait_for 5 "the LAN server to log its peer" grep -q "^PEER $INET_IP:$inet_port\$" "$LOG_DIR/lan-peers.log"
+    wd wait-text "[data-testid=fwd-tcp-$TCP_PORT]" "1 connection"
+    shot forwards
+    wd click "a.nav-link" "Translations"
+    wd wait-text ".vbody .vrow" "↘ in$LAN_IP:$TCP_PORT$INET_IP:$inet_port"
+    shot translations-inbound
 }
 
 other_screens() {
@@ -159,8 +199,7 @@ other_screens() {
     wd wait-text ".log" "connected to masq"
     shot logs
     wd click "a.nav-link" "Port forwards"
-    wd wait-text ".notice" "Port forwards arrive with a later version of masq"
-    shot forwards
+    wd wait-text "[data-testid=fwd-tcp-$TCP_PORT] [data-testid=forward-state]" "Listening"
     wd click "a.nav-link" "Translations"
     set_theme dark
     wd wait-text "html[data-theme=dark] .vbody .vrow" "$LAN_IP"
@@ -208,7 +247,7 @@ check app-opens-and-finds-daemon open_app
 check switch-turns-sharing-on sharing_on
 check lan-connection-appears-in-translations translation_row
 check inbound-probe-explained inbound_explained
-skip port-forward-lets-probe-in "port forwards are issue 5; the daemon cannot make them yet"
+check port-forward-lets-probe-in forward_lets_probe_in
 check clients-settings-logs-screens other_screens
 check switch-turns-sharing-off sharing_off
 masq_stop TERM 15 || true

@@ -4,6 +4,8 @@
 //   node wd.mjs new BINARY [ARG…]     start a session (WebKitWebDriver runs BINARY), print its id
 //   node wd.mjs wait-text CSS TEXT    wait until an element matching CSS contains TEXT
 //   node wd.mjs click CSS [TEXT]      click the first element matching CSS (and containing TEXT)
+//   node wd.mjs fill CSS TEXT         clear the first input matching CSS and type TEXT into it
+//   node wd.mjs value CSS TEXT        wait until the first input matching CSS holds exactly TEXT
 //   node wd.mjs eval JS               run JS in the page, print its JSON result
 //   node wd.mjs quit                  end the session (closes the app)
 //
@@ -83,6 +85,20 @@ switch (command) {
     const el = await until(`${css} ${text}`, () => run(FIND, css, text));
     const id = Object.values(el)[0];
     await call("POST", inSession(`/element/${id}/click`), {});
+    break;
+  }
+  case "fill": {
+    const [css, text] = args;
+    const el = await until(css, () => run(FIND, css, ""));
+    const id = Object.values(el)[0];
+    await call("POST", inSession(`/element/${id}/clear`), {});
+    await call("POST", inSession(`/element/${id}/value`), { text });
+    break;
+  }
+  case "value": {
+    const [css, text] = args;
+    const probe = `return document.querySelector(arguments[0])?.value === arguments[1];`;
+    await until(`${css} to hold "${text}"`, () => run(probe, css, text));
     break;
   }
   case "eval": {
