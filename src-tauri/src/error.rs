@@ -148,6 +148,19 @@ mod tests {
     }
 
     #[test]
+    fn forward_refusals_reach_the_form_as_the_daemons_sentence() {
+        let text = "tcp 8080 is already forwarded to 192.168.137.10:80; remove that forward first";
+        let e = GuiError::from(ClientError::Api(ApiError::new(
+            ErrorCode::InvalidRequest,
+            text,
+        )));
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(v["message"], text);
+        assert_eq!(v["code"], ErrorCode::InvalidRequest.as_str());
+        assert!(v["key"].is_null(), "{v}");
+    }
+
+    #[test]
     fn not_running_has_its_own_code() {
         let e = GuiError::from(ClientError::NotRunning {
             path: "/run/masq/control.sock".into(),
