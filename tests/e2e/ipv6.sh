@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # IPv6 through masq (NAT66 in user space): the uplink side of the bench gets documentation
-# addresses (2001:db8::/32), the LAN gets masq's ULA prefix, and the hidden host reaches an
-# IPv6 web server two routers away; the server must see the gateway's uplink IPv6 address.
+# addresses (2001:db8::/32), the LAN gets masq's ULA prefix from its router advertisements
+# (SLAAC, nothing configured on the host), and the hidden host reaches an IPv6 web server two
+# routers away; the server must see the gateway's uplink IPv6 address.
 # Nothing routes the ULA outside the gateway, so the same requests fail without masq. A
 # second run with an IPv4-only uplink shows IPv6 is then not offered at all.
 #
-#   [lan]  lan0 fd00:6d71:1::10/64, default via fd00:6d71:1::1 (the gateway's ULA)
+#   [lan]  lan0 SLAAC address in fd00:6d71:1::/64, default via the gateway's link-local
 #   [gw]   gw-up 2001:db8:1::2/64, default via 2001:db8:1::1
 #   [r1]   r1-a 2001:db8:1::1/64  r1-b 2001:db8:64::1/64 (forwarding)
 #   [r2]   r2-a 2001:db8:64::2/64 r2-b 2001:db8:113::1/64 (forwarding)
 #   [inet] inet0 2001:db8:113::10/64, default via 2001:db8:113::1
 . "$(dirname "$0")/lib.sh"
 
-LAN6=fd00:6d71:1::10
 GW6=fd00:6d71:1::1
 UP6=2001:db8:1::2
 INET6=2001:db8:113::10
@@ -44,9 +44,10 @@ ipv6_topology() {
     ip -n "$NS_INET" -6 route add default via 2001:db8:113::1
     ip netns exec "$NS_R1" sysctl -qw net.ipv6.conf.all.forwarding=1
     ip netns exec "$NS_R2" sysctl -qw net.ipv6.conf.all.forwarding=1
-    # The hidden host: a static address in masq's prefix (the one written to masq.toml).
-    ip -n "$NS_LAN" addr add "$LAN6/64" dev lan0 nodad
-    ip -n "$NS_LAN" -6 route add default via "$GW6" dev lan0
+    # The hidden host configures itself from router advertisements (the defaults, made
+    # explicit): accept them, form addresses from the advertised prefix.
+    ip netns exec "$NS_LAN" sysctl -qw net.ipv6.conf.lan0.accept_ra=1
+    ip netns exec "$NS_LAN" sysctl -qw net.ipv6.conf.lan0.autoconf=1
     mkdir -p "$WORK/www"
     echo "hello over IPv6" >"$WORK/www/hello.txt"
     printf '[dhcp]\nlease_file = "%s"\n[ipv6]\nenabled = "auto"\nprefix = "fd00:6d71:1::/64"\n' \
@@ -96,13 +97,50 @@ ping6_through_masq() {
     grep -q '3 packets transmitted, 3 received' <<<"$out"
 }
 
+# The LAN host's global address from masq's prefix, if it has one.
+lan_slaac_addr() {
+    ip -n "$NS_LAN" -6 -o addr show dev lan0 scope global |
+        awk '{print $4}' | grep '^fd00:6d71:1:0*:'
+}
+
+host_configures_itself() {
+    wait_for 20 "a SLAAC address from masq's prefix on lan0" lan_slaac_addr
+    wait_for 10 "a default route learned from the advertisement" \
+        sh -c "ip -n '$NS_LAN' -6 route show default | grep -q 'proto ra'"
+    # DAD must be over before the address can be used as a source.
+    wait_for 10 "the address to leave DAD" \
+        sh -c "! ip -n '$NS_LAN' -6 addr show dev lan0 | grep -q tentative"
+    ip -n "$NS_LAN" -6 addr show dev lan0
+    ip -n "$NS_LAN" -6 route show
+}
+
+status_says_offered() {
+    local text
+    text="$("$MASQ" status --control "$SOCK")"
+    echo "$text"
+    grep -q "ipv6 .*offered as $GW6/64 (router advertisements" <<<"$text"
+}
+
+goodbye_removes_the_route() {
+    if [ -n "$(ip -n "$NS_LAN" -6 route show default)" ]; then
+        echo "the LAN host still has an IPv6 default route after masq stopped:"
+        ip -n "$NS_LAN" -6 route show default
+        return 1
+    fi
+}
+
 gateway_has_v6_steering() {
     local rules
     rules="$(ip -n "$NS_GW" -6 rule show)"
     echo "$rules"
     grep -q "iif gw-lan lookup 28017" <<<"$rules"
-    ip -n "$NS_GW" -6 route show table 28017 | grep -q "default dev $TUN"
-    ip -n "$NS_GW" -6 addr show dev gw-lan | grep -q "$GW6/64"
+    local routes addrs
+    routes="$(ip -n "$NS_GW" -6 route show table 28017)"
+    addrs="$(ip -n "$NS_GW" -6 addr show dev gw-lan)"
+    grep -q "default dev $TUN" <<<"$routes"
+    grep -q "$GW6/64" <<<"$addrs"
+    assert_eq "$(ip netns exec "$NS_GW" cat /proc/sys/net/ipv6/conf/gw-lan/forwarding)" 1 \
+        "router behaviour on the LAN"
     assert_eq "$(ip netns exec "$NS_GW" cat /proc/sys/net/ipv6/conf/gw-lan/force_forwarding)" 1 \
         "force_forwarding on the LAN"
     assert_eq "$(ip netns exec "$NS_GW" cat /proc/sys/net/ipv6/conf/all/forwarding)" 0 \
@@ -112,11 +150,11 @@ gateway_has_v6_steering() {
 }
 
 v6_steering_removed() {
-    if ip -n "$NS_GW" -6 rule show | grep -q "lookup 28017"; then
+    if ip -n "$NS_GW" -6 rule show | grep "lookup 28017" >/dev/null; then
         echo "IPv6 rule left behind"
         return 1
     fi
-    if ip -n "$NS_GW" -6 addr show dev gw-lan | grep -q "$GW6"; then
+    if ip -n "$NS_GW" -6 addr show dev gw-lan | grep "$GW6" >/dev/null; then
         echo "the gateway's ULA was left on gw-lan"
         return 1
     fi
@@ -134,12 +172,11 @@ uplink_loses_v6() {
 
 # The uplink keeps IPv4 only: masq must start, offer no IPv6 and say why.
 v4_only_uplink_offers_no_v6() {
-    grep -q "IPv6 is not offered" "$LOG_DIR/masq.log" || {
-        echo "masq did not say why IPv6 is not offered:"
-        tail -n 20 "$LOG_DIR/masq.log"
-        return 1
-    }
-    if ip -n "$NS_GW" -6 rule show | grep -q "lookup 28017"; then
+    local text
+    text="$("$MASQ" status --control "$SOCK")"
+    echo "$text"
+    grep -q 'ipv6 .*not offered: uplink `gw-up` has no routable IPv6 address' <<<"$text" 
+    if ip -n "$NS_GW" -6 rule show | grep "lookup 28017" >/dev/null; then
         echo "IPv6 steered although the uplink has no IPv6"
         return 1
     fi
@@ -156,12 +193,15 @@ check gateway-reaches-server6 gateway_reaches_server6
 check no-path-without-masq6 no_path_without_masq6
 e2e_masq_up
 check gateway-v6-steering gateway_has_v6_steering
+check host-configures-itself host_configures_itself
+check status-says-offered status_says_offered
 check curl6-through-masq curl6_through_masq
 check server-sees-uplink6 server_sees_uplink6
 check ping6-3-replies ping6_through_masq
 masq_stop INT 15 >"$LOG_DIR/stop-INT.log" 2>&1 || true
 check stopped-cleanly stopped_cleanly
 check v6-steering-removed v6_steering_removed
+check goodbye-removes-the-route goodbye_removes_the_route
 check uplink-loses-v6 uplink_loses_v6
 e2e_masq_up
 check v4-only-uplink-offers-no-v6 v4_only_uplink_offers_no_v6

@@ -66,6 +66,27 @@ pub struct LanServicesReport {
     pub dns_upstreams: Vec<IpAddr>,
     /// DNS counters since sharing started.
     pub dns_counters: DnsCounters,
+    /// Whether the LAN is offered IPv6, and why not (absent from older daemons).
+    #[serde(default)]
+    pub ipv6: Option<Ipv6Status>,
+}
+
+/// IPv6 on the LAN, as `masq status` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Ipv6Status {
+    /// Hosts get IPv6 through masq.
+    Offered {
+        /// The gateway's address with the LAN's prefix, e.g. `fd12:3456:789a::1/64`.
+        gateway: String,
+        /// Whether router advertisements are sent (hosts configure themselves with SLAAC).
+        router_advertisements: bool,
+    },
+    /// The LAN stays IPv4-only.
+    NotOffered {
+        /// Why, in plain words.
+        reason: String,
+    },
 }
 
 /// Whether one service runs.

@@ -62,7 +62,8 @@ mod pipe_sddl;
 pub use async_client::{AsyncClient, AsyncSubscription};
 pub use client_error::ClientError;
 pub use clients::{
-    Assignment, DnsCounters, ForeignDhcpServer, LanClient, LanServicesReport, ServiceState,
+    Assignment, DnsCounters, ForeignDhcpServer, Ipv6Status, LanClient, LanServicesReport,
+    ServiceState,
 };
 pub use envelope::PROTOCOL_VERSION;
 pub use event::{Event, TranslationDelta};

@@ -171,6 +171,8 @@ impl LanServices {
                 .running()
                 .map(|d| d.resolver().counters())
                 .unwrap_or_default(),
+            // Filled in by the session, which decides IPv6.
+            ipv6: None,
         }
     }
 

@@ -26,9 +26,10 @@
 //!    needed, because ping relaying uses unprivileged ICMP sockets;
 //! 7. only when the spec carries an IPv6 LAN prefix ([`GatewaySpec::lan_v6`]): the gateway's
 //!    IPv6 address on the LAN (if missing), `::/0 dev <tun>` and `<prefix> dev <lan>` in table
-//!    `T`, the IPv6 rule `iif <lan> lookup T`, and `force_forwarding` on the LAN and the TUN
-//!    (never `conf.all.forwarding`: that would make the uplink a router that ignores router
-//!    advertisements). The runtime asks [`crate::check_ipv6_uplink`] first.
+//!    `T`, the IPv6 rule `iif <lan> lookup T`, `force_forwarding` on the LAN and the TUN, and
+//!    router behaviour (`forwarding`) on the LAN only, so hosts keep the gateway as their
+//!    router (never `conf.all.forwarding`: that would make the uplink a router that ignores
+//!    router advertisements). The runtime asks [`crate::check_ipv6_uplink`] first.
 //!
 //! [`Gateway::stop`] undoes the same list newest first. If `start` fails midway, what it made
 //! so far is undone before the error is returned.
@@ -376,6 +377,12 @@ impl Setup {
                 "1".to_owned(),
             )?;
         }
+        self.set_sysctl(
+            SysctlKey::Ipv6Forwarding {
+                iface: names.lan.clone(),
+            },
+            "1".to_owned(),
+        )?;
         Ok(())
     }
 

@@ -48,6 +48,15 @@ pub(crate) enum SysctlKey {
         /// The receiving interface.
         iface: IfName,
     },
+    /// `net.ipv6.conf.<iface>.forwarding`: router behaviour on `iface` (the Router flag in
+    /// neighbour advertisements, no autoconfiguration from others' advertisements). Without
+    /// it hosts that learned the gateway from its router advertisement drop it again at the
+    /// first neighbour advertisement lacking the flag (RFC 4861 section 7.2.5). Forwarding
+    /// itself is `force_forwarding`'s job; this flag alone forwards nothing.
+    Ipv6Forwarding {
+        /// The LAN interface.
+        iface: IfName,
+    },
 }
 
 impl SysctlKey {
@@ -68,6 +77,9 @@ impl SysctlKey {
             SysctlKey::Ipv6ForceForwarding { iface } => PathBuf::from("/proc/sys/net/ipv6/conf")
                 .join(iface.as_str())
                 .join("force_forwarding"),
+            SysctlKey::Ipv6Forwarding { iface } => PathBuf::from("/proc/sys/net/ipv6/conf")
+                .join(iface.as_str())
+                .join("forwarding"),
         }
     }
 
@@ -196,6 +208,13 @@ mod tests {
             }
             .path(),
             PathBuf::from("/proc/sys/net/ipv6/conf/eth1/force_forwarding")
+        );
+        assert_eq!(
+            SysctlKey::Ipv6Forwarding {
+                iface: iface("eth1")
+            }
+            .path(),
+            PathBuf::from("/proc/sys/net/ipv6/conf/eth1/forwarding")
         );
     }
 

@@ -1,6 +1,6 @@
 //! The status summary: is sharing on, where, and how much went through.
 
-use masq_control::{IfaceReport, StatusReport};
+use masq_control::{IfaceReport, Ipv6Status, StatusReport};
 
 use super::{bytes, duration, wire_name};
 
@@ -111,10 +111,29 @@ pub fn render_status(s: &StatusReport) -> String {
             ),
         );
     }
+    if let Some(v6) = s.lan_services.as_ref().and_then(|l| l.ipv6.as_ref()) {
+        line("ipv6", ipv6_line(v6));
+    }
     if let Some(e) = &s.last_error {
         line("last error", e.clone());
     }
     out
+}
+
+fn ipv6_line(v6: &Ipv6Status) -> String {
+    match v6 {
+        Ipv6Status::Offered {
+            gateway,
+            router_advertisements: true,
+        } => format!("offered as {gateway} (router advertisements, SLAAC)"),
+        Ipv6Status::Offered {
+            gateway,
+            router_advertisements: false,
+        } => {
+            format!("offered as {gateway}; no router advertisements, so hosts need it set by hand")
+        }
+        Ipv6Status::NotOffered { reason } => format!("not offered: {reason}"),
+    }
 }
 
 fn iface(i: &IfaceReport) -> String {
@@ -172,6 +191,9 @@ mod tests {
                 }],
                 dns_upstreams: vec![],
                 dns_counters: DnsCounters::default(),
+                ipv6: Some(Ipv6Status::NotOffered {
+                    reason: "uplink `wlan0` has no routable IPv6 address".into(),
+                }),
             }),
             roaming: Some(RoamingReport {
                 mode: UplinkMode::Automatic,
@@ -185,6 +207,17 @@ mod tests {
         assert!(text.contains("another DHCP server 192.168.137.2"), "{text}");
         assert!(text.contains("dns       failed: port 53 busy"), "{text}");
         assert!(text.contains("on for 1h02m"), "{text}");
+        assert!(
+            text.contains("ipv6      not offered: uplink `wlan0` has no routable IPv6 address"),
+            "{text}"
+        );
+        assert_eq!(
+            ipv6_line(&Ipv6Status::Offered {
+                gateway: "fd00:6d71:1::1/64".into(),
+                router_advertisements: true
+            }),
+            "offered as fd00:6d71:1::1/64 (router advertisements, SLAAC)"
+        );
         assert!(text.contains("wlan0 (192.168.1.20/24)"), "{text}");
         assert!(
             text.contains("follows the default route, 2 changes"),

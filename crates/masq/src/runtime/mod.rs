@@ -17,6 +17,7 @@ mod local_ports;
 mod loop_parts;
 mod port_mapping;
 mod roaming_state;
+mod router_adverts;
 mod session;
 mod signals;
 mod sockets;

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
 use masq_control::{
-    IfaceReport, LanClient, LanServicesReport, RoamingReport, Settings, UplinkMode,
+    IfaceReport, Ipv6Status, LanClient, LanServicesReport, RoamingReport, Settings, UplinkMode,
 };
 use masq_engine::{Engine, EngineStatus, ForwardError, ForwardView, InboundAttempt, Translation};
 use masq_platform::sockets::Uplink;
@@ -37,7 +37,9 @@ pub(crate) struct Session {
     /// The NAT-PMP/PCP server (issue 5).
     port_mapping: Option<masq_services::portmap::listen::PortMapListener>,
     /// Whether the LAN is offered IPv6, and why not (issue 5).
-    pub ipv6: Ipv6Plan,
+    ipv6: Ipv6Plan,
+    /// Router advertisements, while IPv6 is offered.
+    router_adverts: Option<masq_services::ra::RouterAdvertiser>,
 }
 
 impl Session {
@@ -127,6 +129,8 @@ impl Session {
         let services =
             super::lan_services::start(settings, &gateway.lan, gateway.lan_net, dns_uplink_rx)
                 .await;
+        let router_adverts =
+            super::router_adverts::start(&ipv6, &gateway.lan, settings.engine.tun_mtu);
         let uplink_report = report(&gateway.uplink);
         let mode = if settings.uplink.is_some() {
             UplinkMode::Pinned
@@ -178,6 +182,7 @@ impl Session {
             services,
             port_mapping,
             ipv6,
+            router_adverts,
         })
     }
 
@@ -190,6 +195,10 @@ impl Session {
     pub(crate) async fn stop(mut self) -> Result<()> {
         if let Some(follower) = self.follower.take() {
             follower.abort();
+        }
+        // The goodbye advertisement goes out while the LAN still routes IPv6.
+        if let Some(ra) = self.router_adverts.take() {
+            ra.stop().await;
         }
         if let Some(services) = self.services.take() {
             services.stop().await;
@@ -271,7 +280,17 @@ impl Session {
 
     /// The LAN services' state (issue 5).
     pub(crate) fn lan_services(&self) -> Option<LanServicesReport> {
-        self.services.as_ref().map(LanServices::report)
+        let mut report = self.services.as_ref().map(LanServices::report)?;
+        report.ipv6 = Some(match &self.ipv6 {
+            Ipv6Plan::Offered { gateway } => Ipv6Status::Offered {
+                gateway: gateway.to_string(),
+                router_advertisements: self.router_adverts.is_some(),
+            },
+            Ipv6Plan::NotOffered { reason } => Ipv6Status::NotOffered {
+                reason: reason.clone(),
+            },
+        });
+        Some(report)
     }
 }
 

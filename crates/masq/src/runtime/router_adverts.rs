@@ -1,0 +1,41 @@
+//! Glue between a sharing session and the IPv6 router advertiser of `masq-services`: started
+//! only when the session offers IPv6, announcing the LAN's /64 and the smaller of the LAN's
+//! and the adapter's MTU, so hosts never send packets the gateway cannot forward whole.
+
+use masq_platform::InterfaceInfo;
+use masq_services::LanLink;
+use masq_services::ra::{RaSpec, RouterAdvertiser};
+use tracing::error;
+
+use super::ipv6_plan::Ipv6Plan;
+
+/// Starts advertising when `plan` offers IPv6; `None` otherwise or when it cannot start (the
+/// reason is logged, and IPv6 still works for hosts configured by hand).
+pub(super) fn start(
+    plan: &Ipv6Plan,
+    lan: &InterfaceInfo,
+    tun_mtu: u16,
+) -> Option<RouterAdvertiser> {
+    let Ipv6Plan::Offered { gateway } = plan else {
+        return None;
+    };
+    let spec = RaSpec {
+        lan: LanLink {
+            name: lan.name.clone(),
+            index: lan.index,
+        },
+        prefix: gateway.network(),
+        prefix_len: gateway.prefix_len(),
+        mtu: lan.mtu.min(u32::from(tun_mtu)),
+        // The DNS forwarder listens on the IPv4 gateway address only so far; hosts use the
+        // server DHCPv4 gives them.
+        dns: None,
+    };
+    match RouterAdvertiser::start(spec) {
+        Ok(ra) => Some(ra),
+        Err(e) => {
+            error!("{e}; LAN hosts will not configure IPv6 by themselves");
+            None
+        }
+    }
+}
