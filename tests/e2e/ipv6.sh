@@ -186,8 +186,23 @@ v4_only_uplink_offers_no_v6() {
     fi
 }
 
+# Kernels before 6.17 cannot forward IPv6 on chosen interfaces only; masq then offers no
+# IPv6 rather than turning it on for every interface, and says so.
+old_kernel_offers_no_v6() {
+    local text
+    text="$("$MASQ" status --control "$SOCK")"
+    echo "$text"
+    grep -q 'ipv6 .*not offered: this kernel cannot forward IPv6 per interface' <<<"$text"
+}
+
 e2e_setup
 check ipv6-topology ipv6_topology
+if [ ! -e /proc/sys/net/ipv6/conf/all/force_forwarding ]; then
+    e2e_masq_up
+    check old-kernel-offers-no-v6 old_kernel_offers_no_v6
+    skip ipv6-through-masq "kernel $(uname -r) has no net.ipv6.conf.*.force_forwarding (Linux 6.17+)"
+    exit 0
+fi
 check start-http6-server start_http6
 check gateway-reaches-server6 gateway_reaches_server6
 check no-path-without-masq6 no_path_without_masq6
