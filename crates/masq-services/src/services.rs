@@ -40,6 +40,8 @@ pub struct LanServicesSpec {
     pub lan: LanLink,
     /// The gateway's LAN address and prefix.
     pub lan_net: LanCidr,
+    /// The gateway's IPv6 address on the LAN when IPv6 is offered: DNS answers there too.
+    pub gateway_v6: Option<std::net::Ipv6Addr>,
     /// The uplink for upstream DNS queries, as it is now: the session moves it when the
     /// uplink roams, and each query reads it afresh.
     pub uplink: watch::Receiver<Uplink>,
@@ -276,5 +278,9 @@ async fn start_dns(
         upstreams: Upstreams::new(&spec.dns.resolv_conf, Instant::now()),
         leases,
     });
-    DnsServer::start(SocketAddr::from((spec.lan_net.addr(), DNS_PORT)), resolver).await
+    let mut addrs = vec![SocketAddr::from((spec.lan_net.addr(), DNS_PORT))];
+    if let Some(v6) = spec.gateway_v6 {
+        addrs.push(SocketAddr::from((v6, DNS_PORT)));
+    }
+    DnsServer::start(&addrs, resolver).await
 }

@@ -12,6 +12,7 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use futures::TryStreamExt;
+use rtnetlink::packet_route::address::{AddressAttribute, AddressFlags};
 use rtnetlink::packet_route::link::{InfoKind, LinkAttribute, LinkInfo, LinkMessage};
 use rtnetlink::packet_route::route::{
     RouteAttribute, RouteHeader, RouteMessage, RouteScope, RouteType,
@@ -113,7 +114,9 @@ impl Netlink {
         })
     }
 
-    /// Adds an IPv4 or IPv6 address to a link.
+    /// Adds an IPv4 or IPv6 address to a link. IPv6 addresses skip duplicate address
+    /// detection: masq picks the gateway's address itself, and the DNS forwarder must bind it
+    /// at once rather than after a second of it being tentative.
     pub(crate) async fn add_address(
         &self,
         index: u32,
@@ -121,9 +124,14 @@ impl Netlink {
         address: IpAddr,
         prefix: u8,
     ) -> Result<(), PlatformError> {
-        self.handle
-            .address()
-            .add(index, address, prefix)
+        let mut request = self.handle.address().add(index, address, prefix);
+        if address.is_ipv6() {
+            request
+                .message_mut()
+                .attributes
+                .push(AddressAttribute::Flags(AddressFlags::Nodad));
+        }
+        request
             .execute()
             .await
             .map_err(|e| netlink_error(format!("add address {address}/{prefix} to `{iface}`"), &e))

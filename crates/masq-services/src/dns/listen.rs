@@ -1,6 +1,7 @@
 //! The forwarder's sockets at the gateway address: UDP and TCP port 53.
 //!
-//! They are bound to the gateway's LAN address, so only the LAN reaches them (the kernel
+//! They are bound to the gateway's LAN addresses (IPv4, and IPv6 when the LAN is offered
+//! IPv6, one task per address sharing one resolver), so only the LAN reaches them (the kernel
 //! delivers traffic for the gateway's own address locally; it never enters the TUN). Each
 //! UDP query and each TCP connection runs as its own task; the resolver bounds how many
 //! queries are forwarded at once, and at most [`MAX_TCP_CONNECTIONS`] TCP clients are served
@@ -28,28 +29,39 @@ pub const TCP_IDLE: Duration = Duration::from_secs(10);
 /// The running DNS forwarder.
 pub struct DnsServer {
     resolver: Arc<Resolver>,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<()>,
+    listeners: Vec<(oneshot::Sender<()>, JoinHandle<()>)>,
 }
 
 impl DnsServer {
-    /// Binds UDP and TCP `addr` and starts serving.
-    pub async fn start(addr: SocketAddr, resolver: Resolver) -> Result<DnsServer, ServiceError> {
+    /// Binds UDP and TCP on each of `addrs` and starts serving; fails if any cannot be bound.
+    pub async fn start(
+        addrs: &[SocketAddr],
+        resolver: Resolver,
+    ) -> Result<DnsServer, ServiceError> {
         let bind_err = |source| ServiceError::Bind {
             service: "DNS forwarder",
             hint: "another DNS server (dnsmasq, systemd-resolved on all addresses) may hold port 53 on this address; stop it or set dns.enabled = false",
             source,
         };
-        let udp = UdpSocket::bind(addr).await.map_err(bind_err)?;
-        let tcp = TcpListener::bind(addr).await.map_err(bind_err)?;
+        let mut sockets = Vec::with_capacity(addrs.len());
+        for &addr in addrs {
+            let udp = UdpSocket::bind(addr).await.map_err(bind_err)?;
+            let tcp = TcpListener::bind(addr).await.map_err(bind_err)?;
+            sockets.push((addr, udp, tcp));
+        }
         let resolver = Arc::new(resolver);
-        let (stop_tx, stop_rx) = oneshot::channel();
-        let task = tokio::spawn(serve(udp, tcp, resolver.clone(), stop_rx));
-        info!(%addr, "DNS forwarder running");
+        let listeners = sockets
+            .into_iter()
+            .map(|(addr, udp, tcp)| {
+                let (stop_tx, stop_rx) = oneshot::channel();
+                let task = tokio::spawn(serve(udp, tcp, resolver.clone(), stop_rx));
+                info!(%addr, "DNS forwarder running");
+                (stop_tx, task)
+            })
+            .collect();
         Ok(DnsServer {
             resolver,
-            stop: Some(stop_tx),
-            task,
+            listeners,
         })
     }
 
@@ -58,17 +70,17 @@ impl DnsServer {
         &self.resolver
     }
 
-    /// Whether it still serves.
+    /// Whether it still serves on every address.
     pub fn is_running(&self) -> bool {
-        !self.task.is_finished()
+        self.listeners.iter().all(|(_, task)| !task.is_finished())
     }
 
     /// Stops serving (queries in progress are dropped).
-    pub async fn stop(mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
+    pub async fn stop(self) {
+        for (stop, task) in self.listeners {
+            let _ = stop.send(());
+            let _ = task.await;
         }
-        let _ = (&mut self.task).await;
         info!("DNS forwarder stopped");
     }
 }

@@ -16,6 +16,7 @@ pub(super) async fn start(
     settings: &Settings,
     lan: &InterfaceInfo,
     lan_net: Ipv4Net,
+    gateway_v6: Option<std::net::Ipv6Addr>,
     uplink: watch::Receiver<Uplink>,
 ) -> Option<LanServices> {
     let lan_cidr = match LanCidr::new(lan_net.addr(), lan_net.prefix_len()) {
@@ -31,6 +32,7 @@ pub(super) async fn start(
             index: lan.index,
         },
         lan_net: lan_cidr,
+        gateway_v6,
         uplink,
         dhcp: settings.dhcp.clone(),
         dns: settings.dns.clone(),

@@ -126,11 +126,19 @@ impl Session {
         // LAN services (issue 5): their own sockets on the LAN, never through the TUN.
         let (dns_uplink, dns_uplink_rx) = watch::channel(up.clone());
         let port_mapping_uplink = dns_uplink.subscribe();
-        let services =
-            super::lan_services::start(settings, &gateway.lan, gateway.lan_net, dns_uplink_rx)
-                .await;
+        let services = super::lan_services::start(
+            settings,
+            &gateway.lan,
+            gateway.lan_net,
+            spec.lan_v6.map(|n| n.addr()),
+            dns_uplink_rx,
+        )
+        .await;
+        let dns_v6 = services
+            .as_ref()
+            .is_some_and(|s| s.report().dns == masq_control::ServiceState::Running);
         let router_adverts =
-            super::router_adverts::start(&ipv6, &gateway.lan, settings.engine.tun_mtu);
+            super::router_adverts::start(&ipv6, &gateway.lan, settings.engine.tun_mtu, dns_v6);
         let uplink_report = report(&gateway.uplink);
         let mode = if settings.uplink.is_some() {
             UplinkMode::Pinned
