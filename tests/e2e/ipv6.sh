@@ -50,8 +50,11 @@ ipv6_topology() {
     ip netns exec "$NS_LAN" sysctl -qw net.ipv6.conf.lan0.autoconf=1
     mkdir -p "$WORK/www"
     echo "hello over IPv6" >"$WORK/www/hello.txt"
-    printf '[dhcp]\nlease_file = "%s"\n[ipv6]\nenabled = "auto"\nprefix = "fd00:6d71:1::/64"\n' \
-        "$WORK/leases.json" >"$WORK/masq.toml"
+    # No upstream resolver: the forwarder answers SERVFAIL at once, which is enough to show
+    # it listens on the gateway's IPv6 address.
+    echo "# no nameserver" >"$WORK/resolv.conf"
+    printf '[dhcp]\nlease_file = "%s"\n[dns]\nresolv_conf = "%s"\n[ipv6]\nenabled = "auto"\nprefix = "fd00:6d71:1::/64"\n' \
+        "$WORK/leases.json" "$WORK/resolv.conf" >"$WORK/masq.toml"
 }
 
 start_http6() {
@@ -88,6 +91,16 @@ server_sees_uplink6() {
         echo "the hidden host's ULA reached the server"
         return 1
     fi
+}
+
+dns_answers_on_the_gateways_ula() {
+    local udp tcp
+    udp="$(ip netns exec "$NS_LAN" timeout 10 dig @"$GW6" example.test +tries=1 +time=3)"
+    echo "$udp"
+    grep -q "SERVER: $GW6#53(.*) (UDP)" <<<"$udp"
+    tcp="$(ip netns exec "$NS_LAN" timeout 10 dig @"$GW6" example.test +tcp +tries=1 +time=3)"
+    echo "$tcp"
+    grep -q "SERVER: $GW6#53(.*) (TCP)" <<<"$tcp"
 }
 
 ping6_through_masq() {
@@ -213,6 +226,7 @@ check status-says-offered status_says_offered
 check curl6-through-masq curl6_through_masq
 check server-sees-uplink6 server_sees_uplink6
 check ping6-3-replies ping6_through_masq
+check dns-on-the-gateways-ula dns_answers_on_the_gateways_ula
 masq_stop INT 15 >"$LOG_DIR/stop-INT.log" 2>&1 || true
 check stopped-cleanly stopped_cleanly
 check v6-steering-removed v6_steering_removed
