@@ -175,6 +175,10 @@ v6_steering_removed() {
         "force_forwarding restored"
 }
 
+masq_down() {
+    ip netns exec "$NS_GW" timeout 30 "$MASQ" down --state-file "$STATE"
+}
+
 stopped_cleanly() {
     assert_eq "$MASQ_RC" 0 "exit status after SIGINT"
 }
@@ -231,6 +235,12 @@ masq_stop INT 15 >"$LOG_DIR/stop-INT.log" 2>&1 || true
 check stopped-cleanly stopped_cleanly
 check v6-steering-removed v6_steering_removed
 check goodbye-removes-the-route goodbye_removes_the_route
+# A crash leaves the IPv6 steering behind; `masq down` removes it from the journal.
+e2e_masq_up
+check v6-steering-before-crash gateway_has_v6_steering
+masq_kill
+check masq-down-after-sigkill masq_down
+check v6-steering-removed-by-down v6_steering_removed
 check uplink-loses-v6 uplink_loses_v6
 e2e_masq_up
 check v4-only-uplink-offers-no-v6 v4_only_uplink_offers_no_v6
