@@ -17,8 +17,13 @@
 //! Windows has no socket file: the control API is the named pipe `\\.\pipe\masq-control`
 //! for every user (it is machine-wide, and its ACL decides who may use it), and only the
 //! journal and config follow the per-user rule above.
+//!
+//! **Portable mode:** a file named `portable` next to the running executable (the portable
+//! zip ships one) keeps the config, the journal and the DHCP leases in that folder, so masq
+//! runs from a USB stick without writing to the user's profile or the system. The control
+//! socket or pipe is not moved: clients must find the daemon without knowing where it runs.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use directories::ProjectDirs;
 
@@ -30,6 +35,8 @@ const PIPE: &str = r"\\.\pipe\masq-control";
 const JOURNAL_NAME: &str = "state.json";
 const CONFIG_NAME: &str = "masq.toml";
 const LEASES_NAME: &str = "leases.json";
+/// The marker file that turns on portable mode (see the module docs).
+pub const PORTABLE_MARKER: &str = "portable";
 
 /// The control socket a daemon run by this user listens on.
 #[cfg(not(windows))]
@@ -63,11 +70,17 @@ pub fn client_control_socket() -> PathBuf {
 
 /// The crash-cleanup journal of a daemon run by this user.
 pub fn state_file() -> PathBuf {
+    if let Some(dir) = portable_dir() {
+        return dir.join(JOURNAL_NAME);
+    }
     runtime_dir().join(JOURNAL_NAME)
 }
 
 /// The config file read when no `--config` is given.
 pub fn config_file() -> PathBuf {
+    if let Some(dir) = portable_dir() {
+        return dir.join(CONFIG_NAME);
+    }
     if is_root() && cfg!(unix) {
         return PathBuf::from("/etc/masq").join(CONFIG_NAME);
     }
@@ -80,6 +93,9 @@ pub fn config_file() -> PathBuf {
 /// Where the DHCP server keeps its leases across restarts: `/var/lib/masq/leases.json` for
 /// root (state that must survive a reboot, unlike the journal), else the user's data dir.
 pub fn lease_file() -> PathBuf {
+    if let Some(dir) = portable_dir() {
+        return dir.join(LEASES_NAME);
+    }
     if is_root() && cfg!(unix) {
         return PathBuf::from("/var/lib/masq").join(LEASES_NAME);
     }
@@ -89,6 +105,20 @@ pub fn lease_file() -> PathBuf {
             .join(format!("masq-{}", user_id()))
             .join(LEASES_NAME),
     }
+}
+
+/// The folder of the running executable when it holds the portable marker, else `None`
+/// (also when the executable's path cannot be found: then the usual locations apply).
+pub fn portable_dir() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    portable_dir_of(&exe)
+}
+
+/// The portable rule for a given executable path, apart so tests need no marker beside the
+/// test binary.
+fn portable_dir_of(exe: &Path) -> Option<PathBuf> {
+    let dir = exe.parent()?;
+    dir.join(PORTABLE_MARKER).is_file().then(|| dir.to_owned())
 }
 
 fn runtime_dir() -> PathBuf {
@@ -167,6 +197,26 @@ mod tests {
             assert!(path.ends_with(name), "{}", path.display());
             assert!(path.is_absolute(), "{}", path.display());
         }
+    }
+
+    #[test]
+    fn a_portable_marker_next_to_the_executable_keeps_state_in_its_folder() {
+        let dir = std::env::temp_dir().join(format!("masq-paths-portable-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let exe = dir.join("masq.exe");
+        assert_eq!(portable_dir_of(&exe), None, "no marker yet");
+        std::fs::create_dir_all(dir.join(PORTABLE_MARKER)).unwrap();
+        assert_eq!(portable_dir_of(&exe), None, "a directory is not the marker");
+        std::fs::remove_dir(dir.join(PORTABLE_MARKER)).unwrap();
+        std::fs::write(dir.join(PORTABLE_MARKER), b"").unwrap();
+        assert_eq!(portable_dir_of(&exe), Some(dir.clone()));
+        assert_eq!(portable_dir_of(Path::new("masq")), None, "no parent folder");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_test_binary_is_not_portable() {
+        assert_eq!(portable_dir(), None);
     }
 
     #[cfg(target_os = "linux")]
