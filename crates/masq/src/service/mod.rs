@@ -4,11 +4,14 @@
 //! macOS: a launchd system daemon (`launchd.rs`, its plist in `launchd_plist.rs`).
 //! Windows: a service of the service control manager (`windows_scm.rs`, its registration in
 //! `windows_spec.rs`, the process the SCM starts in `windows_main.rs`).
+//! Linux: no `install` yet; `masq service definition systemd` prints the unit the Debian
+//! package ships (`systemd_unit.rs`), as `definition.rs` prints any OS's definition.
 
+mod definition;
 #[cfg(target_os = "macos")]
 mod launchd;
-#[cfg(any(test, target_os = "macos"))]
 mod launchd_plist;
+mod systemd_unit;
 #[cfg(windows)]
 mod windows_main;
 #[cfg(windows)]
@@ -30,6 +33,7 @@ pub fn run(command: ServiceCommand) -> Result<()> {
         ServiceCommand::Uninstall => uninstall(),
         ServiceCommand::Start => start(),
         ServiceCommand::Stop => stop(),
+        ServiceCommand::Definition(args) => definition::print(&args),
     }
 }
 

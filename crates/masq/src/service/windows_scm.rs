@@ -60,6 +60,7 @@ pub(crate) fn install(args: &ServiceInstallArgs) -> Result<()> {
         executable_path: program.clone(),
         launch_arguments: launch_arguments(&ServiceSpec {
             config: config.as_deref(),
+            state_file: args.state_file.as_deref(),
             control_user: &control_user,
         }),
         dependencies: Vec::new(),

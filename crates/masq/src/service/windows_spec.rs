@@ -29,13 +29,16 @@ pub(crate) const SERVICE_FLAG: &str = "--service";
 pub(crate) struct ServiceSpec<'a> {
     /// The config file the service reads, if any (else the daemon's defaults).
     pub(crate) config: Option<&'a Path>,
+    /// The journal of system changes, if not the service account's default: the installer
+    /// puts it where its uninstaller's `masq down --state-file` looks.
+    pub(crate) state_file: Option<&'a Path>,
     /// SID of the user installing the service: the one account besides SYSTEM and
     /// Administrators that may use the control pipe.
     pub(crate) control_user: &'a str,
 }
 
-/// The arguments the SCM starts `masq.exe` with: `daemon --service`, the control account and
-/// the config file.
+/// The arguments the SCM starts `masq.exe` with: `daemon --service`, the control account,
+/// the config file and the journal.
 pub(crate) fn launch_arguments(spec: &ServiceSpec<'_>) -> Vec<OsString> {
     let mut args: Vec<OsString> = vec![
         "daemon".into(),
@@ -45,6 +48,9 @@ pub(crate) fn launch_arguments(spec: &ServiceSpec<'_>) -> Vec<OsString> {
     ];
     if let Some(config) = spec.config {
         args.extend(["--config".into(), config.as_os_str().to_owned()]);
+    }
+    if let Some(state_file) = spec.state_file {
+        args.extend(["--state-file".into(), state_file.as_os_str().to_owned()]);
     }
     args
 }
@@ -59,6 +65,7 @@ mod tests {
             config: Some(Path::new(
                 r"C:\Users\ann\AppData\Roaming\masq\config\masq.toml",
             )),
+            state_file: None,
             control_user: "S-1-5-21-1-2-3-1001",
         };
         let args = launch_arguments(&spec);
@@ -82,6 +89,11 @@ mod tests {
                 "--control-group",
                 "S-1-5-21-1-2-3-1001"
             ]
+        );
+        spec.state_file = Some(Path::new(r"C:\ProgramData\masq\state.json"));
+        assert_eq!(
+            launch_arguments(&spec)[4..],
+            ["--state-file", r"C:\ProgramData\masq\state.json"]
         );
     }
 
