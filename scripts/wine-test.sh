@@ -3,10 +3,7 @@
 # x86_64-pc-windows-gnu with mingw-w64 and lets cargo start each one through wine.
 #
 # The wine prefix is a throwaway one under the cargo target dir (target/wine/prefix), never the
-# user's ~/.wine; it is created once and reused. Debian 12's wine 8 lacks ProcessPrng in
-# bcryptprimitives.dll, which every Rust program needs on Windows, so a stub DLL is built from
-# scripts/wine/processprng.c and installed into that prefix's system32 (wine itself is not
-# patched). Wine runs headless: no display, no debug channels, no Mono/Gecko installers.
+# user's ~/.wine, with a ProcessPrng stub for Debian 12's wine 8 (scripts/wine-prefix.sh).
 #
 # Then a smoke test of `masq service` against wine's own service control manager: install
 # (which starts `masq daemon --service`), `masq status` over the control pipe, stop, start,
@@ -23,44 +20,9 @@ repo="$(cd "$here/.." && pwd)"
 cd "$repo"
 
 target=x86_64-pc-windows-gnu
-cc=x86_64-w64-mingw32-gcc
-for tool in wine "$cc"; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "error: $tool not found; install the Windows test tools with scripts/deps.sh" >&2
-        exit 1
-    fi
-done
-
-work="${CARGO_TARGET_DIR:-$repo/target}/wine"
-mkdir -p "$work"
-export WINEPREFIX="$work/prefix" WINEARCH=win64 WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
-unset DISPLAY WAYLAND_DISPLAY
-
-# Stops this prefix's wineserver (and with it any wine process left in the prefix).
-stop_wine() {
-    wineserver -k 2>/dev/null || true
-}
+# shellcheck source=wine-prefix.sh
+. "$here/wine-prefix.sh"
 trap stop_wine EXIT
-
-section "wine prefix $WINEPREFIX"
-if [ ! -f "$WINEPREFIX/system.reg" ]; then
-    # Without wine32 installed, wineboot reports that the 32-bit rundll32 cannot start; the
-    # 64-bit prefix the tests need is complete anyway.
-    wine wineboot -i 2>&1 | grep -v 'syswow64' || true
-    wineserver -w
-fi
-system32="$WINEPREFIX/drive_c/windows/system32"
-if [ ! -d "$system32" ]; then
-    echo "error: wineboot did not create $system32" >&2
-    exit 1
-fi
-
-section "ProcessPrng stub (bcryptprimitives.dll)"
-stub="$work/bcryptprimitives.dll"
-"$cc" -shared -O2 -Wall -Wextra -Werror -o "$stub" \
-    "$here/wine/processprng.c" "$here/wine/processprng.def" -ladvapi32
-install -m 0644 "$stub" "$system32/bcryptprimitives.dll"
-echo "installed into $system32"
 
 section "cargo test --target $target (under wine)"
 CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
