@@ -19,7 +19,7 @@ use tracing::{debug, info, warn};
 
 use super::local_ports;
 use super::loop_parts::{BUDGET, IDLE, LoopParts, answer, handle_event};
-use super::sockets::Sockets;
+use super::sockets::{Drained, Sockets};
 use super::tun_io;
 use super::uplink_switch;
 use super::watch::watch;
@@ -39,8 +39,9 @@ pub(crate) async fn run(parts: LoopParts) -> Result<()> {
     let tun_name = tun.name().to_owned();
     let tun = watch(tun, Interest::READABLE | Interest::WRITABLE)
         .with_context(|| format!("cannot watch adapter {tun_name}"))?;
-    let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
-    let mut sockets = Sockets::new(uplink.clone(), ev_tx);
+    let mut sockets = Sockets::new(uplink.clone()).context("cannot create the socket poller")?;
+    // Declared after `sockets`, so it is dropped first: it watches the poller's descriptor.
+    let sockets_ready = sockets.watch().context("cannot watch the socket poller")?;
     let (probe_tx, mut probe_rx) = mpsc::channel::<ObservedInbound>(1024);
     let mut observer_task = observer.map(|o| tokio::spawn(observe(o, probe_tx.clone())));
     // 64 KiB IP packet plus the offload header in front of it.
@@ -53,6 +54,10 @@ pub(crate) async fn run(parts: LoopParts) -> Result<()> {
     let result: Result<()> = loop {
         if let Err(e) = flush(&mut engine, &mut sockets, &tun).await {
             break Err(e);
+        }
+        if sockets.has_events() {
+            // The flush's budget ran out: take another turn before waiting.
+            continue;
         }
         let deadline = engine.poll_timeout();
         if deadline != armed {
@@ -82,13 +87,16 @@ pub(crate) async fn run(parts: LoopParts) -> Result<()> {
                     break Err(e).with_context(|| format!("reading from adapter {tun_name} failed"));
                 }
             }
-            Some(ev) = ev_rx.recv() => {
-                handle_event(&mut engine, &mut sockets, ev);
-                for _ in 1..BUDGET {
-                    match ev_rx.try_recv() {
-                        Ok(ev) => handle_event(&mut engine, &mut sockets, ev),
-                        Err(_) => break,
-                    }
+            r = sockets_ready.readable() => {
+                let mut guard = match r {
+                    Ok(g) => g,
+                    Err(e) => break Err(e).context("socket poll failed"),
+                };
+                match sockets.poll_io() {
+                    Ok(Drained::Yes) => guard.clear_ready(),
+                    // More is ready: keep the readiness so the next turn comes at once.
+                    Ok(Drained::No) => {}
+                    Err(e) => break Err(e).context("socket poll failed"),
                 }
             }
             Some(p) = probe_rx.recv() => {
@@ -120,10 +128,21 @@ pub(crate) async fn run(parts: LoopParts) -> Result<()> {
     result
 }
 
-/// Carries out the engine's commands and writes its packets to the adapter.
+/// Carries out the engine's commands, hands what the sockets report back to the engine
+/// (which may command more) until both are quiet, and writes its packets to the adapter.
 async fn flush(engine: &mut Engine, sockets: &mut Sockets, tun: &AsyncFd<TunDevice>) -> Result<()> {
-    while let Some(cmd) = engine.poll_command() {
-        sockets.dispatch(cmd);
+    // Bounded: events left over wait for the next turn (the loop does not sleep on them).
+    for _ in 0..BUDGET {
+        while let Some(cmd) = engine.poll_command() {
+            sockets.dispatch(cmd);
+        }
+        let events = sockets.take_events();
+        if events.is_empty() {
+            break;
+        }
+        for ev in events {
+            handle_event(engine, sockets, ev);
+        }
     }
     while let Some(pkt) = engine.poll_tun_transmit() {
         loop {

@@ -121,7 +121,7 @@ pub(crate) fn answer(engine: &mut Engine, q: Query) {
 }
 
 /// Drops an accepted connection with a reset (SO_LINGER 0), so the remote learns at once.
-fn reset(stream: tokio::net::TcpStream) {
+fn reset(stream: super::sockets::Accepted) {
     if let Err(e) = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO)) {
         tracing::debug!(error = %e, "could not arm RST for a refused forwarded connection");
     }

@@ -1,103 +1,31 @@
-//! The uplink sockets the engine asks for, one small tokio task each.
+//! The uplink sockets on Windows, one small tokio task each.
 //!
 //! A task owns one OS socket and talks to the event loop only through channels: commands in
-//! (in the order the engine issued them), [`SocketEvent`]s out. Nothing here decides anything
-//! about translation; the engine does. A TCP socket has two tasks, a writer that also takes
-//! the commands and a reader that reads only as much as the engine granted in credit, so a
-//! slow hidden host slows the remote through the kernel's receive window.
+//! (in the order the engine issued them), [`SocketEvent`]s out. A TCP socket has two tasks, a
+//! writer that also takes the commands and a reader that reads only as much as the engine
+//! granted in credit, so a slow hidden host slows the remote through the kernel's receive
+//! window. (Windows sockets cannot be polled through a descriptor, which is what the Unix
+//! shell in `reactor.rs` does instead.)
 
 use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-#[cfg(unix)]
-use super::watch::watch;
-#[cfg(unix)]
-use masq_engine::Family;
-use masq_engine::{ConnectError, IcmpErrorReport, SocketCommand, SocketId};
+use masq_engine::{ConnectError, SocketCommand, SocketId};
 use masq_platform::sockets::{self as psock, Uplink};
 use socket2::Socket;
-#[cfg(unix)]
-use tokio::io::Interest;
-#[cfg(unix)]
-use tokio::io::unix::AsyncFd;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tracing::{Instrument, debug, debug_span, trace, warn};
 
-// Windows: datagram sockets through tokio's UdpSocket, ICMP echo through the IP Helper API.
-#[cfg(windows)]
+use super::echo::Kind;
+use super::{READ_CHUNK, SocketEvent};
+
+// Datagram sockets through tokio's UdpSocket, ICMP echo through the IP Helper API.
 #[path = "datagram_windows.rs"]
 mod datagram_windows;
-
-/// Largest single read from a TCP socket; also bounds one `TcpData` event.
-const READ_CHUNK: usize = 64 * 1024;
-/// Largest datagram we can receive (IPv4/IPv6 maximum payload).
-const DATAGRAM_MAX: usize = 65_535;
-
-/// What a socket task reports to the event loop.
-#[derive(Debug)]
-pub(crate) enum SocketEvent {
-    TcpConnected {
-        id: SocketId,
-        local: SocketAddr,
-    },
-    TcpConnectFailed {
-        id: SocketId,
-        error: ConnectError,
-        icmp: Option<IcmpErrorReport>,
-    },
-    TcpData {
-        id: SocketId,
-        data: Vec<u8>,
-    },
-    TcpEof {
-        id: SocketId,
-    },
-    TcpSent {
-        id: SocketId,
-        bytes: usize,
-    },
-    TcpReset {
-        id: SocketId,
-    },
-    Opened {
-        id: SocketId,
-        local: SocketAddr,
-    },
-    OpenFailed {
-        id: SocketId,
-    },
-    Datagram {
-        id: SocketId,
-        from: SocketAddr,
-        data: Vec<u8>,
-    },
-    EchoReply {
-        id: SocketId,
-        from: IpAddr,
-        seq: u16,
-        data: Vec<u8>,
-    },
-    IcmpError {
-        id: SocketId,
-        report: IcmpErrorReport,
-    },
-    /// A port forward's listener took a connection; the engine names its socket id.
-    TcpAccepted {
-        listener: SocketId,
-        stream: tokio::net::TcpStream,
-        peer: SocketAddr,
-        local: SocketAddr,
-    },
-    /// A port forward's socket could not be opened; `reason` is shown to the user.
-    ListenFailed {
-        id: SocketId,
-        reason: String,
-    },
-}
 
 enum TaskCmd {
     Send(Vec<u8>),
@@ -318,68 +246,6 @@ impl Sockets {
             },
         );
     }
-
-    #[cfg(unix)]
-    fn open_datagram(&mut self, id: SocketId, family: Family, kind: Kind) {
-        let events = &self.events;
-        let made = match kind {
-            Kind::Udp => psock::udp_socket(&self.uplink, family),
-            Kind::Icmp => psock::icmp_echo_socket(&self.uplink, family),
-        };
-        match made {
-            Ok(sock) => self.spawn_datagram(id, sock, family, kind),
-            Err(e) => {
-                warn!(?family, error = %e, "cannot open an uplink {} socket", kind.name());
-                let _ = events.send(SocketEvent::OpenFailed { id });
-            }
-        }
-    }
-
-    #[cfg(unix)]
-    fn open_udp_listener(&mut self, id: SocketId, family: Family, port: u16) {
-        match psock::udp_listener(&self.uplink, family, port) {
-            Ok(sock) => self.spawn_datagram(id, sock, family, Kind::Udp),
-            Err(e) => {
-                warn!(port, error = %e, "UDP port forward cannot bind");
-                let _ = self.events.send(SocketEvent::ListenFailed {
-                    id,
-                    reason: e.to_string(),
-                });
-            }
-        }
-    }
-
-    #[cfg(unix)]
-    fn spawn_datagram(&mut self, id: SocketId, sock: Socket, family: Family, kind: Kind) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let events = self.events.clone();
-        let span = debug_span!("dgram", %id, kind = kind.name());
-        let task = tokio::spawn(datagram_task(id, sock, family, kind, rx, events).instrument(span));
-        self.handles.insert(
-            id,
-            Handle {
-                tx,
-                credit: None,
-                dup: None,
-                tasks: vec![task],
-            },
-        );
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Kind {
-    Udp,
-    Icmp,
-}
-
-impl Kind {
-    fn name(self) -> &'static str {
-        match self {
-            Kind::Udp => "udp",
-            Kind::Icmp => "icmp",
-        }
-    }
 }
 
 async fn tcp_task(
@@ -542,224 +408,4 @@ fn with_dup(stream: tokio::net::TcpStream) -> io::Result<(tokio::net::TcpStream,
     let dup = Arc::new(sock.try_clone()?);
     let std: std::net::TcpStream = sock.into();
     Ok((tokio::net::TcpStream::from_std(std)?, dup))
-}
-
-#[cfg(unix)]
-async fn datagram_task(
-    id: SocketId,
-    sock: Socket,
-    family: Family,
-    kind: Kind,
-    mut rx: mpsc::UnboundedReceiver<TaskCmd>,
-    events: mpsc::UnboundedSender<SocketEvent>,
-) {
-    let local = match sock.local_addr().ok().and_then(|a| a.as_socket()) {
-        Some(a) => a,
-        None => {
-            let _ = events.send(SocketEvent::OpenFailed { id });
-            return;
-        }
-    };
-    let fd = match watch(sock, Interest::READABLE | Interest::ERROR) {
-        Ok(fd) => fd,
-        Err(e) => {
-            debug!(error = %e, "cannot register socket");
-            let _ = events.send(SocketEvent::OpenFailed { id });
-            return;
-        }
-    };
-    let _ = events.send(SocketEvent::Opened { id, local });
-    let mut ttl: Option<u8> = None;
-    let mut buf = vec![0u8; DATAGRAM_MAX];
-    loop {
-        tokio::select! {
-            cmd = rx.recv() => match cmd {
-                None | Some(TaskCmd::Close) => return,
-                Some(TaskCmd::SendTo { dst, ttl: t, payload }) => {
-                    set_ttl_if_changed(fd.get_ref(), family, &mut ttl, t);
-                    send_to(&fd, &payload, dst, id, &events);
-                }
-                Some(TaskCmd::Echo { dst, seq, ttl: t, payload }) => {
-                    set_ttl_if_changed(fd.get_ref(), family, &mut ttl, t);
-                    let msg = echo_request(family, echo_ident(id), seq, &payload);
-                    send_to(&fd, &msg, SocketAddr::new(dst, 0), id, &events);
-                }
-                Some(_) => {}
-            },
-            ready = fd.ready(Interest::READABLE | Interest::ERROR) => {
-                let mut guard = match ready {
-                    Ok(g) => g,
-                    Err(e) => {
-                        warn!(error = %e, "socket poll failed");
-                        return;
-                    }
-                };
-                drain_errors(fd.get_ref(), id, &events);
-                loop {
-                    match recv_from(fd.get_ref(), &mut buf) {
-                        Ok((n, from)) => deliver(kind, id, from, &buf[..n], &events),
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                            guard.clear_ready();
-                            break;
-                        }
-                        Err(_) => {
-                            // A pending ICMP error surfaced as a failed read: its details are
-                            // in the error queue.
-                            drain_errors(fd.get_ref(), id, &events);
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-#[cfg(unix)]
-fn set_ttl_if_changed(sock: &Socket, family: Family, current: &mut Option<u8>, ttl: u8) {
-    if *current != Some(ttl) {
-        match psock::set_ttl(sock, family, ttl) {
-            Ok(()) => *current = Some(ttl),
-            Err(e) => debug!(error = %e, ttl, "cannot set ttl"),
-        }
-    }
-}
-
-#[cfg(unix)]
-fn send_to(
-    fd: &AsyncFd<Socket>,
-    payload: &[u8],
-    dst: SocketAddr,
-    id: SocketId,
-    events: &mpsc::UnboundedSender<SocketEvent>,
-) {
-    // Datagram sockets rarely block; if the send buffer is full the datagram is dropped, as
-    // a router's full queue would drop it.
-    if let Err(e) = fd.get_ref().send_to(payload, &dst.into()) {
-        trace!(error = %e, %dst, "send failed");
-        drain_errors(fd.get_ref(), id, events);
-    }
-}
-
-#[cfg(unix)]
-fn drain_errors(sock: &Socket, id: SocketId, events: &mpsc::UnboundedSender<SocketEvent>) {
-    // Bounded: the queue is finite, but never trust a loop on OS state.
-    for _ in 0..64 {
-        match psock::take_icmp_error(sock) {
-            Ok(Some(report)) => {
-                let _ = events.send(SocketEvent::IcmpError { id, report });
-            }
-            Ok(None) | Err(_) => break,
-        }
-    }
-}
-
-#[cfg(unix)]
-fn recv_from(sock: &Socket, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-    // SAFETY: `recvfrom` writes at most `buf.len()` bytes into `buf` and never reads it;
-    // treating initialized bytes as `MaybeUninit` is always sound.
-    let uninit = unsafe { &mut *(buf as *mut [u8] as *mut [std::mem::MaybeUninit<u8>]) };
-    let (n, addr) = sock.recv_from(uninit)?;
-    let from = addr.as_socket().ok_or_else(|| {
-        io::Error::new(io::ErrorKind::InvalidData, "datagram from a non-IP address")
-    })?;
-    Ok((n, from))
-}
-
-fn deliver(
-    kind: Kind,
-    id: SocketId,
-    from: SocketAddr,
-    data: &[u8],
-    events: &mpsc::UnboundedSender<SocketEvent>,
-) {
-    match kind {
-        Kind::Udp => {
-            let _ = events.send(SocketEvent::Datagram {
-                id,
-                from,
-                data: data.to_vec(),
-            });
-        }
-        Kind::Icmp => {
-            // A ping socket hands us the ICMP message: type, code, checksum, ident, seq, data.
-            // macOS puts the IPv4 header in front of it (Linux never does: its ICMP message
-            // can never start with a version-4 nibble, as no ICMP type is 0x40-0x4f).
-            let data = match data.first() {
-                Some(b) if b >> 4 == 4 => data.get(usize::from(b & 0x0f) * 4..).unwrap_or(&[]),
-                _ => data,
-            };
-            // Linux filters replies by the socket's identifier itself; macOS delivers every
-            // echo reply to every ICMP socket, so keep only ours.
-            if cfg!(target_os = "macos")
-                && data.get(4..6) != Some(&echo_ident(id).to_be_bytes()[..])
-            {
-                return;
-            }
-            let is_reply = matches!(data.first(), Some(0) | Some(129));
-            if is_reply && data.len() >= 8 {
-                let seq = u16::from_be_bytes([data[6], data[7]]);
-                let _ = events.send(SocketEvent::EchoReply {
-                    id,
-                    from: from.ip(),
-                    seq,
-                    data: data[8..].to_vec(),
-                });
-            }
-        }
-    }
-}
-
-/// The echo identifier a socket uses where the OS does not assign one (macOS); Linux
-/// replaces it with the socket's own. Not gated: the reply filter names it on every OS.
-fn echo_ident(id: SocketId) -> u16 {
-    (id.0 % 0xffff) as u16 + 1
-}
-
-/// An echo request as a ping socket takes it. Linux fills in identifier and checksum; macOS
-/// does neither for ICMPv4, so both are set here (ICMPv6 checksums are always the kernel's).
-#[cfg(unix)]
-fn echo_request(family: Family, ident: u16, seq: u16, payload: &[u8]) -> Vec<u8> {
-    let ty = match family {
-        Family::V4 => 8,
-        Family::V6 => 128,
-    };
-    let mut msg = Vec::with_capacity(8 + payload.len());
-    msg.extend_from_slice(&[ty, 0, 0, 0]);
-    msg.extend_from_slice(&ident.to_be_bytes());
-    msg.extend_from_slice(&seq.to_be_bytes());
-    msg.extend_from_slice(payload);
-    if family == Family::V4 {
-        let c = internet_checksum(&msg);
-        msg[2..4].copy_from_slice(&c.to_be_bytes());
-    }
-    msg
-}
-
-/// RFC 1071 checksum of one ICMP message.
-#[cfg(unix)]
-fn internet_checksum(bytes: &[u8]) -> u16 {
-    let mut acc: u32 = bytes
-        .chunks(2)
-        .map(|c| u32::from(u16::from_be_bytes([c[0], c.get(1).copied().unwrap_or(0)])))
-        .sum();
-    while acc > 0xffff {
-        acc = (acc & 0xffff) + (acc >> 16);
-    }
-    !(acc as u16)
-}
-
-#[cfg(all(test, unix))]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn echo_request_layout() {
-        let m = echo_request(Family::V4, 7, 0x1234, b"hi");
-        assert_eq!(&m[..2], &[8, 0]);
-        assert_eq!(&m[4..], &[0, 7, 0x12, 0x34, b'h', b'i']);
-        // A correct checksum makes the whole message sum to zero.
-        assert_eq!(internet_checksum(&m), 0);
-        let v6 = echo_request(Family::V6, 1, 1, b"");
-        assert_eq!((v6[0], v6[2], v6[3]), (128, 0, 0));
-    }
 }

@@ -17,7 +17,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tracing::{Instrument, debug, debug_span, trace, warn};
 
-use super::{DATAGRAM_MAX, Handle, Kind, SocketEvent, Sockets, TaskCmd, deliver};
+use super::super::DATAGRAM_MAX;
+use super::super::echo::{Kind, deliver};
+use super::{Handle, SocketEvent, Sockets, TaskCmd};
 
 /// How long one echo waits for its answer (a hidden host's ping usually waits 1-4 s).
 const ECHO_TIMEOUT: Duration = Duration::from_secs(3);
@@ -128,7 +130,11 @@ async fn udp_task(
                 Some(_) => {}
             },
             r = udp.recv_from(&mut buf) => match r {
-                Ok((n, from)) => deliver(Kind::Udp, id, from, &buf[..n], &events),
+                Ok((n, from)) => {
+                    if let Some(ev) = deliver(Kind::Udp, id, from, &buf[..n]) {
+                        let _ = events.send(ev);
+                    }
+                }
                 Err(e) => trace!(error = %e, "receive failed"),
             },
         }

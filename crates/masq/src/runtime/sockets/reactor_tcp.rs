@@ -1,0 +1,355 @@
+//! TCP in the Unix socket shell: outbound connections (connect, then relay), connections a
+//! port forward accepted, and the forwards' listening sockets.
+//!
+//! Writes go out as soon as the engine sends them; what the kernel does not take waits here
+//! (bounded by the engine, which never has more than its window's worth unconfirmed) and is
+//! written when the socket becomes writable. Reads happen only within the engine's credit.
+
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::os::fd::{AsRawFd, RawFd};
+
+use masq_engine::SocketId;
+use masq_platform::sockets as psock;
+use socket2::Socket;
+use tracing::{debug, trace};
+
+use super::reactor::READS_PER_TURN;
+use super::{READ_CHUNK, SocketEvent};
+
+/// Where a TCP socket is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Non-blocking connect under way; writable means it finished, one way or the other.
+    Connecting,
+    /// Connected: relaying.
+    Open,
+    /// Failed or reset: waiting for the engine's close or abort.
+    Dead,
+}
+
+/// One TCP connection.
+pub(super) struct TcpConn {
+    sock: Socket,
+    phase: Phase,
+    /// Bytes the engine allows us to read.
+    credit: usize,
+    readable: bool,
+    writable: bool,
+    /// The remote finished sending (EOF reported).
+    read_closed: bool,
+    /// Bytes the kernel has not taken yet, in order.
+    pending: VecDeque<u8>,
+    /// Half-close once `pending` is written.
+    shutdown_pending: bool,
+    /// Close once `pending` is written.
+    close_pending: bool,
+}
+
+impl TcpConn {
+    /// Starts a non-blocking connect on a socket from `psock::tcp_socket`.
+    pub(super) fn connect(sock: Socket, remote: SocketAddr) -> io::Result<TcpConn> {
+        match sock.connect(&remote.into()) {
+            Ok(()) => {}
+            Err(e) if in_progress(&e) => {}
+            Err(e) => return Err(e),
+        }
+        Ok(TcpConn::new(sock, Phase::Connecting))
+    }
+
+    /// Takes a connection a listener accepted.
+    pub(super) fn accepted(sock: Socket) -> io::Result<TcpConn> {
+        sock.set_nonblocking(true)?;
+        sock.set_tcp_nodelay(true)?;
+        Ok(TcpConn::new(sock, Phase::Open))
+    }
+
+    fn new(sock: Socket, phase: Phase) -> TcpConn {
+        TcpConn {
+            sock,
+            phase,
+            credit: 0,
+            readable: false,
+            writable: phase == Phase::Open,
+            read_closed: false,
+            pending: VecDeque::new(),
+            shutdown_pending: false,
+            close_pending: false,
+        }
+    }
+
+    pub(super) fn fd(&self) -> RawFd {
+        self.sock.as_raw_fd()
+    }
+
+    /// The OS reported readiness. Returns true when the socket is finished and can go
+    /// (a deferred close completed).
+    pub(super) fn on_ready(
+        &mut self,
+        id: SocketId,
+        readable: bool,
+        writable: bool,
+        error: bool,
+        out: &mut Vec<SocketEvent>,
+    ) -> bool {
+        if self.phase == Phase::Connecting {
+            if writable || error {
+                self.finish_connect(id, out);
+            }
+            if self.phase != Phase::Open {
+                return false;
+            }
+        }
+        self.readable |= readable;
+        if writable {
+            self.writable = true;
+            return self.flush(id, out);
+        }
+        false
+    }
+
+    fn finish_connect(&mut self, id: SocketId, out: &mut Vec<SocketEvent>) {
+        let failure = match self.sock.take_error() {
+            Ok(None) => match self.sock.peer_addr() {
+                Ok(_) => None,
+                // Not connected yet after all (a spurious wake-up).
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => return,
+                Err(e) => Some(e),
+            },
+            Ok(Some(e)) | Err(e) => Some(e),
+        };
+        if let Some(e) = failure {
+            let icmp = psock::take_icmp_error(&self.sock).ok().flatten();
+            let error = psock::connect_error(&e);
+            debug!(%id, error = %e, ?icmp, "connect failed");
+            self.phase = Phase::Dead;
+            out.push(SocketEvent::TcpConnectFailed { id, error, icmp });
+            return;
+        }
+        match self.sock.local_addr().ok().and_then(|a| a.as_socket()) {
+            Some(local) => {
+                self.phase = Phase::Open;
+                self.writable = true;
+                out.push(SocketEvent::TcpConnected { id, local });
+            }
+            None => {
+                self.phase = Phase::Dead;
+                out.push(SocketEvent::TcpConnectFailed {
+                    id,
+                    error: masq_engine::ConnectError::Other,
+                    icmp: None,
+                });
+            }
+        }
+    }
+
+    pub(super) fn credit(&mut self, bytes: usize) {
+        self.credit = self.credit.saturating_add(bytes);
+    }
+
+    /// Whether a read could make progress now.
+    pub(super) fn wants_read(&self) -> bool {
+        self.phase == Phase::Open && self.readable && self.credit > 0 && !self.read_closed
+    }
+
+    /// Reads within the credit; returns true if the turn's budget ran out with more to read.
+    pub(super) fn read(&mut self, id: SocketId, buf: &mut [u8], out: &mut Vec<SocketEvent>) -> bool {
+        for _ in 0..READS_PER_TURN {
+            if !self.wants_read() {
+                return false;
+            }
+            let want = self.credit.min(buf.len()).min(READ_CHUNK);
+            match (&self.sock).read(&mut buf[..want]) {
+                Ok(0) => {
+                    self.read_closed = true;
+                    out.push(SocketEvent::TcpEof { id });
+                    return false;
+                }
+                Ok(n) => {
+                    self.credit -= n;
+                    out.push(SocketEvent::TcpData {
+                        id,
+                        data: buf[..n].to_vec(),
+                    });
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.readable = false;
+                    return false;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    debug!(%id, error = %e, "read failed");
+                    self.fail(id, out);
+                    return false;
+                }
+            }
+        }
+        self.wants_read()
+    }
+
+    /// Writes after everything sent before; what the kernel does not take waits.
+    pub(super) fn send(&mut self, id: SocketId, data: Vec<u8>, out: &mut Vec<SocketEvent>) {
+        if self.phase != Phase::Open || self.shutdown_pending {
+            return;
+        }
+        if self.pending.is_empty() && self.writable {
+            match write_some(&self.sock, &mut self.writable, &data) {
+                Ok(n) => {
+                    if n > 0 {
+                        out.push(SocketEvent::TcpSent { id, bytes: n });
+                    }
+                    self.pending.extend(&data[n..]);
+                }
+                Err(e) => {
+                    debug!(%id, error = %e, "write failed");
+                    self.fail(id, out);
+                }
+            }
+        } else {
+            self.pending.extend(&data);
+        }
+    }
+
+    /// Half-closes once everything before is written.
+    pub(super) fn shutdown_write(&mut self) {
+        if self.pending.is_empty() {
+            if let Err(e) = self.sock.shutdown(Shutdown::Write) {
+                trace!(error = %e, "shutdown failed");
+            }
+        } else {
+            self.shutdown_pending = true;
+        }
+    }
+
+    /// The engine closed the socket: true if it can go now, false if it goes once flushed.
+    pub(super) fn close_when_flushed(&mut self) -> bool {
+        if self.pending.is_empty() || self.phase != Phase::Open {
+            return true;
+        }
+        self.close_pending = true;
+        false
+    }
+
+    /// Resets the connection (RST to the remote) as the socket is dropped.
+    pub(super) fn abort(self) {
+        if let Err(e) = self.sock.set_linger(Some(std::time::Duration::ZERO)) {
+            debug!(error = %e, "could not arm RST on abort");
+        }
+    }
+
+    /// Writes what waits; returns true when a deferred close is due.
+    fn flush(&mut self, id: SocketId, out: &mut Vec<SocketEvent>) -> bool {
+        let mut written = 0;
+        while !self.pending.is_empty() && self.writable {
+            let (front, _) = self.pending.as_slices();
+            match write_some(&self.sock, &mut self.writable, front) {
+                Ok(0) => break,
+                Ok(n) => {
+                    self.pending.drain(..n);
+                    written += n;
+                }
+                Err(e) => {
+                    debug!(%id, error = %e, "write failed");
+                    self.fail(id, out);
+                    return false;
+                }
+            }
+        }
+        if written > 0 {
+            out.push(SocketEvent::TcpSent { id, bytes: written });
+        }
+        if self.pending.is_empty() {
+            if self.shutdown_pending {
+                self.shutdown_pending = false;
+                if let Err(e) = self.sock.shutdown(Shutdown::Write) {
+                    trace!(error = %e, "shutdown failed");
+                }
+            }
+            return self.close_pending;
+        }
+        false
+    }
+
+    fn fail(&mut self, id: SocketId, out: &mut Vec<SocketEvent>) {
+        if self.phase == Phase::Open {
+            self.phase = Phase::Dead;
+            self.pending.clear();
+            out.push(SocketEvent::TcpReset { id });
+        }
+    }
+}
+
+/// A port forward's listening socket.
+pub(super) struct Listener {
+    sock: Socket,
+    local: SocketAddr,
+}
+
+impl Listener {
+    pub(super) fn new(sock: Socket) -> io::Result<Listener> {
+        let local = sock
+            .local_addr()?
+            .as_socket()
+            .ok_or_else(|| io::Error::other("listener has no IP address"))?;
+        Ok(Listener { sock, local })
+    }
+
+    pub(super) fn local(&self) -> SocketAddr {
+        self.local
+    }
+
+    pub(super) fn fd(&self) -> RawFd {
+        self.sock.as_raw_fd()
+    }
+
+    /// Accepts waiting connections; returns true if the turn's budget ran out first.
+    pub(super) fn accept(&mut self, id: SocketId, out: &mut Vec<SocketEvent>) -> bool {
+        for _ in 0..READS_PER_TURN {
+            match self.sock.accept() {
+                Ok((stream, peer)) => {
+                    let (Some(peer), Some(local)) = (
+                        peer.as_socket(),
+                        stream.local_addr().ok().and_then(|a| a.as_socket()),
+                    ) else {
+                        continue;
+                    };
+                    out.push(SocketEvent::TcpAccepted {
+                        listener: id,
+                        stream,
+                        peer,
+                        local,
+                    });
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    // Out of descriptors or similar: the connection waits in the backlog and
+                    // the next readiness (or turn) tries again.
+                    debug!(%id, error = %e, "accept failed");
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}
+
+/// Writes as much as the kernel takes: `Ok(0)` and `writable` cleared when it takes nothing.
+fn write_some(sock: &Socket, writable: &mut bool, data: &[u8]) -> io::Result<usize> {
+    loop {
+        match (&*sock).write(data) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                *writable = false;
+                return Ok(0);
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn in_progress(e: &io::Error) -> bool {
+    e.raw_os_error() == Some(libc::EINPROGRESS) || e.kind() == io::ErrorKind::WouldBlock
+}
