@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The Debian package, built with dpkg-deb from a staged tree (no debian/ source package, so it
+# reuses the binaries dist already built instead of building again):
+#   /usr/bin/masq and /usr/bin/masq-gui (stripped), a desktop entry and icons,
+#   /lib/systemd/system/masq.service as `masq service definition systemd` prints it (the
+#   same generator masq's own code and tests use), maintainer scripts from installer/linux/
+#   (masq group, enable/start, stop on removal), copyright and changelog.
+# Depends are computed by dpkg-shlibdeps from the binaries, plus what they load at run time.
+set -euo pipefail
+# shellcheck source=../lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+need dpkg-deb dpkg-shlibdeps dpkg-architecture gzip
+
+version="$(dist_version)"
+arch="$(dpkg-architecture -qDEB_HOST_ARCH)"
+work="$dist/stage/deb"
+root="$work/root"
+rm -rf "$work"
+mkdir -p "$root/DEBIAN" "$root/usr/bin" "$root/lib/systemd/system" "$root/usr/share/doc/masq"
+
+masq="$target_dir/$(profile_dir)/masq"
+install -m 0755 "$masq" "$root/usr/bin/masq"
+strip --strip-unneeded "$root/usr/bin/masq"
+"$masq" service definition systemd --program /usr/bin/masq >"$root/lib/systemd/system/masq.service"
+chmod 0644 "$root/lib/systemd/system/masq.service"
+bins=("$root/usr/bin/masq")
+if with_gui; then
+    install -m 0755 "$gui_target_dir/release/masq-gui" "$root/usr/bin/masq-gui"
+    strip --strip-unneeded "$root/usr/bin/masq-gui"
+    bins+=("$root/usr/bin/masq-gui")
+    install -D -m 0644 "$installer/linux/masq.desktop" "$root/usr/share/applications/masq.desktop"
+    for size in 32x32 128x128; do
+        install -D -m 0644 "$repo/src-tauri/icons/$size.png" \
+            "$root/usr/share/icons/hicolor/$size/apps/masq.png"
+    done
+fi
+install -m 0644 "$installer/linux/copyright" "$root/usr/share/doc/masq/copyright"
+printf 'masq (%s) unstable; urgency=medium\n\n  * Built by installer/dist.sh.\n\n -- masq authors <masq@example.invalid>  %s\n' \
+    "$version" "$(date -R -u -d "@${SOURCE_DATE_EPOCH:-$(git -C "$repo" log -1 --format=%ct 2>/dev/null || date +%s)}")" |
+    gzip -n -9 >"$root/usr/share/doc/masq/changelog.gz"
+chmod 0644 "$root/usr/share/doc/masq/changelog.gz"
+
+# dpkg-shlibdeps wants a source package's debian/control to read.
+mkdir -p "$work/src/debian"
+printf 'Source: masq\n\nPackage: masq\nArchitecture: any\n' >"$work/src/debian/control"
+shlibs="$(cd "$work/src" && dpkg-shlibdeps -O "${bins[@]}" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')"
+depends="adduser, init-system-helpers (>= 1.54~), $shlibs"
+if with_gui; then
+    # The tray icon library is opened with dlopen, so dpkg-shlibdeps cannot see it.
+    depends+=", libayatana-appindicator3-1"
+fi
+size="$(du -sk --exclude=DEBIAN "$root" | cut -f1)"
+sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@SIZE@/$size/" \
+    -e "s/@DEPENDS@/$depends/" "$installer/linux/control.in" >"$root/DEBIAN/control"
+for script in postinst prerm postrm; do
+    install -m 0755 "$installer/linux/$script" "$root/DEBIAN/$script"
+done
+
+out="$dist/masq_${version}_$arch.deb"
+dpkg-deb --root-owner-group -Zxz --build "$root" "$out" >/dev/null
+echo "wrote ${out#"$repo"/}"
