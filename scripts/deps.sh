@@ -16,6 +16,11 @@ packages=(
 # The Windows unit tests (scripts/wine-test.sh): mingw-w64 builds x86_64-pc-windows-gnu test
 # binaries, 64-bit wine runs them (wine32 is not needed).
 packages+=(wine wine64 gcc-mingw-w64-x86-64)
+# The downloads (installer/dist.sh): makensis for the Windows installer, zip/unzip, dpkg-dev
+# and lintian for the .deb, systemd-analyze to verify its unit. Left out with MASQ_SKIP_DIST=1.
+if [ "${MASQ_SKIP_DIST:-0}" != 1 ]; then
+    packages+=(nsis zip unzip dpkg-dev lintian systemd)
+fi
 # Cross targets `scripts/test.sh` runs clippy for, and the one the Windows tests run on.
 targets=(x86_64-pc-windows-msvc aarch64-apple-darwin x86_64-apple-darwin x86_64-pc-windows-gnu)
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything CI checks, in order: dependencies, formatting, clippy (host and cross targets),
-# unit and integration tests, the desktop app's checks (scripts/gui-test.sh; MASQ_SKIP_GUI=1
-# skips them), then the end-to-end suite in network namespaces (root).
+# unit and integration tests, the downloads (installer/dist.sh; MASQ_SKIP_DIST=1 skips them),
+# the desktop app's checks (scripts/gui-test.sh; MASQ_SKIP_GUI=1 skips them), then the
+# end-to-end suite in network namespaces (root).
 #
 # Works on a fresh Debian 12 machine with rustup, started as `sudo ./scripts/test.sh` (builds
 # run as the calling user) or as root in CI.
@@ -59,6 +60,22 @@ as_toolchain_user "$here/wine-test.sh"
 
 section "build masq"
 as_toolchain_user cargo build -p masq
+
+if [ "${MASQ_SKIP_DIST:-0}" != 1 ]; then
+    # The downloads: Windows zip and installer, .deb, macOS bundle layout, packaged and
+    # checked (wine runs the zip's masq.exe and the installer). To keep CI's cold run short
+    # it packages the debug builds made above (stripped when staged) instead of building the
+    # `dist-release` profile (+3-4 min cold on two cores), and leaves the desktop app out (its two
+    # release builds: +12 min). MASQ_DIST_PROFILE=dist-release MASQ_DIST_GUI=1 gives release artifacts.
+    section "downloads (installer/dist.sh)"
+    as_toolchain_user env MASQ_DIST_PROFILE="${MASQ_DIST_PROFILE:-dev}" \
+        MASQ_DIST_GUI="${MASQ_DIST_GUI:-0}" "$repo/installer/dist.sh"
+    if [ "$(toolchain_user)" != root ]; then
+        # dist.sh ran unprivileged and skipped this root-only step.
+        section "downloads: the .deb installed into a throwaway overlay of this machine"
+        "$repo/installer/linux/install-test.sh" "$repo"/target/dist/masq_*.deb
+    fi
+fi
 
 if [ "${MASQ_SKIP_GUI:-0}" != 1 ]; then
     # The desktop app: ui tests, Playwright, src-tauri checks and build (scripts/gui-test.sh).
