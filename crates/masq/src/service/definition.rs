@@ -15,9 +15,11 @@ pub(crate) fn print(args: &ServiceDefinitionArgs) -> Result<()> {
     Ok(())
 }
 
-/// The definition's text; the program path must be absolute, as service managers need.
+/// The definition's text; the program path must be absolute, as service managers need. Both
+/// managers are Unix ones, so that means a `/` path whatever OS prints the definition (a
+/// Windows build must not demand a drive letter).
 fn render(args: &ServiceDefinitionArgs) -> Result<String> {
-    if !args.program.is_absolute() {
+    if !args.program.to_string_lossy().starts_with('/') {
         bail!(
             "--program {} is not an absolute path; give where masq is installed, e.g. /usr/bin/masq",
             args.program.display()
