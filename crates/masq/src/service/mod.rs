@@ -100,7 +100,7 @@ fn stop() -> Result<()> {
 #[cfg(not(any(target_os = "macos", windows)))]
 fn unsupported() -> Result<()> {
     anyhow::bail!(
-        "`masq service` is not built for {} yet; run `masq daemon` under your service manager (e.g. a systemd unit) instead",
+        "`masq service install|uninstall|start|stop` is not built for {} yet: install the .deb (it runs masq.service), or run `masq daemon` under your service manager; `masq service definition systemd --program /usr/bin/masq` prints a systemd unit",
         std::env::consts::OS
     )
 }
