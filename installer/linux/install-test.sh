@@ -7,8 +7,9 @@
 # scripts see no running systemd and start nothing.
 #
 # Checks: install (group, files, unit enabled, packaged masq runs), reinstall over itself
-# (the upgrade path: prerm upgrade, postinst configure with the old version), purge (files,
-# enablement and /var/lib/masq gone; the group stays by design). Needs root.
+# (the upgrade path: prerm upgrade, postinst configure with the old version; the config in
+# /etc/masq kept), purge (files, enablement and /var/lib/masq gone; the admin's config and
+# the group stay by design). Needs root.
 #   install-test.sh DEB
 set -euo pipefail
 # shellcheck source=../lib.sh
@@ -34,15 +35,18 @@ getent group masq >/dev/null || fail "postinst did not create the masq group"
 [ -L "$wants" ] || fail "postinst did not enable masq.service"
 /usr/bin/masq --version
 echo "installed: masq group, masq.service enabled, /usr/bin/masq runs"
+mkdir -p /etc/masq && echo 'lan = "eth1"' >/etc/masq/masq.toml
 dpkg -i /tmp/masq.deb
 [ -L "$wants" ] || fail "reinstalling lost the enablement"
-echo "reinstalled over itself (upgrade path): still enabled"
+grep -q eth1 /etc/masq/masq.toml || fail "reinstalling changed the admin's config"
+echo "reinstalled over itself (upgrade path): still enabled, config kept"
 mkdir -p /var/lib/masq && echo '{}' >/var/lib/masq/leases.json
 dpkg --purge masq
 [ ! -e /usr/bin/masq ] || fail "purge left /usr/bin/masq"
 [ ! -e "$wants" ] || fail "purge left masq.service enabled"
 [ ! -e /var/lib/masq ] || fail "purge left /var/lib/masq"
-echo "purged: files, enablement and leases gone"
+grep -q eth1 /etc/masq/masq.toml || fail "purge removed the admin's config"
+echo "purged: files, enablement and leases gone; the admin's config kept"
 STEPS
 
 unshare --mount --propagation private -- bash -euo pipefail -c '
