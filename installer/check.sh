@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Proves what installer/dist.sh produced, on this Linux machine:
 #   - every artifact's contents against installer/manifests/, and its size;
+#   - the Windows executables import no MinGW runtime DLL that Windows lacks;
 #   - the portable zip under wine: masq.exe --version, --help, `config check FILE`, and
 #     `config check` with no file, which must look in the zip's own folder (portable marker);
 #   - the NSIS installer under wine: silent install, installed files, the service registered
@@ -14,7 +15,7 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-need unzip wine dpkg-deb lintian python3 systemd-analyze
+need unzip wine dpkg-deb lintian python3 systemd-analyze x86_64-w64-mingw32-objdump
 
 version="$(dist_version)"
 arch="$(dpkg-architecture -qDEB_HOST_ARCH)"
@@ -40,6 +41,18 @@ if grep -v "^$zip_name/" <<<"$listing"; then
     exit 1
 fi
 check_manifest windows-portable "$(sed "s|^$zip_name/||" <<<"$listing")"
+
+section "dist: Windows executables need no MinGW runtime DLLs"
+# Windows has no libgcc_s/libwinpthread/libstdc++; every import must be a system DLL or one
+# the zip ships (WebView2Loader.dll). Wine would hide a missing one when run from the prefix.
+for exe in "$dist/stage/windows/"*.exe; do
+    imports="$(x86_64-w64-mingw32-objdump -p "$exe" | sed -n 's/^[[:space:]]*DLL Name: //p')"
+    if grep -i '^lib.*\.dll$' <<<"$imports"; then
+        echo "error: ${exe##*/} imports MinGW runtime DLLs (above) that Windows does not have" >&2
+        exit 1
+    fi
+    echo "${exe##*/}: imports $(sort -fu <<<"$imports" | paste -sd' ' -)"
+done
 
 # shellcheck source=../scripts/wine-prefix.sh
 . "$repo/scripts/wine-prefix.sh"
