@@ -42,11 +42,11 @@ pub use config::{
     Config, ConfigError, ConnectTimeoutReply, IcmpConfig, TcpConfig, UdpConfig, UdpFiltering,
 };
 pub use engine::Engine;
-pub use forward::{
-    ForwardError, ForwardKey, ForwardOrigin, ForwardProtocol, ForwardSpec, ForwardView, ListenerState,
-    PortMapProtocol, PortRange,
-};
 pub use flow::{FlowId, FlowKey, GatewayEndpoint, LanEndpoint, Protocol, RemoteEndpoint, SocketId};
+pub use forward::{
+    ForwardError, ForwardKey, ForwardOrigin, ForwardProtocol, ForwardSpec, ForwardView,
+    ListenerState, PortMapProtocol, PortRange,
+};
 pub use offload::{RxMeta, TcpSegmentation, TunPacket};
 pub use snapshot::{EngineStatus, InboundAttempt, RefusalReason, Translation};
 pub use stats::{Counters, DropReason};

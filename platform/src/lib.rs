@@ -62,7 +62,6 @@ mod error;
 mod icmp_kind;
 mod interface;
 mod ipv6_offer;
-mod link_state;
 #[cfg_attr(
     not(any(target_os = "linux", target_os = "macos", target_os = "windows", test)),
     allow(
@@ -71,6 +70,7 @@ mod link_state;
     )
 )]
 mod journal;
+mod link_state;
 mod observed;
 pub mod sockets;
 mod spec;
@@ -85,9 +85,9 @@ pub use imp::{
 #[cfg(target_os = "windows")]
 pub use imp::{NetworkChange, NetworkWatch};
 pub use interface::InterfaceInfo;
-pub use link_state::link_running;
 pub use ipnet::{Ipv4Net, Ipv6Net};
 pub use ipv6_offer::{Ipv6Unavailable, check_ipv6_uplink};
+pub use link_state::link_running;
 pub use observed::ObservedInbound;
 pub use spec::{DEFAULT_ROUTE_TABLE, DEFAULT_RULE_PRIORITY, GatewaySpec};
 pub use uplink_watch::{UplinkWatch, uplink_watch};

@@ -77,6 +77,7 @@ pub fn run_daemon(settings: Settings, autostart: bool, control: ControlOptions) 
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
+    raise_descriptor_limit();
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("masq")
@@ -84,3 +85,28 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .build()
         .context("cannot start the async runtime")
 }
+
+/// Every flow holds an uplink socket, so the usual soft limit of 1024 descriptors would cap
+/// sharing at about a thousand connections: take all the hard limit allows (the service
+/// definitions raise that).
+#[cfg(unix)]
+fn raise_descriptor_limit() {
+    // SAFETY: getrlimit/setrlimit only read and write the struct passed to them.
+    unsafe {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            let before = lim.rlim_cur;
+            lim.rlim_cur = lim.rlim_max;
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                tracing::debug!(before, "could not raise the descriptor limit");
+            }
+        }
+    }
+}
+
+/// Windows has no per-process descriptor limit of this kind.
+#[cfg(not(unix))]
+fn raise_descriptor_limit() {}

@@ -1,5 +1,6 @@
 //! One period of sharing: the platform set-up, the engine loop, and their orderly teardown.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -10,7 +11,7 @@ use masq_engine::{Engine, EngineStatus, ForwardError, ForwardView, InboundAttemp
 use masq_platform::sockets::Uplink;
 use masq_platform::{GatewaySpec, InboundObserver, InterfaceInfo, Ipv4Net};
 use masq_services::LanServices;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
@@ -32,6 +33,8 @@ pub(crate) struct Session {
     queries: mpsc::Sender<Query>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<Result<()>>,
+    /// Signalled when `task` ends.
+    ended: Arc<Notify>,
     /// DHCP server, DNS forwarder and client view (issue 5).
     services: Option<LanServices>,
     /// The NAT-PMP/PCP server (issue 5).
@@ -160,6 +163,8 @@ impl Session {
             super::port_mapping::start(settings, gateway.lan_net, port_mapping_uplink, qtx.clone());
         let (stop_tx, stop_rx) = oneshot::channel();
         let (tun, gateway_rest) = gateway.into_parts();
+        let ended = Arc::new(Notify::new());
+        let ended_tx = ended.clone();
         let task = tokio::spawn(async move {
             let result = event_loop::run(LoopParts {
                 engine,
@@ -175,6 +180,7 @@ impl Session {
                 .stop()
                 .await
                 .context("cleaning up the adapter and routes failed");
+            ended_tx.notify_one();
             result.and(cleanup)
         });
         info!(uplink = %uplink_report.name, lan = %lan_report.name, tun = %tun_name, "sharing started");
@@ -187,6 +193,7 @@ impl Session {
             queries: qtx,
             stop: Some(stop_tx),
             task,
+            ended,
             services,
             port_mapping,
             ipv6,
@@ -194,9 +201,10 @@ impl Session {
         })
     }
 
-    /// Whether the engine loop ended on its own (adapter error).
-    pub(crate) fn is_finished(&self) -> bool {
-        self.task.is_finished()
+    /// Completes when the engine loop has ended (on its own: an adapter error). Awaited
+    /// instead of polled, so an idle daemon never wakes up to look.
+    pub(crate) async fn ended(&self) {
+        self.ended.notified().await;
     }
 
     /// Stops sharing and undoes the set-up; returns the loop's own error, if it failed.

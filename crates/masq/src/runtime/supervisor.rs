@@ -1,7 +1,5 @@
 //! Answers the control API and starts and stops sharing sessions; handles signals.
 
-use std::time::Duration;
-
 use anyhow::{Context, Result, anyhow};
 use masq_control::{ErrorCode, HandlerCall, Request, Response, Settings, StatusReport};
 use tokio::sync::mpsc;
@@ -11,9 +9,6 @@ use super::ControlOptions;
 use super::forward_requests::{self, SavedForwards};
 use super::session::Session;
 use super::signals::Shutdown;
-
-/// How often the supervisor checks that a session's loop is still alive.
-const WATCH_INTERVAL: Duration = Duration::from_millis(500);
 
 pub(super) struct Supervisor {
     settings: Settings,
@@ -84,7 +79,6 @@ impl Supervisor {
     /// Serves until a signal; with `exit_with_session`, also returns when sharing ends.
     pub(super) async fn run(&mut self, exit_with_session: bool) -> Result<()> {
         let mut shutdown = Shutdown::install()?;
-        let mut watch = tokio::time::interval(WATCH_INTERVAL);
         loop {
             tokio::select! {
                 () = shutdown.recv() => break,
@@ -92,15 +86,13 @@ impl Supervisor {
                     let response = self.handle(call.request).await;
                     let _ = call.reply.send(response);
                 }
-                _ = watch.tick() => {
-                    if self.session.as_ref().is_some_and(Session::is_finished) {
-                        let r = self.stop().await;
-                        if let Err(e) = &r {
-                            error!("sharing ended: {e:#}");
-                        }
-                        if exit_with_session {
-                            return r.and(Err(anyhow!("sharing ended unexpectedly")));
-                        }
+                () = session_ended(self.session.as_ref()) => {
+                    let r = self.stop().await;
+                    if let Err(e) = &r {
+                        error!("sharing ended: {e:#}");
+                    }
+                    if exit_with_session {
+                        return r.and(Err(anyhow!("sharing ended unexpectedly")));
                     }
                 }
             }
@@ -215,6 +207,14 @@ impl Supervisor {
                 roaming: None,
             },
         }
+    }
+}
+
+/// Completes when the running session's loop has ended; never without a session.
+async fn session_ended(session: Option<&Session>) {
+    match session {
+        Some(s) => s.ended().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -28,7 +28,12 @@ impl Kind {
 
 /// The event for one received datagram (UDP) or ICMP message (ping socket); `None` for an
 /// ICMP message that is not one of our echo replies.
-pub(super) fn deliver(kind: Kind, id: SocketId, from: SocketAddr, data: &[u8]) -> Option<SocketEvent> {
+pub(super) fn deliver(
+    kind: Kind,
+    id: SocketId,
+    from: SocketAddr,
+    data: &[u8],
+) -> Option<SocketEvent> {
     match kind {
         Kind::Udp => Some(SocketEvent::Datagram {
             id,

@@ -154,7 +154,12 @@ impl TcpConn {
     }
 
     /// Reads within the credit; returns true if the turn's budget ran out with more to read.
-    pub(super) fn read(&mut self, id: SocketId, buf: &mut [u8], out: &mut Vec<SocketEvent>) -> bool {
+    pub(super) fn read(
+        &mut self,
+        id: SocketId,
+        buf: &mut [u8],
+        out: &mut Vec<SocketEvent>,
+    ) -> bool {
         for _ in 0..READS_PER_TURN {
             if !self.wants_read() {
                 return false;
