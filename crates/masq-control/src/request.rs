@@ -39,7 +39,8 @@ pub enum Request {
     },
     /// The settings sharing starts (or runs) with.
     GetSettings,
-    /// Replace the settings; they take effect at the next `start`.
+    /// Replace the settings; they take effect at the next `start`. Port forwards are not
+    /// replaced: they change through `add_forward`, `remove_forward` and `enable_forward`.
     SetSettings {
         /// The new settings, validated by the daemon before they are stored (boxed: they
         /// dwarf every other request).

@@ -15,8 +15,11 @@ use thiserror::Error;
 use crate::lan_settings::{DhcpSettings, DnsSettings};
 use crate::port_mapping_settings::PortMappingSettings;
 
-/// Longest interface name Linux accepts (IFNAMSIZ is 16 including the terminating NUL).
-const MAX_IFACE_NAME: usize = 15;
+/// Longest interface name: Linux and macOS accept 15 bytes (IFNAMSIZ is 16 with the NUL);
+/// Windows names adapters by friendly names ("Ethernet 2", "Wi-Fi") of up to 256 characters.
+const MAX_IFACE_NAME: usize = if cfg!(windows) { 256 } else { 15 };
+/// Windows friendly names may contain spaces; Unix interface names never do.
+const SPACES_ALLOWED: bool = cfg!(windows);
 
 /// Everything the daemon needs to start sharing, as the user sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -189,16 +192,21 @@ pub fn check_iface_name(key: &str, name: &str) -> Result<(), SettingsError> {
     let ok = (1..=MAX_IFACE_NAME).contains(&name.len())
         && name != "."
         && name != ".."
-        && !name
-            .chars()
-            .any(|c| c == '/' || c == '\0' || c.is_whitespace());
+        && name.trim() == name
+        && !name.chars().any(|c| {
+            c == '/' || c.is_control() || (c.is_whitespace() && !(SPACES_ALLOWED && c == ' '))
+        });
     if ok {
         Ok(())
     } else {
         Err(SettingsError::new(
             key,
             quoted(name),
-            "an interface name of 1 to 15 bytes without '/', whitespace or NUL",
+            if SPACES_ALLOWED {
+                "an adapter name of 1 to 256 bytes, such as \"Ethernet 2\" (no '/', control characters or spaces at the ends)"
+            } else {
+                "an interface name of 1 to 15 bytes without '/', whitespace or NUL"
+            },
         ))
     }
 }
@@ -331,6 +339,18 @@ mod tests {
     }
 
     #[test]
+    #[cfg(windows)]
+    fn windows_adapter_names_may_have_spaces() {
+        sharing("Ethernet 2", "Wi-Fi").validate().unwrap();
+        for bad in ["", " Ethernet", "a/b", "tab\tname", ".."] {
+            let e = sharing(bad, "eth1").validate().unwrap_err();
+            assert_eq!(e.key, "uplink", "{bad:?}");
+            assert!(e.to_string().contains("Ethernet 2"), "{e}");
+        }
+    }
+
+    #[test]
+    #[cfg(not(windows))]
     fn bad_interface_names_name_key_and_rule() {
         for bad in ["", "a/b", "eth 0", "nul\0x", "sixteen-chars-xx", ".."] {
             let e = sharing(bad, "eth1").validate().unwrap_err();

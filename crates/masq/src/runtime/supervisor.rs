@@ -144,8 +144,12 @@ impl Supervisor {
                 .await
             }
             Request::GetSettings => Response::Settings(self.settings.clone()),
-            Request::SetSettings { settings } => match settings.validate() {
+            Request::SetSettings { mut settings } => match settings.validate() {
                 Ok(()) => {
+                    // Forwards change only through the forward requests (which also save them
+                    // and apply them at once); a settings form loaded before the last change
+                    // must not undo it.
+                    settings.forwards = std::mem::take(&mut self.settings.forwards);
                     self.settings = *settings;
                     Response::Settings(self.settings.clone())
                 }
