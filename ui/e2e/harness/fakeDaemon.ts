@@ -22,6 +22,7 @@ const DEFAULT_SETTINGS: Settings = {
     max_flows: 65536,
     max_flows_per_host: 8192,
     inbound_log_capacity: 1024,
+    max_forward_ports: 1024,
     tcp: {
       established_idle_timeout: 7440,
       transitory_idle_timeout: 240,
@@ -39,6 +40,9 @@ const DEFAULT_SETTINGS: Settings = {
   },
   dhcp: { enabled: true, pool_start: null, pool_end: null, lease_time: 3600, reservations: [], lease_file: null },
   dns: { enabled: true, domain: "lan", resolv_conf: "/etc/resolv.conf", cache_entries: 1024, max_in_flight: 256 },
+  ipv6: { enabled: "auto", prefix: null },
+  port_mapping: { enabled: false, max_per_client: 16, min_lifetime_secs: 120, max_lifetime_secs: 86400, external_port_min: 1024, external_port_max: 65535 },
+  forward: [],
 };
 
 class FakeDaemon {

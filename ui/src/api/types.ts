@@ -68,6 +68,8 @@ export interface LanServicesReport {
   foreign_dhcp_servers: Array<{ server_id: string; offered: string; last_seen_s: number }>;
   dns_upstreams: string[];
   dns_counters: { queries: number; cache_hits: number; local: number; forwarded: number; tcp_fallbacks: number; upstream_failures: number; over_limit: number };
+  /** Whether the LAN gets IPv6 (absent from daemons without IPv6 support). */
+  ipv6?: { state: "offered"; gateway: string; router_advertisements: boolean } | { state: "not_offered"; reason: string } | null;
 }
 
 export interface StatusReport {
@@ -110,6 +112,7 @@ export interface EngineSettings {
   max_flows: number;
   max_flows_per_host: number;
   inbound_log_capacity: number;
+  max_forward_ports: number;
   tcp: {
     established_idle_timeout: number;
     transitory_idle_timeout: number;
@@ -152,6 +155,22 @@ export interface DnsSettings {
   max_in_flight: number;
 }
 
+/** The NAT-PMP/PCP server (`[port_mapping]`). */
+export interface PortMappingSettings {
+  enabled: boolean;
+  max_per_client: number;
+  min_lifetime_secs: number;
+  max_lifetime_secs: number;
+  external_port_min: number;
+  external_port_max: number;
+}
+
+/** IPv6 on the LAN (`[ipv6]`). */
+export interface Ipv6Settings {
+  enabled: "auto" | "on" | "off";
+  prefix: string | null;
+}
+
 export interface Settings {
   uplink: string | null;
   lan: string | null;
@@ -161,6 +180,10 @@ export interface Settings {
   engine: EngineSettings;
   dhcp: DhcpSettings;
   dns: DnsSettings;
+  ipv6: Ipv6Settings;
+  port_mapping: PortMappingSettings;
+  /** Port forwards; changed through the forward commands, kept as they are by a settings save. */
+  forward: ForwardSpec[];
 }
 
 /** One host on the LAN as the daemon's `clients` request reports it. */

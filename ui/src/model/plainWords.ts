@@ -55,6 +55,15 @@ export function describeLanServices(r: LanServicesReport): { lines: string[]; wa
     serviceWords("Handing out addresses (DHCP)", r.dhcp, `Devices that join the LAN get an address automatically; ${leases}.`),
     serviceWords("Answering DNS", r.dns, `Devices look up names through this computer (${r.dns_counters.queries} lookups so far).`),
   ];
+  if (r.ipv6?.state === "offered") {
+    lines.push(
+      r.ipv6.router_advertisements
+        ? `IPv6: devices configure themselves in ${r.ipv6.gateway} and reach the internet over IPv6 too.`
+        : `IPv6: offered with the gateway at ${r.ipv6.gateway}, without router advertisements.`,
+    );
+  } else if (r.ipv6?.state === "not_offered") {
+    lines.push(`IPv6 is not offered: ${r.ipv6.reason}.`);
+  }
   const warnings = r.foreign_dhcp_servers.map(
     (f) =>
       `Another DHCP server (${f.server_id}) is answering on the LAN and offered ${f.offered}. Devices that take its offer may not use this computer as their gateway: turn one of the two off.`,

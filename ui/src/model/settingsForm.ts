@@ -20,7 +20,7 @@ export interface Field {
   label: string;
   help: string;
   kind: FieldKind;
-  group: "Sharing" | "DHCP" | "DNS" | "Limits" | "TCP" | "UDP" | "ICMP";
+  group: "Sharing" | "DHCP" | "DNS" | "IPv6" | "Port mapping" | "Limits" | "TCP" | "UDP" | "ICMP";
 }
 
 const text = (optional: boolean, placeholder?: string): FieldKind => ({ type: "text", optional, placeholder });
@@ -43,12 +43,21 @@ export const FIELDS: Field[] = [
   { key: "dns.resolv_conf", group: "DNS", label: "Resolver list file", help: "Where this computer's resolvers are listed; re-read when it changes.", kind: text(false) },
   { key: "dns.cache_entries", group: "DNS", label: "Answers cached", help: "0 turns the cache off.", kind: int() },
   { key: "dns.max_in_flight", group: "DNS", label: "Queries at once", help: "Beyond it devices are told to retry.", kind: int() },
+  { key: "ipv6.enabled", group: "IPv6", label: "Offer IPv6 to the LAN", help: "Automatic: when the uplink has IPv6 (and the system can forward it per interface). On: sharing does not start without it.", kind: { type: "select", options: [ { value: "auto", label: "Automatic" }, { value: "on", label: "Always (fail without IPv6)" }, { value: "off", label: "Never" } ] } },
+  { key: "ipv6.prefix", group: "IPv6", label: "LAN IPv6 prefix", help: "A /64 for the LAN. Empty: a private (unique local) prefix made once and kept.", kind: text(true, "automatic") },
+  { key: "port_mapping.enabled", group: "Port mapping", label: "Let LAN programs open ports (NAT-PMP/PCP)", help: "Games and peer-to-peer programs may then ask for inbound ports themselves; each mapping is listed under Port forwards with its owner and expiry.", kind: { type: "bool" } },
+  { key: "port_mapping.max_per_client", group: "Port mapping", label: "Mappings per device", help: "Most ports one device may hold open.", kind: int() },
+  { key: "port_mapping.min_lifetime_secs", group: "Port mapping", label: "Shortest mapping", help: "Shorter requests are lengthened to this.", kind: int("s") },
+  { key: "port_mapping.max_lifetime_secs", group: "Port mapping", label: "Longest mapping", help: "Longer requests are shortened to this; devices must renew.", kind: int("s") },
+  { key: "port_mapping.external_port_min", group: "Port mapping", label: "Lowest port handed out", help: "Ports below 1024 need this lowered on purpose.", kind: int() },
+  { key: "port_mapping.external_port_max", group: "Port mapping", label: "Highest port handed out", help: "Up to 65535.", kind: int() },
   { key: "engine.gateway_v4", group: "Limits", label: "Gateway address for ICMP errors", help: "Source of the ICMP errors the gateway itself sends to hidden hosts.", kind: text(false) },
   { key: "engine.lan_prefix_len", group: "Limits", label: "LAN prefix length", help: "Only sources inside this prefix around the gateway address are served.", kind: int("bits") },
   { key: "engine.tun_mtu", group: "Limits", label: "Adapter MTU", help: "Largest packet toward the LAN.", kind: int("bytes") },
   { key: "engine.max_flows", group: "Limits", label: "Most conversations at once", help: "TCP, UDP and ICMP together; beyond it new ones are refused.", kind: int() },
   { key: "engine.max_flows_per_host", group: "Limits", label: "Most conversations per hidden host", help: "So that one host cannot starve the others.", kind: int() },
   { key: "engine.inbound_log_capacity", group: "Limits", label: "Refused attempts remembered", help: "Distinct entries; repeats are merged.", kind: int() },
+  { key: "engine.max_forward_ports", group: "Limits", label: "Most forwarded ports", help: "All port forwards and mappings together (each is a listening socket).", kind: int() },
   { key: "engine.tcp.established_idle_timeout", group: "TCP", label: "Idle timeout (established)", help: "RFC 5382 asks for at least 2 h 4 min.", kind: int("s") },
   { key: "engine.tcp.transitory_idle_timeout", group: "TCP", label: "Idle timeout (opening or closing)", help: "RFC 5382 asks for at least 4 min.", kind: int("s") },
   { key: "engine.tcp.connect_timeout", group: "TCP", label: "Connect timeout", help: "How long the upstream connect may take.", kind: int("s") },

@@ -7,7 +7,7 @@ import type { Settings } from "../api/types";
 import { FIELDS, fieldForKey, fromForm, toForm, type Field, type FormValues } from "../model/settingsForm";
 import { useStore } from "../store";
 
-const GROUPS = ["Sharing", "DHCP", "DNS", "Limits", "TCP", "UDP", "ICMP"] as const;
+const GROUPS = ["Sharing", "DHCP", "DNS", "IPv6", "Port mapping", "Limits", "TCP", "UDP", "ICMP"] as const;
 
 export function SettingsScreen() {
   const { daemon, status } = useStore();
