@@ -124,6 +124,27 @@ impl Default for IcmpConfig {
     }
 }
 
+/// Limits for one hidden host, beyond the ones every host gets (the per-client view's
+/// "this device may use 10 Mbit/s"): its own flow cap and rates in each direction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientLimit {
+    /// The hidden host's address.
+    pub ip: IpAddr,
+    /// Most flows it may hold (instead of `max_flows_per_host`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_flows: Option<usize>,
+    /// Bytes per second it may send (TCP payload and UDP datagrams toward the uplink).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub up_bytes_per_s: Option<u64>,
+    /// Bytes per second it may receive (TCP payload read for it, UDP datagrams to it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub down_bytes_per_s: Option<u64>,
+}
+
+/// Slowest rate a client limit may set: below it TCP stalls on its own timers.
+pub const MIN_CLIENT_RATE: u64 = 8_000;
+
 /// Engine configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -151,6 +172,9 @@ pub struct Config {
     /// Most public ports all port forwards together may hold (each is a listening socket);
     /// bounds what port-mapping clients on the LAN can make the gateway open.
     pub max_forward_ports: usize,
+    /// Per-host flow caps and rate limits (`[[engine.client_limits]]`); hosts not listed get
+    /// `max_flows_per_host` and no rate limit.
+    pub client_limits: Vec<ClientLimit>,
     /// TCP settings.
     pub tcp: TcpConfig,
     /// UDP settings.
@@ -180,6 +204,7 @@ impl Default for Config {
             max_flows_per_host: 8_192,
             inbound_log_capacity: 1_024,
             max_forward_ports: 1_024,
+            client_limits: Vec::new(),
             tcp: TcpConfig::default(),
             udp: UdpConfig::default(),
             icmp: IcmpConfig::default(),
@@ -281,6 +306,35 @@ impl Config {
             self.max_forward_ports.to_string(),
             "1 to 65535",
         )?;
+        for (i, l) in self.client_limits.iter().enumerate() {
+            check(
+                self.client_limits[..i].iter().all(|o| o.ip != l.ip),
+                "client_limits.ip",
+                l.ip.to_string(),
+                "one entry per host",
+            )?;
+            if let Some(n) = l.max_flows {
+                check(
+                    (1..=self.max_flows).contains(&n),
+                    "client_limits.max_flows",
+                    n.to_string(),
+                    "1 to max_flows",
+                )?;
+            }
+            for (key, rate) in [
+                ("client_limits.up_bytes_per_s", l.up_bytes_per_s),
+                ("client_limits.down_bytes_per_s", l.down_bytes_per_s),
+            ] {
+                if let Some(r) = rate {
+                    check(
+                        r >= MIN_CLIENT_RATE,
+                        key,
+                        r.to_string(),
+                        "at least 8000 bytes per second (64 kbit/s)",
+                    )?;
+                }
+            }
+        }
         let t = &self.tcp;
         check(
             t.established_idle_timeout >= Duration::from_secs(7440),

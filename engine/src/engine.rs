@@ -18,6 +18,7 @@ use crate::icmp::EchoMapping;
 use crate::inbound::InboundLog;
 use crate::offload::{RxMeta, TunPacket};
 use crate::out::Out;
+use crate::shaper::{Admission, Shaper};
 use crate::snapshot::{EngineStatus, InboundAttempt, RefusalReason, Translation};
 use crate::stats::{Counters, DropReason};
 use crate::tcp::{TcpFlow, TcpInit};
@@ -49,6 +50,8 @@ pub struct Engine {
     forwards: Forwards,
     /// When port mappings expire.
     forward_timers: BTreeSet<(Instant, ForwardKey)>,
+    /// Per-client rate limits on the commands leaving the engine (see [`crate::shaper`]).
+    shaper: Shaper,
 }
 
 #[derive(Debug)]
@@ -83,6 +86,7 @@ impl Engine {
         };
         let lan_net = (u32::from(config.gateway_v4) & mask, mask);
         Ok(Engine {
+            shaper: Shaper::new(&config.client_limits),
             inbound: InboundLog::new(config.inbound_log_capacity),
             cfg: config,
             lan_net,
@@ -132,7 +136,21 @@ impl Engine {
 
     /// The next socket command for the shell.
     pub fn poll_command(&mut self) -> Option<SocketCommand> {
-        self.cmds.pop_front()
+        if !self.shaper.is_active() {
+            return self.cmds.pop_front();
+        }
+        loop {
+            if let Some(cmd) = self.shaper.pop_ready() {
+                return Some(cmd);
+            }
+            let cmd = self.cmds.pop_front()?;
+            let host = self.host_of(cmd.socket());
+            match self.shaper.admit(cmd, host) {
+                Admission::Pass(cmd) => return Some(cmd),
+                Admission::Held => {}
+                Admission::Dropped => self.counters.drop(DropReason::RateLimited),
+            }
+        }
     }
 
     /// When [`Engine::handle_timeout`] must next be called; `None` when no flow needs time
@@ -140,7 +158,11 @@ impl Engine {
     pub fn poll_timeout(&self) -> Option<Instant> {
         let flows = self.timers.first().map(|(t, _)| *t);
         let forwards = self.forward_timers.first().map(|(t, _)| *t);
-        flows.into_iter().chain(forwards).min()
+        flows
+            .into_iter()
+            .chain(forwards)
+            .chain(self.shaper.poll_timeout())
+            .min()
     }
 
     // ================================================================== inputs
@@ -153,6 +175,7 @@ impl Engine {
     /// A packet the LAN sent into the adapter, with what the OS told the shell about it
     /// (with offload, large already-verified segments arrive whole).
     pub fn handle_tun_packet_with(&mut self, now: Instant, packet: &[u8], meta: RxMeta) {
+        self.shaper.observe(now);
         self.counters.tun_packets_in += 1;
         self.counters.tun_bytes_in += packet.len() as u64;
         let parsed = match wire::parse_with(packet, meta.checksum_trusted) {
@@ -230,6 +253,7 @@ impl Engine {
 
     /// Bytes read from a TCP socket (never more than the credit granted).
     pub fn handle_tcp_data(&mut self, now: Instant, id: SocketId, data: &[u8]) {
+        self.shaper.observe(now);
         self.with_tcp(now, id, |f, out| f.on_data(now, data, out));
     }
 
@@ -240,6 +264,7 @@ impl Engine {
 
     /// `n` more bytes of earlier `TcpSend` data were written to the socket.
     pub fn handle_tcp_sent(&mut self, now: Instant, id: SocketId, n: usize) {
+        self.shaper.observe(now);
         self.with_tcp(now, id, |f, out| f.on_sent(now, n, out));
     }
 
@@ -302,6 +327,15 @@ impl Engine {
         from: SocketAddr,
         payload: &[u8],
     ) {
+        if self.shaper.is_active() {
+            self.shaper.observe(now);
+            if let Some(host) = self.host_of(id)
+                && !self.shaper.take_down(host, payload.len())
+            {
+                self.counters.drop(DropReason::RateLimited);
+                return;
+            }
+        }
         let cfg = self.cfg.udp.clone();
         let mtu = self.cfg.tun_mtu;
         let mut filtered = None;
@@ -375,6 +409,7 @@ impl Engine {
 
     /// Runs every timer that is due.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.shaper.progress(now);
         self.expire_forwards(now);
         while let Some(&(t, fid)) = self.timers.first() {
             if t > now {
@@ -737,13 +772,26 @@ impl Engine {
         if self.flows.len() >= self.cfg.max_flows {
             return Err(DropReason::FlowCapGlobal);
         }
-        if self.per_host.get(&host).copied().unwrap_or(0) >= self.cfg.max_flows_per_host {
+        let cap = self
+            .cfg
+            .client_limits
+            .iter()
+            .find(|l| l.ip == host)
+            .and_then(|l| l.max_flows)
+            .unwrap_or(self.cfg.max_flows_per_host);
+        if self.per_host.get(&host).copied().unwrap_or(0) >= cap {
             return Err(DropReason::FlowCapPerHost);
         }
         Ok(())
     }
 
     // ================================================================== table upkeep
+
+    /// The hidden host a socket's flow belongs to (`None` for a forward's listener).
+    fn host_of(&self, socket: SocketId) -> Option<IpAddr> {
+        let fid = self.by_socket.get(&socket)?;
+        Some(self.flows.get(fid)?.key.lan.ip())
+    }
 
     fn out(&mut self) -> Out<'_> {
         Out {

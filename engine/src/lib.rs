@@ -24,6 +24,7 @@ mod icmp;
 mod inbound;
 pub mod offload;
 mod out;
+mod shaper;
 mod tcp;
 mod udp;
 mod wire;
@@ -39,7 +40,8 @@ mod tests;
 
 pub use command::{ConnectError, Family, IcmpErrorKind, IcmpErrorReport, SocketCommand};
 pub use config::{
-    Config, ConfigError, ConnectTimeoutReply, IcmpConfig, TcpConfig, UdpConfig, UdpFiltering,
+    ClientLimit, Config, ConfigError, ConnectTimeoutReply, IcmpConfig, TcpConfig, UdpConfig,
+    UdpFiltering,
 };
 pub use engine::Engine;
 pub use flow::{FlowId, FlowKey, GatewayEndpoint, LanEndpoint, Protocol, RemoteEndpoint, SocketId};

@@ -45,6 +45,8 @@ pub enum DropReason {
     TtlExpired,
     /// A socket event for a socket the engine no longer knows (closed meanwhile).
     StaleSocket,
+    /// A UDP datagram beyond the hidden host's rate limit (`client_limits`).
+    RateLimited,
 }
 
 /// Monotonic counters since the engine started.

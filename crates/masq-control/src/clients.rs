@@ -30,8 +30,14 @@ pub struct LanClient {
     pub last_seen_s: f64,
     /// Its live translations.
     pub flows: u32,
-    /// Most translations it may hold at once (the engine's per-host cap), if capped.
+    /// Most translations it may hold at once (its own cap or the engine's per-host cap).
     pub max_flows: Option<u32>,
+    /// Its upload rate limit in bytes per second (`engine.client_limits`), if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub up_limit_bytes_per_s: Option<u64>,
+    /// Its download rate limit in bytes per second, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub down_limit_bytes_per_s: Option<u64>,
     /// Bytes it sent out through masq while masq watched (closed flows up to their last view).
     pub bytes_out: u64,
     /// Bytes it received through masq, counted the same way.
@@ -150,6 +156,8 @@ mod tests {
             last_seen_s: 1.0,
             flows: 2,
             max_flows: Some(4096),
+            up_limit_bytes_per_s: None,
+            down_limit_bytes_per_s: None,
             bytes_out: 100,
             bytes_in: 2000,
         };

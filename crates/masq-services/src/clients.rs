@@ -137,6 +137,8 @@ impl ClientTracker {
                     last_seen_s,
                     flows,
                     max_flows: input.max_flows,
+                    up_limit_bytes_per_s: None,
+                    down_limit_bytes_per_s: None,
                     bytes_out: h.closed_out + out,
                     bytes_in: h.closed_in + inn,
                 }

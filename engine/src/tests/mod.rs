@@ -6,6 +6,7 @@
 //! a shared harness plus one file per behaviour family, each test table-driven where the
 //! same scenario has several expected outcomes.
 
+mod client_limits;
 mod emitted;
 mod forwards;
 mod harness;

@@ -17,6 +17,7 @@ pub fn render_clients(clients: &[LanClient]) -> String {
         ("ADDRESS", Align::Left),
         ("LEASE", Align::Right),
         ("FLOWS", Align::Right),
+        ("LIMIT", Align::Left),
         ("OUT", Align::Right),
         ("IN", Align::Right),
         ("FIRST", Align::Right),
@@ -34,6 +35,7 @@ pub fn render_clients(clients: &[LanClient]) -> String {
                 Some(cap) => format!("{}/{cap}", c.flows),
                 None => c.flows.to_string(),
             },
+            rate_limit(c),
             bytes(c.bytes_out),
             bytes(c.bytes_in),
             format!("{} ago", duration(c.first_seen_s)),
@@ -41,6 +43,22 @@ pub fn render_clients(clients: &[LanClient]) -> String {
         ]);
     }
     t.render()
+}
+
+/// The client's rate limits, e.g. `up 1.0 MB/s, down 2.0 MB/s`, or `-`.
+fn rate_limit(c: &LanClient) -> String {
+    let parts: Vec<String> = [
+        ("up", c.up_limit_bytes_per_s),
+        ("down", c.down_limit_bytes_per_s),
+    ]
+    .into_iter()
+    .filter_map(|(dir, r)| r.map(|r| format!("{dir} {}/s", bytes(r))))
+    .collect();
+    if parts.is_empty() {
+        "-".to_owned()
+    } else {
+        parts.join(", ")
+    }
 }
 
 /// `running, <detail>` / `off` / `failed: <why>`.
@@ -70,6 +88,8 @@ mod tests {
             last_seen_s: 2.0,
             flows: 3,
             max_flows: Some(8192),
+            up_limit_bytes_per_s: None,
+            down_limit_bytes_per_s: Some(1 << 20),
             bytes_out: 2048,
             bytes_in: 10,
         };
@@ -83,6 +103,7 @@ mod tests {
             "3/8192",
             "2.0 KiB",
             "1m05s ago",
+            "down 1.0 MiB/s",
         ] {
             assert!(text.contains(part), "{part}: {text}");
         }

@@ -41,6 +41,8 @@ pub(crate) struct Session {
     port_mapping: Option<masq_services::portmap::listen::PortMapListener>,
     /// Whether the LAN is offered IPv6, and why not (issue 5).
     ipv6: Ipv6Plan,
+    /// Per-client caps and rates, shown in the client view.
+    client_limits: Vec<masq_engine::ClientLimit>,
     /// Router advertisements, while IPv6 is offered.
     router_adverts: Option<masq_services::ra::RouterAdvertiser>,
 }
@@ -197,6 +199,7 @@ impl Session {
             services,
             port_mapping,
             ipv6,
+            client_limits: settings.engine.client_limits.clone(),
             router_adverts,
         })
     }
@@ -286,12 +289,25 @@ impl Session {
     /// The LAN's hosts (issue 5); `None` when the engine does not answer.
     pub(crate) async fn clients(&self) -> Option<Vec<LanClient>> {
         let translations = self.translations().await?;
-        Some(
-            self.services
-                .as_ref()
-                .map(|s| s.clients(&translations))
-                .unwrap_or_default(),
-        )
+        let mut clients = self
+            .services
+            .as_ref()
+            .map(|s| s.clients(&translations))
+            .unwrap_or_default();
+        for c in &mut clients {
+            if let Some(l) = self
+                .client_limits
+                .iter()
+                .find(|l| l.ip == std::net::IpAddr::V4(c.ip))
+            {
+                if let Some(n) = l.max_flows {
+                    c.max_flows = u32::try_from(n).ok();
+                }
+                c.up_limit_bytes_per_s = l.up_bytes_per_s;
+                c.down_limit_bytes_per_s = l.down_bytes_per_s;
+            }
+        }
+        Some(clients)
     }
 
     /// The LAN services' state (issue 5).
