@@ -197,6 +197,9 @@ export interface LanClient {
   last_seen_s: number;
   flows: number;
   max_flows: number | null;
+  /** Its rate limits in bytes per second, when it has its own (`engine.client_limits`). */
+  up_limit_bytes_per_s?: number | null;
+  down_limit_bytes_per_s?: number | null;
   bytes_out: number;
   bytes_in: number;
 }

@@ -46,6 +46,7 @@ export function Clients() {
     { id: "assigned", label: "Address from", width: "8.5rem", render: (c) => HOW[c.assigned] ?? c.assigned },
     { id: "flows", label: "Conversations", width: "9rem", align: "end", render: (c) => (c.max_flows ? `${c.flows} of ${c.max_flows}` : c.flows) },
     { id: "bytes", label: "Sent / received", width: "10rem", align: "end", render: (c) => `${formatBytes(c.bytes_out)} / ${formatBytes(c.bytes_in)}` },
+    { id: "limit", label: "Speed limit", width: "10rem", render: (c) => rateLimit(c) },
     { id: "seen", label: "Last seen", width: "6.5rem", align: "end", render: (c) => `${formatDuration(c.last_seen_s)} ago` },
   ];
   return (
@@ -85,4 +86,13 @@ function DerivedClients() {
       <VirtualTable label="Clients" columns={columns} rows={clients} rowKey={(c) => c.address} empty="No device is using the connection right now." />
     </div>
   );
+}
+
+/** "up 250 KiB/s, down 1.2 MiB/s", or a dash for a device without its own limit. */
+function rateLimit(c: LanClient): string {
+  const parts = [
+    c.up_limit_bytes_per_s ? `up ${formatBytes(c.up_limit_bytes_per_s)}/s` : null,
+    c.down_limit_bytes_per_s ? `down ${formatBytes(c.down_limit_bytes_per_s)}/s` : null,
+  ].filter((p) => p !== null);
+  return parts.length ? parts.join(", ") : "–";
 }
