@@ -136,6 +136,7 @@ async fn flush(engine: &mut Engine, sockets: &mut Sockets, tun: &AsyncFd<TunDevi
         while let Some(cmd) = engine.poll_command() {
             sockets.dispatch(cmd);
         }
+        sockets.flush_batches();
         let events = sockets.take_events();
         if events.is_empty() {
             break;

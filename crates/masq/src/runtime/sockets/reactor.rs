@@ -77,6 +77,8 @@ pub(crate) struct Sockets {
     buf: Box<[u8]>,
     /// Events produced since the loop last took them.
     out: Vec<SocketEvent>,
+    /// UDP sockets with a batch of datagrams waiting to be written together.
+    batched: Vec<SocketId>,
 }
 
 impl Sockets {
@@ -90,6 +92,7 @@ impl Sockets {
             ready: VecDeque::new(),
             buf: vec![0u8; DATAGRAM_MAX.max(super::READ_CHUNK)].into_boxed_slice(),
             out: Vec::new(),
+            batched: Vec::new(),
         })
     }
 
@@ -116,8 +119,25 @@ impl Sockets {
         !self.out.is_empty()
     }
 
-    /// Carries out one engine command at once.
+    /// Writes every waiting UDP batch (the loop calls it after each round of commands).
+    pub(crate) fn flush_batches(&mut self) {
+        for id in std::mem::take(&mut self.batched) {
+            if let Some(Sock::Datagram(d)) = self.socks.get_mut(&id) {
+                d.flush(id, &mut self.out);
+            }
+        }
+    }
+
+    /// Carries out one engine command at once (UDP datagrams may wait for the end of the
+    /// round, to go out together).
     pub(crate) fn dispatch(&mut self, cmd: SocketCommand) {
+        if !matches!(cmd, SocketCommand::UdpSend { .. }) && self.batched.contains(&cmd.socket()) {
+            // Whatever comes next on this socket (a close) comes after its datagrams.
+            if let Some(Sock::Datagram(d)) = self.socks.get_mut(&cmd.socket()) {
+                d.flush(cmd.socket(), &mut self.out);
+            }
+            self.batched.retain(|b| *b != cmd.socket());
+        }
         match cmd {
             SocketCommand::TcpConnect {
                 id,
@@ -205,8 +225,11 @@ impl Sockets {
                 ttl,
                 payload,
             } => {
-                if let Some(Sock::Datagram(d)) = self.socks.get_mut(&id) {
-                    d.send_to(id, &payload, dst, ttl, &mut self.out);
+                if let Some(Sock::Datagram(d)) = self.socks.get_mut(&id)
+                    && d.send_batched(id, &payload, dst, ttl, &mut self.out)
+                    && !self.batched.contains(&id)
+                {
+                    self.batched.push(id);
                 }
             }
             SocketCommand::IcmpEchoSend {

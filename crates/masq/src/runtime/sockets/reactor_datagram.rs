@@ -1,5 +1,12 @@
 //! UDP and ICMP echo sockets in the Unix socket shell: datagrams out as the engine sends them,
 //! datagrams and the kernel's queued ICMP errors in when the socket is ready.
+//!
+//! On Linux, consecutive UDP datagrams of one mapping to one destination with one TTL are sent
+//! as a single generic segmentation offload write (`UDP_SEGMENT`): the batch travels the
+//! stack (and veth and forwarding) as one buffer and is cut into the original datagrams at
+//! the device or the receiver. Every datagram of a batch but the last has the same size, as
+//! the kernel requires; a batch is written when the next command does not fit it and at the
+//! end of each loop turn, so nothing waits longer than the turn.
 
 use std::io;
 use std::mem::MaybeUninit;
@@ -18,6 +25,23 @@ use super::reactor::READS_PER_TURN;
 /// Queued ICMP errors taken per readiness: the queue is finite, but never trust a loop on
 /// OS state.
 const ERRORS_PER_TURN: usize = 64;
+/// Datagrams per segmentation-offload write (the kernel's limit is 64).
+const GSO_SEGMENTS: usize = 64;
+/// Bytes per segmentation-offload write (an IP packet's payload limit).
+const GSO_BYTES: usize = 65_000;
+
+/// Datagrams waiting to go out as one segmentation-offload write.
+struct Batch {
+    dst: SocketAddr,
+    ttl: u8,
+    /// Size of every datagram but the last.
+    seg: usize,
+    /// The datagrams, back to back.
+    buf: Vec<u8>,
+    count: usize,
+    /// The last datagram was shorter than `seg`: nothing more may join.
+    closed: bool,
+}
 
 /// One UDP mapping's or ICMP echo mapping's socket.
 pub(super) struct Datagram {
@@ -26,6 +50,10 @@ pub(super) struct Datagram {
     kind: Kind,
     /// TTL last set on the socket (set again only when a datagram needs another).
     ttl: Option<u8>,
+    /// UDP datagrams waiting to be written together.
+    batch: Option<Batch>,
+    /// Segmentation offload failed once on this socket: send one by one.
+    no_gso: bool,
 }
 
 impl Datagram {
@@ -35,11 +63,81 @@ impl Datagram {
             family,
             kind,
             ttl: None,
+            batch: None,
+            no_gso: !cfg!(target_os = "linux"),
         }
     }
 
     pub(super) fn fd(&self) -> RawFd {
         self.sock.as_raw_fd()
+    }
+
+    /// Queues one UDP datagram for the next batch write, or sends it at once where batching
+    /// is not possible. Returns true when a batch now waits (the caller writes it at the end
+    /// of the turn with [`Datagram::flush`]).
+    pub(super) fn send_batched(
+        &mut self,
+        id: SocketId,
+        payload: &[u8],
+        dst: SocketAddr,
+        ttl: u8,
+        out: &mut Vec<SocketEvent>,
+    ) -> bool {
+        if self.no_gso || self.kind != Kind::Udp || payload.is_empty() {
+            self.flush(id, out);
+            self.send_to(id, payload, dst, ttl, out);
+            return false;
+        }
+        if let Some(b) = &mut self.batch
+            && !b.closed
+            && b.dst == dst
+            && b.ttl == ttl
+            && payload.len() <= b.seg
+            && b.count < GSO_SEGMENTS
+            && b.buf.len() + payload.len() <= GSO_BYTES
+        {
+            b.buf.extend_from_slice(payload);
+            b.count += 1;
+            b.closed = payload.len() < b.seg;
+            return true;
+        }
+        self.flush(id, out);
+        self.batch = Some(Batch {
+            dst,
+            ttl,
+            seg: payload.len(),
+            buf: payload.to_vec(),
+            count: 1,
+            closed: false,
+        });
+        true
+    }
+
+    /// Writes the waiting batch, if any.
+    pub(super) fn flush(&mut self, id: SocketId, out: &mut Vec<SocketEvent>) {
+        let Some(b) = self.batch.take() else {
+            return;
+        };
+        if b.count == 1 {
+            self.send_to(id, &b.buf, b.dst, b.ttl, out);
+            return;
+        }
+        self.set_ttl(b.ttl);
+        match send_gso(&self.sock, &b.buf, b.dst, b.seg) {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                trace!(dst = %b.dst, count = b.count, "send buffer full, batch dropped");
+            }
+            Err(e) => {
+                // No offload on this path (or an ICMP error surfaced): one by one from now.
+                debug!(error = %e, "segmentation offload write failed; sending one by one");
+                self.no_gso = true;
+                self.drain_errors(id, out);
+                for chunk in b.buf.chunks(b.seg) {
+                    self.send_to(id, chunk, b.dst, b.ttl, out);
+                }
+            }
+        }
     }
 
     /// Sends one datagram with the hidden host's TTL. A full send buffer drops it, as a
@@ -110,6 +208,32 @@ impl Datagram {
             }
         }
     }
+}
+
+/// One write of back-to-back datagrams of `seg` bytes (the last may be shorter).
+#[cfg(target_os = "linux")]
+fn send_gso(sock: &Socket, buf: &[u8], dst: SocketAddr, seg: usize) -> io::Result<usize> {
+    use std::os::fd::AsRawFd;
+
+    use nix::sys::socket::{ControlMessage, MsgFlags, SockaddrStorage, sendmsg};
+
+    let seg = u16::try_from(seg).map_err(|_| io::Error::other("datagram too large"))?;
+    let to = SockaddrStorage::from(dst);
+    let iov = [io::IoSlice::new(buf)];
+    sendmsg(
+        sock.as_raw_fd(),
+        &iov,
+        &[ControlMessage::UdpGsoSegments(&seg)],
+        MsgFlags::empty(),
+        Some(&to),
+    )
+    .map_err(io::Error::from)
+}
+
+/// Not available: batches are never formed where this is compiled.
+#[cfg(not(target_os = "linux"))]
+fn send_gso(_: &Socket, _: &[u8], _: SocketAddr, _: usize) -> io::Result<usize> {
+    Err(io::Error::from(io::ErrorKind::Unsupported))
 }
 
 fn recv_from(sock: &Socket, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
