@@ -123,18 +123,26 @@ impl Datagram {
             return;
         }
         self.set_ttl(b.ttl);
-        match send_gso(&self.sock, &b.buf, b.dst, b.seg) {
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                trace!(dst = %b.dst, count = b.count, "send buffer full, batch dropped");
-            }
-            Err(e) => {
-                // No offload on this path (or an ICMP error surfaced): one by one from now.
-                debug!(error = %e, "segmentation offload write failed; sending one by one");
-                self.no_gso = true;
-                self.drain_errors(id, out);
-                for chunk in b.buf.chunks(b.seg) {
-                    self.send_to(id, chunk, b.dst, b.ttl, out);
+        // An ICMP error queued since the last write fails the next one (with IP_RECVERR):
+        // report it and try once more.
+        for attempt in 0..2 {
+            match send_gso(&self.sock, &b.buf, b.dst, b.seg) {
+                Ok(_) => return,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    trace!(dst = %b.dst, count = b.count, "send buffer full, batch dropped");
+                    return;
+                }
+                Err(e) if offload_refused(&e) => {
+                    debug!(error = %e, "segmentation offload refused; sending one by one");
+                    self.no_gso = true;
+                    for chunk in b.buf.chunks(b.seg) {
+                        self.send_to(id, chunk, b.dst, b.ttl, out);
+                    }
+                    return;
+                }
+                Err(e) => {
+                    trace!(error = %e, attempt, "batch write failed");
+                    self.drain_errors(id, out);
                 }
             }
         }
@@ -208,6 +216,14 @@ impl Datagram {
             }
         }
     }
+}
+
+/// Errors that mean this path cannot take segmentation offload at all.
+fn offload_refused(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EINVAL | libc::EOPNOTSUPP | libc::EIO | libc::EMSGSIZE)
+    )
 }
 
 /// One write of back-to-back datagrams of `seg` bytes (the last may be shorter).
