@@ -447,7 +447,8 @@ mod tests {
     #[test]
     fn bad_interface_and_cidr_flags_are_usage_errors() {
         for args in [
-            &["masq", "up", "--lan", "eth 1"][..],
+            // Invalid on every OS ("Ethernet 2" is a valid Windows adapter name).
+            &["masq", "up", "--lan", "eth/1"][..],
             &[
                 "masq",
                 "up",
@@ -456,7 +457,7 @@ mod tests {
                 "--lan-addr",
                 "192.168.1.0/24",
             ],
-            &["masq", "up", "--tun", "this-name-is-too-long"],
+            &["masq", "up", "--tun", "tab\tname"],
             &["masq", "translations", "--protocol", "sctp"],
         ] {
             let e = Cli::try_parse_from(args).unwrap_err();
