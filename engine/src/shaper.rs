@@ -54,6 +54,18 @@ impl Bucket {
         self.last = Some(now);
     }
 
+    /// Charges `bytes` if the bucket is not in debt (it may go into debt by doing so);
+    /// false, and nothing charged, if it is.
+    fn try_charge(&mut self, bytes: u64) -> bool {
+        if self.tokens <= 0 {
+            return false;
+        }
+        self.tokens = self
+            .tokens
+            .saturating_sub(i64::try_from(bytes).unwrap_or(i64::MAX));
+        true
+    }
+
     /// When the debt will have been paid (`None` if there is none).
     fn free_at(&self) -> Option<Instant> {
         if self.tokens > 0 {
@@ -173,10 +185,7 @@ impl Shaper {
         if let Some(now) = now {
             bucket.refill(now);
         }
-        if bucket.tokens > 0 {
-            bucket.tokens = bucket
-                .tokens
-                .saturating_sub(i64::try_from(bytes).unwrap_or(i64::MAX));
+        if bucket.try_charge(bytes) {
             return Admission::Pass(cmd);
         }
         self.queues.insert(socket, (host, VecDeque::from([cmd])));
@@ -202,13 +211,9 @@ impl Shaper {
             while let Some(cmd) = queue.front() {
                 if let Some((dir, bytes)) = cost(cmd)
                     && let Some(bucket) = self.bucket(host, dir)
+                    && !bucket.try_charge(bytes)
                 {
-                    if bucket.tokens <= 0 {
-                        break;
-                    }
-                    bucket.tokens = bucket
-                        .tokens
-                        .saturating_sub(i64::try_from(bytes).unwrap_or(i64::MAX));
+                    break;
                 }
                 if let Some(cmd) = queue.pop_front() {
                     self.ready.push_back(cmd);
@@ -251,11 +256,7 @@ impl Shaper {
         if let Some(now) = now {
             bucket.refill(now);
         }
-        if bucket.tokens <= 0 {
-            return false;
-        }
-        bucket.tokens = bucket.tokens.saturating_sub(bytes as i64);
-        true
+        bucket.try_charge(bytes as u64)
     }
 
     fn bucket(&mut self, host: IpAddr, dir: Direction) -> Option<&mut Bucket> {

@@ -228,22 +228,13 @@ impl Setup {
 
         // 3. The gateway's LAN address.
         if add_lan_addr {
-            self.journal.record(Step::AddressAdded {
-                iface: names.lan.clone(),
-                address: lan_net.addr().into(),
-                prefix: lan_net.prefix_len(),
-            })?;
-            let added = self
-                .netlink
-                .add_address(
-                    lan.index,
-                    names.lan.as_str(),
-                    lan_net.addr().into(),
-                    lan_net.prefix_len(),
-                )
-                .await;
-            self.settle(added)?;
-            debug!(lan = %names.lan, addr = %lan_net, "LAN address added");
+            self.add_lan_address(
+                names,
+                lan.index,
+                lan_net.addr().into(),
+                lan_net.prefix_len(),
+            )
+            .await?;
         }
 
         // 4. Routes in masq's table.
@@ -337,22 +328,8 @@ impl Setup {
     ) -> Result<(), PlatformError> {
         let has_addr = lan.ipv6.iter().any(|(a, _)| *a == lan_v6.addr());
         if !has_addr {
-            self.journal.record(Step::AddressAdded {
-                iface: names.lan.clone(),
-                address: lan_v6.addr().into(),
-                prefix: lan_v6.prefix_len(),
-            })?;
-            let added = self
-                .netlink
-                .add_address(
-                    lan.index,
-                    names.lan.as_str(),
-                    lan_v6.addr().into(),
-                    lan_v6.prefix_len(),
-                )
-                .await;
-            self.settle(added)?;
-            debug!(lan = %names.lan, addr = %lan_v6, "LAN IPv6 address added");
+            self.add_lan_address(names, lan.index, lan_v6.addr().into(), lan_v6.prefix_len())
+                .await?;
         }
         let default = RouteSpec {
             table: spec.route_table,
@@ -383,6 +360,28 @@ impl Setup {
             },
             "1".to_owned(),
         )?;
+        Ok(())
+    }
+
+    /// Records and adds the gateway's address (IPv4 or IPv6) on the LAN interface.
+    async fn add_lan_address(
+        &mut self,
+        names: &Names,
+        lan_index: u32,
+        address: std::net::IpAddr,
+        prefix: u8,
+    ) -> Result<(), PlatformError> {
+        self.journal.record(Step::AddressAdded {
+            iface: names.lan.clone(),
+            address,
+            prefix,
+        })?;
+        let added = self
+            .netlink
+            .add_address(lan_index, names.lan.as_str(), address, prefix)
+            .await;
+        self.settle(added)?;
+        debug!(lan = %names.lan, %address, prefix, "LAN address added");
         Ok(())
     }
 

@@ -19,7 +19,7 @@ use tracing::{Instrument, debug, debug_span, trace, warn};
 
 use super::super::DATAGRAM_MAX;
 use super::super::echo::{Kind, deliver};
-use super::{Handle, SocketEvent, Sockets, TaskCmd};
+use super::{SocketEvent, Sockets, TaskCmd};
 
 /// How long one echo waits for its answer (a hidden host's ping usually waits 1-4 s).
 const ECHO_TIMEOUT: Duration = Duration::from_secs(3);
@@ -43,15 +43,7 @@ impl Sockets {
                 return;
             }
         };
-        self.handles.insert(
-            id,
-            Handle {
-                tx,
-                credit: None,
-                dup: None,
-                tasks: vec![task],
-            },
-        );
+        self.insert_plain(id, tx, task);
     }
 
     pub(super) fn open_datagram(&mut self, id: SocketId, family: Family, kind: Kind) {
@@ -76,15 +68,7 @@ impl Sockets {
                 }
             },
         };
-        self.handles.insert(
-            id,
-            Handle {
-                tx,
-                credit: None,
-                dup: None,
-                tasks: vec![task],
-            },
-        );
+        self.insert_plain(id, tx, task);
     }
 }
 

@@ -65,6 +65,16 @@ enum Sock {
     Datagram(Datagram),
 }
 
+impl Sock {
+    fn fd(&self) -> RawFd {
+        match self {
+            Sock::Tcp(c) => c.fd(),
+            Sock::Listener(l) => l.fd(),
+            Sock::Datagram(d) => d.fd(),
+        }
+    }
+}
+
 /// Every socket the engine currently owns, by id, and the events they produced.
 pub(crate) struct Sockets {
     poll: Poll,
@@ -371,11 +381,7 @@ impl Sockets {
     }
 
     fn insert(&mut self, id: SocketId, sock: Sock) {
-        let fd = match &sock {
-            Sock::Tcp(c) => c.fd(),
-            Sock::Listener(l) => l.fd(),
-            Sock::Datagram(d) => d.fd(),
-        };
+        let fd = sock.fd();
         let interest = match &sock {
             Sock::Tcp(_) => Interest::READABLE | Interest::WRITABLE,
             Sock::Listener(_) | Sock::Datagram(_) => Interest::READABLE,
@@ -401,11 +407,7 @@ impl Sockets {
 
     fn remove(&mut self, id: SocketId) -> Option<Sock> {
         let sock = self.socks.remove(&id)?;
-        let fd = match &sock {
-            Sock::Tcp(c) => c.fd(),
-            Sock::Listener(l) => l.fd(),
-            Sock::Datagram(d) => d.fd(),
-        };
+        let fd = sock.fd();
         if let Err(e) = self.poll.registry().deregister(&mut SourceFd(&fd)) {
             debug!(%id, error = %e, "deregister failed");
         }

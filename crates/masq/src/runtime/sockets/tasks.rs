@@ -144,6 +144,24 @@ impl Sockets {
         }
     }
 
+    /// Keeps a socket whose one task takes commands only (no read credit, no linger).
+    fn insert_plain(
+        &mut self,
+        id: SocketId,
+        tx: mpsc::UnboundedSender<TaskCmd>,
+        task: JoinHandle<()>,
+    ) {
+        self.handles.insert(
+            id,
+            Handle {
+                tx,
+                credit: None,
+                dup: None,
+                tasks: vec![task],
+            },
+        );
+    }
+
     fn send(&mut self, id: SocketId, cmd: TaskCmd) {
         if let Some(h) = self.handles.get(&id)
             && h.tx.send(cmd).is_err()
@@ -204,15 +222,7 @@ impl Sockets {
         let (tx, rx) = mpsc::unbounded_channel();
         let span = debug_span!("forward", %id, port);
         let task = tokio::spawn(accept_task(id, listener, rx, events).instrument(span));
-        self.handles.insert(
-            id,
-            Handle {
-                tx,
-                credit: None,
-                dup: None,
-                tasks: vec![task],
-            },
-        );
+        self.insert_plain(id, tx, task);
     }
 
     fn open_tcp(&mut self, id: SocketId, remote: SocketAddr, ttl: u8, mss: u16) {
