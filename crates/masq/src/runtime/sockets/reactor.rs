@@ -270,22 +270,19 @@ impl Sockets {
     /// Handles what the OS reports ready, then the `ready` list, within a budget.
     pub(crate) fn poll_io(&mut self) -> io::Result<Drained> {
         self.poll.poll(&mut self.events, Some(Duration::ZERO))?;
-        let fired: Vec<(SocketId, bool, bool, bool)> = self
-            .events
-            .iter()
-            .map(|e| {
-                (
-                    SocketId(e.token().0 as u64),
-                    e.is_readable() || e.is_read_closed(),
-                    e.is_writable() || e.is_write_closed(),
-                    e.is_error(),
-                )
-            })
-            .collect();
-        let more_os = fired.len() == EVENTS_PER_POLL;
-        for (id, readable, writable, error) in fired {
-            self.on_ready(id, readable, writable, error);
+        // Taken out while handled (the handlers need `self`), then put back: no allocation
+        // per turn.
+        let events = std::mem::replace(&mut self.events, Events::with_capacity(0));
+        let more_os = events.iter().count() == EVENTS_PER_POLL;
+        for e in events.iter() {
+            self.on_ready(
+                SocketId(e.token().0 as u64),
+                e.is_readable() || e.is_read_closed(),
+                e.is_writable() || e.is_write_closed(),
+                e.is_error(),
+            );
         }
+        self.events = events;
         // Leftovers from earlier turns, each once per turn.
         for _ in 0..self.ready.len() {
             let Some(id) = self.ready.pop_front() else {
