@@ -9,6 +9,10 @@
 # Prints a visible section header.
 section() {
     printf '\n==> %s\n' "$*"
+    if [ -n "${CI:-}" ]; then
+        # CI once ran out of disk mid-build: each section says what was left when it began.
+        df -h --output=avail . 2>/dev/null | awk 'NR == 2 { print "    (disk free: " $1 ")" }'
+    fi
 }
 
 # True when this shell runs with uid 0.
