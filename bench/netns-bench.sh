@@ -6,6 +6,7 @@
 #   ./netns-bench.sh                 # all modes, RUNS runs, results under $OUTDIR (default ./target/netns-bench/DATE)
 #   MODES="route pasta-1500" RUNS=1 ./netns-bench.sh
 #   MASQ_BIN=target/release/masq ./netns-bench.sh   # masq mode runs the real `masq up`
+#   TESTS="udp rr" MODES="kernel-nat masq" RUNS=1 ./netns-bench.sh   # some test groups only
 #   ./netns-bench.sh cleanup         # remove namespaces/processes left by a killed run
 #   ./netns-bench.sh summarize FILE.jsonl...   # re-print the median table
 #
@@ -103,6 +104,8 @@ OUTDIR=${OUTDIR:-$PWD/target/netns-bench/$(date +%Y%m%d-%H%M%S)}   # shared/ is 
 SRV=10.200.2.2        # inet server address
 GW_UP=10.200.2.1
 CLK_TCK=$(getconf CLK_TCK)
+
+TESTS=${TESTS:-}       # only these groups (ping tcp_up_1 tcp_up_4 tcp_down_1 tcp_down_4 rr conn udp); empty: all
 
 PIDS=()               # every background PID this script started
 TRANS_PID=""          # translator (pasta/slirp4netns/masq) PID for CPU accounting
@@ -501,25 +504,28 @@ run_mode() {
   emit test meta lan_if "$LAN_IF" uplink_mtu "$up_mtu" translator_pid "${TRANS_PID:-null}" \
     translator "${tver:-kernel}" kernel "$(uname -r)" ncpu "$(nproc)"
 
-  t_ping
-  t_iperf_tcp tcp_up_1   -P 1
-  t_iperf_tcp tcp_up_4   -P 4
-  t_iperf_tcp tcp_down_1 -P 1 -R
-  t_iperf_tcp tcp_down_4 -P 4 -R
-  t_rr
-  t_rr 0
-  t_conn 1
-  t_conn "$CONN_C"
+  want ping && t_ping
+  want tcp_up_1 && t_iperf_tcp tcp_up_1   -P 1
+  want tcp_up_4 && t_iperf_tcp tcp_up_4   -P 4
+  want tcp_down_1 && t_iperf_tcp tcp_down_1 -P 1 -R
+  want tcp_down_4 && t_iperf_tcp tcp_down_4 -P 4 -R
+  want rr && t_rr
+  want rr && t_rr 0
+  want conn && t_conn 1
+  want conn && t_conn "$CONN_C"
   local r
   for r in $UDP_RATES; do
-    t_iperf_udp "udp_up_$r" "$r"
-    t_iperf_udp "udp_down_$r" "$r" -R
+    want udp && t_iperf_udp "udp_up_$r" "$r"
+    want udp && t_iperf_udp "udp_down_$r" "$r" -R
   done
   if [ -n "$TRANS_PID" ] && ! kill -0 "$TRANS_PID" 2>/dev/null; then
     emit test translator_died note "translator PID $TRANS_PID exited during the run"
   fi
   teardown
 }
+
+# True when test group $1 is to run (TESTS empty: every group).
+want() { [ -z "$TESTS" ] || [[ " $TESTS " == *" $1 "* ]]; }
 
 # ---------------------------------------------------------------- main
 case ${1:-} in
