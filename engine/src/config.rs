@@ -190,6 +190,10 @@ pub struct Config {
     /// [`crate::offload`]); a platform fact set by the runtime, not a user setting.
     #[serde(skip)]
     pub tun_offload: bool,
+    /// Whether the adapter also cuts UDP super-datagrams (Linux USO, kernel 6.2 and later), so
+    /// datagrams toward the LAN may be batched; a platform fact set by the runtime.
+    #[serde(skip)]
+    pub tun_udp_offload: bool,
 }
 
 impl Default for Config {
@@ -210,6 +214,7 @@ impl Default for Config {
             icmp: IcmpConfig::default(),
             os_counts_gateway_hop: false,
             tun_offload: false,
+            tun_udp_offload: false,
         }
     }
 }

@@ -799,6 +799,7 @@ impl Engine {
             cmds: &mut self.cmds,
             counters: &mut self.counters,
             pool: &mut self.pool,
+            udp_offload: self.cfg.tun_udp_offload,
         }
     }
 
@@ -924,6 +925,7 @@ impl Engine {
             cmds: &mut self.cmds,
             counters: &mut self.counters,
             pool: &mut self.pool,
+            udp_offload: self.cfg.tun_udp_offload,
         };
         f(e, &mut out, &self.cfg);
         let finished = self

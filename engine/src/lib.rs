@@ -49,6 +49,6 @@ pub use forward::{
     ForwardError, ForwardKey, ForwardOrigin, ForwardProtocol, ForwardSpec, ForwardView,
     ListenerState, PortMapProtocol, PortRange,
 };
-pub use offload::{RxMeta, TcpSegmentation, TunPacket};
+pub use offload::{RxMeta, SegmentKind, Segmentation, TunPacket};
 pub use snapshot::{EngineStatus, InboundAttempt, RefusalReason, Translation};
 pub use stats::{Counters, DropReason};

@@ -1,24 +1,40 @@
-//! Segmentation offload: the engine's side of letting the OS cut large TCP segments.
+//! Segmentation offload: the engine's side of letting the OS cut large TCP segments and
+//! batches of UDP datagrams.
 //!
 //! With offload, the shell tells the engine which adapter packets already have a verified (or
 //! not yet computed) checksum, and the engine may emit one "super-segment" of up to 64 KiB
 //! that the OS splits into segments of `segment_size` on its way to the LAN (Linux: a TUN
 //! opened with `IFF_VNET_HDR` and TSO enabled). Per-packet work then happens once per 64 KiB
-//! instead of once per 1460 bytes. Without offload every packet is complete and ordinary.
+//! instead of once per 1460 bytes. With UDP offload as well (Linux: USO), consecutive
+//! datagrams of one mapping leave as one such packet ([`crate::wire::udp_super`]). Without
+//! offload every packet is complete and ordinary.
 
-/// How the OS must split a TCP super-segment the engine emitted.
-///
-/// The packet's TCP checksum field holds only the pseudo-header sum (a partial checksum, as
-/// for `CHECKSUM_PARTIAL` in Linux); the OS completes it for every segment it cuts.
+/// Which transport the OS cuts: it decides how each piece's header is fixed up (TCP
+/// sequence numbers and flags; UDP lengths).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TcpSegmentation {
-    /// Payload bytes per segment on the wire (the LAN host's MSS).
+pub enum SegmentKind {
+    /// A TCP super-segment (Linux `SKB_GSO_TCPV4`/`TCPV6`).
+    Tcp,
+    /// Back-to-back UDP datagrams of one flow (Linux `SKB_GSO_UDP_L4`).
+    Udp,
+}
+
+/// How the OS must split a super-segment the engine emitted.
+///
+/// The packet's transport checksum field holds only the pseudo-header sum (a partial
+/// checksum, as for `CHECKSUM_PARTIAL` in Linux); the OS completes it for every piece it cuts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segmentation {
+    /// TCP or UDP.
+    pub kind: SegmentKind,
+    /// Payload bytes per piece on the wire (the LAN host's MSS; for UDP, the size of every
+    /// datagram but the last).
     pub segment_size: u16,
-    /// Length of the IP and TCP headers that every segment repeats.
+    /// Length of the IP and transport headers that every piece repeats.
     pub header_len: u16,
     /// Where checksumming starts: the TCP header's offset in the packet.
     pub csum_start: u16,
-    /// Offset of the checksum field from `csum_start` (16 for TCP).
+    /// Offset of the checksum field from `csum_start` (16 for TCP, 6 for UDP).
     pub csum_offset: u16,
     /// IPv6 (else IPv4), for the OS's segmentation type.
     pub ipv6: bool,
@@ -30,7 +46,7 @@ pub struct TunPacket {
     /// The IP packet.
     pub data: Vec<u8>,
     /// `Some` for a super-segment the OS must split; `None` for a complete packet.
-    pub segmentation: Option<TcpSegmentation>,
+    pub segmentation: Option<Segmentation>,
 }
 
 /// What the shell knows about a packet it read from the adapter.
@@ -49,10 +65,11 @@ pub(crate) const POOL_MAX: usize = 64;
 pub(crate) const MAX_SUPER_PAYLOAD: u64 = 65_535 - 60 - 60;
 
 /// What the OS does with a super-segment: cut the payload into `segment_size` pieces, give
-/// each the headers with its own sequence number, lengths and complete checksums. Used by the
-/// tests to check that super-segments are exactly equivalent to ordinary segments.
+/// each the headers with its own sequence number (TCP) or IPv4 identification, lengths and
+/// complete checksums. Used by the tests to check that super-segments are exactly equivalent
+/// to ordinary segments and datagrams.
 #[cfg(test)]
-pub(crate) fn split_like_the_os(packet: &[u8], seg: TcpSegmentation) -> Vec<Vec<u8>> {
+pub(crate) fn split_like_the_os(packet: &[u8], seg: Segmentation) -> Vec<Vec<u8>> {
     use crate::wire::checksum::{fold, pseudo_header, sum};
     use std::net::IpAddr;
     let hl = usize::from(seg.header_len);
@@ -67,6 +84,11 @@ pub(crate) fn split_like_the_os(packet: &[u8], seg: TcpSegmentation) -> Vec<Vec<
         (s.into(), d.into())
     };
     let seq0 = u32::from_be_bytes(packet[ip_len + 4..ip_len + 8].try_into().unwrap());
+    let ident0 = u16::from_be_bytes([packet[4], packet[5]]);
+    let (proto, udp) = match seg.kind {
+        SegmentKind::Tcp => (6, false),
+        SegmentKind::Udp => (17, true),
+    };
     let payload = &packet[hl..];
     let pieces: Vec<&[u8]> = payload.chunks(usize::from(seg.segment_size)).collect();
     let last = pieces.len() - 1;
@@ -77,24 +99,37 @@ pub(crate) fn split_like_the_os(packet: &[u8], seg: TcpSegmentation) -> Vec<Vec<
             let mut p = packet[..hl].to_vec();
             p.extend_from_slice(chunk);
             let tcp_len = p.len() - ip_len;
-            let offset = (i * usize::from(seg.segment_size)) as u32;
-            p[ip_len + 4..ip_len + 8].copy_from_slice(&seq0.wrapping_add(offset).to_be_bytes());
-            if i != last {
-                // FIN and PSH belong to the last piece only.
-                p[ip_len + 13] &= !0x09;
+            if udp {
+                p[ip_len + 4..ip_len + 6].copy_from_slice(&(tcp_len as u16).to_be_bytes());
+            } else {
+                let offset = (i * usize::from(seg.segment_size)) as u32;
+                let seq = seq0.wrapping_add(offset);
+                p[ip_len + 4..ip_len + 8].copy_from_slice(&seq.to_be_bytes());
+                if i != last {
+                    // FIN and PSH belong to the last piece only.
+                    p[ip_len + 13] &= !0x09;
+                }
             }
             if seg.ipv6 {
                 p[4..6].copy_from_slice(&(tcp_len as u16).to_be_bytes());
             } else {
                 let total = p.len() as u16;
                 p[2..4].copy_from_slice(&total.to_be_bytes());
+                if udp {
+                    // Linux numbers the datagrams it cuts (TCP keeps the id it was given).
+                    p[4..6].copy_from_slice(&ident0.wrapping_add(i as u16).to_be_bytes());
+                }
                 p[10..12].copy_from_slice(&[0, 0]);
                 let c = fold(sum(&p[..ip_len]));
                 p[10..12].copy_from_slice(&c.to_be_bytes());
             }
             let at = ip_len + usize::from(seg.csum_offset);
             p[at..at + 2].copy_from_slice(&[0, 0]);
-            let c = fold(pseudo_header(src, dst, 6, tcp_len) + sum(&p[ip_len..]));
+            let mut c = fold(pseudo_header(src, dst, proto, tcp_len) + sum(&p[ip_len..]));
+            if udp && c == 0 {
+                // A UDP checksum of zero means "none"; a computed zero is sent as all ones.
+                c = 0xffff;
+            }
             p[at..at + 2].copy_from_slice(&c.to_be_bytes());
             p
         })
@@ -123,7 +158,8 @@ mod tests {
         let (mut p, seg) = tcp_segmented(src, dst, &h, [&payload, &[]], 1460, Vec::new()).unwrap();
         assert_eq!(
             seg,
-            TcpSegmentation {
+            Segmentation {
+                kind: SegmentKind::Tcp,
                 segment_size: 1460,
                 header_len: 40,
                 csum_start: 20,

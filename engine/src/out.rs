@@ -1,10 +1,12 @@
 //! The engine's output queues, lent to one flow at a time while it handles an input.
 
 use std::collections::VecDeque;
+use std::net::SocketAddr;
 
 use crate::command::SocketCommand;
-use crate::offload::{TcpSegmentation, TunPacket};
+use crate::offload::{Segmentation, TunPacket};
 use crate::stats::{Counters, DropReason};
+use crate::wire::{emit, udp_super};
 
 /// Where a flow puts the packets and commands it produces.
 pub(crate) struct Out<'a> {
@@ -12,6 +14,8 @@ pub(crate) struct Out<'a> {
     pub cmds: &'a mut VecDeque<SocketCommand>,
     pub counters: &'a mut Counters,
     pub pool: &'a mut Vec<Vec<u8>>,
+    /// The adapter cuts UDP super-datagrams: consecutive datagrams of a flow may be joined.
+    pub udp_offload: bool,
 }
 
 impl Out<'_> {
@@ -31,7 +35,7 @@ impl Out<'_> {
     }
 
     /// Queues a super-segment the OS will split (see [`crate::offload`]).
-    pub(crate) fn segmented(&mut self, packet: Option<(Vec<u8>, TcpSegmentation)>) {
+    pub(crate) fn segmented(&mut self, packet: Option<(Vec<u8>, Segmentation)>) {
         match packet {
             Some((p, seg)) => {
                 let segments = (p.len().saturating_sub(usize::from(seg.header_len)))
@@ -44,6 +48,36 @@ impl Out<'_> {
                 });
             }
             None => self.counters.drop(DropReason::Malformed),
+        }
+    }
+
+    /// Queues a datagram from `src` (the remote) to `dst` (the LAN host): joined to the packet
+    /// queued just before when that is one of the same flow and the adapter can cut it back
+    /// ([`crate::wire::udp_super`]), else as its own packet, or as IPv4 fragments when it
+    /// exceeds `mtu`. `ident` identifies those fragments.
+    pub(crate) fn udp(
+        &mut self,
+        src: SocketAddr,
+        dst: SocketAddr,
+        payload: &[u8],
+        mtu: u16,
+        ident: u16,
+    ) {
+        let ip_header = if src.is_ipv6() { 40 } else { 20 };
+        if self.udp_offload
+            && ip_header + 8 + payload.len() <= usize::from(mtu)
+            && self
+                .tun
+                .back_mut()
+                .is_some_and(|tail| udp_super::try_append(tail, src, dst, payload))
+        {
+            self.counters.tun_packets_out += 1;
+            self.counters.tun_bytes_out += payload.len() as u64;
+            return;
+        }
+        match emit::udp(src, dst, payload, mtu, ident) {
+            Some(fragments) => fragments.into_iter().for_each(|f| self.packet(Some(f))),
+            None => self.counters.drop(DropReason::BufferFull),
         }
     }
 

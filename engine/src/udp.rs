@@ -220,10 +220,7 @@ impl UdpMapping {
         self.packets_in += 1;
         self.bytes_in += payload.len() as u64;
         self.frag_ident = self.frag_ident.wrapping_add(1);
-        match emit::udp(from, self.lan, payload, mtu, self.frag_ident) {
-            Some(fragments) => fragments.into_iter().for_each(|f| out.packet(Some(f))),
-            None => out.counters.drop(DropReason::BufferFull),
-        }
+        out.udp(from, self.lan, payload, mtu, self.frag_ident);
         Inbound::Delivered
     }
 

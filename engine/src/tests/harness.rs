@@ -35,6 +35,8 @@ pub struct Harness {
     tun: VecDeque<Emitted>,
     cmds: Vec<SocketCommand>,
     next_port: u16,
+    /// Packets the engine handed to the adapter (a super-segment counts once).
+    pub adapter_writes: usize,
 }
 
 /// A TCP connection through the engine: the hidden host's side and the uplink socket.
@@ -58,16 +60,23 @@ impl Harness {
     }
 
     /// An engine with a custom configuration and ISS seed.
-    #[allow(
-        clippy::disallowed_methods,
-        reason = "the virtual clock needs one real base instant"
-    )]
     pub fn with_seed(mut cfg: Config, seed: u64) -> Harness {
         // The whole suite also runs with segmentation offload (MASQ_TEST_OFFLOAD=1 in CI):
         // super-segments are split as the OS would and must behave exactly like segments.
         if std::env::var_os("MASQ_TEST_OFFLOAD").is_some_and(|v| v == "1") {
             cfg.tun_offload = true;
+            cfg.tun_udp_offload = true;
         }
+        Harness::exactly(cfg, seed)
+    }
+
+    /// An engine with exactly this configuration, offload included (for tests that compare
+    /// offload on and off).
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the virtual clock needs one real base instant"
+    )]
+    pub fn exactly(cfg: Config, seed: u64) -> Harness {
         let base = Instant::now();
         let engine = Engine::new(cfg, seed, base).expect("test config is valid");
         Harness {
@@ -78,6 +87,7 @@ impl Harness {
             tun: VecDeque::new(),
             cmds: Vec::new(),
             next_port: 40_000,
+            adapter_writes: 0,
         }
     }
 
@@ -150,6 +160,7 @@ impl Harness {
                 moved = true;
             }
             while let Some(p) = self.engine.poll_tun_transmit() {
+                self.adapter_writes += 1;
                 match p.segmentation {
                     // Split super-segments as the OS would, so every test sees wire packets.
                     Some(seg) => {
@@ -310,6 +321,16 @@ impl Harness {
         self.engine.handle_socket_opened(now, id, local);
         self.sync();
         local
+    }
+
+    /// Datagrams arrive on a UDP socket in one loop turn (the shell hands the engine
+    /// everything it read before it writes to the adapter).
+    pub fn udp_burst(&mut self, id: SocketId, from: SocketAddr, payloads: &[Vec<u8>]) {
+        let now = self.now();
+        for p in payloads {
+            self.engine.handle_udp_datagram(now, id, from, p);
+        }
+        self.sync();
     }
 
     /// A datagram from `from` arrives on a UDP socket.

@@ -332,3 +332,36 @@ fn a_socket_that_cannot_open_ends_the_mapping_with_unreachables() {
     }
     assert_eq!(h.flows(Protocol::Udp), 0);
 }
+
+#[test]
+fn a_burst_toward_the_lan_is_one_adapter_write_with_udp_offload() {
+    let sizes = [1400usize, 1400, 1400, 1400, 600, 1400, 1472, 1473];
+    let sent: Vec<Vec<u8>> = sizes
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| (0..n).map(|j| (i + j * 7) as u8).collect())
+        .collect();
+    for offload in [false, true] {
+        let cfg = Config {
+            tun_offload: offload,
+            tun_udp_offload: offload,
+            ..Config::default()
+        };
+        let mut h = Harness::exactly(cfg, 1);
+        let (id, _) = mapped(&mut h);
+        let writes = h.adapter_writes;
+        h.udp_burst(id, sa(REMOTE, 53), &sent);
+        // Offload: 4 x 1400 + 600 join; 1400 starts anew (a shorter one closed the batch),
+        // 1472 is larger and starts anew, 1473 needs two fragments.
+        let expected = if offload { 5 } else { 9 };
+        assert_eq!(h.adapter_writes - writes, expected, "offload {offload}");
+        let out = h.tun();
+        let whole: Vec<&Emitted> = out.iter().filter(|e| !e.mf && e.frag_offset == 0).collect();
+        let mut got: Vec<Vec<u8>> = whole.iter().map(|e| e.udp().payload.clone()).collect();
+        got.push(reassemble(&out[out.len() - 2..]).payload);
+        assert_eq!(got, sent, "offload {offload}: every datagram, in order");
+        for e in &whole {
+            assert_eq!((e.udp().src, e.udp().dst), (sa(REMOTE, 53), sa(HOST, 5000)));
+        }
+    }
+}

@@ -107,7 +107,7 @@ pub(crate) fn tcp_segmented(
     payload: [&[u8]; 2],
     segment_size: u16,
     mut out: Vec<u8>,
-) -> Option<(Vec<u8>, crate::offload::TcpSegmentation)> {
+) -> Option<(Vec<u8>, crate::offload::Segmentation)> {
     let payload_len = payload[0].len() + payload[1].len();
     let mut tcp = etherparse::TcpHeader::new(src.port(), dst.port(), h.seq, h.window);
     tcp.ack = h.ack.is_some();
@@ -156,7 +156,8 @@ pub(crate) fn tcp_segmented(
     tcp.write(&mut out).ok()?;
     out.extend_from_slice(payload[0]);
     out.extend_from_slice(payload[1]);
-    let seg = crate::offload::TcpSegmentation {
+    let seg = crate::offload::Segmentation {
+        kind: crate::offload::SegmentKind::Tcp,
         segment_size,
         header_len: u16::try_from(ip_len + tcp.header_len()).ok()?,
         csum_start: u16::try_from(ip_len).ok()?,

@@ -7,6 +7,7 @@
 pub(crate) mod checksum;
 pub(crate) mod emit;
 pub(crate) mod parse;
+pub(crate) mod udp_super;
 
 pub(crate) use parse::{L4, Packet, TcpSegment, is_routable_destination, parse, parse_with};
 

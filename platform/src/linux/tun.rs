@@ -11,6 +11,8 @@
 //! every packet then carries a virtio-net header ([`super::vnet`]), the kernel hands us
 //! GRO-merged segments of up to 64 KiB, and cuts the super-segments we write. This is what
 //! lets a user-space relay approach kernel forwarding speed (wireguard-go does the same).
+//! Where the kernel has UDP segmentation offload for TUN (6.2 and later), it is enabled too,
+//! so that batches of datagrams toward the LAN are written at once.
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -22,13 +24,27 @@ use masq_engine::{RxMeta, TunPacket};
 use super::ifreq::ifreq_named;
 use super::vnet;
 
+/// `TUN_F_USO4`/`TUN_F_USO6` (linux/if_tun.h, kernel 6.2): UDP segmentation offload, not in
+/// the libc crate yet.
+const TUN_F_USO4: libc::c_uint = 0x20;
+const TUN_F_USO6: libc::c_uint = 0x40;
+
+/// Which offloads the adapter was opened with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Offload {
+    None,
+    /// Checksum and TCP segmentation offload.
+    Tcp,
+    /// TCP and UDP segmentation offload.
+    TcpUdp,
+}
 /// An open TUN adapter: read packets the LAN sent, write packets toward the LAN.
 #[derive(Debug)]
 pub struct TunDevice {
     file: File,
     name: String,
     mtu: u16,
-    offload: bool,
+    offload: Offload,
 }
 
 impl TunDevice {
@@ -37,24 +53,32 @@ impl TunDevice {
     /// line) if the kernel refuses it.
     pub(crate) fn create(name: &str, mtu: u16, offload: bool) -> io::Result<TunDevice> {
         if offload {
-            match Self::open(name, mtu, true) {
-                Ok(dev) => return Ok(dev),
-                Err(e) => {
-                    tracing::warn!(tun = name, error = %e, "TUN offload unavailable; using plain packets")
+            // Older kernels refuse USO with EINVAL: then TCP offload alone.
+            for level in [Offload::TcpUdp, Offload::Tcp] {
+                match Self::open(name, mtu, level) {
+                    Ok(dev) => return Ok(dev),
+                    Err(e) => {
+                        tracing::debug!(tun = name, ?level, error = %e, "TUN offload refused")
+                    }
                 }
             }
+            tracing::warn!(tun = name, "TUN offload unavailable; using plain packets");
         }
-        Self::open(name, mtu, false)
+        Self::open(name, mtu, Offload::None)
     }
 
-    fn open(name: &str, mtu: u16, offload: bool) -> io::Result<TunDevice> {
+    fn open(name: &str, mtu: u16, offload: Offload) -> io::Result<TunDevice> {
         let file = OpenOptions::new()
             .read(true)
             .write(true)
             .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
             .open("/dev/net/tun")?;
         let mut req = ifreq_named(name)?;
-        let vnet = if offload { libc::IFF_VNET_HDR } else { 0 };
+        let vnet = if offload == Offload::None {
+            0
+        } else {
+            libc::IFF_VNET_HDR
+        };
         req.ifr_ifru.ifru_flags = (libc::IFF_TUN | libc::IFF_NO_PI | vnet) as libc::c_short;
         // SAFETY: TUNSETIFF reads and writes the ifreq, which outlives the call; the fd is a
         // freshly opened /dev/net/tun.
@@ -62,8 +86,13 @@ impl TunDevice {
         if rc < 0 {
             return Err(io::Error::last_os_error());
         }
-        if offload {
-            let features = libc::TUN_F_CSUM | libc::TUN_F_TSO4 | libc::TUN_F_TSO6;
+        let tcp = libc::TUN_F_CSUM | libc::TUN_F_TSO4 | libc::TUN_F_TSO6;
+        let features = match offload {
+            Offload::None => None,
+            Offload::Tcp => Some(tcp),
+            Offload::TcpUdp => Some(tcp | TUN_F_USO4 | TUN_F_USO6),
+        };
+        if let Some(features) = features {
             // SAFETY: TUNSETOFFLOAD takes its argument by value; the fd is our TUN.
             let rc = unsafe {
                 libc::ioctl(
@@ -86,14 +115,19 @@ impl TunDevice {
 
     /// Whether packets carry virtio-net headers and TCP super-segments may be written.
     pub fn offload(&self) -> bool {
-        self.offload
+        self.offload != Offload::None
+    }
+
+    /// Whether UDP super-datagrams may be written too (kernel 6.2 and later).
+    pub fn udp_offload(&self) -> bool {
+        self.offload == Offload::TcpUdp
     }
 
     /// Reads one packet into `buf`; returns where the IP packet is and what the kernel said
     /// about it. `buf` must hold 64 KiB plus the header with offload on.
     pub fn recv_packet(&self, buf: &mut [u8]) -> io::Result<(std::ops::Range<usize>, RxMeta)> {
         let n = self.recv(buf)?;
-        if !self.offload {
+        if !self.offload() {
             return Ok((0..n, RxMeta::default()));
         }
         if n < vnet::LEN {
@@ -107,7 +141,7 @@ impl TunDevice {
 
     /// Writes one packet from the engine, with the segmentation it asks for.
     pub fn send_packet(&self, packet: &TunPacket) -> io::Result<usize> {
-        if !self.offload {
+        if !self.offload() {
             return self.send(&packet.data);
         }
         let hdr = vnet::build(packet.segmentation);

@@ -97,6 +97,7 @@ impl Session {
         }
         config.os_counts_gateway_hop = masq_platform::FORWARDING_DECREMENTS_TTL;
         config.tun_offload = super::tun_io::offload(&gateway.tun);
+        config.tun_udp_offload = super::tun_io::udp_offload(&gateway.tun);
         let seed = seed();
         let mut engine = match Engine::new(config, seed, Instant::now()) {
             Ok(e) => e,

@@ -15,6 +15,12 @@ pub(crate) fn offload(tun: &TunDevice) -> bool {
     tun.offload()
 }
 
+/// Whether the adapter also cuts UDP super-datagrams.
+#[cfg(target_os = "linux")]
+pub(crate) fn udp_offload(tun: &TunDevice) -> bool {
+    tun.udp_offload()
+}
+
 /// Reads one packet: where it is in `buf` and what the OS said about it.
 #[cfg(target_os = "linux")]
 pub(crate) fn recv(tun: &TunDevice, buf: &mut [u8]) -> io::Result<(Range<usize>, RxMeta)> {
@@ -30,6 +36,12 @@ pub(crate) fn send(tun: &TunDevice, packet: &TunPacket) -> io::Result<usize> {
 /// Whether the adapter splits TCP super-segments for us (not on this OS).
 #[cfg(not(target_os = "linux"))]
 pub(crate) fn offload(_tun: &TunDevice) -> bool {
+    false
+}
+
+/// Whether the adapter cuts UDP super-datagrams (not on this OS).
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn udp_offload(_tun: &TunDevice) -> bool {
     false
 }
 
