@@ -17,6 +17,8 @@ mod reactor;
 mod reactor_datagram;
 #[cfg(unix)]
 mod reactor_tcp;
+#[cfg(target_os = "linux")]
+mod recv_many;
 #[cfg(windows)]
 mod tasks;
 

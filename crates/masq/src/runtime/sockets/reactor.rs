@@ -28,9 +28,9 @@ use tracing::{debug, warn};
 
 use super::super::watch::{OwnsFd, watch};
 use super::echo::Kind;
-use super::reactor_datagram::Datagram;
+use super::reactor_datagram::{Datagram, RxBuffers};
 use super::reactor_tcp::{Listener, TcpConn};
-use super::{Accepted, DATAGRAM_MAX, SocketEvent};
+use super::{Accepted, SocketEvent};
 
 /// OS readiness events taken per `mio` poll.
 const EVENTS_PER_POLL: usize = 256;
@@ -83,8 +83,10 @@ pub(crate) struct Sockets {
     socks: HashMap<SocketId, Sock>,
     /// Sockets with more to read than their last turn's budget.
     ready: VecDeque<SocketId>,
-    /// Shared receive buffer (large enough for any datagram and for one TCP read).
+    /// Shared receive buffer for TCP reads.
     buf: Box<[u8]>,
+    /// Shared receive buffers for datagrams.
+    rx: RxBuffers,
     /// Events produced since the loop last took them.
     out: Vec<SocketEvent>,
     /// UDP sockets with a batch of datagrams waiting to be written together.
@@ -100,7 +102,8 @@ impl Sockets {
             uplink,
             socks: HashMap::new(),
             ready: VecDeque::new(),
-            buf: vec![0u8; DATAGRAM_MAX.max(super::READ_CHUNK)].into_boxed_slice(),
+            buf: vec![0u8; super::READ_CHUNK].into_boxed_slice(),
+            rx: RxBuffers::new(),
             out: Vec::new(),
             batched: Vec::new(),
         })
@@ -328,7 +331,7 @@ impl Sockets {
                 if error {
                     d.drain_errors(id, &mut self.out);
                 }
-                if readable && d.receive(id, &mut self.buf, &mut self.out) {
+                if readable && d.receive(id, &mut self.rx, &mut self.out) {
                     self.ready.push_back(id);
                 }
             }

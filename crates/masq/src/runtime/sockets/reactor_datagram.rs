@@ -9,7 +9,6 @@
 //! end of each loop turn, so nothing waits longer than the turn.
 
 use std::io;
-use std::mem::MaybeUninit;
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsRawFd, RawFd};
 
@@ -21,6 +20,26 @@ use tracing::{debug, trace};
 use super::SocketEvent;
 use super::echo::{Kind, deliver, echo_ident, echo_request};
 use super::reactor::READS_PER_TURN;
+
+/// The receive buffers every datagram socket shares: one datagram at a time, or (Linux) a
+/// batch per system call.
+pub(super) struct RxBuffers {
+    #[cfg(not(target_os = "linux"))]
+    one: Box<[u8]>,
+    #[cfg(target_os = "linux")]
+    many: super::recv_many::RecvMany,
+}
+
+impl RxBuffers {
+    pub(super) fn new() -> RxBuffers {
+        RxBuffers {
+            #[cfg(not(target_os = "linux"))]
+            one: vec![0u8; super::DATAGRAM_MAX].into_boxed_slice(),
+            #[cfg(target_os = "linux")]
+            many: super::recv_many::RecvMany::new(),
+        }
+    }
+}
 
 /// Queued ICMP errors taken per readiness: the queue is finite, but never trust a loop on
 /// OS state.
@@ -180,15 +199,33 @@ impl Datagram {
     }
 
     /// Receives what waits; returns true if the turn's budget ran out with more to read.
+    /// `rx` carries the shared receive buffers.
     pub(super) fn receive(
         &mut self,
         id: SocketId,
-        buf: &mut [u8],
+        rx: &mut RxBuffers,
         out: &mut Vec<SocketEvent>,
     ) -> bool {
+        #[cfg(target_os = "linux")]
+        for _ in 0..READS_PER_TURN.div_ceil(super::recv_many::SLOTS) {
+            let kind = self.kind;
+            match rx.many.recv(&self.sock, |from, data| {
+                out.extend(deliver(kind, id, from, data))
+            }) {
+                // Fewer than asked for: the queue is empty now, and the next datagram is a
+                // new edge.
+                Ok(n) if n < super::recv_many::SLOTS => return false,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // A pending ICMP error surfaced as a failed read: its details are queued.
+                Err(_) => self.drain_errors(id, out),
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
         for _ in 0..READS_PER_TURN {
-            match recv_from(&self.sock, buf) {
-                Ok((n, from)) => out.extend(deliver(self.kind, id, from, &buf[..n])),
+            match recv_from(&self.sock, &mut rx.one) {
+                Ok((n, from)) => out.extend(deliver(self.kind, id, from, &rx.one[..n])),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 // A pending ICMP error surfaced as a failed read: its details are queued.
@@ -252,7 +289,10 @@ fn send_gso(_: &Socket, _: &[u8], _: SocketAddr, _: usize) -> io::Result<usize> 
     Err(io::Error::from(io::ErrorKind::Unsupported))
 }
 
+#[cfg(not(target_os = "linux"))]
 fn recv_from(sock: &Socket, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+    use std::mem::MaybeUninit;
+
     // SAFETY: `recvfrom` writes at most `buf.len()` bytes into `buf` and never reads it;
     // treating initialized bytes as `MaybeUninit` is always sound.
     let uninit = unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) };
