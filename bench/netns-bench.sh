@@ -521,6 +521,12 @@ run_mode() {
   if [ -n "$TRANS_PID" ] && ! kill -0 "$TRANS_PID" 2>/dev/null; then
     emit test translator_died note "translator PID $TRANS_PID exited during the run"
   fi
+  # Where packets were dropped: interface queues and socket buffers in the gateway.
+  ip -n "$NS_GW" -s link show >"$WORK/gw-links.txt" 2>&1 || true
+  local ns
+  for ns in "$NS_LAN" "$NS_GW" "$NS_INET"; do
+    nsx "$ns" cat /proc/net/snmp >"$WORK/${ns#"$NSP"}-snmp.txt" 2>&1 || true
+  done
   teardown
 }
 
