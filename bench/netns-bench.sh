@@ -521,6 +521,10 @@ run_mode() {
   if [ -n "$TRANS_PID" ] && ! kill -0 "$TRANS_PID" 2>/dev/null; then
     emit test translator_died note "translator PID $TRANS_PID exited during the run"
   fi
+  if [ "${MODE%%-*}" = masq ]; then
+    # The engine's own counters (drops by reason, flows) after the run.
+    nsx "$NS_GW" "$MASQ_BIN" status --json --control "$WORK/masq.sock" >"$WORK/masq-status.json" 2>&1 || true
+  fi
   # Where packets were dropped: interface queues and socket buffers in the gateway.
   ip -n "$NS_GW" -s link show >"$WORK/gw-links.txt" 2>&1 || true
   local ns

@@ -165,7 +165,8 @@ pub struct Config {
     pub tun_mtu: u16,
     /// Most flows (TCP + UDP + ICMP) at once; on overflow TCP gets RST, UDP ICMP prohibited.
     pub max_flows: usize,
-    /// Most flows one hidden host may hold, so one host cannot starve the others.
+    /// Most flows one hidden host may hold, so one host cannot starve the others. TCP
+    /// connections in TIME_WAIT (socket already closed) do not count.
     pub max_flows_per_host: usize,
     /// Refused inbound attempts remembered (distinct entries; repeats are merged).
     pub inbound_log_capacity: usize,

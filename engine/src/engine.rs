@@ -62,6 +62,11 @@ struct Entry {
     gateway: Option<SocketAddr>,
     /// The port forward that let this flow in, if it came from outside.
     forward: Option<ForwardKey>,
+    /// Counted against its host's flow cap. A TCP flow in TIME_WAIT has closed its uplink
+    /// socket and holds only this entry, so it stops counting: a host that opens and closes
+    /// connections quickly (a few thousand a second) would otherwise be refused by its own
+    /// finished connections for the whole TIME_WAIT.
+    counted: bool,
     kind: Kind,
 }
 
@@ -838,11 +843,22 @@ impl Engine {
                 deadline: None,
                 gateway: None,
                 forward: None,
+                counted: true,
                 kind,
             },
         );
         self.reschedule(fid);
         fid
+    }
+
+    /// Takes a flow off its host's count (it no longer holds a socket).
+    fn uncount(&mut self, host: IpAddr) {
+        if let Some(n) = self.per_host.get_mut(&host) {
+            *n -= 1;
+            if *n == 0 {
+                self.per_host.remove(&host);
+            }
+        }
     }
 
     fn remove_flow(&mut self, fid: FlowId) {
@@ -864,11 +880,8 @@ impl Engine {
         {
             self.by_gateway.remove(&(e.key.protocol, g));
         }
-        if let Some(n) = self.per_host.get_mut(&e.key.lan.ip()) {
-            *n -= 1;
-            if *n == 0 {
-                self.per_host.remove(&e.key.lan.ip());
-            }
+        if e.counted {
+            self.uncount(e.key.lan.ip());
         }
         self.counters.flows_closed += 1;
         trace!(id = fid.0, "flow removed");
@@ -928,6 +941,14 @@ impl Engine {
             udp_offload: self.cfg.tun_udp_offload,
         };
         f(e, &mut out, &self.cfg);
+        if let Some(e) = self.flows.get_mut(&fid)
+            && e.counted
+            && matches!(&e.kind, Kind::Tcp(t) if t.is_reusable())
+        {
+            e.counted = false;
+            let host = e.key.lan.ip();
+            self.uncount(host);
+        }
         let finished = self
             .flows
             .get(&fid)

@@ -289,6 +289,42 @@ fn per_host_cap_limits_one_host_only_and_frees_with_its_flows() {
 }
 
 #[test]
+fn connections_in_time_wait_do_not_count_against_the_host_cap() {
+    let cfg = Config {
+        max_flows_per_host: 2,
+        ..Config::default()
+    };
+    let mut h = Harness::with_config(cfg);
+    // Two connections opened and closed by both sides: both wait in TIME_WAIT.
+    for port in [50_000, 50_001] {
+        let mut c = h.open_default(port, 7);
+        h.send(&c.lan.fin());
+        h.tun();
+        h.remote_eof(c.id);
+        let fin = h.tun_tcp();
+        c.lan.receive(&fin[0]);
+        h.send(&c.lan.ack());
+    }
+    assert!(h.translations().iter().all(|t| t.state == "time_wait"));
+    // Their sockets are closed: two live connections still fit, a third does not.
+    let live: Vec<_> = [50_002, 50_003]
+        .into_iter()
+        .map(|port| h.open_default(port, 9))
+        .collect();
+    assert!(live.iter().all(|c| h.tcp(c.id).is_open()));
+    assert_eq!(h.engine.counters().drops_of(DropReason::FlowCapPerHost), 0);
+    let l = LanTcp::new(50_004, SocketAddrV4::new(REMOTE, 443), 1);
+    h.send(&l.syn());
+    assert_eq!(h.engine.counters().drops_of(DropReason::FlowCapPerHost), 1);
+    assert!(h.tun_tcp()[0].rst, "the host is told at once");
+    // TIME_WAIT ends without touching the live connections' count.
+    h.advance(Duration::from_secs(6));
+    assert_eq!(h.flows(Protocol::Tcp), 2);
+    h.send(&l.syn());
+    assert_eq!(h.engine.counters().drops_of(DropReason::FlowCapPerHost), 2);
+}
+
+#[test]
 fn uplink_probes_are_logged_with_the_right_reason_and_merged() {
     let cfg = Config {
         inbound_log_capacity: 2,
