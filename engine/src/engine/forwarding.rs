@@ -404,7 +404,7 @@ impl Engine {
             let mut out = self.out();
             UdpMapping::listen(now, target, socket, port, &mut out)
         };
-        let fid = self.insert_flow(now, flow_key, socket, Kind::Udp(mapping));
+        let fid = self.insert_flow(now, flow_key, socket, Kind::Udp(Box::new(mapping)));
         if let Some(e) = self.flows.get_mut(&fid) {
             e.forward = Some(key);
         }

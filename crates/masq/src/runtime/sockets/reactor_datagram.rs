@@ -70,7 +70,8 @@ pub(super) struct Datagram {
     /// TTL last set on the socket (set again only when a datagram needs another).
     ttl: Option<u8>,
     /// UDP datagrams waiting to be written together.
-    batch: Option<Batch>,
+    /// Boxed: present only within a loop turn, while every idle mapping keeps this struct.
+    batch: Option<Box<Batch>>,
     /// Segmentation offload failed once on this socket: send one by one.
     no_gso: bool,
 }
@@ -121,14 +122,14 @@ impl Datagram {
             return true;
         }
         self.flush(id, out);
-        self.batch = Some(Batch {
+        self.batch = Some(Box::new(Batch {
             dst,
             ttl,
             seg: payload.len(),
             buf: payload.to_vec(),
             count: 1,
             closed: false,
-        });
+        }));
         true
     }
 
