@@ -7,6 +7,7 @@
 #   MODES="route pasta-1500" RUNS=1 ./netns-bench.sh
 #   MASQ_BIN=target/release/masq ./netns-bench.sh   # masq mode runs the real `masq up`
 #   TESTS="udp rr" MODES="kernel-nat masq" RUNS=1 ./netns-bench.sh   # some test groups only
+#   DOC=docs/performance.md ./netns-bench.sh   # also write the table, date and machine there
 #   ./netns-bench.sh cleanup         # remove namespaces/processes left by a killed run
 #   ./netns-bench.sh summarize FILE.jsonl...   # re-print the median table
 #
@@ -105,6 +106,7 @@ SRV=10.200.2.2        # inet server address
 GW_UP=10.200.2.1
 CLK_TCK=$(getconf CLK_TCK)
 
+DOC=${DOC:-}           # Markdown file whose netns-bench block gets the table (e.g. docs/performance.md)
 TESTS=${TESTS:-}       # only these groups (ping tcp_up_1 tcp_up_4 tcp_down_1 tcp_down_4 rr conn udp); empty: all
 
 PIDS=()               # every background PID this script started
@@ -545,9 +547,13 @@ case ${1:-} in
   *) die "usage: $0 [cleanup|summarize FILE...]" ;;
 esac
 [ "$(id -u)" = 0 ] || die "run as root"
-for t in ip nft iperf3 sockperf ab nginx pasta slirp4netns jq timeout python3; do
+tools=(ip nft iperf3 sockperf ab nginx jq timeout python3)
+[[ " $MODES " == *" pasta"* ]] && tools+=(pasta)
+[[ " $MODES " == *" slirp4netns"* ]] && tools+=(slirp4netns)
+for t in "${tools[@]}"; do
   command -v "$t" >/dev/null || die "missing $t"
 done
+STARTED=$(date -u '+%Y-%m-%d %H:%M UTC')
 mkdir -p "$OUTDIR"
 JSONL=$OUTDIR/results.jsonl
 log "results -> $JSONL"
@@ -559,3 +565,11 @@ for RUN in $(seq "$RUNS"); do
 done
 trap - EXIT; teardown
 python3 "$HERE/summarize.py" "$JSONL" | tee "$OUTDIR/table.txt"
+if [ -n "$DOC" ]; then
+  cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+  mem=$(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
+  header="Run of $STARTED on $(nproc) cores (${cpu:-unknown CPU}), $mem, Linux $(uname -r):"
+  header+=" MODES=\"$MODES\" RUNS=$RUNS DUR=$DUR UDP_DUR=$UDP_DUR LAN_MTU=$LAN_MTU${TESTS:+ TESTS=\"$TESTS\"}."
+  python3 "$HERE/write-doc.py" "$DOC" "$OUTDIR/table.txt" "$header"
+  log "table written to $DOC"
+fi

@@ -13,6 +13,9 @@ packages=(
     iputils-ping python3 ethtool procps kmod
     busybox natpmpc
 )
+# The benchmark harness (bench/netns-bench.sh; CI runs its smoke test): sockperf for TCP_RR,
+# ab and nginx for connection rates, jq for its results, pasta and slirp4netns to compare.
+packages+=(sockperf apache2-utils nginx-light jq passt slirp4netns)
 # The Windows unit tests (scripts/wine-test.sh): mingw-w64 builds x86_64-pc-windows-gnu test
 # binaries, 64-bit wine runs them (wine32 is not needed).
 packages+=(wine wine64 gcc-mingw-w64-x86-64)

@@ -2,7 +2,7 @@
 # Everything CI checks, in order: dependencies, formatting, clippy (host and cross targets),
 # unit and integration tests, the downloads (installer/dist.sh; MASQ_SKIP_DIST=1 skips them),
 # the desktop app's checks (scripts/gui-test.sh; MASQ_SKIP_GUI=1 skips them), then the
-# end-to-end suite in network namespaces (root).
+# end-to-end suite and a smoke run of the benchmark harness in network namespaces (root).
 #
 # Works on a fresh Debian 12 machine with rustup, started as `sudo ./scripts/test.sh` (builds
 # run as the calling user) or as root in CI.
@@ -84,3 +84,8 @@ fi
 
 section "end-to-end tests (network namespaces)"
 MASQ="$repo/target/debug/masq" "$repo/tests/e2e/run.sh"
+
+section "benchmark harness smoke run (bench/smoke.sh)"
+# The harness against kernel NAT and the real `masq up` for about a second per test, checked
+# for plausible figures; a proof that it works, not a measurement (docs/performance.md).
+MASQ_BIN="$repo/target/debug/masq" "$repo/bench/smoke.sh"
