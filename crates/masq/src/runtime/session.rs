@@ -84,6 +84,7 @@ impl Session {
         }
         spec.tun_name = settings.tun.clone();
         spec.tun_mtu = settings.engine.tun_mtu;
+        spec.tun_offload = offload_wanted();
         let gateway = masq_platform::start(&spec)
             .await
             .with_context(|| format!("cannot start sharing {uplink} with {lan}"))?;
@@ -98,6 +99,11 @@ impl Session {
         config.os_counts_gateway_hop = masq_platform::FORWARDING_DECREMENTS_TTL;
         config.tun_offload = super::tun_io::offload(&gateway.tun);
         config.tun_udp_offload = super::tun_io::udp_offload(&gateway.tun);
+        info!(
+            tcp = config.tun_offload,
+            udp = config.tun_udp_offload,
+            "adapter segmentation offload"
+        );
         let seed = seed();
         let mut engine = match Engine::new(config, seed, Instant::now()) {
             Ok(e) => e,
@@ -345,4 +351,14 @@ fn seed() -> u64 {
         warn!("no OS randomness: initial sequence numbers are predictable");
     }
     u64::from_le_bytes(bytes)
+}
+
+/// Whether to ask for segmentation offload on the adapter: yes unless `MASQ_TUN_OFFLOAD` says
+/// `off` (or `0`, `false`). A switch for a kernel or driver that mishandles offload, and how the
+/// end-to-end suite runs traffic through both paths.
+fn offload_wanted() -> bool {
+    !matches!(
+        std::env::var("MASQ_TUN_OFFLOAD").as_deref(),
+        Ok("off" | "0" | "false")
+    )
 }
