@@ -28,6 +28,7 @@ use cli::{Cli, Command, ConfigCommand};
 use service_commands::UsageError;
 
 fn main() -> ExitCode {
+    keep_freed_memory();
     let cli = Cli::parse();
     init_logging();
     match dispatch(cli.command) {
@@ -76,6 +77,20 @@ fn demo(_keep: bool) -> Result<()> {
     anyhow::bail!(
         "`masq demo` builds its test network from Linux network namespaces; it only runs on Linux"
     )
+}
+
+/// glibc gives free memory at the top of a heap back to the OS once more than 128 KiB of it
+/// collects, and the next allocation faults it back in page by page. The data path frees and
+/// allocates 64 KiB buffers all the time: with four TCP streams through masq that was ~108 000
+/// page faults a second, a sixth of its CPU, and 5 instead of 8 Gbit/s. Keeping up to 4 MiB
+/// free per heap ends the faults; the cost is at most that much RSS per heap.
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes the allocator's tunables, and runs before any other thread
+    // exists.
+    unsafe {
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 4 << 20);
+    }
 }
 
 fn init_logging() {
