@@ -297,6 +297,17 @@ impl Harness {
         self.sync();
     }
 
+    /// Both sides close in turn: the host's FIN, then the server's, which the host
+    /// acknowledges. The flow then waits in TIME_WAIT.
+    pub fn close_both_ways(&mut self, c: &mut Conn) {
+        self.send(&c.lan.fin());
+        self.tun();
+        self.remote_eof(c.id);
+        let fin = self.tun_tcp();
+        c.lan.receive(&fin[0]);
+        self.send(&c.lan.ack());
+    }
+
     /// The connection to the server broke.
     pub fn remote_reset(&mut self, id: SocketId) {
         let now = self.now();

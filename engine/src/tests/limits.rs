@@ -298,12 +298,7 @@ fn connections_in_time_wait_do_not_count_against_the_host_cap() {
     // Two connections opened and closed by both sides: both wait in TIME_WAIT.
     for port in [50_000, 50_001] {
         let mut c = h.open_default(port, 7);
-        h.send(&c.lan.fin());
-        h.tun();
-        h.remote_eof(c.id);
-        let fin = h.tun_tcp();
-        c.lan.receive(&fin[0]);
-        h.send(&c.lan.ack());
+        h.close_both_ways(&mut c);
     }
     assert!(h.translations().iter().all(|t| t.state == "time_wait"));
     // Their sockets are closed: two live connections still fit, a third does not.

@@ -350,12 +350,7 @@ fn idle_established_flow_lives_at_least_two_hours_four_minutes() {
 fn time_wait_re_acks_a_retransmitted_fin_then_expires() {
     let mut h = Harness::new();
     let mut c = h.open_default(50_000, 18);
-    h.send(&c.lan.fin());
-    h.tun();
-    h.remote_eof(c.id);
-    let fin = h.tun_tcp();
-    c.lan.receive(&fin[0]);
-    h.send(&c.lan.ack());
+    h.close_both_ways(&mut c);
     assert_eq!(h.translations()[0].state, "time_wait");
     // The host did not get our ACK of its FIN and resends it.
     h.advance(Duration::from_secs(2));
