@@ -5,7 +5,7 @@
 //! toward the LAN are written straight into Wintun's ring, which never blocks (a full ring
 //! drops the packet).
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use masq_engine::Engine;
@@ -13,10 +13,13 @@ use masq_platform::{ObservedInbound, TunDevice};
 use tokio::sync::mpsc;
 use tracing::{debug, info, trace, warn};
 
-use super::loop_parts::{BUDGET, IDLE, LoopParts, answer, handle_event};
+use super::loop_parts::{BUDGET, LoopParts, answer, handle_event};
 use super::sockets::Sockets;
 use super::tun_io_windows::{ObserverThread, TunReader};
 use super::uplink_switch;
+
+/// Far-future deadline for the idle timer (it is never reached while the loop is idle).
+const IDLE: Duration = Duration::from_secs(24 * 3600);
 
 /// Runs until `stop` fires or the adapter fails; on the way out every hidden TCP connection
 /// is reset so hosts notice at once, and every socket is closed.

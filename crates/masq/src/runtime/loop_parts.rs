@@ -17,8 +17,6 @@ use super::uplink_switch::UplinkSwitch;
 
 /// Inputs handled per wake-up before the loop looks at the other inputs again.
 pub(crate) const BUDGET: usize = 256;
-/// Far-future deadline for the idle timer (it is never reached while the loop is idle).
-pub(crate) const IDLE: Duration = Duration::from_secs(24 * 3600);
 
 /// Questions the control API asks the running engine.
 #[derive(Debug)]

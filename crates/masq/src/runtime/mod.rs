@@ -10,6 +10,8 @@ mod event_loop;
 #[path = "event_loop_windows.rs"]
 mod event_loop;
 mod forward_requests;
+#[cfg(unix)]
+mod inbox;
 mod ipv6_plan;
 mod lan_services;
 #[cfg(unix)]

@@ -24,7 +24,7 @@ mod tasks;
 
 pub(crate) use event::{Accepted, SocketEvent};
 #[cfg(unix)]
-pub(crate) use reactor::{Drained, Sockets};
+pub(crate) use reactor::Sockets;
 #[cfg(windows)]
 pub(crate) use tasks::Sockets;
 

@@ -1,7 +1,7 @@
-//! The uplink sockets on Unix, owned by the event loop itself.
+//! The uplink sockets on Unix, owned by the data-path thread itself.
 //!
-//! Every socket sits in one `mio::Poll`, whose descriptor the loop awaits through tokio; when
-//! it is ready the loop reads and writes inline, and commands from the engine are carried out
+//! Every socket sits in one `mio::Poll`, together with the adapter and the thread's waker;
+//! the thread blocks in that poll, reads and writes inline, and commands from the engine are carried out
 //! at once (a `TcpSend` is written before `dispatch` returns). A byte between the adapter and
 //! a socket therefore crosses no channel and wakes no other task, and sockets share one read
 //! buffer instead of holding one each — the per-socket tasks this replaces cost two task
@@ -15,7 +15,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, RawFd};
 use std::time::Duration;
 
 use masq_engine::{Family, SocketCommand, SocketId};
@@ -23,10 +23,8 @@ use masq_platform::sockets::{self as psock, Uplink};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 use socket2::Socket;
-use tokio::io::unix::AsyncFd;
 use tracing::{debug, warn};
 
-use super::super::watch::{OwnsFd, watch};
 use super::echo::Kind;
 use super::reactor_datagram::{Datagram, RxBuffers};
 use super::reactor_tcp::{Listener, TcpConn};
@@ -37,25 +35,40 @@ const EVENTS_PER_POLL: usize = 256;
 /// Reads (or accepts) per socket per turn before it waits on the `ready` list.
 pub(super) const READS_PER_TURN: usize = 32;
 
-/// A duplicate of the `mio::Poll`'s descriptor, for tokio to watch (readable = some socket
-/// is ready). Its own descriptor, so the watch is sound whatever is dropped first.
-pub(crate) struct PollFd(OwnedFd);
+/// The poll token of the adapter, which the data path reads itself. Socket ids count up
+/// from zero and never come near it.
+const ADAPTER: Token = Token(usize::MAX);
+/// The poll token of the waker that the async side rings (`inbox.rs`).
+const MAILBOX: Token = Token(usize::MAX - 1);
 
-impl AsRawFd for PollFd {
-    fn as_raw_fd(&self) -> RawFd {
-        self.0.as_raw_fd()
-    }
+/// What else than sockets woke a [`Sockets::poll_io`].
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Woke {
+    /// The adapter became readable.
+    pub adapter: bool,
+    /// The async side posted something.
+    pub mailbox: bool,
 }
 
-impl OwnsFd for PollFd {}
+/// What the OS reported about one socket.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Readiness {
+    pub readable: bool,
+    pub writable: bool,
+    pub error: bool,
+    /// The peer finished sending (or the connection broke): a short read no longer proves
+    /// that the socket is empty.
+    pub read_closed: bool,
+}
 
-/// Whether a turn of [`Sockets::poll_io`] left work behind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Drained {
-    /// Nothing more is ready: the loop may clear the readiness and wait.
-    Yes,
-    /// More is ready: come back at once.
-    No,
+impl Readiness {
+    /// A socket on the `ready` list: it had more to read when its budget ran out.
+    const READ_MORE: Readiness = Readiness {
+        readable: true,
+        writable: false,
+        error: false,
+        read_closed: false,
+    };
 }
 
 /// One socket of any kind.
@@ -109,12 +122,16 @@ impl Sockets {
         })
     }
 
-    /// The poll's descriptor, for the loop to await with tokio (readable = sockets ready).
-    pub(crate) fn watch(&self) -> io::Result<AsyncFd<PollFd>> {
-        // SAFETY: the poll's descriptor is open for as long as `self.poll` lives, which
-        // outlasts this call; the clone is a new descriptor owned by the returned value.
-        let fd = unsafe { BorrowedFd::borrow_raw(self.poll.as_raw_fd()) }.try_clone_to_owned()?;
-        watch(PollFd(fd), tokio::io::Interest::READABLE)
+    /// Adds the adapter to the poll, so one wait covers it and every socket.
+    pub(crate) fn watch_adapter(&self, tun: &impl AsRawFd) -> io::Result<()> {
+        self.poll
+            .registry()
+            .register(&mut SourceFd(&tun.as_raw_fd()), ADAPTER, Interest::READABLE)
+    }
+
+    /// A waker that ends the poll's wait from another thread.
+    pub(crate) fn waker(&self) -> io::Result<mio::Waker> {
+        mio::Waker::new(self.poll.registry(), MAILBOX)
     }
 
     /// New sockets are pinned to this uplink from now on.
@@ -270,20 +287,40 @@ impl Sockets {
         }
     }
 
-    /// Handles what the OS reports ready, then the `ready` list, within a budget.
-    pub(crate) fn poll_io(&mut self) -> io::Result<Drained> {
-        self.poll.poll(&mut self.events, Some(Duration::ZERO))?;
+    /// Waits up to `timeout` (`None`: until something happens) for the OS to report
+    /// anything ready, handles the sockets among it and then the `ready` list, within a
+    /// budget, and says what else woke it. Sockets left on the `ready` list make the next
+    /// call return at once.
+    pub(crate) fn poll_io(&mut self, timeout: Option<Duration>) -> io::Result<Woke> {
+        let timeout = if self.ready.is_empty() {
+            timeout
+        } else {
+            Some(Duration::ZERO)
+        };
+        match self.poll.poll(&mut self.events, timeout) {
+            Ok(()) => {}
+            // A signal for another thread landed here; the turn goes on with what it has.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => self.events.clear(),
+            Err(e) => return Err(e),
+        }
+        let mut woke = Woke::default();
         // Taken out while handled (the handlers need `self`), then put back: no allocation
         // per turn.
         let events = std::mem::replace(&mut self.events, Events::with_capacity(0));
-        let more_os = events.iter().count() == EVENTS_PER_POLL;
         for e in events.iter() {
-            self.on_ready(
-                SocketId(e.token().0 as u64),
-                e.is_readable() || e.is_read_closed(),
-                e.is_writable() || e.is_write_closed(),
-                e.is_error(),
-            );
+            match e.token() {
+                ADAPTER => woke.adapter = true,
+                MAILBOX => woke.mailbox = true,
+                token => self.on_ready(
+                    SocketId(token.0 as u64),
+                    Readiness {
+                        readable: e.is_readable() || e.is_read_closed(),
+                        writable: e.is_writable() || e.is_write_closed(),
+                        error: e.is_error(),
+                        read_closed: e.is_read_closed(),
+                    },
+                ),
+            }
         }
         self.events = events;
         // Leftovers from earlier turns, each once per turn.
@@ -291,13 +328,9 @@ impl Sockets {
             let Some(id) = self.ready.pop_front() else {
                 break;
             };
-            self.on_ready(id, true, false, false);
+            self.on_ready(id, Readiness::READ_MORE);
         }
-        Ok(if more_os || !self.ready.is_empty() {
-            Drained::No
-        } else {
-            Drained::Yes
-        })
+        Ok(woke)
     }
 
     /// Closes every socket at once (shutdown).
@@ -308,13 +341,16 @@ impl Sockets {
         }
     }
 
-    fn on_ready(&mut self, id: SocketId, readable: bool, writable: bool, error: bool) {
+    fn on_ready(&mut self, id: SocketId, ready: Readiness) {
+        let Readiness {
+            readable, error, ..
+        } = ready;
         let Some(sock) = self.socks.get_mut(&id) else {
             return;
         };
         match sock {
             Sock::Tcp(c) => {
-                if c.on_ready(id, readable, writable, error, &mut self.out) {
+                if c.on_ready(id, ready, &mut self.out) {
                     drop(self.remove(id));
                     return;
                 }
@@ -382,6 +418,9 @@ impl Sockets {
 
     fn insert(&mut self, id: SocketId, sock: Sock) {
         let fd = sock.fd();
+        // A connecting socket has nothing to read yet, and its connect's outcome comes as an
+        // edge; anything else may have become ready before it was registered.
+        let may_be_ready = !matches!(&sock, Sock::Tcp(c) if c.connecting());
         let interest = match &sock {
             Sock::Tcp(_) => Interest::READABLE | Interest::WRITABLE,
             Sock::Listener(_) | Sock::Datagram(_) => Interest::READABLE,
@@ -400,9 +439,11 @@ impl Sockets {
             return;
         }
         self.socks.insert(id, sock);
-        // A socket may have become ready before it was registered (an accepted connection
-        // with data waiting): edge-triggered readiness would never say so.
-        self.ready.push_back(id);
+        // Such a socket (an accepted connection with data waiting) would never get an edge
+        // for what arrived before: look at it once.
+        if may_be_ready {
+            self.ready.push_back(id);
+        }
     }
 
     fn remove(&mut self, id: SocketId) -> Option<Sock> {

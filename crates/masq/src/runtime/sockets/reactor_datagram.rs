@@ -44,8 +44,12 @@ impl RxBuffers {
 /// Queued ICMP errors taken per readiness: the queue is finite, but never trust a loop on
 /// OS state.
 const ERRORS_PER_TURN: usize = 64;
-/// Datagrams per segmentation-offload write (the kernel's limit is 64).
-const GSO_SEGMENTS: usize = 64;
+/// Datagrams per segmentation-offload write (the kernel's limit is 64). Fewer than the
+/// limit on purpose: a batch reaches the remote's socket as one burst, and at 1 Gbit/s of
+/// 1400-byte datagrams the receiver of 64 (about 150 KiB of its 208 KiB buffer) overflowed
+/// more often (9.4–9.9 % loss against 7.5–8.7 % with 16, in the same harness) for no saving
+/// in CPU.
+const GSO_SEGMENTS: usize = 16;
 /// Bytes per segmentation-offload write (an IP packet's payload limit).
 const GSO_BYTES: usize = 65_000;
 

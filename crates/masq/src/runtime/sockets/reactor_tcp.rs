@@ -15,7 +15,7 @@ use masq_platform::sockets as psock;
 use socket2::Socket;
 use tracing::{debug, trace};
 
-use super::reactor::READS_PER_TURN;
+use super::reactor::{READS_PER_TURN, Readiness};
 use super::{READ_CHUNK, SocketEvent};
 
 /// Where a TCP socket is in its life.
@@ -39,6 +39,10 @@ pub(super) struct TcpConn {
     writable: bool,
     /// The remote finished sending (EOF reported).
     read_closed: bool,
+    /// The OS has reported the peer's FIN or an error: read until the kernel says "would
+    /// block" or EOF. Until then a read shorter than asked means the socket is empty, and
+    /// the next byte to arrive raises a new edge, which saves a system call per small read.
+    drain: bool,
     /// Bytes the kernel has not taken yet, in order.
     pending: VecDeque<u8>,
     /// Half-close once `pending` is written.
@@ -73,6 +77,7 @@ impl TcpConn {
             readable: false,
             writable: phase == Phase::Open,
             read_closed: false,
+            drain: false,
             pending: VecDeque::new(),
             shutdown_pending: false,
             close_pending: false,
@@ -88,11 +93,16 @@ impl TcpConn {
     pub(super) fn on_ready(
         &mut self,
         id: SocketId,
-        readable: bool,
-        writable: bool,
-        error: bool,
+        ready: Readiness,
         out: &mut Vec<SocketEvent>,
     ) -> bool {
+        let Readiness {
+            readable,
+            writable,
+            error,
+            read_closed,
+        } = ready;
+        self.drain |= read_closed || error;
         if self.phase == Phase::Connecting {
             if writable || error {
                 self.finish_connect(id, out);
@@ -144,6 +154,11 @@ impl TcpConn {
         }
     }
 
+    /// Whether the connect is still under way (its outcome will come as a writable edge).
+    pub(super) fn connecting(&self) -> bool {
+        self.phase == Phase::Connecting
+    }
+
     pub(super) fn credit(&mut self, bytes: usize) {
         self.credit = self.credit.saturating_add(bytes);
     }
@@ -177,6 +192,11 @@ impl TcpConn {
                         id,
                         data: buf[..n].to_vec(),
                     });
+                    if n < want && !self.drain {
+                        // Empty now (edge-triggered readiness reports the next arrival).
+                        self.readable = false;
+                        return false;
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.readable = false;
@@ -357,4 +377,91 @@ fn write_some(sock: &Socket, writable: &mut bool, data: &[u8]) -> io::Result<usi
 
 fn in_progress(e: &io::Error) -> bool {
     e.raw_os_error() == Some(libc::EINPROGRESS) || e.kind() == io::ErrorKind::WouldBlock
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    use std::os::fd::AsFd;
+
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+
+    use super::*;
+
+    const ID: SocketId = SocketId(1);
+    /// Ready once the peer's FIN has arrived (after its data).
+    #[cfg(target_os = "linux")]
+    const FIN: PollFlags = PollFlags::from_bits_retain(libc::POLLRDHUP);
+    /// Ready once the peer's FIN has arrived (macOS has no separate flag; loopback delivers
+    /// data and FIN together).
+    #[cfg(not(target_os = "linux"))]
+    const FIN: PollFlags = PollFlags::POLLIN;
+
+    /// A relayed connection on loopback, the peer's end, and a second handle on the relayed
+    /// socket to wait on (it shares the open file, so waiting does not disturb the relay).
+    fn pair() -> (TcpConn, TcpStream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let peer = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (ours, _) = listener.accept().unwrap();
+        let probe = ours.try_clone().unwrap();
+        let mut conn = TcpConn::accepted(Socket::from(ours)).unwrap();
+        conn.credit(1 << 20);
+        (conn, peer, probe)
+    }
+
+    fn wait_for(probe: &TcpStream, flags: PollFlags) {
+        let mut fds = [PollFd::new(probe.as_fd(), flags)];
+        let n = poll(&mut fds, PollTimeout::from(2000u16)).unwrap();
+        assert_eq!(n, 1, "the loopback peer's bytes did not arrive");
+    }
+
+    fn readable(read_closed: bool) -> Readiness {
+        Readiness {
+            readable: true,
+            writable: false,
+            error: false,
+            read_closed,
+        }
+    }
+
+    #[test]
+    fn a_short_read_waits_for_the_next_edge() {
+        let (mut conn, mut peer, probe) = pair();
+        peer.write_all(b"hello").unwrap();
+        wait_for(&probe, PollFlags::POLLIN);
+        let mut out = Vec::new();
+        conn.on_ready(ID, readable(false), &mut out);
+        let mut buf = vec![0u8; 1024];
+        assert!(!conn.read(ID, &mut buf, &mut out));
+        assert!(matches!(&out[..], [SocketEvent::TcpData { data, .. }] if data == b"hello"));
+        assert!(
+            !conn.wants_read(),
+            "the socket is empty until the OS says otherwise"
+        );
+
+        peer.write_all(b"again").unwrap();
+        wait_for(&probe, PollFlags::POLLIN);
+        conn.on_ready(ID, readable(false), &mut out);
+        assert!(conn.wants_read());
+    }
+
+    #[test]
+    fn data_and_fin_in_one_edge_are_read_through_to_eof() {
+        let (mut conn, mut peer, probe) = pair();
+        peer.write_all(b"bye").unwrap();
+        peer.shutdown(Shutdown::Write).unwrap();
+        wait_for(&probe, FIN);
+        let mut out = Vec::new();
+        // The one report of both: no later edge will announce the FIN again.
+        conn.on_ready(ID, readable(true), &mut out);
+        let mut buf = vec![0u8; 1024];
+        assert!(!conn.read(ID, &mut buf, &mut out));
+        assert!(
+            matches!(
+                &out[..],
+                [SocketEvent::TcpData { data, .. }, SocketEvent::TcpEof { .. }] if data == b"bye"
+            ),
+            "got {out:?}"
+        );
+    }
 }
