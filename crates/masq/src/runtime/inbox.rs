@@ -101,12 +101,18 @@ pub(crate) struct Sources {
 }
 
 /// Aborts the bridge (and with it the observer task) when dropped, so neither outlives the
-/// data path whichever way it ends.
-pub(crate) struct Bridge(JoinHandle<()>);
+/// data path whichever way it ends, and tells the data path to stop: if whoever awaited it
+/// went away, the thread must not go on alone.
+pub(crate) struct Bridge {
+    task: JoinHandle<()>,
+    inbox: Inbox,
+}
 
 impl Drop for Bridge {
     fn drop(&mut self) {
-        self.0.abort();
+        self.task.abort();
+        // Refused once the data path has ended, which is the usual case.
+        self.inbox.post(Input::Stop);
     }
 }
 
@@ -125,8 +131,8 @@ pub(crate) fn start(sources: Sources, waker: mio::Waker) -> (Bridge, Mailbox) {
         probes,
         waker,
     };
-    let task = tokio::spawn(bridge(sources, inbox));
-    (Bridge(task), mailbox)
+    let task = tokio::spawn(bridge(sources, inbox.clone()));
+    (Bridge { task, inbox }, mailbox)
 }
 
 async fn bridge(sources: Sources, inbox: Inbox) {
@@ -251,13 +257,13 @@ mod tests {
         stop_tx.send(()).unwrap();
         // The bridge ends right after posting the stop, dropping its handle on the waker.
         for _ in 0..1000 {
-            if bridge.0.is_finished() {
+            if bridge.task.is_finished() {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
         assert!(
-            bridge.0.is_finished(),
+            bridge.task.is_finished(),
             "the bridge did not end after the stop"
         );
 
@@ -268,6 +274,25 @@ mod tests {
             events.iter().any(|e| e.token() == WAKE),
             "the data path would sleep through the stop"
         );
+        assert!(matches!(mailbox.control(), Some(Input::Stop)));
+    }
+
+    #[tokio::test]
+    async fn dropping_the_bridge_tells_the_data_path_to_stop() {
+        let poll = Poll::new().unwrap();
+        let waker = mio::Waker::new(poll.registry(), WAKE).unwrap();
+        // The stop is never sent: whoever awaited the data path went away instead.
+        let (_stop_tx, stop) = oneshot::channel();
+        let (_queries_tx, queries) = mpsc::channel(1);
+        let (_switches_tx, uplink_switches) = mpsc::channel(1);
+        let sources = Sources {
+            queries,
+            uplink_switches,
+            stop,
+            observer: None,
+        };
+        let (bridge, mailbox) = start(sources, waker);
+        drop(bridge);
         assert!(matches!(mailbox.control(), Some(Input::Stop)));
     }
 }
