@@ -97,7 +97,7 @@ pub(crate) struct Sockets {
     /// Sockets with more to read than their last turn's budget.
     ready: VecDeque<SocketId>,
     /// Shared receive buffer for TCP reads.
-    buf: Box<[u8]>,
+    buf: Vec<u8>,
     /// Shared receive buffers for datagrams.
     rx: RxBuffers,
     /// Events produced since the loop last took them.
@@ -115,7 +115,7 @@ impl Sockets {
             uplink,
             socks: HashMap::new(),
             ready: VecDeque::new(),
-            buf: vec![0u8; super::READ_CHUNK].into_boxed_slice(),
+            buf: Vec::with_capacity(super::READ_CHUNK),
             rx: RxBuffers::new(),
             out: Vec::new(),
             batched: Vec::new(),

@@ -6,7 +6,7 @@
 //! written when the socket becomes writable. Reads happen only within the engine's credit.
 
 use std::collections::VecDeque;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsRawFd, RawFd};
 
@@ -168,29 +168,35 @@ impl TcpConn {
         self.phase == Phase::Open && self.readable && self.credit > 0 && !self.read_closed
     }
 
-    /// Reads within the credit; returns true if the turn's budget ran out with more to read.
+    /// Reads within the credit into `buf` (empty, with room for [`READ_CHUNK`] bytes, shared
+    /// by every socket); returns true if the turn's budget ran out with more to read.
     pub(super) fn read(
         &mut self,
         id: SocketId,
-        buf: &mut [u8],
+        buf: &mut Vec<u8>,
         out: &mut Vec<SocketEvent>,
     ) -> bool {
         for _ in 0..READS_PER_TURN {
             if !self.wants_read() {
                 return false;
             }
-            let want = self.credit.min(buf.len()).min(READ_CHUNK);
-            match (&self.sock).read(&mut buf[..want]) {
+            buf.clear();
+            buf.reserve(READ_CHUNK);
+            let want = self.credit.min(READ_CHUNK);
+            match self.sock.recv(&mut buf.spare_capacity_mut()[..want]) {
                 Ok(0) => {
                     self.read_closed = true;
                     out.push(SocketEvent::TcpEof { id });
                     return false;
                 }
                 Ok(n) => {
+                    // SAFETY: `recv` initialized the first `n` bytes of the spare capacity,
+                    // and `n <= want <= capacity`.
+                    unsafe { buf.set_len(n) };
                     self.credit -= n;
                     out.push(SocketEvent::TcpData {
                         id,
-                        data: buf[..n].to_vec(),
+                        data: take_read(buf),
                     });
                     if n < want && !self.drain {
                         // Empty now (edge-triggered readiness reports the next arrival).
@@ -360,6 +366,20 @@ impl Listener {
     }
 }
 
+/// Reads up to this size are copied out of the shared buffer; larger ones take the buffer
+/// itself (one copy less per byte on a download) and leave a new one in its place.
+const COPY_AT_MOST: usize = 4096;
+
+/// The bytes just read, as the event's own `Vec`.
+fn take_read(buf: &mut Vec<u8>) -> Vec<u8> {
+    if buf.len() <= COPY_AT_MOST {
+        buf.to_vec()
+    } else {
+        // No zeroing: the next read writes into its spare capacity.
+        std::mem::replace(buf, Vec::with_capacity(READ_CHUNK))
+    }
+}
+
 /// Writes as much as the kernel takes: `Ok(0)` and `writable` cleared when it takes nothing.
 fn write_some(sock: &Socket, writable: &mut bool, data: &[u8]) -> io::Result<usize> {
     loop {
@@ -431,7 +451,7 @@ mod tests {
         wait_for(&probe, PollFlags::POLLIN);
         let mut out = Vec::new();
         conn.on_ready(ID, readable(false), &mut out);
-        let mut buf = vec![0u8; 1024];
+        let mut buf = Vec::new();
         assert!(!conn.read(ID, &mut buf, &mut out));
         assert!(matches!(&out[..], [SocketEvent::TcpData { data, .. }] if data == b"hello"));
         assert!(
@@ -454,7 +474,7 @@ mod tests {
         let mut out = Vec::new();
         // The one report of both: no later edge will announce the FIN again.
         conn.on_ready(ID, readable(true), &mut out);
-        let mut buf = vec![0u8; 1024];
+        let mut buf = Vec::new();
         assert!(!conn.read(ID, &mut buf, &mut out));
         assert!(
             matches!(
@@ -462,6 +482,31 @@ mod tests {
                 [SocketEvent::TcpData { data, .. }, SocketEvent::TcpEof { .. }] if data == b"bye"
             ),
             "got {out:?}"
+        );
+    }
+
+    #[test]
+    fn a_large_read_hands_over_its_bytes_intact() {
+        let (mut conn, mut peer, probe) = pair();
+        let sent: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+        peer.write_all(&sent).unwrap();
+        peer.shutdown(Shutdown::Write).unwrap();
+        wait_for(&probe, FIN);
+        let mut out = Vec::new();
+        conn.on_ready(ID, readable(true), &mut out);
+        let mut buf = Vec::with_capacity(READ_CHUNK);
+        assert!(!conn.read(ID, &mut buf, &mut out));
+        let mut got = Vec::new();
+        for ev in &out {
+            if let SocketEvent::TcpData { data, .. } = ev {
+                got.extend_from_slice(data);
+            }
+        }
+        assert_eq!(got, sent);
+        assert!(matches!(out.last(), Some(SocketEvent::TcpEof { .. })));
+        assert!(
+            buf.capacity() >= READ_CHUNK,
+            "the shared buffer was replaced, not lost"
         );
     }
 }
