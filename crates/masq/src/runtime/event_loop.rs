@@ -14,13 +14,13 @@
 //! every descriptor makes each wake-up one system call and one thread.
 
 use std::io;
+use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
 use masq_engine::Engine;
 use masq_platform::TunDevice;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use std::os::fd::AsFd;
 use tokio::sync::oneshot;
 use tracing::{debug, info, warn};
 
@@ -70,7 +70,8 @@ pub(crate) async fn run(parts: LoopParts) -> Result<()> {
         .context("cannot start the data-path thread")?;
     done_rx.await.unwrap_or_else(|_| {
         Err(anyhow!(
-            "the data path stopped unexpectedly (the log above says why)"
+            "the data path stopped unexpectedly (the log above says why); sharing has ended, \
+             start it again with `masq up` or from the app"
         ))
     })
 }

@@ -74,9 +74,10 @@ impl Inbox {
 pub(crate) struct Mailbox {
     control: std_mpsc::Receiver<Input>,
     probes: std_mpsc::Receiver<ObservedInbound>,
-    /// Kept for as long as the data path polls: the bridge ends right after posting `Stop`,
-    /// and if the waker's descriptor closed with it, the OS would take the pending wake-up
-    /// out of the poll and the data path would never see the stop.
+    /// Kept for as long as the data path polls: whoever posts `Stop` (the bridge task, or the
+    /// dropped `Bridge`) lets go of its handle right after, and if the waker's descriptor
+    /// closed then, the OS would take the pending wake-up out of the poll and the data path
+    /// would never see the stop.
     _waker: Arc<mio::Waker>,
 }
 
@@ -240,20 +241,25 @@ mod tests {
 
     const WAKE: Token = Token(7);
 
-    #[tokio::test]
-    async fn a_stop_still_wakes_the_poll_after_the_bridge_has_ended() {
-        let mut poll = Poll::new().unwrap();
+    /// A bridge waking `poll`, with no queries or uplink moves, and the sender of its stop
+    /// (kept by the caller: dropping it is a stop too).
+    fn bridge_for(poll: &Poll) -> (oneshot::Sender<()>, Bridge, Mailbox) {
         let waker = mio::Waker::new(poll.registry(), WAKE).unwrap();
         let (stop_tx, stop) = oneshot::channel();
-        let (_queries_tx, queries) = mpsc::channel(1);
-        let (_switches_tx, uplink_switches) = mpsc::channel(1);
         let sources = Sources {
-            queries,
-            uplink_switches,
+            queries: mpsc::channel(1).1,
+            uplink_switches: mpsc::channel(1).1,
             stop,
             observer: None,
         };
         let (bridge, mailbox) = start(sources, waker);
+        (stop_tx, bridge, mailbox)
+    }
+
+    #[tokio::test]
+    async fn a_stop_still_wakes_the_poll_after_the_bridge_has_ended() {
+        let mut poll = Poll::new().unwrap();
+        let (stop_tx, bridge, mailbox) = bridge_for(&poll);
         stop_tx.send(()).unwrap();
         // The bridge ends right after posting the stop, dropping its handle on the waker.
         for _ in 0..1000 {
@@ -280,18 +286,8 @@ mod tests {
     #[tokio::test]
     async fn dropping_the_bridge_tells_the_data_path_to_stop() {
         let poll = Poll::new().unwrap();
-        let waker = mio::Waker::new(poll.registry(), WAKE).unwrap();
         // The stop is never sent: whoever awaited the data path went away instead.
-        let (_stop_tx, stop) = oneshot::channel();
-        let (_queries_tx, queries) = mpsc::channel(1);
-        let (_switches_tx, uplink_switches) = mpsc::channel(1);
-        let sources = Sources {
-            queries,
-            uplink_switches,
-            stop,
-            observer: None,
-        };
-        let (bridge, mailbox) = start(sources, waker);
+        let (_stop_tx, bridge, mailbox) = bridge_for(&poll);
         drop(bridge);
         assert!(matches!(mailbox.control(), Some(Input::Stop)));
     }

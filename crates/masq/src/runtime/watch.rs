@@ -10,9 +10,7 @@ use tokio::io::unix::AsyncFd;
 /// for its whole life and never swaps it, which is what tokio's registration requires.
 pub(crate) trait OwnsFd: AsRawFd {}
 
-impl OwnsFd for masq_platform::TunDevice {}
 impl OwnsFd for masq_platform::InboundObserver {}
-impl OwnsFd for socket2::Socket {}
 
 /// Wraps `inner` so its readiness can be awaited.
 pub(crate) fn watch<T: OwnsFd>(inner: T, interest: Interest) -> io::Result<AsyncFd<T>> {

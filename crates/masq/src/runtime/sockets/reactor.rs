@@ -1,8 +1,8 @@
 //! The uplink sockets on Unix, owned by the data-path thread itself.
 //!
 //! Every socket sits in one `mio::Poll`, together with the adapter and the thread's waker;
-//! the thread blocks in that poll, reads and writes inline, and commands from the engine are carried out
-//! at once (a `TcpSend` is written before `dispatch` returns). A byte between the adapter and
+//! the thread blocks in that poll and reads and writes inline, and commands from the engine
+//! are carried out at once (a `TcpSend` is written before `dispatch` returns). A byte between the adapter and
 //! a socket therefore crosses no channel and wakes no other task, and sockets share one read
 //! buffer instead of holding one each — the per-socket tasks this replaces cost two task
 //! wake-ups per request and answer, and 64 KiB of buffer per idle flow.
@@ -96,7 +96,7 @@ pub(crate) struct Sockets {
     socks: HashMap<SocketId, Sock>,
     /// Sockets with more to read than their last turn's budget.
     ready: VecDeque<SocketId>,
-    /// Shared receive buffer for TCP reads.
+    /// Shared receive buffer for TCP reads (a large read takes it along and leaves a new one).
     buf: Vec<u8>,
     /// Shared receive buffers for datagrams.
     rx: RxBuffers,
