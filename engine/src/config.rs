@@ -67,6 +67,19 @@ pub struct TcpConfig {
     pub time_wait: Duration,
     /// What a hidden host is told when the upstream connect times out.
     pub connect_timeout_reply: ConnectTimeoutReply,
+    /// How the window toward LAN hosts grows and shrinks.
+    pub congestion_control: CongestionControl,
+}
+
+/// Which congestion controller the LAN side of TCP flows uses (downloads to LAN hosts).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CongestionControl {
+    /// CUBIC (RFC 9438) with HyStart++ (RFC 9406): what Linux, Windows and macOS use.
+    #[default]
+    Cubic,
+    /// NewReno (RFC 5681, RFC 6582): halves the window on loss, grows one segment per RTT.
+    NewReno,
 }
 
 impl Default for TcpConfig {
@@ -82,6 +95,7 @@ impl Default for TcpConfig {
             buffer_bytes: 256 * 1024,
             time_wait: Duration::from_secs(5),
             connect_timeout_reply: ConnectTimeoutReply::default(),
+            congestion_control: CongestionControl::default(),
         }
     }
 }

@@ -198,8 +198,12 @@ impl Engine {
             return;
         }
         if parsed.ttl <= self.hop_floor() {
-            // We are a router hop: answer like one (RFC 1812 5.3.1), so traceroute sees us.
             self.counters.drop(DropReason::TtlExpired);
+            if matches!(parsed.l4, L4::IcmpError { .. }) {
+                // Never an ICMP error about an ICMP error (RFC 1122 3.2.2).
+                return;
+            }
+            // We are a router hop: answer like one (RFC 1812 5.3.1), so traceroute sees us.
             let src = self.gateway_ip_for(parsed.src);
             let mut out = self.out();
             out.packet(emit::icmp_error(
@@ -226,7 +230,38 @@ impl Engine {
                 seq,
                 payload,
             } => self.on_lan_echo(now, &parsed, *ident, *seq, payload),
+            L4::IcmpError { too_big, quote } => self.on_lan_icmp_error(now, *too_big, quote),
         }
+    }
+
+    /// Writing `packet` (one the engine produced) to the adapter failed: its ring was full
+    /// or the device refused it. A TCP segment's flow resends what it carried soon, instead
+    /// of waiting for the host's silence to time out; anything else was lost like on a wire.
+    pub fn handle_tun_write_failed(&mut self, now: Instant, packet: &[u8]) {
+        self.counters.tun_write_failures += 1;
+        let Ok(p) = wire::parse_with(packet, true) else {
+            return;
+        };
+        let L4::Tcp(seg) = &p.l4 else {
+            return;
+        };
+        let key = FlowKey {
+            protocol: Protocol::Tcp,
+            lan: LanEndpoint(SocketAddr::new(p.dst, seg.dst_port)),
+            remote: Some(RemoteEndpoint(SocketAddr::new(p.src, seg.src_port))),
+        };
+        let Some(&fid) = self.by_key.get(&key) else {
+            return;
+        };
+        let len = seg.payload.len() as u32 + u32::from(seg.flags.fin);
+        if len == 0 {
+            return;
+        }
+        self.with_flow(now, fid, |e, _, _| {
+            if let Kind::Tcp(f) = &mut e.kind {
+                f.on_transmit_failed(now, seg.seq, len);
+            }
+        });
     }
 
     /// The upstream connect of a TCP flow succeeded; `local` is the gateway endpoint.
@@ -517,6 +552,10 @@ impl Engine {
                     age_s: now.saturating_duration_since(e.created).as_secs_f64(),
                     idle_s: now.saturating_duration_since(last).as_secs_f64(),
                     expires_in_s: expires.saturating_duration_since(now).as_secs_f64(),
+                    tcp: match &e.kind {
+                        Kind::Tcp(f) => Some(f.stats()),
+                        _ => None,
+                    },
                 }
             })
             .collect()
@@ -638,6 +677,41 @@ impl Engine {
             TcpFlow::open(now, init, &cfg, &mut out)
         };
         self.insert_flow(now, key, socket, Kind::Tcp(Box::new(flow)));
+    }
+
+    /// An ICMP error from the LAN about a packet we delivered there. A Packet Too Big (or
+    /// Fragmentation Needed) about a TCP segment lowers that flow's segment size: a router
+    /// between the adapter and the host has a smaller MTU (RFC 8201, RFC 1191). Other errors
+    /// are not relayed outward yet and are counted.
+    fn on_lan_icmp_error(&mut self, now: Instant, too_big: Option<u32>, quote: &[u8]) {
+        let Some(q) = wire::quoted(quote) else {
+            self.counters.drop(DropReason::Malformed);
+            return;
+        };
+        // About a packet from a remote to a hidden host, or nothing of ours.
+        if !self.in_lan(q.dst) || self.in_lan(q.src) {
+            self.counters.drop(DropReason::BadDestination);
+            return;
+        }
+        let (Some(mtu), etherparse::IpNumber::TCP) = (too_big, q.protocol) else {
+            self.counters.drop(DropReason::UnsupportedIcmp);
+            return;
+        };
+        let key = FlowKey {
+            protocol: Protocol::Tcp,
+            lan: LanEndpoint(SocketAddr::new(q.dst, q.dst_port)),
+            remote: Some(RemoteEndpoint(SocketAddr::new(q.src, q.src_port))),
+        };
+        let Some(&fid) = self.by_key.get(&key) else {
+            self.counters.drop(DropReason::NoState);
+            return;
+        };
+        let mtu = u16::try_from(mtu).unwrap_or(u16::MAX);
+        self.with_flow(now, fid, |e, out, _| {
+            if let Kind::Tcp(f) = &mut e.kind {
+                f.on_path_mtu(now, mtu, q.seq, out);
+            }
+        });
     }
 
     fn on_lan_udp(
@@ -943,6 +1017,9 @@ impl Engine {
             udp_offload: self.cfg.tun_udp_offload,
         };
         f(e, &mut out, &self.cfg);
+        if let Kind::Tcp(t) = &mut e.kind {
+            t.report_stats(out.counters);
+        }
         if let Some(e) = self.flows.get_mut(&fid)
             && e.counted
             && matches!(&e.kind, Kind::Tcp(t) if t.is_reusable())

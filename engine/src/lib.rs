@@ -40,8 +40,8 @@ mod tests;
 
 pub use command::{ConnectError, Family, IcmpErrorKind, IcmpErrorReport, SocketCommand};
 pub use config::{
-    ClientLimit, Config, ConfigError, ConnectTimeoutReply, IcmpConfig, TcpConfig, UdpConfig,
-    UdpFiltering,
+    ClientLimit, Config, ConfigError, CongestionControl, ConnectTimeoutReply, IcmpConfig,
+    TcpConfig, UdpConfig, UdpFiltering,
 };
 pub use engine::Engine;
 pub use flow::{FlowId, FlowKey, GatewayEndpoint, LanEndpoint, Protocol, RemoteEndpoint, SocketId};
@@ -50,5 +50,5 @@ pub use forward::{
     ListenerState, PortMapProtocol, PortRange,
 };
 pub use offload::{RxMeta, SegmentKind, Segmentation, TunPacket};
-pub use snapshot::{EngineStatus, InboundAttempt, RefusalReason, Translation};
+pub use snapshot::{EngineStatus, InboundAttempt, RefusalReason, TcpFlowStats, Translation};
 pub use stats::{Counters, DropReason};

@@ -41,6 +41,37 @@ pub struct Translation {
     pub idle_s: f64,
     /// Seconds until the flow expires if nothing more happens.
     pub expires_in_s: f64,
+    /// How the LAN leg of a TCP flow is doing (loss recovery toward the hidden host).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp: Option<TcpFlowStats>,
+}
+
+/// Loss recovery of one TCP flow toward its hidden host: how often segments were lost and
+/// how each loss was repaired. Retransmission timeouts should be rare (blackouts); most
+/// losses are repaired by fast recovery or a tail loss probe within a round trip.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TcpFlowStats {
+    /// Segments sent again (fast recovery, probes and timeouts).
+    pub retransmits: u64,
+    /// Retransmission timeouts with data outstanding.
+    pub rtos: u64,
+    /// Tail loss probes sent (RFC 8985).
+    pub tail_loss_probes: u64,
+    /// Losses that a tail loss probe alone repaired.
+    pub tlp_recoveries: u64,
+    /// Fast-recovery episodes (losses found by SACK/RACK or duplicate ACKs).
+    pub fast_recoveries: u64,
+    /// Retransmissions the host reported it did not need (DSACK).
+    pub spurious_retransmits: u64,
+    /// Window reductions undone because every retransmission proved spurious.
+    pub undos: u64,
+    /// Smoothed round-trip time to the hidden host, in microseconds.
+    pub srtt_us: Option<u64>,
+    /// Congestion window toward the hidden host, in bytes.
+    pub cwnd_bytes: u64,
+    /// Segment size toward the hidden host, in bytes.
+    pub mss: u64,
 }
 
 /// Why an inbound attempt was not delivered to any hidden host.

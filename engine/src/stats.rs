@@ -51,6 +51,7 @@ pub enum DropReason {
 
 /// Monotonic counters since the engine started.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Counters {
     /// Packets read from the adapter.
     pub tun_packets_in: u64,
@@ -60,12 +61,28 @@ pub struct Counters {
     pub tun_bytes_in: u64,
     /// Bytes produced for the adapter (whole IP packets).
     pub tun_bytes_out: u64,
+    /// Packets the shell could not write to the adapter (reported with
+    /// `Engine::handle_tun_write_failed`).
+    pub tun_write_failures: u64,
     /// Flows created since start.
     pub flows_created: u64,
     /// Flows closed or expired since start.
     pub flows_closed: u64,
     /// TCP segments retransmitted toward the LAN.
     pub tcp_retransmits: u64,
+    /// Retransmission timeouts toward the LAN with data outstanding (should be rare: the
+    /// ratio to `tcp_fast_recoveries` says how often a loss was not repaired in time).
+    pub tcp_rtos: u64,
+    /// Tail loss probes sent toward the LAN.
+    pub tcp_tail_loss_probes: u64,
+    /// Losses toward the LAN repaired by a tail loss probe alone.
+    pub tcp_tlp_recoveries: u64,
+    /// Fast-recovery episodes toward the LAN.
+    pub tcp_fast_recoveries: u64,
+    /// Retransmissions toward the LAN that the host reported unneeded (DSACK).
+    pub tcp_spurious_retransmits: u64,
+    /// Window reductions toward the LAN undone as spurious.
+    pub tcp_undos: u64,
     /// Drops by reason.
     pub drops: BTreeMap<DropReason, u64>,
 }

@@ -52,6 +52,7 @@ fn same_apart_from_clock(a: &Translation, b: &Translation) -> bool {
         age_s: _,
         idle_s: _,
         expires_in_s: _,
+        tcp,
     } = a;
     *id == b.id
         && *protocol == b.protocol
@@ -64,6 +65,7 @@ fn same_apart_from_clock(a: &Translation, b: &Translation) -> bool {
         && *bytes_in == b.bytes_in
         && *packets_out == b.packets_out
         && *packets_in == b.packets_in
+        && *tcp == b.tcp
 }
 
 /// The identity of a merged inbound entry in the engine's log.
@@ -116,6 +118,7 @@ mod tests {
             age_s,
             idle_s: age_s / 2.0,
             expires_in_s: 100.0 - age_s,
+            tcp: None,
         }
     }
 

@@ -47,6 +47,7 @@ fn flow(id: u64, bytes_out: u64) -> Translation {
         age_s: 1.0,
         idle_s: 0.0,
         expires_in_s: 299.0,
+        tcp: None,
     }
 }
 

@@ -103,6 +103,7 @@ impl WatchState {
                     age_s: t.age_s + dt,
                     idle_s: t.idle_s + dt,
                     expires_in_s: (t.expires_in_s - dt).max(0.0),
+                    tcp: None,
                     ..t.clone()
                 }
             })
@@ -171,6 +172,7 @@ mod tests {
             age_s: 10.0,
             idle_s: 1.0,
             expires_in_s: 1.5,
+            tcp: None,
         }
     }
 

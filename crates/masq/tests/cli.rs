@@ -206,6 +206,7 @@ fn flows() -> Vec<Translation> {
             age_s: 1.0,
             idle_s: 0.5,
             expires_in_s: 300.0,
+            tcp: None,
         })
         .collect()
 }

@@ -2,22 +2,26 @@
 //! stream onto an uplink socket the shell owns (a "split" connection).
 //!
 //! The WAN leg is an ordinary kernel TCP connection, so loss recovery, PMTU and congestion
-//! control on the internet path are the kernel's. This module only has to be a good TCP peer
-//! on the short LAN hop: it answers the SYN only after the upstream connect succeeded (so the
-//! hidden host sees the real outcome), advertises a window equal to the free space of its
-//! bounded buffer, retransmits toward the LAN (RFC 6298 RTO, fast retransmit + NewReno),
-//! reassembles out-of-order data, and honours half-close in both directions.
+//! control on the internet path are the kernel's. The LAN leg is ours, and on a lossy LAN
+//! (Wi-Fi) it decides every download's speed, so it is a full modern TCP:
+//! - [`handshake`]: the SYN is answered only after the upstream connect succeeded, so the
+//!   hidden host sees the real outcome; forwarded connections open toward the host;
+//! - [`send`]: the download direction, with SACK, RACK-TLP, PRR, CUBIC and undo;
+//! - [`recv`]: the upload direction, with reassembly, SACK/DSACK reporting and a window
+//!   that is the free space of a bounded buffer;
+//! - [`flow`]: one connection's states, timers and the glue between the two directions.
 //!
 //! Sequence numbers are kept as u64 stream offsets and converted to wrapping u32 only at the
 //! wire, so wrap-around is handled in one place ([`Seq`]). Offsets count the FIN as one byte
 //! past the data, as TCP does.
 
-mod assembler;
 mod flow;
-mod rtt;
-mod scoreboard;
+mod handshake;
+mod recv;
+pub(crate) mod send;
 
-pub(crate) use flow::{Ends, TcpAcceptInit, TcpFlow, TcpInit};
+pub(crate) use flow::{Ends, TcpFlow};
+pub(crate) use handshake::{TcpAcceptInit, TcpInit};
 
 /// Converts between u64 stream offsets and wire sequence numbers for one direction.
 #[derive(Debug, Clone, Copy)]

@@ -72,6 +72,8 @@ pub struct Seg {
     pub wscale: Option<u8>,
     /// Any option other than MSS, window scale, NOP and EOL.
     pub other_options: Vec<u8>,
+    /// SACK blocks (option kind 5), in the order sent.
+    pub sack: Vec<(u32, u32)>,
     /// Payload.
     pub payload: Vec<u8>,
 }
@@ -292,6 +294,7 @@ fn parse_tcp(src: Ipv4Addr, dst: Ipv4Addr, l4: &[u8]) -> Seg {
         mss: None,
         wscale: None,
         other_options: Vec::new(),
+        sack: Vec::new(),
         payload: l4[off..].to_vec(),
     };
     let mut opts = &l4[20..off];
@@ -305,6 +308,18 @@ fn parse_tcp(src: Ipv4Addr, dst: Ipv4Addr, l4: &[u8]) -> Seg {
                 match (kind, len) {
                     (2, 4) => seg.mss = Some(u16::from_be_bytes([opts[2], opts[3]])),
                     (3, 3) => seg.wscale = Some(opts[2]),
+                    (5, _) => {
+                        assert!(
+                            (len - 2) % 8 == 0 && len <= 2 + 4 * 8,
+                            "bad SACK option length {len}"
+                        );
+                        let word = |i: usize| {
+                            u32::from_be_bytes([opts[i], opts[i + 1], opts[i + 2], opts[i + 3]])
+                        };
+                        for b in (2..len).step_by(8) {
+                            seg.sack.push((word(b), word(b + 4)));
+                        }
+                    }
                     _ => seg.other_options.push(kind),
                 }
                 opts = &opts[len..];

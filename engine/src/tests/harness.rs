@@ -382,6 +382,22 @@ impl Harness {
         Conn { lan, id }
     }
 
+    /// Like [`Harness::open`], but the host's ACK of the SYN-ACK takes `rtt`: the flow starts
+    /// with a measured round trip, as on a real LAN (an instant handshake makes every RTT
+    /// estimate zero).
+    pub fn open_with_rtt(&mut self, mut lan: LanTcp, rtt: Duration) -> Conn {
+        self.send(&lan.syn());
+        let id = self.take_connect();
+        self.connect_ok(id);
+        let syn_ack = self.tun_tcp();
+        assert_eq!(syn_ack.len(), 1, "one SYN-ACK: {syn_ack:?}");
+        lan.accept_syn_ack(&syn_ack[0]);
+        self.advance(rtt);
+        self.send(&lan.ack());
+        self.cmds.clear();
+        Conn { lan, id }
+    }
+
     /// Opens a connection from `HOST:port` to `REMOTE:443` with ISN `isn`.
     pub fn open_default(&mut self, port: u16, isn: u32) -> Conn {
         self.open(LanTcp::new(port, SocketAddrV4::new(REMOTE, 443), isn))

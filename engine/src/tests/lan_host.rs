@@ -45,6 +45,10 @@ pub struct TcpSpec {
     pub mss: Option<u16>,
     /// Window scale option.
     pub wscale: Option<u8>,
+    /// SACK-permitted option (SYN only).
+    pub sack_permitted: bool,
+    /// SACK blocks (left, right) of an ACK.
+    pub sack: [Option<(u32, u32)>; 4],
     /// IP TTL.
     pub ttl: u8,
 }
@@ -61,6 +65,8 @@ impl Default for TcpSpec {
             window: 65_535,
             mss: None,
             wscale: None,
+            sack_permitted: true,
+            sack: [None; 4],
             ttl: HOST_TTL,
         }
     }
@@ -93,8 +99,16 @@ pub fn tcp(src: SocketAddrV4, dst: SocketAddrV4, spec: &TcpSpec, payload: &[u8])
     if let Some(m) = spec.mss {
         options.push(TcpOptionElement::MaximumSegmentSize(m));
     }
-    if spec.syn {
+    if spec.syn && spec.sack_permitted {
         options.push(TcpOptionElement::SelectiveAcknowledgementPermitted);
+    }
+    if let Some(first) = spec.sack[0] {
+        options.push(TcpOptionElement::Noop);
+        options.push(TcpOptionElement::Noop);
+        options.push(TcpOptionElement::SelectiveAcknowledgement(
+            first,
+            [spec.sack[1], spec.sack[2], spec.sack[3]],
+        ));
     }
     if let Some(w) = spec.wscale {
         options.push(TcpOptionElement::Noop);
@@ -151,6 +165,8 @@ pub struct LanTcp {
     pub mss: Option<u16>,
     /// Window scale option in its SYN.
     pub wscale: Option<u8>,
+    /// Whether its SYN offers SACK.
+    pub sack_permitted: bool,
     /// The gateway's ISS, from the SYN-ACK.
     pub peer_iss: u32,
     /// Shift the gateway applies to its window (from the SYN-ACK).
@@ -177,6 +193,7 @@ impl LanTcp {
             window: 65_535,
             mss: Some(1460),
             wscale: Some(7),
+            sack_permitted: true,
             peer_iss: 0,
             peer_shift: 0,
             peer_ack: isn,
@@ -200,6 +217,7 @@ impl LanTcp {
                 window: self.window,
                 mss: self.mss,
                 wscale: self.wscale,
+                sack_permitted: self.sack_permitted,
                 ..TcpSpec::default()
             },
             &[],
@@ -238,6 +256,24 @@ impl LanTcp {
                 seq: self.snd_nxt,
                 ack: Some(self.rcv_nxt),
                 window,
+                ..TcpSpec::default()
+            },
+            &[],
+        )
+    }
+
+    /// A pure ACK of `ack` reporting `blocks` as SACKed (the first block first).
+    pub fn ack_sack(&self, ack: u32, blocks: &[(u32, u32)]) -> Vec<u8> {
+        let mut sack = [None; 4];
+        for (slot, b) in sack.iter_mut().zip(blocks) {
+            *slot = Some(*b);
+        }
+        self.seg(
+            TcpSpec {
+                seq: self.snd_nxt,
+                ack: Some(ack),
+                window: self.window,
+                sack,
                 ..TcpSpec::default()
             },
             &[],

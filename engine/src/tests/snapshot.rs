@@ -110,7 +110,23 @@ fn json_field_names_are_stable() {
             "packets_out",
             "protocol",
             "remote",
-            "state"
+            "state",
+            "tcp"
+        ]
+    );
+    assert_eq!(
+        keys(&t["tcp"]),
+        [
+            "cwnd_bytes",
+            "fast_recoveries",
+            "mss",
+            "retransmits",
+            "rtos",
+            "spurious_retransmits",
+            "srtt_us",
+            "tail_loss_probes",
+            "tlp_recoveries",
+            "undos"
         ]
     );
     assert_eq!(t["id"], json!(1));
@@ -154,11 +170,18 @@ fn json_field_names_are_stable() {
             "drops",
             "flows_closed",
             "flows_created",
+            "tcp_fast_recoveries",
             "tcp_retransmits",
+            "tcp_rtos",
+            "tcp_spurious_retransmits",
+            "tcp_tail_loss_probes",
+            "tcp_tlp_recoveries",
+            "tcp_undos",
             "tun_bytes_in",
             "tun_bytes_out",
             "tun_packets_in",
-            "tun_packets_out"
+            "tun_packets_out",
+            "tun_write_failures"
         ]
     );
     assert_eq!(s["counters"]["drops"], json!({"truncated": 1}));

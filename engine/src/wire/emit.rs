@@ -38,8 +38,8 @@ pub(crate) struct TcpOut {
     pub wscale: Option<u8>,
     /// Announce SACK-permitted (SYN-ACK only).
     pub sack_permitted: bool,
-    /// SACK blocks to report (receiver side), wire sequence numbers.
-    pub sack: [Option<(u32, u32)>; 3],
+    /// SACK blocks to report (receiver side), wire sequence numbers; a DSACK goes first.
+    pub sack: [Option<(u32, u32)>; 4],
 }
 
 fn ip_step(src: IpAddr, dst: IpAddr, ttl: u8) -> Option<PacketBuilderStep<etherparse::IpHeaders>> {
@@ -86,7 +86,7 @@ pub(crate) fn tcp(src: SocketAddr, dst: SocketAddr, h: &TcpOut, payload: &[u8]) 
         options.push(TcpOptionElement::Noop);
         options.push(TcpOptionElement::SelectiveAcknowledgement(
             first,
-            [h.sack[1], h.sack[2], None],
+            [h.sack[1], h.sack[2], h.sack[3]],
         ));
     }
     if !options.is_empty() {

@@ -9,7 +9,9 @@ pub(crate) mod emit;
 pub(crate) mod parse;
 pub(crate) mod udp_super;
 
-pub(crate) use parse::{L4, Packet, TcpSegment, is_routable_destination, parse, parse_with};
+pub(crate) use parse::{
+    L4, Packet, TcpSegment, is_routable_destination, parse, parse_with, quoted,
+};
 
 /// Fuzzing and property-test entry point: parses arbitrary bytes as an adapter packet and
 /// reports whether it was accepted. Never panics.

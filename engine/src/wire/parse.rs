@@ -45,6 +45,77 @@ pub(crate) enum L4<'a> {
         seq: u16,
         payload: &'a [u8],
     },
+    /// An ICMP or ICMPv6 error from the LAN about a packet the gateway delivered there.
+    IcmpError {
+        /// The path's MTU when it is a Packet Too Big (ICMPv6) or Fragmentation Needed
+        /// (ICMPv4); `None` for any other error.
+        too_big: Option<u32>,
+        /// The start of the packet the error is about, as the sender of the error quoted it.
+        quote: &'a [u8],
+    },
+}
+
+/// The addresses, protocol, ports and (TCP) sequence number of a packet quoted in an ICMP
+/// error: enough to find the flow it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Quoted {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub protocol: IpNumber,
+    pub src_port: u16,
+    pub dst_port: u16,
+    /// The TCP sequence number (0 for other protocols).
+    pub seq: u32,
+}
+
+/// Reads the headers of a packet quoted in an ICMP error (RFC 792, RFC 4443: the IP header
+/// and at least 8 bytes of what follows). `None` if too short or not IP.
+pub(crate) fn quoted(quote: &[u8]) -> Option<Quoted> {
+    let (src, dst, protocol, l4): (IpAddr, IpAddr, IpNumber, &[u8]) = match quote.first()? >> 4 {
+        4 => {
+            let ihl = usize::from(quote[0] & 0x0f) * 4;
+            if ihl < 20 || quote.len() < ihl + 8 {
+                return None;
+            }
+            let a = |i: usize| Ipv4Addr::new(quote[i], quote[i + 1], quote[i + 2], quote[i + 3]);
+            (
+                IpAddr::V4(a(12)),
+                IpAddr::V4(a(16)),
+                IpNumber(quote[9]),
+                &quote[ihl..],
+            )
+        }
+        6 => {
+            if quote.len() < 48 {
+                return None;
+            }
+            let a = |i: usize| {
+                let b: [u8; 16] = quote[i..i + 16].try_into().unwrap_or([0; 16]);
+                Ipv6Addr::from(b)
+            };
+            (
+                IpAddr::V6(a(8)),
+                IpAddr::V6(a(24)),
+                IpNumber(quote[6]),
+                &quote[40..],
+            )
+        }
+        _ => return None,
+    };
+    let word = |i: usize| u16::from_be_bytes([l4[i], l4[i + 1]]);
+    let seq = if protocol == IpNumber::TCP {
+        u32::from_be_bytes([l4[4], l4[5], l4[6], l4[7]])
+    } else {
+        0
+    };
+    Some(Quoted {
+        src,
+        dst,
+        protocol,
+        src_port: word(0),
+        dst_port: word(2),
+        seq,
+    })
 }
 
 /// TCP flag bits the engine looks at.
@@ -193,6 +264,19 @@ pub(crate) fn parse_with(raw: &[u8], checksum_trusted: bool) -> Result<Packet<'_
                     seq: echo.seq,
                     payload: icmp.payload(),
                 },
+                Icmpv4Type::DestinationUnreachable(d) => L4::IcmpError {
+                    too_big: match d {
+                        etherparse::icmpv4::DestUnreachableHeader::FragmentationNeeded {
+                            next_hop_mtu,
+                        } => Some(u32::from(next_hop_mtu)),
+                        _ => None,
+                    },
+                    quote: icmp.payload(),
+                },
+                Icmpv4Type::TimeExceeded(_) | Icmpv4Type::ParameterProblem(_) => L4::IcmpError {
+                    too_big: None,
+                    quote: icmp.payload(),
+                },
                 _ => return Err(DropReason::UnsupportedIcmp),
             }
         }
@@ -205,6 +289,16 @@ pub(crate) fn parse_with(raw: &[u8], checksum_trusted: bool) -> Result<Packet<'_
                     ident: echo.id,
                     seq: echo.seq,
                     payload: icmp.payload(),
+                },
+                Icmpv6Type::PacketTooBig { mtu } => L4::IcmpError {
+                    too_big: Some(mtu),
+                    quote: icmp.payload(),
+                },
+                Icmpv6Type::DestinationUnreachable(_)
+                | Icmpv6Type::TimeExceeded(_)
+                | Icmpv6Type::ParameterProblem(_) => L4::IcmpError {
+                    too_big: None,
+                    quote: icmp.payload(),
                 },
                 _ => return Err(DropReason::UnsupportedIcmp),
             }

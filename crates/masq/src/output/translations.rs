@@ -68,6 +68,7 @@ mod tests {
             age_s: 185.0,
             idle_s: 2.0,
             expires_in_s: 7000.0,
+            tcp: None,
         };
         let mut g = f.clone();
         g.id = FlowId(12);
