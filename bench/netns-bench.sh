@@ -7,6 +7,7 @@
 #   MODES="route pasta-1500" RUNS=1 ./netns-bench.sh
 #   MASQ_BIN=target/release/masq ./netns-bench.sh   # masq mode runs the real `masq up`
 #   TESTS="udp rr" MODES="kernel-nat masq" RUNS=1 ./netns-bench.sh   # some test groups only
+#   TESTS=loss MODES="kernel-nat masq" ./netns-bench.sh   # TCP under random loss (bench/loss.sh)
 #   DOC=docs/performance.md ./netns-bench.sh   # also write the table, date and machine there
 #   ./netns-bench.sh cleanup         # remove namespaces/processes left by a killed run
 #   ./netns-bench.sh summarize FILE.jsonl...   # re-print the median table
@@ -66,6 +67,14 @@
 #                   per request), concurrency 1 and CONN_C: connections/s
 #   udp_up_R/down_R iperf3 -u -l UDP_LEN at offered rate R for UDP_DUR s: received
 #                   Mbit/s, loss %, jitter
+#   tcp_{down,up}_loss<P>  only with TESTS containing "loss": iperf3 one stream each way
+#                   with random loss of P % on the LAN link both ways (nftables
+#                   numgen where each way arrives, offloads off on both ends of the veth so loss hits
+#                   MTU-sized packets), for every P in LOSS_RATES; each line also has
+#                   the sender's loss-recovery counters over the test (rtos,
+#                   recoveries = fast recoveries + losses repaired by a probe, probes):
+#                   Linux's TcpExt counters for a kernel sender, masq's engine counters
+#                   when masq sends (downloads through masq)
 # CPU accounting (every test line): own_cpu_s = utime+stime of the client (via
 # /usr/bin/time), plus the deltas of every process in the three namespaces
 # (servers, translator) and of ksoftirqd/*. The kernel here uses tick accounting
@@ -106,8 +115,10 @@ SRV=10.200.2.2        # inet server address
 GW_UP=10.200.2.1
 CLK_TCK=$(getconf CLK_TCK)
 
+LOSS_RATES=${LOSS_RATES:-"0 0.1 1 3"}   # percent, for the loss group
 DOC=${DOC:-}           # Markdown file whose netns-bench block gets the table (e.g. docs/performance.md)
-TESTS=${TESTS:-}       # only these groups (ping tcp_up_1 tcp_up_4 tcp_down_1 tcp_down_4 rr conn udp); empty: all
+DOC_MARK=${DOC_MARK:-netns-bench}   # which <!-- MARK:begin/end --> block of DOC
+TESTS=${TESTS:-}       # only these groups (ping tcp_up_1 tcp_up_4 tcp_down_1 tcp_down_4 rr conn udp loss); empty: all but loss
 
 PIDS=()               # every background PID this script started
 TRANS_PID=""          # translator (pasta/slirp4netns/masq) PID for CPU accounting
@@ -403,19 +414,77 @@ t_ping() {
   emit test ping rtt_p50_us "$1" rtt_p99_us "$2" rtt_avg_us "$3" received "$4" sent "$PING_N" "${CPU_FIELDS[@]}"
 }
 
-t_iperf_tcp() {  # name, extra iperf3 args
+t_iperf_tcp() {  # name, extra iperf3 args; RECOVERY_OF=NS|masq adds that sender's counters
   local name=$1; shift
-  local j=$WORK/$name.json
+  local j=$WORK/$name.json r0="" r1="" rec=() a b
   cpu_begin "$name"
+  [ -n "${RECOVERY_OF:-}" ] && r0=$(recovery_counters "$RECOVERY_OF")
   client "$NS_LAN" $((DUR + 30)) iperf3 -c $SRV -p 5201 -t "$DUR" -J "$@" >"$j" 2>&1 || true
+  [ -n "${RECOVERY_OF:-}" ] && r1=$(recovery_counters "$RECOVERY_OF")
   local bytes gbps retr err
   bytes=$(jq -r '.end.sum_received.bytes // 0' "$j" 2>/dev/null || echo 0)
   cpu_end "$bytes"
   gbps=$(jq -r '(.end.sum_received.bits_per_second // null) | if .==null then "null" else (./1e9*1000|round/1000) end' "$j" 2>/dev/null || echo null)
   retr=$(jq -r '.end.sum_sent.retransmits // "null"' "$j" 2>/dev/null || echo null)
   err=$(jq -r '.error // ""' "$j" 2>/dev/null || echo "unparsable output")
-  emit test "$name" gbps "$gbps" retrans "$retr" ${err:+error "$err"} "${CPU_FIELDS[@]}"
+  if [ -n "$r0" ] && [ -n "$r1" ]; then
+    read -r -a a <<<"$r0"; read -r -a b <<<"$r1"
+    rec=(sender "$RECOVERY_OF" rtos $((b[0] - a[0])) recoveries $((b[1] - a[1])) probes $((b[2] - a[2])))
+  fi
+  emit test "$name" gbps "$gbps" retrans "$retr" ${err:+error "$err"} "${rec[@]}" "${CPU_FIELDS[@]}"
   sleep 1
+}
+
+# Loss-recovery counters of a TCP sender: "rtos recoveries probes", where recoveries are
+# fast recoveries plus losses a tail loss probe alone repaired. $1 = masq (the engine's
+# counters) or a namespace (Linux's TcpExt counters of every socket in it).
+recovery_counters() {
+  if [ "$1" = masq ]; then
+    nsx "$NS_GW" "$MASQ_BIN" status --json --control "$WORK/masq.sock" 2>/dev/null |
+      jq -r '.engine.counters | "\(.tcp_rtos // 0) \((.tcp_fast_recoveries // 0) + (.tcp_tlp_recoveries // 0)) \(.tcp_tail_loss_probes // 0)"' ||
+      echo "0 0 0"
+  else
+    nsx "$1" awk '/^TcpExt:/ { if (!h) { for (i = 2; i <= NF; i++) n[$i] = i; h = 1 }
+      else print $n["TCPTimeouts"], $n["TCPSackRecovery"] + $n["TCPRenoRecovery"] + $n["TCPLossProbeRecovery"], $n["TCPLossProbes"] }' /proc/net/netstat
+  fi
+}
+
+# Random loss of $1 % on the LAN link, both ways, on MTU-sized packets: offloads off on
+# both ends of the veth (or GSO/GRO would make a drop take 40 segments at once) and an
+# nftables numgen rule where each direction arrives: in 'lan' for what the gateway sends,
+# in 'gw' for what the LAN host sends. (Dropping on the sender's own way out would be a
+# local drop, which Linux's TCP is told about at once: not loss on a link.) 0 removes it.
+set_lan_loss() {
+  local per10k
+  per10k=$(awk -v p="$1" 'BEGIN { printf "%d", p * 100 + 0.5 }')
+  nsx "$NS_LAN" ethtool -K lan0 tso off gso off gro off >/dev/null 2>&1 || die "ethtool on lan0"
+  nsx "$NS_GW" ethtool -K gw-lan tso off gso off gro off >/dev/null 2>&1 || die "ethtool on gw-lan"
+  nsx "$NS_LAN" nft delete table inet benchloss 2>/dev/null || true
+  nsx "$NS_GW" nft delete table inet benchloss 2>/dev/null || true
+  [ "$per10k" -gt 0 ] || return 0
+  nsx "$NS_LAN" nft -f - <<NFT
+table inet benchloss {
+  chain in { type filter hook prerouting priority -300; iifname "lan0" numgen random mod 10000 < $per10k drop; }
+}
+NFT
+  nsx "$NS_GW" nft -f - <<NFT
+table inet benchloss {
+  chain in { type filter hook prerouting priority -300; iifname "gw-lan" numgen random mod 10000 < $per10k drop; }
+}
+NFT
+}
+
+t_loss() {  # every rate of LOSS_RATES, one stream down then up
+  local r name down_sender
+  [ "$LAN_IF" = lan0 ] || { emit test skipped reason "loss needs the veth LAN (modes route, kernel-nat, masq)"; return 0; }
+  case ${MODE%%-*} in masq) down_sender=masq ;; *) down_sender=$NS_INET ;; esac
+  for r in $LOSS_RATES; do
+    set_lan_loss "$r"
+    name=${r//./_}
+    RECOVERY_OF=$down_sender t_iperf_tcp "tcp_down_loss$name" -P 1 -R
+    RECOVERY_OF=$NS_LAN t_iperf_tcp "tcp_up_loss$name" -P 1
+  done
+  set_lan_loss 0
 }
 
 t_iperf_udp() {  # name, rate, extra args
@@ -520,6 +589,7 @@ run_mode() {
     want udp && t_iperf_udp "udp_up_$r" "$r"
     want udp && t_iperf_udp "udp_down_$r" "$r" -R
   done
+  want_only loss && t_loss
   if [ -n "$TRANS_PID" ] && ! kill -0 "$TRANS_PID" 2>/dev/null; then
     emit test translator_died note "translator PID $TRANS_PID exited during the run"
   fi
@@ -536,8 +606,10 @@ run_mode() {
   teardown
 }
 
-# True when test group $1 is to run (TESTS empty: every group).
+# True when test group $1 is to run (TESTS empty: every group but the opt-in ones).
 want() { [ -z "$TESTS" ] || [[ " $TESTS " == *" $1 "* ]]; }
+# True when opt-in group $1 is named in TESTS.
+want_only() { [[ " $TESTS " == *" $1 "* ]]; }
 
 # ---------------------------------------------------------------- main
 case ${1:-} in
@@ -547,7 +619,7 @@ case ${1:-} in
   *) die "usage: $0 [cleanup|summarize FILE...]" ;;
 esac
 [ "$(id -u)" = 0 ] || die "run as root"
-tools=(ip nft iperf3 sockperf ab nginx jq timeout python3)
+tools=(ip nft iperf3 sockperf ab nginx jq timeout python3 ethtool awk)
 [[ " $MODES " == *" pasta"* ]] && tools+=(pasta)
 [[ " $MODES " == *" slirp4netns"* ]] && tools+=(slirp4netns)
 for t in "${tools[@]}"; do
@@ -570,6 +642,6 @@ if [ -n "$DOC" ]; then
   mem=$(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
   header="Run of $STARTED on $(nproc) cores (${cpu:-unknown CPU}), $mem, Linux $(uname -r):"
   header+=" MODES=\"$MODES\" RUNS=$RUNS DUR=$DUR UDP_DUR=$UDP_DUR LAN_MTU=$LAN_MTU${TESTS:+ TESTS=\"$TESTS\"}."
-  python3 "$HERE/write-doc.py" "$DOC" "$OUTDIR/table.txt" "$header"
+  DOC_MARK=$DOC_MARK python3 "$HERE/write-doc.py" "$DOC" "$OUTDIR/table.txt" "$header"
   log "table written to $DOC"
 fi

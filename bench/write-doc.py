@@ -4,17 +4,20 @@
 Usage: write-doc.py DOC TABLE HEADER
 
 Replaces everything between the lines `<!-- netns-bench:begin -->` and
-`<!-- netns-bench:end -->` in DOC with HEADER (the run's date, machine and settings)
+`<!-- netns-bench:end -->` in DOC (or `<!-- $DOC_MARK:begin -->` ... when the
+environment sets DOC_MARK) with HEADER (the run's date, machine and settings)
 and the table from TABLE (summarize.py's output, its `##` headings one level
 deeper so they sit under the document's own section; its title line, which
 names the result files, is left out). The rest of DOC, the
 commentary on the figures, is left alone. Exits non-zero, changing nothing,
 when DOC lacks the markers.
 """
+import os
 import sys
 
-BEGIN = "<!-- netns-bench:begin -->"
-END = "<!-- netns-bench:end -->"
+MARK = os.environ.get("DOC_MARK") or "netns-bench"
+BEGIN = f"<!-- {MARK}:begin -->"
+END = f"<!-- {MARK}:end -->"
 
 
 def main(doc_path, table_path, header):
