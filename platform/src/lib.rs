@@ -75,6 +75,7 @@ mod observed;
 pub mod sockets;
 mod spec;
 mod uplink_watch;
+mod wake_timer;
 
 pub use cleanup_report::{CleanupAction, CleanupOutcome, CleanupReport};
 pub use error::PlatformError;
@@ -91,6 +92,7 @@ pub use link_state::link_running;
 pub use observed::ObservedInbound;
 pub use spec::{DEFAULT_ROUTE_TABLE, DEFAULT_RULE_PRIORITY, GatewaySpec};
 pub use uplink_watch::{UplinkWatch, uplink_watch};
+pub use wake_timer::WakeTimer;
 
 /// Whether the OS decrements a LAN packet's TTL when it forwards it into the adapter, so the
 /// engine must not count the gateway's hop again. True on Linux (policy routing forwards

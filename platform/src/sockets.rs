@@ -21,7 +21,9 @@ pub use crate::connect_error::connect_error;
 pub use crate::icmp_kind::icmp_error_kind;
 #[cfg(target_os = "windows")]
 pub use crate::imp::sockets::{EchoOutcome, IcmpEcho};
-pub use crate::imp::sockets::{icmp_echo_socket, take_icmp_error, tcp_socket, udp_socket};
+pub use crate::imp::sockets::{
+    icmp_echo_socket, take_icmp_error, tcp_connected, tcp_socket, udp_socket,
+};
 
 /// The interface that outbound sockets are pinned to, with the source addresses to bind.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -182,6 +182,11 @@ pub(crate) mod sockets {
         Err(unsupported("open uplink TCP sockets").into_io())
     }
 
+    /// Nothing to undo: no TCP socket could have been opened.
+    pub fn tcp_connected(_sock: &Socket, _family: Family) -> io::Result<()> {
+        Ok(())
+    }
+
     /// Fails: pinning a UDP socket to the uplink is part of the missing backend.
     pub fn udp_socket(_uplink: &Uplink, _family: Family) -> io::Result<Socket> {
         Err(unsupported("open uplink UDP sockets").into_io())

@@ -671,3 +671,117 @@ fn uplink_sockets_icmp_errors_and_inbound_observer() {
         assert_eq!(syn_seen.remote.ip(), std::net::IpAddr::V4(PEER));
     });
 }
+
+/// Runs `nft -f -` with `rules` inside `ns`.
+fn nft(ns: &Netns, rules: &str) {
+    use std::io::Write;
+    let mut child = Command::new("ip")
+        .args(["netns", "exec", &ns.name, "nft", "-f", "-"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("could not run nft");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(rules.as_bytes())
+        .expect("write rules");
+    assert!(child.wait().expect("nft").success(), "nft failed: {rules}");
+}
+
+/// RFC 5382 REQ-10: an ICMP host unreachable about an established connection must not end it.
+/// The peer's firewall answers the gateway's next segment with one, then lets traffic through
+/// again. On a socket that kept `IP_RECVERR` (the control case) the next read fails with it,
+/// which the data path takes for a reset; after `tcp_connected` it does not (the kernel keeps
+/// it as a soft error), and the data still arrives once the path is back.
+#[test]
+fn an_icmp_unreachable_does_not_end_an_established_connection() {
+    if !privileged() {
+        return;
+    }
+    if Command::new("nft").arg("--version").output().is_err() {
+        eprintln!("skipping: nft (nftables) is missing");
+        return;
+    }
+    let gw_ns = Netns::new("r10gw");
+    let peer_ns = Netns::new("r10peer");
+    veth(&gw_ns, "up0", &peer_ns, "up0p");
+    gw_ns.ip(&["addr", "add", "10.97.0.1/24", "dev", "up0"]);
+    peer_ns.ip(&["addr", "add", "10.97.0.2/24", "dev", "up0p"]);
+    let peer = SocketAddr::from((Ipv4Addr::new(10, 97, 0, 2), 8081));
+
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
+    let server = peer_ns.spawn(move || {
+        let listener = TcpListener::bind(peer).expect("peer listen");
+        ready_tx.send(()).unwrap();
+        let mut got = Vec::new();
+        for _ in 0..2 {
+            let (mut conn, _) = listener.accept().expect("accept");
+            conn.set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            let mut buf = [0u8; 16];
+            let n = std::io::Read::read(&mut conn, &mut buf).unwrap_or(0);
+            got.push(buf[..n].to_vec());
+        }
+        got
+    });
+    ready_rx.recv().unwrap();
+
+    let reject = "table ip req10 {\n chain in {\n type filter hook input priority 0;\n \
+                  tcp dport 8081 tcp flags & (syn | fin | rst) == 0 meta length > 52 \
+                  reject with icmp type host-unreachable\n }\n}\n";
+    let errors = gw_ns.run(|| {
+        let info = interface_info("up0").expect("interface_info");
+        let uplink = Uplink::from(&info);
+        let mut seen = Vec::new();
+        for fixed in [false, true] {
+            let sock = sockets::tcp_socket(&uplink, peer, 64, None).expect("tcp_socket");
+            sock.set_nonblocking(false).unwrap();
+            sock.connect(&peer.into()).expect("connect");
+            if fixed {
+                sockets::tcp_connected(&sock, Family::V4).expect("tcp_connected");
+            }
+            nft(&peer_ns, reject);
+            sock.send(b"hello").expect("send");
+            // Long enough for the unreachable to come back (the kernel retransmits into the
+            // rejecting rule meanwhile).
+            thread::sleep(Duration::from_millis(300));
+            // What the data path sees: a read that fails ends the flow (TcpReset).
+            sock.set_nonblocking(true).unwrap();
+            let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 16];
+            let error = match sock.recv(&mut buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => None,
+                Err(e) => Some(e.raw_os_error()),
+                Ok(n) => panic!("the peer sent {n} bytes"),
+            };
+            sock.set_nonblocking(false).unwrap();
+            let _ = Command::new("ip")
+                .args([
+                    "netns",
+                    "exec",
+                    &peer_ns.name,
+                    "nft",
+                    "delete",
+                    "table",
+                    "ip",
+                    "req10",
+                ])
+                .status();
+            seen.push(error);
+            // Keep the connection until the server has read (or gave up on) it.
+            thread::sleep(Duration::from_millis(1500));
+        }
+        seen
+    });
+    let got = server.join().expect("server thread");
+    assert_eq!(
+        errors[0],
+        Some(Some(libc::EHOSTUNREACH)),
+        "control: with IP_RECVERR the read fails with the unreachable"
+    );
+    assert_eq!(errors[1], None, "after tcp_connected it is not");
+    assert_eq!(
+        got[1], b"hello",
+        "the connection lived on and the data arrived once the path was back"
+    );
+}

@@ -49,6 +49,16 @@ pub fn tcp_socket(
     Ok(sock)
 }
 
+/// An outbound TCP connection is up: ICMP errors about it are the kernel's business from now
+/// on. With `IP_RECVERR` still on, Linux turns an ICMP unreachable for an established
+/// connection into a hard socket error (the next read fails), which would reset the hidden
+/// host's connection; RFC 5382 REQ-10 says a NAT must not end a connection for that (a route
+/// flapping upstream heals within the kernel's retransmissions). The error queue was only
+/// for the connect's outcome (`traceroute -T`).
+pub fn tcp_connected(sock: &Socket, family: Family) -> io::Result<()> {
+    set_error_queue(sock, family, false).map_err(|e| context(e, "disable the ICMP error queue"))
+}
+
 /// A UDP socket bound to the uplink's address on an ephemeral port, non-blocking and pinned.
 pub fn udp_socket(uplink: &Uplink, family: Family) -> io::Result<Socket> {
     let source = uplink.source(family)?;
@@ -125,26 +135,28 @@ fn new_socket(family: Family, ty: Type, protocol: Protocol) -> io::Result<Socket
 fn pin_to_uplink(sock: &Socket, uplink: &Uplink, family: Family) -> io::Result<()> {
     sock.bind_device(Some(uplink.name.as_bytes()))
         .map_err(|e| context(e, &format!("bind to uplink device `{}`", uplink.name)))?;
+    set_error_queue(sock, family, true).map_err(|e| context(e, "enable the ICMP error queue"))
+}
+
+/// Turns the socket's ICMP error queue (`IP_RECVERR` / `IPV6_RECVERR`) on or off.
+fn set_error_queue(sock: &Socket, family: Family, on: bool) -> io::Result<()> {
     let (level, name) = match family {
         Family::V4 => (libc::IPPROTO_IP, libc::IP_RECVERR),
         Family::V6 => (libc::IPPROTO_IPV6, libc::IPV6_RECVERR),
     };
-    let on: libc::c_int = 1;
+    let value = libc::c_int::from(on);
     // SAFETY: the option value is a c_int that lives for the whole call, and its size is passed.
     let rc = unsafe {
         libc::setsockopt(
             sock.as_raw_fd(),
             level,
             name,
-            (&on as *const libc::c_int).cast(),
+            (&value as *const libc::c_int).cast(),
             std::mem::size_of::<libc::c_int>() as libc::socklen_t,
         )
     };
     if rc < 0 {
-        return Err(context(
-            io::Error::last_os_error(),
-            "enable the ICMP error queue",
-        ));
+        return Err(io::Error::last_os_error());
     }
     Ok(())
 }

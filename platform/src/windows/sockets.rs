@@ -74,6 +74,12 @@ pub fn take_icmp_error(_sock: &Socket) -> io::Result<Option<IcmpErrorReport>> {
     Ok(None)
 }
 
+/// Nothing to do: Windows reports ICMP unreachables for established connections as soft
+/// errors only (the connection lives on), which is what RFC 5382 REQ-10 asks.
+pub fn tcp_connected(_sock: &Socket, _family: Family) -> io::Result<()> {
+    Ok(())
+}
+
 fn new_socket(family: Family, ty: Type, protocol: Protocol) -> io::Result<Socket> {
     let domain = match family {
         Family::V4 => Domain::IPV4,

@@ -227,8 +227,12 @@ impl DataPath {
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait_writable()?,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => {
-                        // One bad packet must not stop the gateway; the TCP relay retransmits.
+                        // One bad packet must not stop the gateway; the engine resends what a
+                        // TCP segment carried instead of waiting for the host to time out.
                         warn!(error = %e, len = pkt.data.len(), "adapter refused a packet");
+                        self.engine
+                            .handle_tun_write_failed(Instant::now(), &pkt.data);
+                        self.engine.recycle(pkt.data);
                         break;
                     }
                 }

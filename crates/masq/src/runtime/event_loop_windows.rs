@@ -118,12 +118,16 @@ fn flush(engine: &mut Engine, sockets: &mut Sockets, tun: &TunDevice) {
     while let Some(pkt) = engine.poll_tun_packet() {
         match tun.send(&pkt) {
             Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                trace!(len = pkt.len(), "adapter ring full, packet dropped");
-            }
             Err(e) => {
-                // One bad packet must not stop the gateway; the TCP relay retransmits.
-                warn!(error = %e, len = pkt.len(), "adapter refused a packet");
+                // A full ring (Wintun's ERROR_BUFFER_OVERFLOW) or a refused packet: the
+                // engine resends what a TCP segment carried, soon, instead of waiting for
+                // the hidden host to time out.
+                if e.kind() == std::io::ErrorKind::WouldBlock {
+                    trace!(len = pkt.len(), "adapter ring full, packet not written");
+                } else {
+                    warn!(error = %e, len = pkt.len(), "adapter refused a packet");
+                }
+                engine.handle_tun_write_failed(std::time::Instant::now(), &pkt);
             }
         }
     }

@@ -19,6 +19,7 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::time::Duration;
 
 use masq_engine::{Family, SocketCommand, SocketId};
+use masq_platform::WakeTimer;
 use masq_platform::sockets::{self as psock, Uplink};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
@@ -40,6 +41,8 @@ pub(super) const READS_PER_TURN: usize = 32;
 const ADAPTER: Token = Token(usize::MAX);
 /// The poll token of the waker that the async side rings (`inbox.rs`).
 const MAILBOX: Token = Token(usize::MAX - 1);
+/// The poll token of the precise wake-up timer (`masq_platform::WakeTimer`).
+const TIMER: Token = Token(usize::MAX - 2);
 
 /// What else than sockets woke a [`Sockets::poll_io`].
 #[derive(Debug, Clone, Copy, Default)]
@@ -104,13 +107,23 @@ pub(crate) struct Sockets {
     out: Vec<SocketEvent>,
     /// UDP sockets with a batch of datagrams waiting to be written together.
     batched: Vec<SocketId>,
+    /// Fires sub-millisecond deadlines where the poll itself rounds them up to whole
+    /// milliseconds (Linux); `None` where the poll is precise.
+    timer: Option<WakeTimer>,
 }
 
 impl Sockets {
     /// An empty socket set for `uplink`.
     pub(crate) fn new(uplink: Uplink) -> io::Result<Sockets> {
+        let poll = Poll::new()?;
+        let timer = WakeTimer::new()?;
+        if let Some(t) = &timer {
+            poll.registry()
+                .register(&mut SourceFd(&t.raw_fd()), TIMER, Interest::READABLE)?;
+        }
         Ok(Sockets {
-            poll: Poll::new()?,
+            poll,
+            timer,
             events: Events::with_capacity(EVENTS_PER_POLL),
             uplink,
             socks: HashMap::new(),
@@ -297,6 +310,15 @@ impl Sockets {
         } else {
             Some(Duration::ZERO)
         };
+        let timeout = match (timeout, &self.timer) {
+            // A deadline between two whole milliseconds: the timer wakes the poll on time,
+            // the poll's own (rounded up) timeout stays as a safety net.
+            (Some(d), Some(t)) if !d.is_zero() && d.subsec_nanos() % 1_000_000 != 0 => {
+                t.arm(d)?;
+                Some(d + Duration::from_millis(1))
+            }
+            _ => timeout,
+        };
         match self.poll.poll(&mut self.events, timeout) {
             Ok(()) => {}
             // A signal for another thread landed here; the turn goes on with what it has.
@@ -311,6 +333,11 @@ impl Sockets {
             match e.token() {
                 ADAPTER => woke.adapter = true,
                 MAILBOX => woke.mailbox = true,
+                TIMER => {
+                    if let Some(t) = &self.timer {
+                        t.clear();
+                    }
+                }
                 token => self.on_ready(
                     SocketId(token.0 as u64),
                     Readiness {

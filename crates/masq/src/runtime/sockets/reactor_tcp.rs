@@ -10,7 +10,7 @@ use std::io::{self, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsRawFd, RawFd};
 
-use masq_engine::SocketId;
+use masq_engine::{Family, SocketId};
 use masq_platform::sockets as psock;
 use socket2::Socket;
 use tracing::{debug, trace};
@@ -66,6 +66,10 @@ impl TcpConn {
     pub(super) fn accepted(sock: Socket) -> io::Result<TcpConn> {
         sock.set_nonblocking(true)?;
         sock.set_tcp_nodelay(true)?;
+        if let Some(local) = sock.local_addr()?.as_socket() {
+            // Inherited from the listener: ICMP errors must not end it either.
+            psock::tcp_connected(&sock, Family::of(local.ip()))?;
+        }
         Ok(TcpConn::new(sock, Phase::Open))
     }
 
@@ -139,6 +143,9 @@ impl TcpConn {
         }
         match self.sock.local_addr().ok().and_then(|a| a.as_socket()) {
             Some(local) => {
+                if let Err(e) = psock::tcp_connected(&self.sock, Family::of(local.ip())) {
+                    debug!(%id, error = %e, "connected socket keeps its ICMP error queue");
+                }
                 self.phase = Phase::Open;
                 self.writable = true;
                 out.push(SocketEvent::TcpConnected { id, local });
