@@ -116,6 +116,8 @@ GW_UP=10.200.2.1
 CLK_TCK=$(getconf CLK_TCK)
 
 LOSS_RATES=${LOSS_RATES:-"0 0.1 1 3"}   # percent, for the loss group
+HOST_CC=${HOST_CC:-}   # e.g. cubic: iperf3's TCP congestion control at both ends (-C; default: the machine's)
+MASQ_CC=${MASQ_CC:-$HOST_CC}   # masq's toward the LAN ([engine.tcp] congestion_control; default: its own)
 DOC=${DOC:-}           # Markdown file whose netns-bench block gets the table (e.g. docs/performance.md)
 DOC_MARK=${DOC_MARK:-netns-bench}   # which <!-- MARK:begin/end --> block of DOC
 TESTS=${TESTS:-}       # only these groups (ping tcp_up_1 tcp_up_4 tcp_down_1 tcp_down_4 rr conn udp loss); empty: all but loss
@@ -390,7 +392,12 @@ table inet benchmasq {
 EOF
       MASQ_BIN=${MASQ_BIN:-$HERE/../target/release/masq}
       [ -x "$MASQ_BIN" ] || die "masq binary not found at $MASQ_BIN (cargo build --release -p masq, or set MASQ_BIN)"
-      bg_in "$NS_GW" "$WORK/masq.log" env MASQ_LOG="${MASQ_LOG:-warn}" MASQ_CONFIG=/dev/null "$MASQ_BIN" up \
+      local conf=/dev/null
+      if [ -n "$MASQ_CC" ]; then
+        conf=$WORK/masq.toml
+        printf '[engine.tcp]\ncongestion_control = "%s"\n' "${MASQ_CC/reno/new_reno}" >"$conf"
+      fi
+      bg_in "$NS_GW" "$WORK/masq.log" env MASQ_LOG="${MASQ_LOG:-warn}" MASQ_CONFIG="$conf" "$MASQ_BIN" up \
         --uplink gw-up --lan gw-lan --lan-addr 10.200.1.1/24 --tun masq0 \
         --control "$WORK/masq.sock" --state-file "$WORK/masq-state.json" --no-observe-inbound
       TRANS_PID=$LASTPID ;;
@@ -419,7 +426,7 @@ t_iperf_tcp() {  # name, extra iperf3 args; RECOVERY_OF=NS|masq adds that sender
   local j=$WORK/$name.json r0="" r1="" rec=() a b
   cpu_begin "$name"
   [ -n "${RECOVERY_OF:-}" ] && r0=$(recovery_counters "$RECOVERY_OF")
-  client "$NS_LAN" $((DUR + 30)) iperf3 -c $SRV -p 5201 -t "$DUR" -J "$@" >"$j" 2>&1 || true
+  client "$NS_LAN" $((DUR + 30)) iperf3 -c $SRV -p 5201 -t "$DUR" -J ${HOST_CC:+-C "$HOST_CC"} "$@" >"$j" 2>&1 || true
   [ -n "${RECOVERY_OF:-}" ] && r1=$(recovery_counters "$RECOVERY_OF")
   local bytes gbps retr err
   bytes=$(jq -r '.end.sum_received.bytes // 0' "$j" 2>/dev/null || echo 0)
@@ -641,7 +648,8 @@ if [ -n "$DOC" ]; then
   cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
   mem=$(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
   header="Run of $STARTED on $(nproc) cores (${cpu:-unknown CPU}), $mem, Linux $(uname -r):"
-  header+=" MODES=\"$MODES\" RUNS=$RUNS DUR=$DUR UDP_DUR=$UDP_DUR LAN_MTU=$LAN_MTU${TESTS:+ TESTS=\"$TESTS\"}."
+  header+=" MODES=\"$MODES\" RUNS=$RUNS DUR=$DUR UDP_DUR=$UDP_DUR LAN_MTU=$LAN_MTU${TESTS:+ TESTS=\"$TESTS\"}"
+  header+=" ${LOSS_RATES:+LOSS_RATES=\"$LOSS_RATES\"} TCP congestion control of the hosts: ${HOST_CC:-$(sysctl -n net.ipv4.tcp_congestion_control)}, of masq toward the LAN: ${MASQ_CC:-its default}."
   DOC_MARK=$DOC_MARK python3 "$HERE/write-doc.py" "$DOC" "$OUTDIR/table.txt" "$header"
   log "table written to $DOC"
 fi

@@ -67,8 +67,10 @@ pub struct TcpConfig {
     pub time_wait: Duration,
     /// What a hidden host is told when the upstream connect times out.
     pub connect_timeout_reply: ConnectTimeoutReply,
-    /// How the window toward LAN hosts grows and shrinks.
-    pub congestion_control: CongestionControl,
+    /// How the window toward LAN hosts grows and shrinks. Unset: what the host's own TCP
+    /// uses where the OS says (Linux's `net.ipv4.tcp_congestion_control`), else CUBIC.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub congestion_control: Option<CongestionControl>,
 }
 
 /// Which congestion controller the LAN side of TCP flows uses (downloads to LAN hosts).
@@ -80,6 +82,9 @@ pub enum CongestionControl {
     Cubic,
     /// NewReno (RFC 5681, RFC 6582): halves the window on loss, grows one segment per RTT.
     NewReno,
+    /// BBR (version 1, as Linux's): paces at the measured bottleneck bandwidth and does not
+    /// take random loss for congestion, which on a lossy radio LAN keeps downloads fast.
+    Bbr,
 }
 
 impl Default for TcpConfig {
@@ -95,7 +100,7 @@ impl Default for TcpConfig {
             buffer_bytes: 256 * 1024,
             time_wait: Duration::from_secs(5),
             connect_timeout_reply: ConnectTimeoutReply::default(),
-            congestion_control: CongestionControl::default(),
+            congestion_control: None,
         }
     }
 }

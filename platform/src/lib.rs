@@ -74,6 +74,7 @@ mod link_state;
 mod observed;
 pub mod sockets;
 mod spec;
+mod tcp_congestion;
 mod uplink_watch;
 mod wake_timer;
 
@@ -91,6 +92,7 @@ pub use ipv6_offer::{Ipv6Unavailable, check_ipv6_uplink};
 pub use link_state::link_running;
 pub use observed::ObservedInbound;
 pub use spec::{DEFAULT_ROUTE_TABLE, DEFAULT_RULE_PRIORITY, GatewaySpec};
+pub use tcp_congestion::host_tcp_congestion_control;
 pub use uplink_watch::{UplinkWatch, uplink_watch};
 pub use wake_timer::WakeTimer;
 

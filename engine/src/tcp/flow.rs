@@ -732,7 +732,7 @@ fn sender_config(cfg: &TcpConfig) -> SenderConfig {
         rto_min: cfg.rto_min,
         rto_max: cfg.rto_max,
         max_retransmits: cfg.max_retransmits,
-        congestion_control: cfg.congestion_control,
+        congestion_control: cfg.congestion_control.unwrap_or_default(),
     }
 }
 

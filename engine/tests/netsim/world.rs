@@ -68,7 +68,7 @@ struct Server {
 pub fn run(s: &Scenario) -> Outcome {
     let base = Instant::now();
     let mut cfg = Config::default();
-    cfg.tcp.congestion_control = s.congestion_control;
+    cfg.tcp.congestion_control = Some(s.congestion_control);
     let mut engine = Engine::new(cfg, s.seed, base).expect("valid config");
     let one_way = s.rtt / 2;
     let mut down = Link::new(s.rate_bps, one_way, s.queue, s.loss, s.seed ^ 0xd0);

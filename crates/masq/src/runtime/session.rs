@@ -97,12 +97,19 @@ impl Session {
             config.lan_v6_prefix_len = v6.prefix_len();
         }
         config.os_counts_gateway_hop = masq_platform::FORWARDING_DECREMENTS_TTL;
+        if config.tcp.congestion_control.is_none() {
+            config.tcp.congestion_control = host_congestion_control();
+        }
         config.tun_offload = super::tun_io::offload(&gateway.tun);
         config.tun_udp_offload = super::tun_io::udp_offload(&gateway.tun);
         info!(
             tcp = config.tun_offload,
             udp = config.tun_udp_offload,
             "adapter segmentation offload"
+        );
+        info!(
+            congestion_control = ?config.tcp.congestion_control.unwrap_or_default(),
+            "TCP toward the LAN"
         );
         let seed = seed();
         let mut engine = match Engine::new(config, seed, Instant::now()) {
@@ -361,4 +368,22 @@ fn offload_wanted() -> bool {
         std::env::var("MASQ_TUN_OFFLOAD").as_deref(),
         Ok("off" | "0" | "false")
     )
+}
+
+/// The host's own TCP congestion control, as the engine names it: masq's TCP toward the LAN
+/// then behaves as the host's would have (`None`: the engine's default, CUBIC).
+fn host_congestion_control() -> Option<masq_engine::CongestionControl> {
+    use masq_engine::CongestionControl;
+    match masq_platform::host_tcp_congestion_control()?.as_str() {
+        "bbr" => Some(CongestionControl::Bbr),
+        "cubic" => Some(CongestionControl::Cubic),
+        "reno" => Some(CongestionControl::NewReno),
+        other => {
+            tracing::debug!(
+                host = other,
+                "the host's TCP congestion control has no match here; using CUBIC"
+            );
+            None
+        }
+    }
 }

@@ -19,7 +19,9 @@
 //! are u64 stream offsets; the FIN is one offset past the data.
 
 pub(crate) mod cc;
+mod pacing;
 mod rack;
+mod rate;
 mod recovery;
 mod rtt;
 mod scoreboard;
@@ -31,8 +33,10 @@ use std::time::{Duration, Instant};
 
 use tracing::debug;
 
-use self::cc::{AckSample, Cc, Controller, Window};
+use self::cc::{AckEvent, AckSample, Cc, Controller, Window};
+use self::pacing::Pacer;
 use self::rack::Rack;
+use self::rate::RateSampler;
 use self::recovery::{CaState, Probe, Prr, Undo};
 use self::rtt::RttEstimator;
 use self::scoreboard::Scoreboard;
@@ -162,6 +166,10 @@ pub(crate) struct Sender {
     rack: Rack,
     cc: Cc,
     w: Window,
+    /// Delivery-rate samples (for BBR; kept for every controller, they cost little).
+    rate: RateSampler,
+    /// Spreads sends at the controller's pacing rate (BBR only).
+    pacer: Pacer,
     state: CaState,
     prr: Prr,
     undo: Option<Undo>,
@@ -184,6 +192,8 @@ pub(crate) struct Sender {
     reo_at: Option<Instant>,
     persist_at: Option<Instant>,
     retry_at: Option<Instant>,
+    /// When the pacer lets the next segment go.
+    pace_at: Option<Instant>,
     /// Timeouts (and window probes) in a row without progress.
     retries: u32,
     cfg: SenderConfig,
@@ -212,6 +222,8 @@ impl Sender {
             rtt: RttEstimator::new(cfg.rto_min, cfg.rto_max),
             rack: Rack::default(),
             cc: Cc::new(cfg.congestion_control),
+            rate: RateSampler::default(),
+            pacer: Pacer::default(),
             w: Window {
                 cwnd: INITIAL_WINDOW_SEGMENTS * seg_size,
                 ssthresh: u64::MAX,
@@ -236,6 +248,7 @@ impl Sender {
             reo_at: None,
             persist_at: None,
             retry_at: None,
+            pace_at: None,
             retries: 0,
             cfg,
             stats: SendStats::default(),
@@ -359,6 +372,9 @@ impl Sender {
                 self.round_cwnd_limited = true;
                 return None;
             }
+            if self.paced(now, self.seg_size) {
+                return None;
+            }
             let seg = self.sb.next_lost(self.seg_size)?;
             // Beyond the host's window only the head is resent (Linux
             // `tcp_retransmit_skb`): the window shrank, the rest waits for it.
@@ -386,7 +402,11 @@ impl Sender {
                 self.round_cwnd_limited = true;
                 return None;
             }
-            let mut len = avail.min(room).min(wnd_room).min(self.max_send);
+            if self.paced(now, self.seg_size.min(avail)) {
+                return None;
+            }
+            let paced = self.pacer.allowance(now, self.seg_size);
+            let mut len = avail.min(room).min(wnd_room).min(self.max_send).min(paced);
             if len < avail {
                 if len >= self.seg_size {
                     // Whole segments only while more waits: a super-segment's pieces are
@@ -416,13 +436,27 @@ impl Sender {
                 kind: TxKind::New,
             });
         }
+        if self.nxt >= self.data_end && in_flight < self.w.cwnd {
+            // Nothing to send and room to send it: the rate samples that follow say how fast
+            // the remote feeds us, not how fast the path is.
+            self.rate.on_app_limited(in_flight);
+        }
         None
+    }
+
+    /// Whether the pacer holds back the next `len` bytes; if so, the timer wakes the
+    /// sender when it lets them go.
+    fn paced(&mut self, now: Instant, len: u64) -> bool {
+        self.pace_at = self.pacer.next_send(now, len, self.seg_size);
+        self.pace_at.is_some()
     }
 
     /// `t` (from [`Sender::poll_transmit`]) went out at `now`.
     pub(crate) fn on_transmit(&mut self, now: Instant, t: &Transmit) {
         let seq_len = t.len + u64::from(t.fin);
         let is_new = t.offset >= self.nxt;
+        let stamp = self.rate.on_send(now, self.in_flight());
+        self.pacer.on_sent(t.len.max(1));
         if is_new {
             if self.sb.is_empty()
                 && let Some(last) = self.last_send
@@ -436,11 +470,11 @@ impl Sender {
             let end = t.offset + t.len;
             while at < end {
                 let to = (at + self.seg_size).min(end);
-                self.sb.push(at, to, now, false);
+                self.sb.push(at, to, now, false, stamp);
                 at = to;
             }
             if t.fin {
-                self.sb.push(end, end + 1, now, true);
+                self.sb.push(end, end + 1, now, true, stamp);
             }
             self.nxt = t.offset + seq_len;
             if t.kind == TxKind::Probe {
@@ -452,16 +486,16 @@ impl Sender {
         } else {
             self.stats.retransmits += 1;
             match t.kind {
-                TxKind::WindowProbe => self.sb.on_head_probed(now),
+                TxKind::WindowProbe => self.sb.on_head_probed(now, stamp),
                 TxKind::Probe => {
-                    self.sb.on_probe_retransmitted(now);
+                    self.sb.on_probe_retransmitted(t.offset, now, stamp);
                     self.probe = Some(Probe {
                         high: self.nxt,
                         resent: Some((t.offset, t.offset + seq_len)),
                     });
                 }
                 _ => {
-                    self.sb.on_retransmitted(t.offset, now);
+                    self.sb.on_retransmitted(t.offset, now, stamp);
                     if let Some(u) = self.undo.as_mut() {
                         u.retrans += seq_len;
                         u.any_retrans = true;
@@ -502,6 +536,7 @@ impl Sender {
         let prior_fack = self.sb.fack();
         let prior_una = self.una;
         let prior_wnd = self.wnd;
+        let prior_in_flight = self.in_flight();
         let min_rtt = self.rtt.min_rtt();
 
         // Window, under the SND.WL1 / SND.WL2 rule (RFC 9293 3.10.7.4): an older segment
@@ -525,9 +560,10 @@ impl Sender {
                     dsack = Some((s, e));
                     continue;
                 }
-                let Self { sb, rack, .. } = self;
+                let Self { sb, rack, rate, .. } = self;
                 delivered += sb.sack(s.max(ack), e, |seg| {
                     rack.on_delivered(seg, now, min_rtt);
+                    rate.on_delivered(now, seg.len(), seg.sent, seg.stamp);
                     samples.sacked(seg, prior_fack);
                 });
             }
@@ -536,9 +572,10 @@ impl Sender {
         // Cumulative ACK.
         let data_before = prior_una.min(self.data_end);
         if una_advanced {
-            let Self { sb, rack, .. } = self;
+            let Self { sb, rack, rate, .. } = self;
             delivered += sb.ack(ack, |seg| {
                 rack.on_delivered(seg, now, min_rtt);
+                rate.on_delivered(now, seg.len(), seg.sent, seg.stamp);
                 samples.acked(seg, prior_fack);
             });
             self.una = ack;
@@ -553,6 +590,7 @@ impl Sender {
         if samples.reordering {
             self.rack.on_reordering();
         }
+        let mut newest_rtt = None;
         if let (Some(oldest), Some(newest)) = (
             samples.acked_first.or(samples.sacked_oldest),
             samples.newest,
@@ -561,7 +599,9 @@ impl Sender {
             self.rtt
                 .sample(now, now.saturating_duration_since(oldest), newest);
             self.cc.on_rtt(&mut self.w, newest, self.round);
+            newest_rtt = Some(newest);
         }
+        let rate_sample = self.rate.sample(newest_rtt, self.rtt.min_rtt());
 
         // DSACK: undo accounting and the reordering window.
         let mut probe_dsacked = false;
@@ -597,10 +637,17 @@ impl Sender {
             && self.wnd > 0
             && !self.sb.is_empty()
             && dsack.is_none();
-        let lost_before = self.sb.lost_bytes();
+        let lost_before = self.sb.marked_lost();
         self.recovery_step(now, una_advanced, is_dupack);
-        let newly_lost = self.sb.lost_bytes() > lost_before;
-        self.update_window(now, una_advanced, delivered, newly_lost);
+        let newly_lost = self.sb.marked_lost() - lost_before;
+        self.update_window(
+            now,
+            una_advanced,
+            delivered,
+            newly_lost,
+            prior_in_flight,
+            rate_sample.as_ref(),
+        );
 
         // Rounds.
         if self.una >= self.round_end && una_advanced {
@@ -612,8 +659,10 @@ impl Sender {
             self.round_max_flight = self.in_flight();
         }
 
-        // Timers: RFC 6298 5.2 and 5.3; the host answered, so probing starts afresh.
-        if una_advanced || delivered > 0 || dsack.is_some() {
+        // Timers: RFC 6298 5.2 and 5.3. Probing starts afresh when the host showed progress;
+        // a DSACK alone (a probe's copy arrived twice) is none, so repeated probes still
+        // meet the RTO.
+        if una_advanced || delivered > 0 {
             self.probe_backoff = 0;
         }
         if self.sb.is_empty() {
@@ -726,7 +775,7 @@ impl Sender {
             CaState::Recovery { .. } | CaState::Cwr { .. } => {
                 if spurious {
                     self.undo_reduction();
-                } else {
+                } else if !self.cc.model_based() {
                     self.w.cwnd = self.w.ssthresh.max(self.seg_size);
                 }
             }
@@ -748,14 +797,35 @@ impl Sender {
         }
     }
 
-    /// Linux `tcp_cong_control`: PRR while reducing, growth when the window limited sending.
+    /// Linux `tcp_cong_control`: a model-based controller sets the window itself from the
+    /// ACK; else PRR while reducing, growth when the window limited sending.
     fn update_window(
         &mut self,
         now: Instant,
         una_advanced: bool,
         delivered: u64,
-        newly_lost: bool,
+        newly_lost: u64,
+        prior_in_flight: u64,
+        sample: Option<&rate::RateSample>,
     ) {
+        if self.cc.model_based() {
+            let ev = AckEvent {
+                now,
+                sample,
+                delivered: self.rate.delivered(),
+                acked: delivered,
+                lost: newly_lost,
+                prior_in_flight,
+                in_flight: self.in_flight(),
+                state: self.state,
+                srtt: self.rtt.srtt(),
+            };
+            self.cc.on_ack_event(&mut self.w, &ev);
+            self.pacer.set_rate(self.cc.pacing_rate());
+            self.w.cwnd = self.w.cwnd.max(self.seg_size);
+            return;
+        }
+        let newly_lost = newly_lost > 0;
         match self.state {
             CaState::Recovery { .. } | CaState::Cwr { .. } => {
                 let in_flight = self.in_flight();
@@ -816,6 +886,10 @@ impl Sender {
             return;
         }
         self.stats.tlp_recoveries += 1;
+        if self.cc.model_based() {
+            // Loss is not a congestion signal to a model-based controller.
+            return;
+        }
         self.w.ssthresh = self.cc.on_congestion(now, &self.w);
         self.w.cwnd = self.w.ssthresh;
     }
@@ -830,6 +904,7 @@ impl Sender {
             self.reo_at,
             self.persist_at,
             self.retry_at,
+            self.pace_at,
         ]
         .into_iter()
         .flatten()
@@ -844,15 +919,22 @@ impl Sender {
             self.retry_at = None;
             result = Some(TimerResult::Transmit);
         }
+        if due(self.pace_at) {
+            self.pace_at = None;
+            result = Some(TimerResult::Transmit);
+        }
         if due(self.reo_at) {
             self.reo_at = None;
-            let lost_before = self.sb.lost_bytes();
+            let lost_before = self.sb.marked_lost();
+            let prior_in_flight = self.in_flight();
             self.detect_losses(now);
-            if self.sb.lost_bytes() > lost_before {
+            let lost = self.sb.marked_lost() - lost_before;
+            if lost > 0 {
                 if !matches!(self.state, CaState::Recovery { .. } | CaState::Loss { .. }) {
                     self.enter_recovery(now);
                 }
-                self.update_window(now, false, self.seg_size, true);
+                // Linux `tcp_rack_reo_timeout` reduces as if one segment was delivered.
+                self.update_window(now, false, self.seg_size, lost, prior_in_flight, None);
                 result = Some(TimerResult::Transmit);
             }
         }
@@ -979,7 +1061,10 @@ impl Sender {
                 kind: TxKind::Probe,
             }
         } else {
-            let Some(last) = self.sb.last() else {
+            // The highest segment the host does not hold: the tail if it was lost, else the
+            // last hole (a lost retransmission that nothing sent later can reveal, when the
+            // buffer is all in flight). The host answers either with a SACK or by filling it.
+            let Some(last) = self.sb.last_unsacked() else {
                 return false;
             };
             Transmit {
@@ -1079,6 +1164,7 @@ impl Sender {
         self.reo_at = None;
         self.persist_at = None;
         self.retry_at = None;
+        self.pace_at = None;
         self.pending = None;
     }
 
@@ -1089,6 +1175,7 @@ impl Sender {
         self.reo_at = None;
         self.persist_at = None;
         self.retry_at = None;
+        self.pace_at = None;
     }
 
     fn in_flight(&self) -> u64 {

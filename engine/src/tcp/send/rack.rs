@@ -165,6 +165,16 @@ impl Rack {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tcp::send::rate::TxStamp;
+
+    fn stamp(t: Instant) -> TxStamp {
+        TxStamp {
+            delivered: 0,
+            delivered_time: t,
+            first_sent_time: t,
+            app_limited: false,
+        }
+    }
 
     fn t0() -> Instant {
         #[allow(clippy::disallowed_methods, reason = "a base instant for virtual time")]
@@ -179,7 +189,7 @@ mod tests {
     fn board(t: Instant) -> Scoreboard {
         let mut s = Scoreboard::default();
         for i in 0..10u64 {
-            s.push(i * 100, i * 100 + 100, t + us(i * 10), false);
+            s.push(i * 100, i * 100 + 100, t + us(i * 10), false, stamp(t));
         }
         s
     }
@@ -223,7 +233,7 @@ mod tests {
         sb.sack(100, 400, |s| rack.on_delivered(s, now, Some(us(100))));
         rack.detect(&mut sb, now, Duration::ZERO);
         let lost = sb.next_lost(100).unwrap();
-        sb.on_retransmitted(lost.start, now);
+        sb.on_retransmitted(lost.start, now, stamp(t));
         // The retransmission at 130 us is lost too; segments 4.. (sent at 40 us and later)
         // keep being SACKed. Only a delivery of something sent after 130 us can judge it.
         now = t + us(200);
@@ -231,7 +241,7 @@ mod tests {
         rack.detect(&mut sb, now, Duration::ZERO);
         assert_eq!(sb.next_lost(100).map(|s| s.start), None, "not judged yet");
         // New data sent at 140 us is SACKed at 240 us: the retransmission is now overdue.
-        sb.push(1000, 1100, t + us(140), false);
+        sb.push(1000, 1100, t + us(140), false, stamp(t));
         now = t + us(240);
         sb.sack(1000, 1100, |s| rack.on_delivered(s, now, Some(us(100))));
         rack.detect(&mut sb, now, Duration::ZERO);
@@ -276,7 +286,7 @@ mod tests {
         let t = t0();
         let mut sb = board(t);
         sb.mark_head_lost();
-        sb.on_retransmitted(0, t + us(200));
+        sb.on_retransmitted(0, t + us(200), stamp(t));
         let head = *sb.head().unwrap();
         let mut rack = Rack::default();
         // ACKed 20 us after the resend, faster than the 100 us path: the original arrived.

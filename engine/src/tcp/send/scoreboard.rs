@@ -15,6 +15,8 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
+use super::rate::TxStamp;
+
 /// The host holds this segment (a SACK block covered it).
 const SACKED: u8 = 1;
 /// Presumed lost: to be retransmitted (or its retransmission is in flight, see `RETRANS`).
@@ -33,6 +35,8 @@ pub(crate) struct Segment {
     pub end: u64,
     /// When it was last (re)transmitted.
     pub sent: Instant,
+    /// The connection's delivery state at that moment (for rate samples).
+    pub stamp: TxStamp,
     flags: u8,
 }
 
@@ -86,6 +90,8 @@ pub(crate) struct Scoreboard {
     awaiting: usize,
     /// End of the highest SACKed segment (RFC 6675's "highest SACKed", Linux's fack).
     fack: u64,
+    /// Bytes ever marked lost (a running count: what one ACK marked is the difference).
+    marked_lost: u64,
 }
 
 impl Scoreboard {
@@ -115,6 +121,11 @@ impl Scoreboard {
         self.lost
     }
 
+    /// Bytes ever marked lost (compare two readings for what happened in between).
+    pub(crate) fn marked_lost(&self) -> u64 {
+        self.marked_lost
+    }
+
     /// Segments presumed lost whose retransmission has not gone out yet.
     pub(crate) fn awaiting_retransmission(&self) -> bool {
         self.awaiting > 0
@@ -130,20 +141,22 @@ impl Scoreboard {
         self.segs.front()
     }
 
-    /// The newest segment sent (a tail loss probe resends it when there is nothing new).
-    pub(crate) fn last(&self) -> Option<&Segment> {
-        self.segs.back()
+    /// The highest segment the host does not hold (a tail loss probe resends it when there
+    /// is nothing new to send).
+    pub(crate) fn last_unsacked(&self) -> Option<&Segment> {
+        self.segs.iter().rev().find(|s| !s.is_sacked())
     }
 
     /// Records a first transmission of `[start, end)` (`fin`: the FIN's one sequence number).
     /// Must continue the last segment: new data is always sent in order.
-    pub(crate) fn push(&mut self, start: u64, end: u64, now: Instant, fin: bool) {
+    pub(crate) fn push(&mut self, start: u64, end: u64, now: Instant, fin: bool, stamp: TxStamp) {
         debug_assert!(end > start);
         debug_assert!(self.segs.back().is_none_or(|b| b.end == start));
         self.segs.push_back(Segment {
             start,
             end,
             sent: now,
+            stamp,
             flags: if fin { FIN } else { 0 },
         });
     }
@@ -314,7 +327,7 @@ impl Scoreboard {
     }
 
     /// The retransmission of the segment starting at `start` went out now.
-    pub(crate) fn on_retransmitted(&mut self, start: u64, now: Instant) {
+    pub(crate) fn on_retransmitted(&mut self, start: u64, now: Instant, stamp: TxStamp) {
         let i = self.index_of(start);
         let Some(seg) = self.segs.get(i).copied() else {
             return;
@@ -331,22 +344,28 @@ impl Scoreboard {
         let s = &mut self.segs[i];
         s.flags |= RETRANS | EVER_RETRANS;
         s.sent = now;
+        s.stamp = stamp;
     }
 
-    /// A tail loss probe resent the newest segment: it is retransmitted without having been
-    /// judged lost, so only its send time and Karn's mark change.
-    pub(crate) fn on_probe_retransmitted(&mut self, now: Instant) {
-        if let Some(s) = self.segs.back_mut() {
+    /// A tail loss probe resent the segment at `start`: it is retransmitted without having
+    /// been judged lost, so only its send time and Karn's mark change.
+    pub(crate) fn on_probe_retransmitted(&mut self, start: u64, now: Instant, stamp: TxStamp) {
+        let i = self.index_of(start);
+        if let Some(s) = self.segs.get_mut(i)
+            && s.start == start
+        {
             s.flags |= EVER_RETRANS;
             s.sent = now;
+            s.stamp = stamp;
         }
     }
 
     /// The head was resent as a window probe: a new send time, Karn's mark, nothing judged.
-    pub(crate) fn on_head_probed(&mut self, now: Instant) {
+    pub(crate) fn on_head_probed(&mut self, now: Instant, stamp: TxStamp) {
         if let Some(s) = self.segs.front_mut() {
             s.flags |= EVER_RETRANS;
             s.sent = now;
+            s.stamp = stamp;
         }
     }
 
@@ -400,6 +419,7 @@ impl Scoreboard {
         if !seg.is_lost() {
             self.lost += seg.len();
         }
+        self.marked_lost += seg.len();
         let s = &mut self.segs[i];
         s.flags = (s.flags & !RETRANS) | LOST;
         self.awaiting += 1;
@@ -457,6 +477,15 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
+    fn stamp(t: Instant) -> TxStamp {
+        TxStamp {
+            delivered: 0,
+            delivered_time: t,
+            first_sent_time: t,
+            app_limited: false,
+        }
+    }
+
     fn t0() -> Instant {
         #[allow(clippy::disallowed_methods, reason = "a base instant for virtual time")]
         Instant::now()
@@ -466,7 +495,13 @@ mod tests {
     fn ten(t: Instant) -> Scoreboard {
         let mut s = Scoreboard::default();
         for i in 0..10u64 {
-            s.push(i * 100, i * 100 + 100, t + Duration::from_millis(i), false);
+            s.push(
+                i * 100,
+                i * 100 + 100,
+                t + Duration::from_millis(i),
+                false,
+                stamp(t),
+            );
         }
         s
     }
@@ -521,7 +556,7 @@ mod tests {
         );
         let next = s.next_lost(1460).unwrap();
         assert_eq!((next.start, next.end), (0, 100));
-        s.on_retransmitted(0, t + Duration::from_millis(20));
+        s.on_retransmitted(0, t + Duration::from_millis(20), stamp(t));
         assert_eq!(s.in_flight(), 200);
         assert!(s.next_lost(1460).is_none());
         s.check();
@@ -572,11 +607,11 @@ mod tests {
     fn retransmission_is_cut_to_the_segment_size() {
         let t = t0();
         let mut s = Scoreboard::default();
-        s.push(0, 3000, t, false);
+        s.push(0, 3000, t, false, stamp(t));
         s.mark_oversized_lost(1000);
         let a = s.next_lost(1000).unwrap();
         assert_eq!((a.start, a.end), (0, 1000));
-        s.on_retransmitted(0, t);
+        s.on_retransmitted(0, t, stamp(t));
         let b = s.next_lost(1000).unwrap();
         assert_eq!((b.start, b.end), (1000, 2000));
         s.check();
@@ -597,10 +632,10 @@ mod tests {
     fn fin_is_a_segment_of_its_own() {
         let t = t0();
         let mut s = ten(t);
-        s.push(1000, 1001, t, true);
+        s.push(1000, 1001, t, true, stamp(t));
         s.on_timeout(|_| false);
         while let Some(g) = s.next_lost(100) {
-            s.on_retransmitted(g.start, t);
+            s.on_retransmitted(g.start, t, stamp(t));
             if g.start == 1000 {
                 assert!(g.is_fin());
             }

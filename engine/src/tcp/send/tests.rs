@@ -406,3 +406,30 @@ fn the_fin_is_sent_after_the_data_and_probed_when_lost() {
     f.ack(2 * MSS + 1, &[]);
     assert!(f.tx.fin_acked());
 }
+
+#[test]
+fn with_nothing_new_to_send_a_probe_resends_the_last_hole_not_a_sacked_tail() {
+    // The whole buffer is in flight; segment 0 is lost, the rest arrives; its retransmission
+    // is lost too. Nothing sent after it can be SACKed (there is nothing new), so only a
+    // probe reveals it: resending segment 9, which the host holds, would only draw a DSACK.
+    let mut f = Fixture::new(10 * MSS as usize, true);
+    f.send();
+    f.wait(Duration::from_millis(10));
+    f.ack(0, &[(MSS, 10 * MSS)]);
+    assert_eq!(f.send(), vec![(0, MSS, TxKind::Retransmit)]);
+    let probe = f.fire();
+    assert_eq!(probe, vec![(0, MSS, TxKind::Probe)]);
+    // Answered only with a DSACK of a copy that was seen twice: no progress, so the
+    // probes back off and the RTO still comes.
+    f.ack(0, &[(9 * MSS, 10 * MSS), (MSS, 10 * MSS)]);
+    for _ in 0..20 {
+        f.fire();
+        if f.tx.stats.rtos > 0 {
+            break;
+        }
+    }
+    assert_eq!(
+        f.tx.stats.rtos, 1,
+        "probes that draw nothing new end in the RTO"
+    );
+}

@@ -7,8 +7,12 @@
 //! while the window, not the application, limits sending).
 //!
 //! CUBIC (RFC 9438) with HyStart++ (RFC 9406) is the default, as in Linux, macOS and Windows;
-//! NewReno (RFC 5681) stays available for hosts or links where it behaves better.
+//! NewReno (RFC 5681) stays available for hosts or links where it behaves better. BBR is the
+//! one model-based controller: it sets the window (and a pacing rate) from every ACK's
+//! delivery-rate sample itself, as Linux's `cong_control` hook does, so the sender hands it
+//! each ACK ([`Cc::on_ack_event`]) instead of running PRR and the growth rules.
 
+mod bbr;
 mod cubic;
 mod hystart;
 mod newreno;
@@ -16,6 +20,7 @@ mod newreno;
 use std::time::{Duration, Instant};
 
 use crate::config::CongestionControl;
+pub(crate) use bbr::{AckEvent, Bbr};
 pub(crate) use cubic::Cubic;
 pub(crate) use newreno::NewReno;
 
@@ -69,11 +74,13 @@ pub(crate) trait Controller {
     fn on_rtt(&mut self, _w: &mut Window, _rtt: Duration, _round: u64) {}
 }
 
-/// The configured controller, dispatched without a heap allocation per flow.
+/// The configured controller, dispatched without a heap allocation per flow for the
+/// window-based ones (BBR's larger model is boxed, so it does not grow every flow).
 #[derive(Debug, Clone)]
 pub(crate) enum Cc {
     Cubic(Cubic),
     NewReno(NewReno),
+    Bbr(Box<Bbr>),
 }
 
 impl Cc {
@@ -81,6 +88,7 @@ impl Cc {
         match kind {
             CongestionControl::Cubic => Cc::Cubic(Cubic::default()),
             CongestionControl::NewReno => Cc::NewReno(NewReno::default()),
+            CongestionControl::Bbr => Cc::Bbr(Box::default()),
         }
     }
 
@@ -88,6 +96,28 @@ impl Cc {
         match self {
             Cc::Cubic(c) => c,
             Cc::NewReno(c) => c,
+            Cc::Bbr(c) => c.as_mut(),
+        }
+    }
+
+    /// Whether the controller sets the window from every ACK itself (BBR): the sender then
+    /// neither runs PRR nor cuts the window for a loss.
+    pub(crate) fn model_based(&self) -> bool {
+        matches!(self, Cc::Bbr(_))
+    }
+
+    /// Hands a model-based controller one ACK.
+    pub(crate) fn on_ack_event(&mut self, w: &mut Window, ev: &AckEvent<'_>) {
+        if let Cc::Bbr(b) = self {
+            b.on_ack_event(w, ev);
+        }
+    }
+
+    /// The rate to pace at in bytes per second; 0: no pacing.
+    pub(crate) fn pacing_rate(&self) -> u64 {
+        match self {
+            Cc::Bbr(b) => b.pacing_rate(),
+            _ => 0,
         }
     }
 }
