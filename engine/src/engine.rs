@@ -52,6 +52,11 @@ pub struct Engine {
     forward_timers: BTreeSet<(Instant, ForwardKey)>,
     /// Per-client rate limits on the commands leaving the engine (see [`crate::shaper`]).
     shaper: Shaper,
+    /// TCP flows that owe an ACK for the batch of packets being handed over; sent when the
+    /// shell next takes packets, so one ACK covers what it read in one go.
+    batched_acks: Vec<FlowId>,
+    /// The latest time an input carried (when batched ACKs are flushed).
+    last_now: Option<Instant>,
 }
 
 #[derive(Debug)]
@@ -112,6 +117,8 @@ impl Engine {
             counters: Counters::default(),
             forwards: Forwards::default(),
             forward_timers: BTreeSet::new(),
+            batched_acks: Vec::new(),
+            last_now: None,
         })
     }
 
@@ -125,12 +132,29 @@ impl Engine {
     /// The next packet to write to the adapter, as plain bytes. Enough for a shell without
     /// segmentation offload (`Config::tun_offload` off), where every packet is complete.
     pub fn poll_tun_packet(&mut self) -> Option<Vec<u8>> {
-        self.tun_out.pop_front().map(|p| p.data)
+        self.poll_tun_transmit().map(|p| p.data)
     }
 
     /// The next packet to write to the adapter, with the segmentation the OS must apply.
     pub fn poll_tun_transmit(&mut self) -> Option<TunPacket> {
+        if !self.batched_acks.is_empty() {
+            self.flush_batched_acks();
+        }
         self.tun_out.pop_front()
+    }
+
+    /// Sends the ACKs that TCP flows saved up while the shell handed over its batch.
+    fn flush_batched_acks(&mut self) {
+        let Some(now) = self.last_now else {
+            return;
+        };
+        for fid in std::mem::take(&mut self.batched_acks) {
+            self.with_flow(now, fid, |e, out, _| {
+                if let Kind::Tcp(f) = &mut e.kind {
+                    f.flush_batched_ack(now, out);
+                }
+            });
+        }
     }
 
     /// Gives back the buffer of a packet the shell has written, so the engine can reuse it.
@@ -606,6 +630,7 @@ impl Engine {
             lan: LanEndpoint(lan),
             remote: Some(RemoteEndpoint(remote)),
         };
+        self.last_now = Some(now);
         if let Some(&fid) = self.by_key.get(&key) {
             let replace = seg.flags.syn
                 && !seg.flags.ack
@@ -613,11 +638,16 @@ impl Engine {
                     |e| matches!(&e.kind, Kind::Tcp(f) if f.is_reusable() && f.irs() != seg.seq),
                 );
             if !replace {
+                let mut queue = false;
                 self.with_flow(now, fid, |e, out, _| {
                     if let Kind::Tcp(f) = &mut e.kind {
                         f.on_segment(now, seg, out);
+                        queue = f.queue_batched_ack();
                     }
                 });
+                if queue {
+                    self.batched_acks.push(fid);
+                }
                 return;
             }
             self.remove_flow(fid);

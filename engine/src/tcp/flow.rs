@@ -60,6 +60,16 @@ pub(super) enum State {
     Closed,
 }
 
+/// Where a flow's end-of-batch ACK stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BatchedAck {
+    No,
+    /// The last segment asked for one; the engine has not queued the flow yet.
+    Wanted,
+    /// The engine will call [`TcpFlow::flush_batched_ack`].
+    Queued,
+}
+
 /// The retransmission timer of our SYN or SYN-ACK (RFC 6298 2.1: 1 s, doubling).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct HandshakeTimer {
@@ -101,6 +111,8 @@ pub(crate) struct TcpFlow {
     credit_owed: usize,
     /// The sender's counters as last added to the engine's totals.
     reported: SendStats,
+    /// An ACK to send once the engine has taken the shell's batch of packets.
+    batched_ack: BatchedAck,
 
     /// Counters shown in the translation table.
     pub bytes_out: u64,
@@ -144,6 +156,7 @@ impl TcpFlow {
             credit_out: 0,
             credit_owed: 0,
             reported: SendStats::default(),
+            batched_ack: BatchedAck::No,
             bytes_out: 0,
             bytes_in: 0,
             packets_out: 0,
@@ -245,6 +258,25 @@ impl TcpFlow {
             srtt_us: self.tx.srtt().map(|d| d.as_micros() as u64),
             cwnd_bytes: self.tx.cwnd(),
             mss: self.tx.seg_size(),
+        }
+    }
+
+    /// Whether the engine must queue this flow for an end-of-batch ACK (true once per
+    /// batch).
+    pub(crate) fn queue_batched_ack(&mut self) -> bool {
+        if self.batched_ack == BatchedAck::Wanted {
+            self.batched_ack = BatchedAck::Queued;
+            return true;
+        }
+        false
+    }
+
+    /// The batch of packets is taken: send the ACK it earned, unless one went out since
+    /// (a data segment carries it as well).
+    pub(crate) fn flush_batched_ack(&mut self, now: Instant, out: &mut Out<'_>) {
+        self.batched_ack = BatchedAck::No;
+        if matches!(self.state, State::Established | State::TimeWait { .. }) && self.rx.ack_owed() {
+            self.send_ack(now, out);
         }
     }
 
@@ -511,8 +543,12 @@ impl TcpFlow {
         if r.fin {
             out.cmd(SocketCommand::TcpShutdownWrite { id: self.socket });
         }
-        if r.ack == AckNeed::Now {
-            self.send_ack(now, out);
+        match r.ack {
+            AckNeed::Now => self.send_ack(now, out),
+            AckNeed::Batched if self.batched_ack == BatchedAck::No => {
+                self.batched_ack = BatchedAck::Wanted;
+            }
+            _ => {}
         }
     }
 

@@ -110,6 +110,16 @@ impl Harness {
         self.sync();
     }
 
+    /// The hidden host's packets arrive in one batch (the shell reads them all before it
+    /// takes any output).
+    pub fn send_batch(&mut self, packets: &[Vec<u8>]) {
+        let now = self.now();
+        for p in packets {
+            self.engine.handle_tun_packet(now, p);
+        }
+        self.sync();
+    }
+
     /// Lets virtual time pass, running every engine deadline on the way at its exact time.
     pub fn advance(&mut self, d: Duration) {
         let target = self.elapsed + d;

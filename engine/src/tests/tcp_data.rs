@@ -399,3 +399,32 @@ fn server_speaks_first_but_only_after_the_hosts_ack() {
     assert_eq!(segs[0].seq, c.lan.peer_iss.wrapping_add(1));
     assert_eq!(c.lan.received, b"220 smtp.example ESMTP\r\n");
 }
+
+#[test]
+fn segments_read_in_one_batch_are_acknowledged_once() {
+    let mut h = Harness::new();
+    let mut c = h.open_default(50_000, 9);
+    // Past quick-ACK mode (the first 16 segments are acknowledged one by one).
+    let warmup = Rng::new(1).bytes(16 * 1000);
+    for chunk in warmup.chunks(1000) {
+        let p = c.lan.send(chunk);
+        h.send(&p);
+    }
+    let _ = h.tun();
+    // Eight segments arrive together: one ACK covers them all, as GRO would make it.
+    let data = Rng::new(2).bytes(8 * 1000);
+    let batch: Vec<Vec<u8>> = data.chunks(1000).map(|d| c.lan.send(d)).collect();
+    h.send_batch(&batch);
+    let acks = h.tun_tcp();
+    assert_eq!(acks.len(), 1, "{acks:?}");
+    assert_eq!(acks[0].ack, Some(c.lan.snd_nxt));
+    // One at a time, every second segment is acknowledged.
+    let more = Rng::new(3).bytes(4 * 1000);
+    let mut n = 0;
+    for chunk in more.chunks(1000) {
+        let p = c.lan.send(chunk);
+        h.send(&p);
+        n += h.tun_tcp().len();
+    }
+    assert_eq!(n, 2);
+}

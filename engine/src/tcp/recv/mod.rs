@@ -6,8 +6,9 @@
 //! written, so a remote that stops reading closes the hidden host's window instead of
 //! growing memory; its right edge never moves left (RFC 9293 3.8.6). ACK policy (RFC 5681
 //! 4.2, RFC 9293 3.8.6.3, as Linux `__tcp_ack_snd_check`): at once for anything out of
-//! order, a filled hole, a duplicate (with a DSACK), and in quick-ACK mode at the start;
-//! otherwise every second full segment or after a short delay.
+//! order, a filled hole, a duplicate (with a DSACK); in-order data every second full segment
+//! (every one in quick-ACK mode at the start), coalesced over the packets the shell hands
+//! over in one go, or after a short delay.
 
 mod assembler;
 mod sack;
@@ -32,6 +33,10 @@ pub(crate) enum AckNeed {
     None,
     /// Within the delayed-ACK time (the flow's timer sends it).
     Delayed,
+    /// Once the shell has handed over the packets it read together: one ACK then covers
+    /// all of them, as GRO makes one ACK for what a NIC coalesced. In-order data only;
+    /// anything the host's loss recovery waits for goes `Now`.
+    Batched,
     /// Now.
     Now,
 }
@@ -154,6 +159,11 @@ impl Receiver {
         out
     }
 
+    /// Whether an ACK is owed (data arrived since the last one went out).
+    pub(crate) fn ack_owed(&self) -> bool {
+        self.acks_owed > 0
+    }
+
     /// An ACK went out: nothing is owed any more.
     pub(crate) fn on_ack_sent(&mut self) {
         self.acks_owed = 0;
@@ -239,12 +249,12 @@ impl Receiver {
             let now_needed = filled_hole
                 || !self.ooo.is_empty()
                 || start < from
-                || quick
-                || self.acks_owed >= 2
                 || fin
                 || self.sacks.dsack_pending();
             r.ack = if now_needed {
                 AckNeed::Now
+            } else if quick || self.acks_owed >= 2 {
+                AckNeed::Batched
             } else {
                 if self.ack_deadline.is_none() {
                     self.ack_deadline = Some(now + DELAYED_ACK);
@@ -341,11 +351,11 @@ mod tests {
     }
 
     #[test]
-    fn every_second_segment_is_acked_at_once() {
+    fn every_second_segment_is_acked_with_its_batch() {
         let mut r = rx();
         let mut got = Vec::new();
         assert_eq!(seg(&mut r, 0, 1000, &mut got).ack, AckNeed::Delayed);
-        assert_eq!(seg(&mut r, 1000, 1000, &mut got).ack, AckNeed::Now);
+        assert_eq!(seg(&mut r, 1000, 1000, &mut got).ack, AckNeed::Batched);
         r.on_ack_sent();
         assert_eq!(got.len(), 2000);
     }
@@ -405,7 +415,7 @@ mod tests {
         r.open();
         let mut got = Vec::new();
         for i in 0..u64::from(QUICKACK_SEGMENTS) {
-            assert_eq!(seg(&mut r, i * 1000, 1000, &mut got).ack, AckNeed::Now);
+            assert_eq!(seg(&mut r, i * 1000, 1000, &mut got).ack, AckNeed::Batched);
             r.on_ack_sent();
         }
         assert_eq!(

@@ -107,6 +107,8 @@ pub(crate) struct Sockets {
     out: Vec<SocketEvent>,
     /// UDP sockets with a batch of datagrams waiting to be written together.
     batched: Vec<SocketId>,
+    /// TCP sockets with writes waiting for the end of the turn.
+    tcp_pending: Vec<SocketId>,
     /// Fires sub-millisecond deadlines where the poll itself rounds them up to whole
     /// milliseconds (Linux); `None` where the poll is precise.
     timer: Option<WakeTimer>,
@@ -132,6 +134,7 @@ impl Sockets {
             rx: RxBuffers::new(),
             out: Vec::new(),
             batched: Vec::new(),
+            tcp_pending: Vec::new(),
         })
     }
 
@@ -162,11 +165,21 @@ impl Sockets {
         !self.out.is_empty()
     }
 
-    /// Writes every waiting UDP batch (the loop calls it after each round of commands).
+    /// Writes every waiting UDP batch and TCP write (the loop calls it after each round of
+    /// commands).
     pub(crate) fn flush_batches(&mut self) {
         for id in std::mem::take(&mut self.batched) {
             if let Some(Sock::Datagram(d)) = self.socks.get_mut(&id) {
                 d.flush(id, &mut self.out);
+            }
+        }
+        for id in std::mem::take(&mut self.tcp_pending) {
+            let close = match self.socks.get_mut(&id) {
+                Some(Sock::Tcp(c)) => c.flush(id, &mut self.out),
+                _ => false,
+            };
+            if close {
+                drop(self.remove(id));
             }
         }
     }
@@ -202,8 +215,10 @@ impl Sockets {
                 }
             }
             SocketCommand::TcpSend { id, data } => {
-                if let Some(Sock::Tcp(c)) = self.socks.get_mut(&id) {
-                    c.send(id, data, &mut self.out);
+                if let Some(Sock::Tcp(c)) = self.socks.get_mut(&id)
+                    && c.send(data)
+                {
+                    self.tcp_pending.push(id);
                 }
             }
             SocketCommand::TcpReadCredit { id, bytes } => {

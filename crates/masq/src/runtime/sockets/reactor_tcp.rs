@@ -1,12 +1,15 @@
 //! TCP in the Unix socket shell: outbound connections (connect, then relay), connections a
 //! port forward accepted, and the forwards' listening sockets.
 //!
-//! Writes go out as soon as the engine sends them; what the kernel does not take waits here
-//! (bounded by the engine, which never has more than its window's worth unconfirmed) and is
-//! written when the socket becomes writable. Reads happen only within the engine's credit.
+//! Writes wait for the end of the loop turn, so that everything the engine handed over for
+//! a socket in one turn (often a dozen segments of one upload) goes out in one `sendmsg`
+//! instead of one system call, and one trip through the kernel's TCP, per segment. What the
+//! kernel does not take waits here (bounded by the engine, which never has more than its
+//! window's worth unconfirmed) and is written when the socket becomes writable. Reads happen
+//! only within the engine's credit.
 
 use std::collections::VecDeque;
-use std::io::{self, Write};
+use std::io::{self, IoSlice};
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsRawFd, RawFd};
 
@@ -43,8 +46,10 @@ pub(super) struct TcpConn {
     /// block" or EOF. Until then a read shorter than asked means the socket is empty, and
     /// the next byte to arrive raises a new edge, which saves a system call per small read.
     drain: bool,
-    /// Bytes the kernel has not taken yet, in order.
-    pending: VecDeque<u8>,
+    /// Writes the kernel has not taken yet, in order; the first may be partly written.
+    pending: VecDeque<Vec<u8>>,
+    /// How much of the first pending write went out already.
+    written_of_first: usize,
     /// Half-close once `pending` is written.
     shutdown_pending: bool,
     /// Close once `pending` is written.
@@ -83,6 +88,7 @@ impl TcpConn {
             read_closed: false,
             drain: false,
             pending: VecDeque::new(),
+            written_of_first: 0,
             shutdown_pending: false,
             close_pending: false,
         }
@@ -226,27 +232,15 @@ impl TcpConn {
         self.wants_read()
     }
 
-    /// Writes after everything sent before; what the kernel does not take waits.
-    pub(super) fn send(&mut self, id: SocketId, data: Vec<u8>, out: &mut Vec<SocketEvent>) {
-        if self.phase != Phase::Open || self.shutdown_pending {
-            return;
+    /// Queues a write after everything sent before. True when the socket should be flushed
+    /// at the end of the turn (it was idle and can be written).
+    pub(super) fn send(&mut self, data: Vec<u8>) -> bool {
+        if self.phase != Phase::Open || self.shutdown_pending || data.is_empty() {
+            return false;
         }
-        if self.pending.is_empty() && self.writable {
-            match write_some(&self.sock, &mut self.writable, &data) {
-                Ok(n) => {
-                    if n > 0 {
-                        out.push(SocketEvent::TcpSent { id, bytes: n });
-                    }
-                    self.pending.extend(&data[n..]);
-                }
-                Err(e) => {
-                    debug!(%id, error = %e, "write failed");
-                    self.fail(id, out);
-                }
-            }
-        } else {
-            self.pending.extend(&data);
-        }
+        let was_idle = self.pending.is_empty();
+        self.pending.push_back(data);
+        was_idle && self.writable
     }
 
     /// Half-closes once everything before is written.
@@ -276,16 +270,29 @@ impl TcpConn {
         }
     }
 
-    /// Writes what waits; returns true when a deferred close is due.
-    fn flush(&mut self, id: SocketId, out: &mut Vec<SocketEvent>) -> bool {
+    /// Writes what waits, up to [`IOV_PER_WRITE`] pieces per system call; returns true
+    /// when a deferred close is due.
+    pub(super) fn flush(&mut self, id: SocketId, out: &mut Vec<SocketEvent>) -> bool {
         let mut written = 0;
         while !self.pending.is_empty() && self.writable {
-            let (front, _) = self.pending.as_slices();
-            match write_some(&self.sock, &mut self.writable, front) {
+            let slices: Vec<IoSlice<'_>> = self
+                .pending
+                .iter()
+                .take(IOV_PER_WRITE)
+                .enumerate()
+                .map(|(i, d)| {
+                    IoSlice::new(if i == 0 {
+                        &d[self.written_of_first..]
+                    } else {
+                        d
+                    })
+                })
+                .collect();
+            match write_vectored(&self.sock, &mut self.writable, &slices) {
                 Ok(0) => break,
                 Ok(n) => {
-                    self.pending.drain(..n);
                     written += n;
+                    self.consume(n);
                 }
                 Err(e) => {
                     debug!(%id, error = %e, "write failed");
@@ -309,14 +316,35 @@ impl TcpConn {
         false
     }
 
+    /// Drops the first `n` bytes of the pending writes (the kernel took them).
+    fn consume(&mut self, mut n: usize) {
+        while n > 0 {
+            let Some(first) = self.pending.front() else {
+                return;
+            };
+            let left = first.len() - self.written_of_first;
+            if n < left {
+                self.written_of_first += n;
+                return;
+            }
+            n -= left;
+            self.pending.pop_front();
+            self.written_of_first = 0;
+        }
+    }
+
     fn fail(&mut self, id: SocketId, out: &mut Vec<SocketEvent>) {
         if self.phase == Phase::Open {
             self.phase = Phase::Dead;
             self.pending.clear();
+            self.written_of_first = 0;
             out.push(SocketEvent::TcpReset { id });
         }
     }
 }
+
+/// Pieces one `sendmsg` takes at most: a turn's worth of one flow's segments is a few dozen.
+const IOV_PER_WRITE: usize = 64;
 
 /// A port forward's listening socket.
 pub(super) struct Listener {
@@ -388,9 +416,9 @@ fn take_read(buf: &mut Vec<u8>) -> Vec<u8> {
 }
 
 /// Writes as much as the kernel takes: `Ok(0)` and `writable` cleared when it takes nothing.
-fn write_some(sock: &Socket, writable: &mut bool, data: &[u8]) -> io::Result<usize> {
+fn write_vectored(sock: &Socket, writable: &mut bool, data: &[IoSlice<'_>]) -> io::Result<usize> {
     loop {
-        match (&*sock).write(data) {
+        match sock.send_vectored(data) {
             Ok(n) => return Ok(n),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 *writable = false;
@@ -408,6 +436,7 @@ fn in_progress(e: &io::Error) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write;
     use std::net::{Shutdown, TcpListener, TcpStream};
     use std::os::fd::AsFd;
 
@@ -449,6 +478,29 @@ mod tests {
             error: false,
             read_closed,
         }
+    }
+
+    #[test]
+    fn writes_of_one_turn_go_out_together_and_in_order() {
+        let (mut conn, mut peer, _probe) = pair();
+        let mut out = Vec::new();
+        let pieces: Vec<Vec<u8>> = (0..20u8).map(|i| vec![i; 1000 + usize::from(i)]).collect();
+        let mut flush_needed = false;
+        for p in &pieces {
+            flush_needed |= conn.send(p.clone());
+        }
+        assert!(
+            flush_needed,
+            "an idle, writable socket asks for the end-of-turn flush"
+        );
+        assert!(out.is_empty(), "nothing is written before the flush");
+        assert!(!conn.flush(ID, &mut out));
+        let total: usize = pieces.iter().map(Vec::len).sum();
+        assert_eq!(out.len(), 1, "one report for the whole turn: {out:?}");
+        assert!(matches!(out[0], SocketEvent::TcpSent { bytes, .. } if bytes == total));
+        let mut got = vec![0u8; total];
+        std::io::Read::read_exact(&mut peer, &mut got).unwrap();
+        assert_eq!(got, pieces.concat());
     }
 
     #[test]
