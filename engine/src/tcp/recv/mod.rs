@@ -25,6 +25,9 @@ const DELAYED_ACK: Duration = Duration::from_millis(1);
 /// Segments acknowledged one by one at the start (Linux quick-ACK mode), so the host's
 /// slow start grows as fast as it can.
 const QUICKACK_SEGMENTS: u32 = 16;
+/// Duplicate ACKs per hole sent at once before the rest are compressed (RFC 5681's
+/// threshold for a fast retransmit).
+const RFC5681_DUPTHRESH: u32 = 3;
 
 /// When the ACK for a segment should go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +74,9 @@ pub(crate) struct Receiver {
     sacks: SackList,
     acks_owed: u32,
     quickacks: u32,
+    /// Duplicate ACKs sent at once for the hole at `dupack_nxt`.
+    dupacks: u32,
+    dupack_nxt: Option<u64>,
     ack_deadline: Option<Instant>,
 }
 
@@ -93,6 +99,8 @@ impl Receiver {
             sacks: SackList::default(),
             acks_owed: 0,
             quickacks: QUICKACK_SEGMENTS,
+            dupacks: 0,
+            dupack_nxt: None,
             ack_deadline: None,
         }
     }
@@ -274,10 +282,29 @@ impl Receiver {
             if let Some(f) = fin_at {
                 self.ooo_fin = Some(f);
             }
-            // Immediate duplicate ACK tells the host about the hole (RFC 5681 4.2).
-            r.ack = AckNeed::Now;
+            r.ack = self.dupack_need();
         }
         r
+    }
+
+    /// When the duplicate ACK for an out-of-order segment goes. The first three for a hole go
+    /// at once (RFC 5681 4.2: the host's fast retransmit needs them); later ones, which only
+    /// repeat the hole with more SACKed beyond it, are compressed into one per batch, as Linux
+    /// compresses SACK ACKs after the first three (`tcp_sack_compress_send_ack`): after a loss,
+    /// a window's worth of segments arrives out of order, and an ACK for each one costs a
+    /// write to the adapter (with the host's ACK processing) per segment.
+    fn dupack_need(&mut self) -> AckNeed {
+        if self.dupack_nxt != Some(self.nxt) {
+            self.dupack_nxt = Some(self.nxt);
+            self.dupacks = 0;
+        }
+        if self.sacks.dsack_pending() || self.dupacks < RFC5681_DUPTHRESH {
+            self.dupacks += 1;
+            AckNeed::Now
+        } else {
+            self.acks_owed += 1;
+            AckNeed::Batched
+        }
     }
 
     fn deliver(&mut self, data: &[u8], deliver: &mut impl FnMut(&[u8])) {
@@ -366,9 +393,15 @@ mod tests {
         let mut got = Vec::new();
         // Every other segment of 24 is lost: 12 holes, far beyond the 8 the old assembler
         // kept (it dropped the furthest ranges, which the host had seen SACKed).
-        for i in (1..24u64).step_by(2) {
+        for (n, i) in (1..24u64).step_by(2).enumerate() {
             let out = seg(&mut r, i * 1000, 1000, &mut got);
-            assert_eq!(out.ack, AckNeed::Now);
+            // Three duplicate ACKs at once for the hole, the rest compressed per batch.
+            let want = if n < 3 {
+                AckNeed::Now
+            } else {
+                AckNeed::Batched
+            };
+            assert_eq!(out.ack, want, "segment {i}");
             assert!(!out.refused);
         }
         let b = blocks(&mut r);
