@@ -16,6 +16,7 @@ use crate::flow::{
 use crate::forward::{ForwardKey, Forwards};
 use crate::icmp::EchoMapping;
 use crate::inbound::InboundLog;
+use crate::ip_idents::IpIdents;
 use crate::offload::{RxMeta, TunPacket};
 use crate::out::Out;
 use crate::shaper::{Admission, Shaper};
@@ -57,6 +58,8 @@ pub struct Engine {
     batched_acks: Vec<FlowId>,
     /// The latest time an input carried (when batched ACKs are flushed).
     last_now: Option<Instant>,
+    /// IPv4 identifications of fragmented datagrams toward the LAN.
+    ip_idents: IpIdents,
 }
 
 #[derive(Debug)]
@@ -119,6 +122,7 @@ impl Engine {
             forward_timers: BTreeSet::new(),
             batched_acks: Vec::new(),
             last_now: None,
+            ip_idents: IpIdents::new(seed),
         })
     }
 
@@ -911,6 +915,7 @@ impl Engine {
             counters: &mut self.counters,
             pool: &mut self.pool,
             udp_offload: self.cfg.tun_udp_offload,
+            ip_idents: &mut self.ip_idents,
         }
     }
 
@@ -1045,6 +1050,7 @@ impl Engine {
             counters: &mut self.counters,
             pool: &mut self.pool,
             udp_offload: self.cfg.tun_udp_offload,
+            ip_idents: &mut self.ip_idents,
         };
         f(e, &mut out, &self.cfg);
         if let Kind::Tcp(t) = &mut e.kind {

@@ -22,6 +22,7 @@ pub mod command;
 mod engine;
 mod icmp;
 mod inbound;
+mod ip_idents;
 pub mod offload;
 mod out;
 mod shaper;

@@ -4,6 +4,7 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 
 use crate::command::SocketCommand;
+use crate::ip_idents::IpIdents;
 use crate::offload::{Segmentation, TunPacket};
 use crate::stats::{Counters, DropReason};
 use crate::wire::{emit, udp_super};
@@ -16,6 +17,8 @@ pub(crate) struct Out<'a> {
     pub pool: &'a mut Vec<Vec<u8>>,
     /// The adapter cuts UDP super-datagrams: consecutive datagrams of a flow may be joined.
     pub udp_offload: bool,
+    /// Identifications for datagrams that must be fragmented toward the LAN.
+    pub ip_idents: &'a mut IpIdents,
 }
 
 impl Out<'_> {
@@ -54,15 +57,8 @@ impl Out<'_> {
     /// Queues a datagram from `src` (the remote) to `dst` (the LAN host): joined to the packet
     /// queued just before when that is one of the same flow and the adapter can cut it back
     /// ([`crate::wire::udp_super`]), else as its own packet, or as IPv4 fragments when it
-    /// exceeds `mtu`. `ident` identifies those fragments.
-    pub(crate) fn udp(
-        &mut self,
-        src: SocketAddr,
-        dst: SocketAddr,
-        payload: &[u8],
-        mtu: u16,
-        ident: u16,
-    ) {
+    /// exceeds `mtu` (identified uniquely for the pair, [`IpIdents`]).
+    pub(crate) fn udp(&mut self, src: SocketAddr, dst: SocketAddr, payload: &[u8], mtu: u16) {
         let ip_header = if src.is_ipv6() { 40 } else { 20 };
         if self.udp_offload
             && ip_header + 8 + payload.len() <= usize::from(mtu)
@@ -75,6 +71,11 @@ impl Out<'_> {
             self.counters.tun_bytes_out += payload.len() as u64;
             return;
         }
+        let ident = if ip_header + 8 + payload.len() > usize::from(mtu) {
+            self.ip_idents.next(src.ip(), dst.ip())
+        } else {
+            0
+        };
         match emit::udp(src, dst, payload, mtu, ident) {
             Some(fragments) => fragments.into_iter().for_each(|f| self.packet(Some(f))),
             None => self.counters.drop(DropReason::BufferFull),

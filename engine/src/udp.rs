@@ -34,8 +34,6 @@ pub(crate) struct UdpMapping {
     failed: bool,
     /// The socket is a port forward's: it lives as long as the forward, and anyone may send.
     forwarded: bool,
-    /// IPv4 identification for the next datagram that has to be fragmented toward the host.
-    frag_ident: u16,
     pub bytes_out: u64,
     pub bytes_in: u64,
     pub packets_out: u64,
@@ -72,7 +70,6 @@ impl UdpMapping {
             last_remote: None,
             failed: false,
             forwarded: false,
-            frag_ident: 0,
             bytes_out: 0,
             bytes_in: 0,
             packets_out: 0,
@@ -219,8 +216,7 @@ impl UdpMapping {
         self.last_activity = now;
         self.packets_in += 1;
         self.bytes_in += payload.len() as u64;
-        self.frag_ident = self.frag_ident.wrapping_add(1);
-        out.udp(from, self.lan, payload, mtu, self.frag_ident);
+        out.udp(from, self.lan, payload, mtu);
         Inbound::Delivered
     }
 

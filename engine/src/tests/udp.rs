@@ -306,6 +306,32 @@ fn consecutive_fragmented_datagrams_get_distinct_identifications() {
 }
 
 #[test]
+fn two_mappings_between_the_same_hosts_never_share_an_identification() {
+    // Reassembly keys on (source, destination, protocol, identification), not ports: two
+    // mappings of one host to one remote must not both start counting from the same value.
+    let mut h = Harness::new();
+    let (a, _) = mapped(&mut h);
+    h.send(&udp(
+        host(5001),
+        "203.0.113.5:53".parse().expect("addr"),
+        64,
+        b"query",
+    ));
+    let b = h.cmds()[0].socket();
+    h.socket_opened(b);
+    h.cmds();
+    h.tun();
+    h.udp_in(a, sa(REMOTE, 53), &[1u8; 3000]);
+    h.udp_in(b, sa(REMOTE, 53), &[2u8; 3000]);
+    let out = h.tun();
+    assert_eq!(out.len(), 6);
+    assert_eq!(out[0].dst, out[3].dst, "one host, one remote");
+    assert_ne!(out[0].ident, out[3].ident);
+    assert_eq!(reassemble(&out[..3]).payload, [1u8; 3000]);
+    assert_eq!(reassemble(&out[3..]).payload, [2u8; 3000]);
+}
+
+#[test]
 fn a_socket_that_cannot_open_ends_the_mapping_with_unreachables() {
     let mut h = Harness::new();
     h.send(&udp(
