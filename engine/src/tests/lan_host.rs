@@ -146,6 +146,25 @@ pub fn echo_request(
     out
 }
 
+/// A Fragmentation Needed from `src` (the host, or a router between it and the gateway)
+/// about `offending`, a packet the engine delivered toward the LAN: what a smaller MTU on
+/// the way to the host reports (RFC 1191).
+pub fn frag_needed(src: Ipv4Addr, offending: &[u8], next_hop_mtu: u16) -> Vec<u8> {
+    use etherparse::Icmpv4Type;
+    use etherparse::icmpv4::DestUnreachableHeader;
+    // The quoted packet's source is the remote: the error goes back toward it.
+    let dst = Ipv4Addr::new(offending[12], offending[13], offending[14], offending[15]);
+    let quote = &offending[..offending.len().min(28)];
+    let b = PacketBuilder::ipv4(src.octets(), dst.octets(), HOST_TTL).icmpv4(
+        Icmpv4Type::DestinationUnreachable(DestUnreachableHeader::FragmentationNeeded {
+            next_hop_mtu,
+        }),
+    );
+    let mut out = Vec::with_capacity(b.size(quote.len()));
+    b.write(&mut out, quote).expect("error builds");
+    out
+}
+
 /// One TCP connection as the hidden host sees it.
 #[derive(Debug, Clone)]
 pub struct LanTcp {

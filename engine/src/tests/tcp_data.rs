@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::emitted::Seg;
 use super::harness::{Conn, Harness, Rng};
-use super::lan_host::{LanTcp, REMOTE, TcpSpec};
+use super::lan_host::{HOST, LanTcp, REMOTE, TcpSpec, frag_needed};
 use crate::{Config, DropReason, SocketCommand};
 
 /// Default buffer cap: 256 KiB per direction.
@@ -427,4 +427,58 @@ fn segments_read_in_one_batch_are_acknowledged_once() {
         n += h.tun_tcp().len();
     }
     assert_eq!(n, 2);
+}
+
+#[test]
+fn a_smaller_mtu_toward_the_host_shrinks_segments_and_resends_the_oversized() {
+    let mut h = Harness::new();
+    let mut c = h.open_default(50_000, 5);
+    let data = Rng::new(4).bytes(40 * 1460);
+    h.remote_write(c.id, &data);
+    let first = h.tun();
+    assert!(first.len() >= 4 && first.iter().all(|e| e.raw.len() == 1500));
+    // A 1280-byte link between the gateway and the host drops them all and says so.
+    h.send(&frag_needed(HOST, &first[1].raw, 1280));
+    let resent = h.tun_tcp();
+    assert!(!resent.is_empty(), "the dropped segments go again at once");
+    assert!(
+        resent.iter().all(|s| s.payload.len() <= 1240),
+        "{:?}",
+        resent.iter().map(|s| s.payload.len()).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        resent[0].seq,
+        c.lan.peer_iss.wrapping_add(1),
+        "from the oldest unacknowledged byte"
+    );
+    // From here on everything fits, and the download completes byte-exact.
+    let segs = h.lan_receive(&mut c, 1, |l| l.received.len() == data.len());
+    assert!(segs.iter().all(|s| s.payload.len() <= 1240));
+    assert!(c.lan.received == data);
+}
+
+#[test]
+fn a_packet_too_big_quoting_nothing_in_flight_is_not_believed() {
+    // RFC 5927: an attacker on the LAN who guesses the ports must not shrink a flow's
+    // segments to the minimum with a forged error.
+    let mut h = Harness::new();
+    let mut c = h.open_default(50_000, 5);
+    let data = Rng::new(5).bytes(4 * 1460);
+    h.remote_write(c.id, &data);
+    let first = h.tun();
+    for e in &first {
+        c.lan.receive(e.tcp());
+    }
+    h.send(&c.lan.ack());
+    let drops = h.engine.counters().drops_of(DropReason::OutOfWindow);
+    // Quotes a segment that was already acknowledged.
+    h.send(&frag_needed(HOST, &first[0].raw, 576));
+    assert_eq!(
+        h.engine.counters().drops_of(DropReason::OutOfWindow),
+        drops + 1
+    );
+    let more = Rng::new(6).bytes(4 * 1460);
+    h.remote_write(c.id, &more);
+    let segs = h.tun_tcp();
+    assert!(segs.iter().all(|s| s.payload.len() == 1460), "{segs:?}");
 }
