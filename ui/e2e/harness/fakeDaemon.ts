@@ -215,6 +215,14 @@ class FakeDaemon {
         bytes_in: (id * 104729) % 9_000_000,
         packets_out: id % 90, packets_in: id % 700,
         age_s: id % 300, idle_s: id % 7, expires_in_s: 300 - (id % 300),
+        tcp: p === "tcp"
+          ? {
+              retransmits: id % 11 === 0 ? id % 40 : 0, rtos: id % 97 === 0 ? 1 : 0,
+              tail_loss_probes: id % 13 === 0 ? 1 : 0, tlp_recoveries: 0,
+              fast_recoveries: id % 11 === 0 ? 1 + (id % 5) : 0, spurious_retransmits: 0, undos: 0,
+              srtt_us: 300 + ((id * 37) % 4000), cwnd_bytes: 14600 + (id % 64) * 1460, mss: 1460,
+            }
+          : null,
       };
       this.flows.set(id, t);
       this.pending.added.push(t);

@@ -19,6 +19,22 @@ export interface Translation {
   age_s: number;
   idle_s: number;
   expires_in_s: number;
+  /** TCP only: how the leg to the hidden host is doing (loss repair, round trip). */
+  tcp?: TcpFlowStats | null;
+}
+
+/** The LAN leg of one TCP translation, as `engine/src/snapshot.rs` reports it. */
+export interface TcpFlowStats {
+  retransmits: number;
+  rtos: number;
+  tail_loss_probes: number;
+  tlp_recoveries: number;
+  fast_recoveries: number;
+  spurious_retransmits: number;
+  undos: number;
+  srtt_us: number | null;
+  cwnd_bytes: number;
+  mss: number;
 }
 
 export type RefusalReason = "no_translation" | "filtered_by_mapping" | "addressed_to_hidden_host";
@@ -47,6 +63,14 @@ export interface Counters {
   flows_created: number;
   flows_closed: number;
   tcp_retransmits: number;
+  /** Loss repair toward LAN hosts; absent from daemons older than these counters. */
+  tcp_rtos?: number;
+  tcp_tail_loss_probes?: number;
+  tcp_tlp_recoveries?: number;
+  tcp_fast_recoveries?: number;
+  tcp_spurious_retransmits?: number;
+  tcp_undos?: number;
+  tun_write_failures?: number;
   drops: Record<string, number>;
 }
 
@@ -124,6 +148,8 @@ export interface EngineSettings {
     buffer_bytes: number;
     time_wait: number;
     connect_timeout_reply: "silence" | "host_unreachable";
+    /** Absent: follow this computer's own TCP. */
+    congestion_control?: "cubic" | "new_reno" | "bbr" | null;
   };
   udp: {
     mapping_timeout: number;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { formatBytes, formatDuration, formatRate, hostOf, portOf } from "./format";
+import { formatBytes, formatDuration, formatRate, formatRtt, hostOf, portOf } from "./format";
 
 describe("format", () => {
   it("bytes", () => {
@@ -22,6 +22,13 @@ describe("format", () => {
     expect(formatDuration(75)).toBe("1m 15s");
     expect(formatDuration(3725)).toBe("1h 2m");
     expect(formatDuration(90000)).toBe("1d 1h");
+  });
+
+  it("round trips", () => {
+    expect(formatRtt(850)).toBe("0.85 ms");
+    expect(formatRtt(2400)).toBe("2.4 ms");
+    expect(formatRtt(48_400)).toBe("48 ms");
+    expect(formatRtt(-1)).toBe("–");
   });
 
   it("endpoints", () => {

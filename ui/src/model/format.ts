@@ -40,6 +40,15 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
 }
 
+/** A round trip in microseconds: `850` → `0.85 ms`, `2400` → `2.4 ms`, `48000` → `48 ms`. */
+export function formatRtt(us: number): string {
+  if (!Number.isFinite(us) || us < 0) return "–";
+  const ms = us / 1000;
+  if (ms < 1) return `${ms.toFixed(2)} ms`;
+  if (ms < 10) return `${ms.toFixed(1)} ms`;
+  return `${Math.round(ms)} ms`;
+}
+
 /** The address part of `a.b.c.d:port` (the whole text when it has no port). */
 export function hostOf(endpoint: string): string {
   const i = endpoint.lastIndexOf(":");

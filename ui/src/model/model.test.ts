@@ -47,6 +47,7 @@ export const SETTINGS: Settings = {
       buffer_bytes: 262144,
       time_wait: 5,
       connect_timeout_reply: "host_unreachable",
+      congestion_control: null,
     },
     udp: { mapping_timeout: 300, filtering: "address_and_port_dependent" },
     icmp: { echo_timeout: 60 },
@@ -148,6 +149,14 @@ describe("settings form", () => {
     expect(values["uplink"]).toBe("");
     const back = fromForm(SETTINGS, values);
     expect(back.settings).toEqual(SETTINGS);
+  });
+
+  it("an empty choice leaves a key to the daemon's default", () => {
+    const values = { ...toForm(SETTINGS), "engine.tcp.congestion_control": "bbr" };
+    const chosen = fromForm(SETTINGS, values).settings;
+    expect(chosen?.engine.tcp.congestion_control).toBe("bbr");
+    const back = fromForm(chosen!, { ...toForm(chosen!), "engine.tcp.congestion_control": "" });
+    expect(back.settings?.engine.tcp.congestion_control).toBeNull();
   });
 
   it("reports syntax errors by key", () => {

@@ -68,6 +68,7 @@ export const FIELDS: Field[] = [
   { key: "engine.tcp.buffer_bytes", group: "TCP", label: "Buffer per connection and direction", help: "Memory per connection is bounded by this.", kind: int("bytes") },
   { key: "engine.tcp.time_wait", group: "TCP", label: "Time-wait", help: "How long a closed connection is remembered.", kind: int("s") },
   { key: "engine.tcp.connect_timeout_reply", group: "TCP", label: "When a connect times out", help: "What the hidden host is told.", kind: { type: "select", options: [ { value: "host_unreachable", label: "Tell it the host is unreachable" }, { value: "silence", label: "Say nothing" } ] } },
+  { key: "engine.tcp.congestion_control", group: "TCP", label: "Congestion control toward the LAN", help: "How fast downloads to LAN devices speed up and how they react to loss. BBR keeps lossy Wi-Fi fast; CUBIC is what most systems use.", kind: { type: "select", options: [ { value: "", label: "Same as this computer" }, { value: "cubic", label: "CUBIC" }, { value: "bbr", label: "BBR" }, { value: "new_reno", label: "NewReno" } ] } },
   { key: "engine.udp.mapping_timeout", group: "UDP", label: "Mapping timeout", help: "RFC 4787: at least 120 s, 300 s recommended.", kind: int("s") },
   { key: "engine.udp.filtering", group: "UDP", label: "Who may answer a UDP mapping", help: "Which inbound datagrams a mapping lets through.", kind: { type: "select", options: [ { value: "address_and_port_dependent", label: "Only the exact address and port contacted (safest)" }, { value: "address_dependent", label: "Any port of a contacted address" }, { value: "endpoint_independent", label: "Anyone (friendliest to peer-to-peer)" } ] } },
   { key: "engine.icmp.echo_timeout", group: "ICMP", label: "Ping mapping timeout", help: "RFC 5508: at least 60 s.", kind: int("s") },
@@ -123,9 +124,12 @@ export function fromForm(
         setPath(s, f.key, t === "" && f.kind.optional ? null : t);
         break;
       }
-      case "select":
-        setPath(s, f.key, String(raw));
+      case "select": {
+        // An empty choice stands for an unset key (the daemon's own default).
+        const t = String(raw ?? "");
+        setPath(s, f.key, t === "" ? null : t);
         break;
+      }
       case "reservations": {
         const parsed = parseReservations(String(raw ?? ""));
         if (typeof parsed === "string") errors[f.key] = parsed;

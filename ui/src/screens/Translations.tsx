@@ -4,7 +4,7 @@ import { useMemo, useState } from "preact/hooks";
 
 import type { Protocol } from "../api/types";
 import { VirtualTable, type Column } from "../components/VirtualTable";
-import { formatBytes, formatDuration } from "../model/format";
+import { formatBytes, formatDuration, formatRtt } from "../model/format";
 import { DEFAULT_QUERY, runQuery, type Query, type SortKey } from "../model/query";
 import { ageAt, type Row } from "../model/translations";
 import { store, useNow, useStore } from "../store";
@@ -47,6 +47,7 @@ export function Translations() {
     { id: "gateway", label: "Gateway port", width: "minmax(11rem, 1fr)", sort: sortOf("gateway"), render: (r) => <span class="mono">{r.gateway ?? "binding…"}</span> },
     { id: "state", label: "State", width: "8rem", sort: sortOf("state"), render: (r) => r.state },
     { id: "bytes", label: "Bytes ↑ / ↓", width: "11rem", align: "end", sort: sortOf("bytes"), render: (r) => `${formatBytes(r.bytes_out)} / ${formatBytes(r.bytes_in)}` },
+    { id: "link", label: "LAN link", width: "9rem", align: "end", render: (r) => <LanLink row={r} /> },
     { id: "age", label: "Age", width: "6rem", align: "end", sort: sortOf("age"), render: (r) => formatDuration(ageAt(r, now)) },
   ];
 
@@ -96,5 +97,22 @@ export function Translations() {
         empty={store.table.size === 0 ? "No conversations right now. They appear here as soon as a device on the LAN connects somewhere." : "Nothing matches the search."}
       />
     </div>
+  );
+}
+
+/** A TCP flow's leg to the hidden host: its round trip and how many segments had to go again. */
+function LanLink({ row }: { row: Row }) {
+  const t = row.tcp;
+  if (!t) return <span class="muted">–</span>;
+  const rtt = t.srtt_us === null ? "–" : formatRtt(t.srtt_us);
+  const title =
+    `Round trip to the hidden host ${rtt}. ${t.retransmits} segments sent again: ` +
+    `${t.fast_recoveries} losses repaired at once, ${t.tlp_recoveries} by a probe, ${t.rtos} after a timeout` +
+    (t.spurious_retransmits > 0 ? `; ${t.spurious_retransmits} resends turned out unneeded.` : ".");
+  return (
+    <span class="mono" title={title}>
+      {rtt}
+      {t.retransmits > 0 && <span class={t.rtos > 0 ? "link-timeouts" : "muted"}> · {t.retransmits}↻</span>}
+    </span>
   );
 }

@@ -62,6 +62,18 @@ pub fn render_status(s: &StatusReport) -> String {
                 c.flows_created, c.flows_closed, c.tcp_retransmits
             ),
         );
+        if c.tcp_retransmits > 0 {
+            line(
+                "lan loss",
+                format!(
+                    "TCP toward LAN hosts repaired {} losses by fast recovery, {} by tail probes, {} by timeouts; {} resends proved unneeded",
+                    c.tcp_fast_recoveries,
+                    c.tcp_tlp_recoveries,
+                    c.tcp_rtos,
+                    c.tcp_spurious_retransmits
+                ),
+            );
+        }
         let total: u64 = c.drops.values().sum();
         if total > 0 {
             let parts: Vec<String> = c
@@ -159,6 +171,10 @@ mod tests {
         counters.drop(DropReason::BadChecksum);
         counters.drop(DropReason::BadChecksum);
         counters.tun_bytes_in = 2048;
+        counters.tcp_retransmits = 9;
+        counters.tcp_fast_recoveries = 4;
+        counters.tcp_tlp_recoveries = 1;
+        counters.tcp_spurious_retransmits = 2;
         let s = StatusReport {
             running: true,
             version: "0.1.0".into(),
@@ -228,6 +244,10 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("2 (bad_checksum 2)"), "{text}");
+        assert!(
+            text.contains("lan loss  TCP toward LAN hosts repaired 4 losses by fast recovery, 1 by tail probes, 0 by timeouts; 2 resends proved unneeded"),
+            "{text}"
+        );
 
         let off = StatusReport {
             running: false,

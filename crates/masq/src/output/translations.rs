@@ -22,6 +22,8 @@ pub fn render_translations(flows: &[Translation]) -> String {
         ("IN", Align::Right),
         ("AGE", Align::Right),
         ("IDLE", Align::Right),
+        ("LAN RTT", Align::Right),
+        ("RETX", Align::Right),
     ]);
     for f in flows {
         t.push(vec![
@@ -40,14 +42,31 @@ pub fn render_translations(flows: &[Translation]) -> String {
             bytes(f.bytes_in),
             duration(f.age_s),
             duration(f.idle_s),
+            f.tcp
+                .and_then(|t| t.srtt_us)
+                .map_or_else(|| "-".to_owned(), rtt),
+            f.tcp
+                .map_or_else(|| "-".to_owned(), |t| t.retransmits.to_string()),
         ]);
     }
     t.render()
 }
 
+/// A round trip to the hidden host: microseconds on a wired LAN, tens of milliseconds on a
+/// busy Wi-Fi, so the unit follows the size.
+fn rtt(us: u64) -> String {
+    if us < 10_000 {
+        format!("{:.1}ms", us as f64 / 1000.0)
+    } else {
+        format!("{}ms", us / 1000)
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use masq_engine::{FlowId, GatewayEndpoint, LanEndpoint, Protocol, RemoteEndpoint};
+    use masq_engine::{
+        FlowId, GatewayEndpoint, LanEndpoint, Protocol, RemoteEndpoint, TcpFlowStats,
+    };
 
     use super::*;
 
@@ -68,11 +87,16 @@ mod tests {
             age_s: 185.0,
             idle_s: 2.0,
             expires_in_s: 7000.0,
-            tcp: None,
+            tcp: Some(TcpFlowStats {
+                retransmits: 17,
+                srtt_us: Some(2_400),
+                ..TcpFlowStats::default()
+            }),
         };
         let mut g = f.clone();
         g.id = FlowId(12);
         g.gateway = None;
+        g.tcp = None;
         let text = render_translations(&[f, g]);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3);
@@ -84,6 +108,8 @@ mod tests {
             "{text}"
         );
         assert!(lines[1].contains("3m05s"), "{text}");
+        assert!(lines[1].ends_with("2.4ms    17"), "{text}");
+        assert!(lines[2].ends_with("-     -"), "{text}");
         assert!(lines[2].contains("(binding)"), "{text}");
         assert_eq!(
             lines[1].find("tcp"),
