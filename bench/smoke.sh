@@ -2,7 +2,8 @@
 # smoke.sh - proves the benchmark harness still works, in well under a minute: netns-bench.sh
 # with kernel NAT and the real `masq up`, every test group for about a second, then checks
 # that each test produced a plausible figure (nothing failed, nothing missing) and that the
-# DOC= writer fills a document's netns-bench block. Nothing is timed: the figures of such a
+# DOC= writer fills a document's netns-bench block; then the loss group (bench/loss.sh) at one
+# rate, whose recovery counters must come through. Nothing is timed: the figures of such a
 # short run on a CI machine say nothing about speed (docs/performance.md has the real runs).
 #
 # Usage (root): MASQ_BIN=target/debug/masq bench/smoke.sh
@@ -52,4 +53,21 @@ mode=masq
 positive meta translator_pid
 grep -q '^### TCP throughput' "$doc" && grep -q '^| masq ' "$doc" && grep -q '^kept$' "$doc" ||
   fail "DOC= did not write the table into $doc"
-echo "smoke: the harness ran every test for kernel NAT and masq; the table reached $doc"
+
+# The loss group: 1 % random loss each way on the LAN link, one stream down and up.
+loss_doc=$out/loss-doc.md
+printf '# smoke\n\n<!-- netns-bench-loss:begin -->\n<!-- netns-bench-loss:end -->\n' >"$loss_doc"
+MASQ_BIN=${MASQ_BIN:-$here/../target/debug/masq} \
+  RUNS=1 DUR=1 LOSS_RATES=1 QUIET_WAIT_S=0 OUTDIR="$out/loss" DOC="$loss_doc" \
+  "$here/loss.sh"
+jsonl=$out/loss/results.jsonl
+[ -s "$jsonl" ] || fail "no results in $jsonl"
+for mode in kernel-nat masq; do
+  for t in tcp_down_loss1 tcp_up_loss1; do
+    positive "$t" gbps
+    # 1 % of a second's packets is hundreds of losses: the sender must have repaired some.
+    positive "$t" recoveries
+  done
+done
+grep -q '^| masq ' "$loss_doc" || fail "DOC= did not write the loss table into $loss_doc"
+echo "smoke: the harness ran every test for kernel NAT and masq, and the loss group; the tables reached $doc and $loss_doc"
