@@ -7,28 +7,45 @@
 //! macOS's kqueue takes a nanosecond timeout already, and Windows' data path waits in tokio:
 //! there [`WakeTimer::new`] answers `None` and the poll's own timeout is used.
 
+use std::cell::Cell;
 use std::io;
+use std::time::{Duration, Instant};
 
 /// A one-shot timer whose expiry makes a descriptor readable (Linux: a timerfd).
 #[derive(Debug)]
 pub struct WakeTimer {
     inner: imp::Timer,
+    /// When the armed expiry is due, until it is consumed.
+    armed: Cell<Option<Instant>>,
 }
 
 impl WakeTimer {
     /// A timer where the OS's poll needs one for sub-millisecond deadlines, else `None`.
     pub fn new() -> io::Result<Option<WakeTimer>> {
-        Ok(imp::Timer::new()?.map(|inner| WakeTimer { inner }))
+        Ok(imp::Timer::new()?.map(|inner| WakeTimer {
+            inner,
+            armed: Cell::new(None),
+        }))
     }
 
-    /// Makes the descriptor readable `after` from now (re-arming replaces any earlier
-    /// expiry).
-    pub fn arm(&self, after: std::time::Duration) -> io::Result<()> {
-        self.inner.arm(after)
+    /// Makes the descriptor readable by `now + after`. An expiry already armed for no later
+    /// than that is kept: waking early only costs a turn of the loop that re-arms, while
+    /// every packet of a connection moves its retransmission deadline a little later, and a
+    /// system call per packet to follow it would cost more (one per turn, measured on a
+    /// connection-rate run).
+    pub fn arm(&self, now: Instant, after: Duration) -> io::Result<()> {
+        let due = now + after;
+        if self.armed.get().is_some_and(|at| at > now && at <= due) {
+            return Ok(());
+        }
+        self.inner.arm(after)?;
+        self.armed.set(Some(due));
+        Ok(())
     }
 
     /// Consumes an expiry, so the next one is a new readiness edge.
     pub fn clear(&self) {
+        self.armed.set(None);
         self.inner.clear()
     }
 
@@ -167,5 +184,46 @@ mod imp {
         pub(super) fn raw_fd(&self) -> std::os::fd::RawFd {
             match *self {}
         }
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    /// Waits up to 1 s for the timer's descriptor; how long it took, or `None`.
+    fn wait(t: &WakeTimer, start: Instant) -> Option<Duration> {
+        let mut fds = [libc::pollfd {
+            fd: t.raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        // SAFETY: one valid pollfd, 1 s limit.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 1, 1000) };
+        #[allow(clippy::disallowed_methods, reason = "measuring a real timer")]
+        let waited = Instant::now() - start;
+        (n == 1).then_some(waited)
+    }
+
+    #[test]
+    fn an_earlier_expiry_is_kept_and_a_later_one_replaced() {
+        let t = WakeTimer::new().unwrap().unwrap();
+        #[allow(clippy::disallowed_methods, reason = "measuring a real timer")]
+        let start = Instant::now();
+        t.arm(start, Duration::from_millis(5)).unwrap();
+        // Later: kept at 5 ms.
+        t.arm(start, Duration::from_millis(800)).unwrap();
+        let waited = wait(&t, start).expect("fired");
+        assert!(waited < Duration::from_millis(400), "{waited:?}");
+        t.clear();
+        // Consumed: a later deadline now arms anew, and an earlier one replaces it.
+        #[allow(clippy::disallowed_methods, reason = "measuring a real timer")]
+        let start = Instant::now();
+        t.arm(start, Duration::from_secs(5)).unwrap();
+        t.arm(start, Duration::from_millis(5)).unwrap();
+        let waited = wait(&t, start).expect("fired");
+        assert!(waited >= Duration::from_millis(5), "{waited:?}");
+        assert!(waited < Duration::from_millis(400), "{waited:?}");
+        t.clear();
     }
 }

@@ -16,7 +16,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use masq_engine::{Family, SocketCommand, SocketId};
 use masq_platform::WakeTimer;
@@ -329,7 +329,7 @@ impl Sockets {
             // A deadline between two whole milliseconds: the timer wakes the poll on time,
             // the poll's own (rounded up) timeout stays as a safety net.
             (Some(d), Some(t)) if !d.is_zero() && d.subsec_nanos() % 1_000_000 != 0 => {
-                t.arm(d)?;
+                t.arm(Instant::now(), d)?;
                 Some(d + Duration::from_millis(1))
             }
             _ => timeout,
