@@ -101,7 +101,8 @@ impl EchoMapping {
 
     pub(crate) fn on_opened(&mut self, local: SocketAddr, out: &mut Out<'_>) {
         self.gateway = Some(local);
-        for (dst, seq, ttl, payload) in self.pending.drain(..) {
+        // Taken, not drained: the emptied queue would keep its allocation.
+        for (dst, seq, ttl, payload) in std::mem::take(&mut self.pending) {
             out.cmd(SocketCommand::IcmpEchoSend {
                 id: self.socket,
                 dst,

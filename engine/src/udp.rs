@@ -1,7 +1,6 @@
 //! UDP mappings: one uplink socket per hidden endpoint (endpoint-independent mapping,
 //! RFC 4787 REQ-1), with configurable filtering of what may come back (REQ-8).
 
-use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
@@ -19,6 +18,44 @@ const PENDING_MAX: usize = 32;
 /// forgotten beyond this (bounds memory for a host that sprays many destinations).
 const PEERS_MAX: usize = 512;
 
+/// The remote endpoints a mapping has sent to, for filtering what comes back: sorted by
+/// address, so the usual single peer (a DNS server, a game server) costs one small allocation
+/// instead of a tree node sized for eleven.
+#[derive(Debug, Default)]
+struct Peers(Vec<(SocketAddr, Instant)>);
+
+impl Peers {
+    /// Remembers `peer` as contacted at `now`, forgetting the least recently contacted one
+    /// beyond [`PEERS_MAX`].
+    fn touch(&mut self, peer: SocketAddr, now: Instant) {
+        match self.0.binary_search_by(|(p, _)| p.cmp(&peer)) {
+            Ok(i) => self.0[i].1 = now,
+            Err(i) => {
+                if self.0.len() >= PEERS_MAX
+                    && let Some(oldest) = (0..self.0.len()).min_by_key(|&j| self.0[j].1)
+                {
+                    self.0.remove(oldest);
+                    self.0
+                        .insert(if oldest < i { i - 1 } else { i }, (peer, now));
+                    return;
+                }
+                if self.0.capacity() == 0 {
+                    self.0.reserve_exact(1);
+                }
+                self.0.insert(i, (peer, now));
+            }
+        }
+    }
+
+    fn has(&self, peer: SocketAddr) -> bool {
+        self.0.binary_search_by(|(p, _)| p.cmp(&peer)).is_ok()
+    }
+
+    fn has_address(&self, ip: IpAddr) -> bool {
+        self.0.iter().any(|(p, _)| p.ip() == ip)
+    }
+}
+
 /// One hidden UDP endpoint's mapping.
 #[derive(Debug)]
 pub(crate) struct UdpMapping {
@@ -26,7 +63,7 @@ pub(crate) struct UdpMapping {
     socket: SocketId,
     gateway: Option<SocketAddr>,
     /// Remote endpoints the host sent to, with when it last did.
-    peers: BTreeMap<SocketAddr, Instant>,
+    peers: Peers,
     pending: Vec<(SocketAddr, u8, Vec<u8>)>,
     last_out: Instant,
     last_activity: Instant,
@@ -63,7 +100,7 @@ impl UdpMapping {
             lan,
             socket,
             gateway: None,
-            peers: BTreeMap::new(),
+            peers: Peers::default(),
             pending: Vec::new(),
             last_out: now,
             last_activity: now,
@@ -142,12 +179,7 @@ impl UdpMapping {
         self.last_remote = Some(dst);
         self.packets_out += 1;
         self.bytes_out += payload.len() as u64;
-        self.peers.insert(dst, now);
-        if self.peers.len() > PEERS_MAX
-            && let Some(oldest) = self.peers.iter().min_by_key(|(_, t)| **t).map(|(a, _)| *a)
-        {
-            self.peers.remove(&oldest);
-        }
+        self.peers.touch(dst, now);
         if self.gateway.is_none() {
             if self.pending.len() < PENDING_MAX {
                 self.pending.push((dst, ttl, payload.to_vec()));
@@ -167,7 +199,9 @@ impl UdpMapping {
     /// The socket is open: flush what waited.
     pub(crate) fn on_opened(&mut self, local: SocketAddr, out: &mut Out<'_>) {
         self.gateway = Some(local);
-        for (dst, ttl, payload) in self.pending.drain(..) {
+        // Taken, not drained: the emptied queue would keep its allocation for the mapping's
+        // whole life.
+        for (dst, ttl, payload) in std::mem::take(&mut self.pending) {
             out.cmd(SocketCommand::UdpSend {
                 id: self.socket,
                 dst,
@@ -180,7 +214,7 @@ impl UdpMapping {
     /// The socket could not be opened: the mapping is dead; tell the host per datagram.
     pub(crate) fn on_open_failed(&mut self, gateway_ip: IpAddr, out: &mut Out<'_>) {
         self.failed = true;
-        for (dst, _, payload) in self.pending.drain(..) {
+        for (dst, _, payload) in std::mem::take(&mut self.pending) {
             let quote = udp_quote(self.lan, dst, &payload);
             out.packet(quote.and_then(|q| {
                 emit::icmp_error(
@@ -206,8 +240,8 @@ impl UdpMapping {
         let allowed = self.forwarded
             || match cfg.filtering {
                 UdpFiltering::EndpointIndependent => true,
-                UdpFiltering::AddressDependent => self.peers.keys().any(|p| p.ip() == from.ip()),
-                UdpFiltering::AddressAndPortDependent => self.peers.contains_key(&from),
+                UdpFiltering::AddressDependent => self.peers.has_address(from.ip()),
+                UdpFiltering::AddressAndPortDependent => self.peers.has(from),
             };
         if !allowed {
             out.counters.drop(DropReason::Filtered);
@@ -234,4 +268,41 @@ fn udp_quote(lan: SocketAddr, dst: SocketAddr, payload: &[u8]) -> Option<Vec<u8>
     let mut transport = emit::udp_header_bytes(lan.port(), dst.port(), payload.len()).to_vec();
     transport.extend_from_slice(&payload[..payload.len().min(64)]);
     emit::reconstruct_quote(lan.ip(), dst.ip(), etherparse::IpNumber::UDP, &transport)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn peer(i: u32) -> SocketAddr {
+        SocketAddr::from(([198, 51, (i >> 8) as u8, i as u8], 5000 + (i % 7) as u16))
+    }
+
+    #[test]
+    fn peers_stay_sorted_and_bounded_and_forget_the_least_recent() {
+        #[allow(clippy::disallowed_methods, reason = "a base instant for virtual time")]
+        let t0 = Instant::now();
+        let mut peers = Peers::default();
+        // Contacted in a scrambled order; peer 0 again near the end, so peer 1 is the oldest.
+        let order: Vec<u32> = (0..PEERS_MAX as u32)
+            .map(|i| (i * 37) % PEERS_MAX as u32)
+            .collect();
+        for (t, &i) in order.iter().enumerate() {
+            peers.touch(peer(i), t0 + Duration::from_millis(t as u64));
+        }
+        peers.touch(peer(0), t0 + Duration::from_secs(10));
+        let oldest = order[1];
+        peers.touch(peer(9999), t0 + Duration::from_secs(11));
+        assert_eq!(peers.0.len(), PEERS_MAX);
+        assert!(peers.0.windows(2).all(|w| w[0].0 < w[1].0), "sorted");
+        assert!(
+            !peers.has(peer(oldest)),
+            "the least recently contacted went"
+        );
+        assert!(peers.has(peer(9999)) && peers.has(peer(0)));
+        assert!(peers.has_address(peer(9999).ip()));
+        assert!(!peers.has_address("203.0.113.1".parse().expect("address")));
+    }
 }

@@ -229,7 +229,7 @@ impl Engine {
             lan: LanEndpoint(target),
             remote: Some(RemoteEndpoint(peer)),
         };
-        if self.by_key.contains_key(&key) {
+        if self.by_key.contains(&key, &self.flows) {
             self.counters.drop(DropReason::NoState);
             return None;
         }
@@ -249,10 +249,10 @@ impl Engine {
             tun_mtu: self.cfg.tun_mtu,
             offload: self.cfg.tun_offload,
         };
-        let cfg = self.cfg.tcp.clone();
+        let cfg = std::sync::Arc::clone(&self.tcp_cfg);
         let flow = {
             let mut out = self.out();
-            TcpFlow::accept(now, init, &cfg, &mut out)
+            TcpFlow::accept(now, init, cfg, &mut out)
         };
         let fid = self.insert_flow(now, key, socket, Kind::Tcp(Box::new(flow)));
         if let Some(e) = self.flows.get_mut(&fid) {
@@ -391,7 +391,7 @@ impl Engine {
             lan: LanEndpoint(target),
             remote: None,
         };
-        if let Some(&old) = self.by_key.get(&flow_key) {
+        if let Some(old) = self.by_key.get(&flow_key, &self.flows) {
             // An ordinary mapping of the same endpoint gives way to the forward's.
             if let Some(e) = self.flows.get(&old)
                 && let Kind::Udp(m) = &e.kind

@@ -13,6 +13,7 @@
 //! connections' SYN toward the host) is in [`super::handshake`].
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tracing::trace;
@@ -86,7 +87,7 @@ pub(crate) struct TcpFlow {
     pub(super) socket: SocketId,
     pub(super) gateway_ip: IpAddr,
     pub(super) state: State,
-    pub(super) cfg: TcpConfig,
+    pub(super) cfg: Arc<TcpConfig>,
     pub(super) last_activity: Instant,
 
     // Handshake facts.
@@ -129,7 +130,7 @@ impl TcpFlow {
         iss: u32,
         tun_mtu: u16,
         offload: bool,
-        cfg: &TcpConfig,
+        cfg: Arc<TcpConfig>,
         state: State,
     ) -> TcpFlow {
         let hdr = if ends.lan.is_ipv4() { 40 } else { 60 };
@@ -140,7 +141,6 @@ impl TcpFlow {
             socket: ends.socket,
             gateway_ip: ends.gateway_ip,
             state,
-            cfg: cfg.clone(),
             last_activity: now,
             irs: 0,
             iss,
@@ -152,11 +152,12 @@ impl TcpFlow {
             syn_quote: Vec::new(),
             handshake_timer: None,
             rx: Receiver::new(0, cfg.buffer_bytes, 0, false),
-            tx: Sender::new(iss, our_mss, our_mss, sender_config(cfg)),
+            tx: Sender::new(iss, our_mss, our_mss, sender_config(&cfg)),
             credit_out: 0,
             credit_owed: 0,
             reported: SendStats::default(),
             batched_ack: BatchedAck::No,
+            cfg,
             bytes_out: 0,
             bytes_in: 0,
             packets_out: 0,

@@ -8,6 +8,7 @@
 //! remote's own address; the shell reads nothing from the socket until the host answered.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
 use tracing::trace;
@@ -51,7 +52,7 @@ impl TcpFlow {
     pub(crate) fn open(
         now: Instant,
         init: TcpInit<'_>,
-        cfg: &TcpConfig,
+        cfg: Arc<TcpConfig>,
         out: &mut Out<'_>,
     ) -> TcpFlow {
         let state = State::Connecting {
@@ -90,7 +91,7 @@ impl TcpFlow {
     pub(crate) fn accept(
         now: Instant,
         init: TcpAcceptInit,
-        cfg: &TcpConfig,
+        cfg: Arc<TcpConfig>,
         out: &mut Out<'_>,
     ) -> TcpFlow {
         let state = State::SynSent {
@@ -106,10 +107,10 @@ impl TcpFlow {
             state,
         );
         // Offer everything; the host's SYN-ACK decides what is used.
-        flow.rcv_shift = shift_for(cfg.buffer_bytes);
+        flow.rcv_shift = shift_for(flow.cfg.buffer_bytes);
         flow.send_syn(out);
         flow.handshake_timer = Some(HandshakeTimer {
-            at: now + HANDSHAKE_RTO.max(cfg.rto_min),
+            at: now + HANDSHAKE_RTO.max(flow.cfg.rto_min),
             sent: now,
             retries: 0,
         });

@@ -71,7 +71,9 @@ pub(crate) struct Receiver {
     ooo_fin: Option<u64>,
     fin: bool,
     sack_ok: bool,
-    sacks: SackList,
+    /// Only while there is something to report: most flows never receive out of order, and
+    /// an idle one should not carry the blocks.
+    sacks: Option<Box<SackList>>,
     acks_owed: u32,
     quickacks: u32,
     /// Duplicate ACKs sent at once for the hole at `dupack_nxt`.
@@ -96,13 +98,29 @@ impl Receiver {
             ooo_fin: None,
             fin: false,
             sack_ok,
-            sacks: SackList::default(),
+            sacks: None,
             acks_owed: 0,
             quickacks: QUICKACK_SEGMENTS,
             dupacks: 0,
             dupack_nxt: None,
             ack_deadline: None,
         }
+    }
+
+    /// The SACK list, made when the first thing to report arrives.
+    fn sacks(&mut self) -> &mut SackList {
+        self.sacks.get_or_insert_with(Box::default)
+    }
+
+    /// Gives the SACK list's memory back once it has nothing left to report.
+    fn drop_empty_sacks(&mut self) {
+        if self.sacks.as_ref().is_some_and(|s| s.is_empty()) {
+            self.sacks = None;
+        }
+    }
+
+    fn dsack_pending(&self) -> bool {
+        self.sacks.as_ref().is_some_and(|s| s.dsack_pending())
     }
 
     /// The receive offset of a wire sequence number (`None` if before the stream).
@@ -159,11 +177,17 @@ impl Receiver {
     /// SACK blocks for the next ACK, as wire numbers (a DSACK first, sent once).
     pub(crate) fn take_sack_blocks(&mut self) -> [Option<(u32, u32)>; MAX_BLOCKS] {
         let mut out = [None; MAX_BLOCKS];
-        if self.sack_ok {
-            for (slot, block) in out.iter_mut().zip(self.sacks.take_blocks()) {
+        // Taken whether or not the host reads them, so a DSACK it cannot read is still
+        // reported only once (it asks for an immediate ACK while pending).
+        let blocks = self.sacks.as_mut().map(|s| s.take_blocks());
+        if self.sack_ok
+            && let Some(blocks) = blocks
+        {
+            for (slot, block) in out.iter_mut().zip(blocks) {
                 *slot = block.map(|(s, e)| (self.rcv.wire(s), self.rcv.wire(e)));
             }
         }
+        self.drop_empty_sacks();
         out
     }
 
@@ -216,7 +240,7 @@ impl Receiver {
         if end < self.nxt || (end == self.nxt && !fin) {
             // Entirely old: a retransmission of something already delivered (RFC 2883).
             if end > start {
-                self.sacks.on_duplicate((start, end));
+                self.sacks().on_duplicate((start, end));
             }
             r.ack = AckNeed::Now;
             return r;
@@ -231,7 +255,8 @@ impl Receiver {
         }
         if start < self.nxt {
             // Partly old: report the duplicated part.
-            self.sacks.on_duplicate((start, self.nxt));
+            let nxt = self.nxt;
+            self.sacks().on_duplicate((start, nxt));
         }
         let data = &payload[(from - start) as usize..(to.max(from) - start) as usize];
         let fin_at = (fin && to == end).then_some(end);
@@ -241,11 +266,14 @@ impl Receiver {
             while let Some(more) = self.ooo.take_contiguous(self.nxt) {
                 self.deliver(&more, &mut deliver);
             }
-            self.sacks.on_advance(self.nxt);
+            if let Some(sacks) = self.sacks.as_mut() {
+                sacks.on_advance(self.nxt);
+            }
+            self.drop_empty_sacks();
             if fin_at.or(self.ooo_fin) == Some(self.nxt) {
                 self.fin = true;
                 self.ooo.clear();
-                self.sacks.clear();
+                self.sacks = None;
                 r.fin = true;
                 r.ack = AckNeed::Now;
                 return r;
@@ -254,11 +282,8 @@ impl Receiver {
             self.acks_owed += segments;
             let quick = self.quickacks > 0;
             self.quickacks = self.quickacks.saturating_sub(segments);
-            let now_needed = filled_hole
-                || !self.ooo.is_empty()
-                || start < from
-                || fin
-                || self.sacks.dsack_pending();
+            let now_needed =
+                filled_hole || !self.ooo.is_empty() || start < from || fin || self.dsack_pending();
             r.ack = if now_needed {
                 AckNeed::Now
             } else if quick || self.acks_owed >= 2 {
@@ -272,12 +297,12 @@ impl Receiver {
         } else {
             if self.ooo.holds(from, to) {
                 // Held already: a duplicate above the cumulative ACK (RFC 2883 4.2).
-                self.sacks.on_duplicate((from, to));
+                self.sacks().on_duplicate((from, to));
             } else if !self.ooo.insert(from, data) {
                 r.refused = true;
             }
             if let Some(range) = self.ooo.range_containing(from) {
-                self.sacks.on_out_of_order(range);
+                self.sacks().on_out_of_order(range);
             }
             if let Some(f) = fin_at {
                 self.ooo_fin = Some(f);
@@ -298,7 +323,7 @@ impl Receiver {
             self.dupack_nxt = Some(self.nxt);
             self.dupacks = 0;
         }
-        if self.sacks.dsack_pending() || self.dupacks < RFC5681_DUPTHRESH {
+        if self.dsack_pending() || self.dupacks < RFC5681_DUPTHRESH {
             self.dupacks += 1;
             AckNeed::Now
         } else {
@@ -345,7 +370,7 @@ impl Receiver {
     /// Forgets held data (the connection is gone).
     pub(crate) fn clear(&mut self) {
         self.ooo.clear();
-        self.sacks.clear();
+        self.sacks = None;
         self.ack_deadline = None;
     }
 }
@@ -375,6 +400,27 @@ mod tests {
 
     fn blocks(r: &mut Receiver) -> Vec<(u32, u32)> {
         r.take_sack_blocks().into_iter().flatten().collect()
+    }
+
+    #[test]
+    fn a_duplicate_from_a_host_without_sack_asks_for_one_immediate_ack_only() {
+        let mut r = Receiver::new(1000, 256 * 1024, 3, false);
+        r.open();
+        r.quickacks = 0;
+        let mut got = Vec::new();
+        seg(&mut r, 0, 1000, &mut got);
+        seg(&mut r, 1000, 1000, &mut got);
+        r.on_ack_sent();
+        assert_eq!(
+            seg(&mut r, 0, 1000, &mut got).ack,
+            AckNeed::Now,
+            "duplicate"
+        );
+        assert!(blocks(&mut r).is_empty(), "no SACK option for this host");
+        r.on_ack_sent();
+        // In-order data is acknowledged as usual again, not at once forever.
+        assert_eq!(seg(&mut r, 2000, 1000, &mut got).ack, AckNeed::Delayed);
+        assert!(r.sacks.is_none(), "nothing left to report, nothing held");
     }
 
     #[test]

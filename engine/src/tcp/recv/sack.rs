@@ -70,10 +70,9 @@ impl SackList {
         out
     }
 
-    /// Forgets everything (the host's FIN made every later block meaningless, or the
-    /// connection ended).
-    pub(crate) fn clear(&mut self) {
-        *self = SackList::default();
+    /// Nothing to report: no block and no DSACK.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.dsack.is_none() && self.blocks.iter().all(Option::is_none)
     }
 }
 

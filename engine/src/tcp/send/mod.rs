@@ -63,6 +63,10 @@ const MAX_PROBE_BACKOFF: u32 = 10;
 /// A write to the adapter failed (its ring was full): retry this much later.
 const WRITE_RETRY: Duration = Duration::from_millis(1);
 
+/// Send-buffer capacity an empty sender may keep: an interactive flow's writes, without a
+/// reallocation per write.
+const IDLE_BUFFER: usize = 4096;
+
 /// The sender's settings (from [`crate::TcpConfig`]).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SenderConfig {
@@ -332,6 +336,12 @@ impl Sender {
         self.w.cwnd
     }
 
+    /// Heap bytes held (what an idle flow costs beyond its fixed size).
+    #[cfg(test)]
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.buf.capacity() + self.sb.heap_bytes()
+    }
+
     /// Bytes from the socket, to be sent after everything before.
     pub(crate) fn push_data(&mut self, data: &[u8]) {
         self.buf.extend(data);
@@ -587,6 +597,12 @@ impl Sender {
         }
         let data_acked = self.una.min(self.data_end) - data_before;
         self.buf.drain(..data_acked as usize);
+        if self.buf.is_empty() && self.buf.capacity() > IDLE_BUFFER {
+            // Up to the whole send buffer (256 KiB by default) would stay allocated through
+            // hours of an idle keep-alive after one download; Linux frees its buffers as
+            // they are acknowledged.
+            self.buf = VecDeque::new();
+        }
         if samples.reordering {
             self.rack.on_reordering();
         }

@@ -78,6 +78,10 @@ pub(crate) enum Verdict {
     Stop,
 }
 
+/// Entries an empty scoreboard may keep allocated: an interactive flow's few segments in
+/// flight, without a reallocation per keystroke.
+const IDLE_SEGMENTS: usize = 8;
+
 /// The segments in flight and the totals over them.
 #[derive(Debug, Default)]
 pub(crate) struct Scoreboard {
@@ -196,7 +200,18 @@ impl Scoreboard {
                 break;
             }
         }
+        if self.segs.is_empty() && self.segs.capacity() > IDLE_SEGMENTS {
+            // A window's worth of entries is kilobytes that an idle connection (a browser's
+            // kept-alive one after a download) would otherwise hold for hours.
+            self.segs = VecDeque::new();
+        }
         bytes
+    }
+
+    /// Heap bytes held (what an idle flow costs beyond its fixed size).
+    #[cfg(test)]
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.segs.capacity() * std::mem::size_of::<Segment>()
     }
 
     /// Marks `[start, end)` as held by the host. `delivered` sees each segment newly SACKed.

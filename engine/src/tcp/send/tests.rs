@@ -433,3 +433,37 @@ fn with_nothing_new_to_send_a_probe_resends_the_last_hole_not_a_sacked_tail() {
         "probes that draw nothing new end in the RTO"
     );
 }
+
+#[test]
+fn an_idle_sender_gives_back_its_buffers() {
+    // A browser keeps a connection open for minutes after a download: the send buffer and
+    // the scoreboard of that download must not stay allocated with it.
+    let total = 512 * MSS;
+    let mut f = Fixture::new(total as usize, true);
+    let mut acked = 0;
+    let mut peak = 0;
+    while acked < total {
+        let sent = f.send();
+        peak = peak.max(f.tx.heap_bytes());
+        let end = sent
+            .iter()
+            .map(|s| s.0 + s.1)
+            .max()
+            .expect("the window allows more");
+        f.wait(Duration::from_millis(10));
+        f.ack(end, &[]);
+        acked = end;
+    }
+    assert!(
+        peak >= total as usize,
+        "the buffer held the download ({peak})"
+    );
+    assert!(
+        f.tx.heap_bytes() <= 8 * 1024,
+        "{} bytes kept",
+        f.tx.heap_bytes()
+    );
+    // And it still works: a small write afterwards goes out.
+    f.tx.push_data(&[1u8; 100]);
+    assert_eq!(f.send().len(), 1);
+}

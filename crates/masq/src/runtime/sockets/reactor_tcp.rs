@@ -331,6 +331,10 @@ impl TcpConn {
             self.pending.pop_front();
             self.written_of_first = 0;
         }
+        if self.pending.is_empty() {
+            // An idle connection keeps no queue allocation (most of them wait for hours).
+            self.pending = VecDeque::new();
+        }
     }
 
     fn fail(&mut self, id: SocketId, out: &mut Vec<SocketEvent>) {
