@@ -116,6 +116,8 @@ GW_UP=10.200.2.1
 CLK_TCK=$(getconf CLK_TCK)
 
 LOSS_RATES=${LOSS_RATES:-"0 0.1 1 3"}   # percent, for the loss group
+# CPUs that RPS may steer a LAN flow to in the loss group (all of them; see set_lan_loss).
+RPS_MASK=${RPS_MASK:-$(printf '%x' $(( (1 << $(nproc)) - 1 )))}
 HOST_CC=${HOST_CC:-}   # e.g. cubic: iperf3's TCP congestion control at both ends (-C; default: the machine's)
 MASQ_CC=${MASQ_CC:-$HOST_CC}   # masq's toward the LAN ([engine.tcp] congestion_control; default: its own)
 DOC=${DOC:-}           # Markdown file whose netns-bench block gets the table (e.g. docs/performance.md)
@@ -426,8 +428,11 @@ t_iperf_tcp() {  # name, extra iperf3 args; RECOVERY_OF=NS|masq adds that sender
   local j=$WORK/$name.json r0="" r1="" rec=() a b
   cpu_begin "$name"
   [ -n "${RECOVERY_OF:-}" ] && r0=$(recovery_counters "$RECOVERY_OF")
+  # Every TCP counter of the LAN host, before and after, for reading what its stack did.
+  nsx "$NS_LAN" nstat -az >"$WORK/$name.nstat-lan.0" 2>/dev/null || true
   client "$NS_LAN" $((DUR + 30)) iperf3 -c $SRV -p 5201 -t "$DUR" -J ${HOST_CC:+-C "$HOST_CC"} "$@" >"$j" 2>&1 || true
   [ -n "${RECOVERY_OF:-}" ] && r1=$(recovery_counters "$RECOVERY_OF")
+  nsx "$NS_LAN" nstat -az >"$WORK/$name.nstat-lan.1" 2>/dev/null || true
   local bytes gbps retr err
   bytes=$(jq -r '.end.sum_received.bytes // 0' "$j" 2>/dev/null || echo 0)
   cpu_end "$bytes"
@@ -466,6 +471,13 @@ set_lan_loss() {
   per10k=$(awk -v p="$1" 'BEGIN { printf "%d", p * 100 + 0.5 }')
   nsx "$NS_LAN" ethtool -K lan0 tso off gso off gro off >/dev/null 2>&1 || die "ethtool on lan0"
   nsx "$NS_GW" ethtool -K gw-lan tso off gso off gro off >/dev/null 2>&1 || die "ethtool on gw-lan"
+  # Without GRO a veth hands each packet to the backlog of the CPU that sent it, and a TCP
+  # sender sends from two CPUs (its application's, and the one that processed the ACK), so
+  # a flow arrives reordered by tens of segments, which no NIC does (RSS keeps a flow on
+  # one queue) and which makes the sender retransmit what was only late. RPS steers each
+  # flow to one CPU, as RSS would; both ends, for every mode alike.
+  nsx "$NS_LAN" sh -c "echo $RPS_MASK > /sys/class/net/lan0/queues/rx-0/rps_cpus" || die "rps on lan0"
+  nsx "$NS_GW" sh -c "echo $RPS_MASK > /sys/class/net/gw-lan/queues/rx-0/rps_cpus" || die "rps on gw-lan"
   nsx "$NS_LAN" nft delete table inet benchloss 2>/dev/null || true
   nsx "$NS_GW" nft delete table inet benchloss 2>/dev/null || true
   [ "$per10k" -gt 0 ] || return 0

@@ -69,5 +69,11 @@ for mode in kernel-nat masq; do
     positive "$t" recoveries
   done
 done
+# Issue 13's bar: at 1 % loss, fewer than one recovery in twenty ends in a timeout.
+mode=masq
+rtos=$(value tcp_down_loss1 rtos)
+recoveries=$(value tcp_down_loss1 recoveries)
+[ $((rtos * 20)) -lt "$recoveries" ] ||
+  fail "masq: $rtos retransmission timeouts for $recoveries recoveries at 1 % loss"
 grep -q '^| masq ' "$loss_doc" || fail "DOC= did not write the loss table into $loss_doc"
 echo "smoke: the harness ran every test for kernel NAT and masq, and the loss group; the tables reached $doc and $loss_doc"

@@ -59,9 +59,15 @@ pub struct TcpConfig {
     pub rto_max: Duration,
     /// Retransmissions of one segment before the connection is reset on both sides.
     pub max_retransmits: u32,
-    /// Bytes buffered per flow and direction; the advertised window shrinks instead of growing
-    /// the buffer.
+    /// Bytes buffered per flow and direction at the start; the advertised window shrinks
+    /// instead of growing the buffer.
     pub buffer_bytes: usize,
+    /// Largest a flow's buffer grows to, per direction, while it keeps it full every round
+    /// trip (a fast or lossy Wi-Fi LAN needs more than `buffer_bytes` in flight).
+    pub max_buffer_bytes: usize,
+    /// What all flows' growth beyond `buffer_bytes` may add up to: the most memory fast
+    /// flows can take on top of their starting buffers.
+    pub buffer_budget_bytes: usize,
     /// How long a closed connection is remembered to re-ACK a retransmitted FIN.
     #[serde(with = "secs")]
     pub time_wait: Duration,
@@ -98,6 +104,8 @@ impl Default for TcpConfig {
             rto_max: Duration::from_secs(60),
             max_retransmits: 8,
             buffer_bytes: 256 * 1024,
+            max_buffer_bytes: 4 * 1024 * 1024,
+            buffer_budget_bytes: 64 * 1024 * 1024,
             time_wait: Duration::from_secs(5),
             connect_timeout_reply: ConnectTimeoutReply::default(),
             congestion_control: None,
@@ -408,6 +416,18 @@ impl Config {
             "tcp.buffer_bytes",
             t.buffer_bytes.to_string(),
             "16384 to 67108864 bytes",
+        )?;
+        check(
+            (t.buffer_bytes..=64 * 1024 * 1024).contains(&t.max_buffer_bytes),
+            "tcp.max_buffer_bytes",
+            t.max_buffer_bytes.to_string(),
+            "tcp.buffer_bytes to 67108864 bytes",
+        )?;
+        check(
+            t.buffer_budget_bytes as u64 <= 16 << 30,
+            "tcp.buffer_budget_bytes",
+            t.buffer_budget_bytes.to_string(),
+            "0 to 17179869184 bytes (0: buffers never grow)",
         )?;
         check(
             t.time_wait <= Duration::from_secs(240),

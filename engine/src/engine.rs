@@ -25,6 +25,7 @@ use crate::out::Out;
 use crate::shaper::{Admission, Shaper};
 use crate::snapshot::{EngineStatus, InboundAttempt, RefusalReason, Translation};
 use crate::stats::{Counters, DropReason};
+use crate::tcp::buffers::BufferBudget;
 use crate::tcp::{TcpFlow, TcpInit};
 use crate::udp::{Inbound, UdpMapping};
 use crate::wire::{self, L4, Packet, TcpSegment, emit};
@@ -69,6 +70,8 @@ pub struct Engine {
     ip_idents: IpIdents,
     /// `cfg.tcp`, shared by every TCP flow instead of a copy in each.
     tcp_cfg: Arc<TcpConfig>,
+    /// What TCP flows' buffers may grow by beyond `tcp.buffer_bytes`, all together.
+    buffers: BufferBudget,
 }
 
 #[derive(Debug)]
@@ -110,6 +113,7 @@ impl Engine {
         };
         let lan_net = (u32::from(config.gateway_v4) & mask, mask);
         let tcp_cfg = Arc::new(config.tcp.clone());
+        let buffers = BufferBudget::new(config.tcp.buffer_budget_bytes);
         Ok(Engine {
             shaper: Shaper::new(&config.client_limits),
             inbound: InboundLog::new(config.inbound_log_capacity),
@@ -134,6 +138,7 @@ impl Engine {
             last_now: None,
             ip_idents: IpIdents::new(seed),
             tcp_cfg,
+            buffers,
         })
     }
 
@@ -631,6 +636,7 @@ impl Engine {
             max_flows: self.cfg.max_flows,
             lan_hosts: self.per_host.len(),
             counters: self.counters.clone(),
+            tcp_buffer_growth_bytes: self.buffers.granted() as u64,
         }
     }
 
@@ -931,6 +937,7 @@ impl Engine {
             pool: &mut self.pool,
             udp_offload: self.cfg.tun_udp_offload,
             ip_idents: &mut self.ip_idents,
+            buffers: &mut self.buffers,
         }
     }
 
@@ -996,7 +1003,10 @@ impl Engine {
         }
         self.by_key.remove(&e.key, fid);
         let socket = match &e.kind {
-            Kind::Tcp(f) => f.socket(),
+            Kind::Tcp(f) => {
+                self.buffers.release(f.buffers_grown());
+                f.socket()
+            }
             Kind::Udp(m) => m.socket(),
             Kind::Icmp(m) => m.socket(),
         };
@@ -1066,6 +1076,7 @@ impl Engine {
             pool: &mut self.pool,
             udp_offload: self.cfg.tun_udp_offload,
             ip_idents: &mut self.ip_idents,
+            buffers: &mut self.buffers,
         };
         f(e, &mut out, &self.cfg);
         if let Kind::Tcp(t) = &mut e.kind {

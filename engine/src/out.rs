@@ -7,6 +7,7 @@ use crate::command::SocketCommand;
 use crate::ip_idents::IpIdents;
 use crate::offload::{Segmentation, TunPacket};
 use crate::stats::{Counters, DropReason};
+use crate::tcp::buffers::BufferBudget;
 use crate::wire::{emit, udp_super};
 
 /// Where a flow puts the packets and commands it produces.
@@ -19,6 +20,8 @@ pub(crate) struct Out<'a> {
     pub udp_offload: bool,
     /// Identifications for datagrams that must be fragmented toward the LAN.
     pub ip_idents: &'a mut IpIdents,
+    /// What TCP flows' buffers may still grow by, all flows together.
+    pub buffers: &'a mut BufferBudget,
 }
 
 impl Out<'_> {

@@ -145,4 +145,8 @@ pub struct EngineStatus {
     pub lan_hosts: usize,
     /// Packet, byte and drop counters since start.
     pub counters: Counters,
+    /// Bytes by which fast TCP flows' buffers have grown beyond `tcp.buffer_bytes`, of the
+    /// `tcp.buffer_budget_bytes` allowed.
+    #[serde(default)]
+    pub tcp_buffer_growth_bytes: u64,
 }

@@ -25,8 +25,9 @@ use netsim::world::{Outcome, Scenario, run};
 
 /// Bottleneck rate of the simulated LAN link, each way.
 const RATE_BPS: u64 = 100_000_000;
-/// The engine's receive and send buffers per flow and direction (its default).
-const BUFFER_BYTES: f64 = 256.0 * 1024.0;
+/// The largest send buffer a flow grows to (`tcp.max_buffer_bytes`, its default): the
+/// window cannot exceed it.
+const BUFFER_BYTES: f64 = 4.0 * 1024.0 * 1024.0;
 /// Payload per segment: smoltcp's MSS behind a 1500-byte MTU.
 const MSS_BYTES: f64 = 1460.0;
 const LOSSES: [f64; 4] = [0.0, 0.001, 0.01, 0.03];

@@ -110,6 +110,9 @@ pub(crate) struct TcpFlow {
     pub(super) tx: Sender,
     credit_out: usize,
     credit_owed: usize,
+    /// Bytes the download direction may hold (read from the socket, not yet acknowledged by
+    /// the host): `buffer_bytes`, grown with the congestion window ([`TcpFlow::grow_send_buffer`]).
+    send_cap: usize,
     /// The sender's counters as last added to the engine's totals.
     reported: SendStats,
     /// An ACK to send once the engine has taken the shell's batch of packets.
@@ -151,10 +154,11 @@ impl TcpFlow {
             sack_ok: false,
             syn_quote: Vec::new(),
             handshake_timer: None,
-            rx: Receiver::new(0, cfg.buffer_bytes, 0, false),
+            rx: Receiver::new(0, cfg.buffer_bytes, cfg.buffer_bytes, 0, false),
             tx: Sender::new(iss, our_mss, our_mss, sender_config(&cfg)),
             credit_out: 0,
             credit_owed: 0,
+            send_cap: cfg.buffer_bytes,
             reported: SendStats::default(),
             batched_ack: BatchedAck::No,
             cfg,
@@ -175,11 +179,17 @@ impl TcpFlow {
         let lan_mss = syn.mss.map_or(default_mss, u64::from).max(64);
         let seg_size = lan_mss.min(u64::from(self.our_mss));
         (self.snd_shift, self.rcv_shift) = match syn.wscale {
-            Some(theirs) => (theirs, shift_for(self.cfg.buffer_bytes)),
+            Some(theirs) => (theirs, shift_for(self.cfg.max_buffer_bytes)),
             None => (0, 0),
         };
         self.sack_ok = syn.sack_permitted;
-        self.rx = Receiver::new(syn.seq, self.window_cap(), self.rcv_shift, self.sack_ok);
+        self.rx = Receiver::new(
+            syn.seq,
+            self.window_cap(),
+            self.cfg.max_buffer_bytes,
+            self.rcv_shift,
+            self.sack_ok,
+        );
         // RFC 7323 2.2: the window in a SYN is never scaled.
         self.tx.learn_handshake(
             seg_size,
@@ -366,7 +376,10 @@ impl TcpFlow {
 
     /// The shell wrote `n` more bytes of earlier `TcpSend`s into the socket.
     pub(crate) fn on_sent(&mut self, now: Instant, n: usize, out: &mut Out<'_>) {
-        let update = self.rx.on_written(n, self.tx.seg_size());
+        let rtt = self.tx.srtt().unwrap_or(DEFAULT_LAN_RTT);
+        let update = self
+            .rx
+            .on_written(now, n, self.tx.seg_size(), rtt, out.buffers);
         if matches!(self.state, State::Established) && update {
             self.send_ack(now, out);
         }
@@ -512,6 +525,7 @@ impl TcpFlow {
                 return;
             }
             AckResult::Processed { data_acked } => {
+                self.grow_send_buffer(out);
                 self.grant_credit(data_acked as usize, false, out);
             }
         }
@@ -712,8 +726,7 @@ impl TcpFlow {
         }
         self.credit_owed += bytes;
         let room = self
-            .cfg
-            .buffer_bytes
+            .send_cap
             .saturating_sub(self.tx.buffered() + self.credit_out);
         let grant = self.credit_owed.min(room);
         if grant > 0 && (force || grant >= CREDIT_CHUNK || self.tx.buffered() == 0) {
@@ -724,6 +737,26 @@ impl TcpFlow {
                 bytes: grant,
             });
         }
+    }
+
+    /// Keeps twice the congestion window readable from the socket (Linux
+    /// `tcp_sndbuf_expand`): a window larger than the buffer would leave the sender without
+    /// data to fill it. Grows within `max_buffer_bytes` and the engine's budget, never shrinks.
+    fn grow_send_buffer(&mut self, out: &mut Out<'_>) {
+        let want = usize::try_from(self.tx.cwnd().saturating_mul(2))
+            .unwrap_or(usize::MAX)
+            .min(self.cfg.max_buffer_bytes);
+        if want > self.send_cap {
+            let more = out.buffers.grant(want - self.send_cap);
+            self.send_cap += more;
+            self.credit_owed += more;
+        }
+    }
+
+    /// Bytes both directions' buffers grew beyond `buffer_bytes` (given back to the budget
+    /// when the flow ends).
+    pub(crate) fn buffers_grown(&self) -> usize {
+        (self.send_cap - self.cfg.buffer_bytes) + self.rx.grown()
     }
 
     /// Closes the flow once both directions are finished and acknowledged.
@@ -774,6 +807,9 @@ fn sender_config(cfg: &TcpConfig) -> SenderConfig {
 }
 
 /// Window-scale shift so that `buffer` fits the 16-bit window field (RFC 7323 2.3, max 14).
+/// Round trip assumed toward the host before one is measured (a wired LAN's is well below).
+const DEFAULT_LAN_RTT: Duration = Duration::from_millis(1);
+
 pub(super) fn shift_for(buffer: usize) -> u8 {
     let mut shift = 0u8;
     while shift < 14 && (buffer >> shift) > 65_535 {

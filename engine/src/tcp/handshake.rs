@@ -107,7 +107,7 @@ impl TcpFlow {
             state,
         );
         // Offer everything; the host's SYN-ACK decides what is used.
-        flow.rcv_shift = shift_for(flow.cfg.buffer_bytes);
+        flow.rcv_shift = shift_for(flow.cfg.max_buffer_bytes);
         flow.send_syn(out);
         flow.handshake_timer = Some(HandshakeTimer {
             at: now + HANDSHAKE_RTO.max(flow.cfg.rto_min),

@@ -15,6 +15,7 @@
 //! wire, so wrap-around is handled in one place ([`Seq`]). Offsets count the FIN as one byte
 //! past the data, as TCP does.
 
+pub(crate) mod buffers;
 mod flow;
 mod handshake;
 mod recv;

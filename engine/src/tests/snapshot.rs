@@ -161,7 +161,8 @@ fn json_field_names_are_stable() {
             "flows_tcp",
             "flows_udp",
             "lan_hosts",
-            "max_flows"
+            "max_flows",
+            "tcp_buffer_growth_bytes"
         ]
     );
     assert_eq!(

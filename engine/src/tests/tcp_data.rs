@@ -11,8 +11,16 @@ use crate::{Config, DropReason, SocketCommand};
 
 /// Default buffer cap: 256 KiB per direction.
 const CAP: u32 = 256 * 1024;
-/// Our window shift for a 256 KiB buffer.
+/// Our window shift with [`fixed_buffers`] (a 256 KiB buffer).
 const SHIFT: u8 = 3;
+
+/// Buffers that stay at `buffer_bytes`: the tests of exact windows and credit bounds. (By
+/// default a busy flow's buffers grow; `buffers_grow_*` below test that.)
+fn fixed_buffers() -> Config {
+    let mut cfg = Config::default();
+    cfg.tcp.max_buffer_bytes = cfg.tcp.buffer_bytes;
+    cfg
+}
 
 fn remote() -> SocketAddrV4 {
     SocketAddrV4::new(REMOTE, 443)
@@ -82,7 +90,7 @@ fn seed_with_wrapping_iss(len: u32) -> u64 {
 #[test]
 fn multi_megabyte_download_across_sequence_wrap_is_byte_exact() {
     let len = 3 * 1024 * 1024;
-    let mut h = Harness::with_seed(Config::default(), seed_with_wrapping_iss(len as u32));
+    let mut h = Harness::with_seed(fixed_buffers(), seed_with_wrapping_iss(len as u32));
     let mut c = h.open(LanTcp::new(50_000, remote(), 1));
     assert!(
         c.lan.peer_iss > u32::MAX - len as u32,
@@ -201,7 +209,7 @@ fn zero_window_from_the_host_is_probed_after_the_rto_and_recovers() {
 
 #[test]
 fn up_window_follows_the_shells_write_confirmations() {
-    let mut h = Harness::new();
+    let mut h = Harness::with_config(fixed_buffers());
     h.up.auto_confirm = false;
     let mut c = h.open_default(50_000, 5);
     let base = c.lan.snd_nxt;
@@ -350,7 +358,7 @@ fn retransmitted_and_overlapping_segments_are_forwarded_once() {
 
 #[test]
 fn keep_alives_get_an_ack_and_nothing_else() {
-    let mut h = Harness::new();
+    let mut h = Harness::with_config(fixed_buffers());
     let c = h.open_default(50_000, 42);
     h.advance(Duration::from_secs(3600));
     for garbage in [&[][..], &[0u8][..]] {
@@ -481,4 +489,71 @@ fn a_packet_too_big_quoting_nothing_in_flight_is_not_believed() {
     h.remote_write(c.id, &more);
     let segs = h.tun_tcp();
     assert!(segs.iter().all(|s| s.payload.len() == 1460), "{segs:?}");
+}
+
+#[test]
+fn buffers_grow_for_a_fast_upload_and_are_given_back_when_it_ends() {
+    let mut h = Harness::new();
+    let mut c = h.open_default(50_000, 5);
+    let shift = c.lan.peer_shift;
+    assert_eq!(shift, 7, "scaled for the largest buffer");
+    let chunk = [6u8; 1460];
+    let mut windows = Vec::new();
+    // 730 MB/s while the shell writes everything at once: a 256 KiB window is too small
+    // for even a 1 ms round trip.
+    for _ in 0..4000 {
+        h.send(&c.lan.send(&chunk));
+        h.advance(Duration::from_micros(2));
+        windows.extend(h.tun_tcp().iter().map(|s| u32::from(s.window) << shift));
+    }
+    let widest = windows.iter().copied().max().expect("ACKs");
+    assert!(widest > CAP, "the window grew beyond {CAP}: {widest}");
+    assert!(
+        widest <= 4 * 1024 * 1024,
+        "within max_buffer_bytes: {widest}"
+    );
+    let grown = h.engine.status().tcp_buffer_growth_bytes;
+    assert!(grown > 0);
+    h.close_both_ways(&mut c);
+    while h.flows(crate::Protocol::Tcp) > 0 {
+        h.fire_next_timer().expect("TIME_WAIT ends");
+    }
+    assert_eq!(h.engine.status().tcp_buffer_growth_bytes, 0, "given back");
+}
+
+#[test]
+fn buffers_grow_no_further_than_the_engine_wide_budget() {
+    let mut cfg = Config::default();
+    // Each flow below wants about 29 KiB more (twice 146 KB drained per round trip).
+    cfg.tcp.buffer_budget_bytes = 40 * 1024;
+    let mut h = Harness::with_config(cfg);
+    let mut widest = 0;
+    for port in [50_000, 50_001] {
+        let mut c = h.open_default(port, 5);
+        for _ in 0..2000 {
+            h.send(&c.lan.send(&[7u8; 1460]));
+            h.advance(Duration::from_micros(2));
+            for s in h.tun_tcp() {
+                widest = widest.max(u32::from(s.window) << c.lan.peer_shift);
+            }
+        }
+    }
+    assert_eq!(h.engine.status().tcp_buffer_growth_bytes, 40 * 1024);
+    assert!(widest <= CAP + 40 * 1024, "{widest}");
+}
+
+#[test]
+fn buffers_grow_with_the_congestion_window_of_a_download() {
+    let mut h = Harness::new();
+    let mut c = h.open_with_rtt(LanTcp::new(50_000, remote(), 1), Duration::from_millis(5));
+    let data = Rng::new(8).bytes(6 * 1024 * 1024);
+    h.remote_write(c.id, &data);
+    h.lan_receive(&mut c, 2, |l| l.received.len() == data.len());
+    assert!(c.lan.received == data);
+    let granted: usize = h.tcp(c.id).grants.iter().sum();
+    assert!(granted >= data.len(), "everything was read");
+    assert!(
+        h.engine.status().tcp_buffer_growth_bytes > 0,
+        "the read-ahead grew past {CAP} with the window"
+    );
 }

@@ -99,7 +99,7 @@ fn syn_ack_options_follow_the_hosts_syn() {
         Case {
             mss: Some(1460),
             wscale: Some(7),
-            want_wscale: Some(3),
+            want_wscale: Some(7),
             want_seg: 1460,
         },
         Case {
@@ -111,13 +111,13 @@ fn syn_ack_options_follow_the_hosts_syn() {
         Case {
             mss: None,
             wscale: Some(0),
-            want_wscale: Some(3),
+            want_wscale: Some(7),
             want_seg: 536,
         },
         Case {
             mss: Some(1200),
             wscale: Some(14),
-            want_wscale: Some(3),
+            want_wscale: Some(7),
             want_seg: 1200,
         },
         Case {

@@ -81,6 +81,8 @@ export interface EngineStatus {
   max_flows: number;
   lan_hosts: number;
   counters: Counters;
+  /** Bytes fast TCP flows' buffers grew beyond their start; absent from older daemons. */
+  tcp_buffer_growth_bytes?: number;
 }
 
 export type ServiceState = { state: "disabled" } | { state: "running" } | { state: "failed"; message: string };
@@ -146,6 +148,8 @@ export interface EngineSettings {
     rto_max: number;
     max_retransmits: number;
     buffer_bytes: number;
+    max_buffer_bytes: number;
+    buffer_budget_bytes: number;
     time_wait: number;
     connect_timeout_reply: "silence" | "host_unreachable";
     /** Absent: follow this computer's own TCP. */

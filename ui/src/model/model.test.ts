@@ -45,6 +45,8 @@ export const SETTINGS: Settings = {
       rto_max: 60000,
       max_retransmits: 8,
       buffer_bytes: 262144,
+      max_buffer_bytes: 4194304,
+      buffer_budget_bytes: 67108864,
       time_wait: 5,
       connect_timeout_reply: "host_unreachable",
       congestion_control: null,

@@ -74,6 +74,15 @@ pub fn render_status(s: &StatusReport) -> String {
                 ),
             );
         }
+        if e.tcp_buffer_growth_bytes > 0 {
+            line(
+                "buffers",
+                format!(
+                    "fast TCP connections hold {} beyond their starting buffers",
+                    bytes(e.tcp_buffer_growth_bytes)
+                ),
+            );
+        }
         let total: u64 = c.drops.values().sum();
         if total > 0 {
             let parts: Vec<String> = c
@@ -192,6 +201,7 @@ mod tests {
                 max_flows: 65536,
                 lan_hosts: 1,
                 counters,
+                tcp_buffer_growth_bytes: 3 * 1024 * 1024,
             }),
             last_error: None,
             lan_services: Some(LanServicesReport {
@@ -244,6 +254,10 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("2 (bad_checksum 2)"), "{text}");
+        assert!(
+            text.contains("buffers   fast TCP connections hold 3.0 MiB beyond"),
+            "{text}"
+        );
         assert!(
             text.contains("lan loss  TCP toward LAN hosts repaired 4 losses by fast recovery, 1 by tail probes, 0 by timeouts; 2 resends proved unneeded"),
             "{text}"

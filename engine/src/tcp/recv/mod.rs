@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use self::assembler::Assembler;
 use self::sack::{MAX_BLOCKS, SackList};
 use super::Seq;
+use super::buffers::BufferBudget;
 
 /// Delayed-ACK timer: short, because the LAN hop is fast and a host's tail loss probe
 /// (two RTTs plus a few milliseconds) should never beat our ACK of its last odd segment.
@@ -28,6 +29,16 @@ const QUICKACK_SEGMENTS: u32 = 16;
 /// Duplicate ACKs per hole sent at once before the rest are compressed (RFC 5681's
 /// threshold for a fast retransmit).
 const RFC5681_DUPTHRESH: u32 = 3;
+
+/// Most segments one ACK covers, however many the shell hands over in one go: what GRO
+/// coalesces at most (64 KiB, 44 full segments) and what Linux compresses SACK ACKs to
+/// (`tcp_comp_sack_nr`). A batch of a few hundred packets acknowledged once would leave the
+/// host's sender without an ACK clock for that long, and its loss recovery without SACKs.
+const MAX_SEGMENTS_PER_ACK: u32 = 44;
+
+/// Shortest measurement of what the shell drains: on a LAN the round trip can be a few tens
+/// of microseconds, shorter than one turn of the data path's loop.
+const MIN_AUTOTUNE_EPOCH: Duration = Duration::from_micros(200);
 
 /// When the ACK for a segment should go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +76,15 @@ pub(crate) struct Receiver {
     adv_edge: u64,
     /// Bytes handed to the shell and not yet written to the socket.
     unconfirmed: usize,
+    /// The window we may offer now: `base` at the start, grown while the shell drains more
+    /// than half of it per round trip ([`Receiver::on_written`]).
     cap: usize,
+    base: usize,
+    max_cap: usize,
+    /// Bytes the shell ever confirmed written, and where the current measurement started
+    /// (Linux's `rcvq_space`: what the application took in one round trip).
+    written: u64,
+    epoch: Option<(Instant, u64)>,
     shift: u8,
     ooo: Assembler,
     ooo_fin: Option<u64>,
@@ -84,8 +103,10 @@ pub(crate) struct Receiver {
 
 impl Receiver {
     /// A receiver for a host whose SYN carried `irs`, offering `cap` bytes of window scaled
-    /// by `shift`.
-    pub(crate) fn new(irs: u32, cap: usize, shift: u8, sack_ok: bool) -> Receiver {
+    /// by `shift`, which may grow to `max_cap`.
+    pub(crate) fn new(irs: u32, cap: usize, max_cap: usize, shift: u8, sack_ok: bool) -> Receiver {
+        let limit = 65_535usize << shift;
+        let cap = cap.min(limit);
         Receiver {
             rcv: Seq::new(irs),
             nxt: 0,
@@ -93,6 +114,10 @@ impl Receiver {
             adv_edge: 0,
             unconfirmed: 0,
             cap,
+            base: cap,
+            max_cap: max_cap.min(limit).max(cap),
+            written: 0,
+            epoch: None,
             shift,
             ooo: Assembler::default(),
             ooo_fin: None,
@@ -284,7 +309,7 @@ impl Receiver {
             self.quickacks = self.quickacks.saturating_sub(segments);
             let now_needed =
                 filled_hole || !self.ooo.is_empty() || start < from || fin || self.dsack_pending();
-            r.ack = if now_needed {
+            r.ack = if now_needed || self.acks_owed >= MAX_SEGMENTS_PER_ACK {
                 AckNeed::Now
             } else if quick || self.acks_owed >= 2 {
                 AckNeed::Batched
@@ -323,11 +348,14 @@ impl Receiver {
             self.dupack_nxt = Some(self.nxt);
             self.dupacks = 0;
         }
-        if self.dsack_pending() || self.dupacks < RFC5681_DUPTHRESH {
+        self.acks_owed += 1;
+        if self.dsack_pending()
+            || self.dupacks < RFC5681_DUPTHRESH
+            || self.acks_owed >= MAX_SEGMENTS_PER_ACK
+        {
             self.dupacks += 1;
             AckNeed::Now
         } else {
-            self.acks_owed += 1;
             AckNeed::Batched
         }
     }
@@ -341,11 +369,21 @@ impl Receiver {
         deliver(data);
     }
 
-    /// The shell wrote `n` more bytes to the socket. True when a window update should go
-    /// now (receiver silly window avoidance, RFC 9293 3.8.6.2.2: the window reopened by at
-    /// least a segment while the host believed it nearly closed, or by a quarter of it).
-    pub(crate) fn on_written(&mut self, n: usize, seg_size: u64) -> bool {
+    /// The shell wrote `n` more bytes to the socket at `now`; `rtt` is the flow's round trip
+    /// to the host. True when a window update should go now (receiver silly window
+    /// avoidance, RFC 9293 3.8.6.2.2: the window reopened by at least a segment while the
+    /// host believed it nearly closed, or by a quarter of it).
+    pub(crate) fn on_written(
+        &mut self,
+        now: Instant,
+        n: usize,
+        seg_size: u64,
+        rtt: Duration,
+        budget: &mut BufferBudget,
+    ) -> bool {
         self.unconfirmed = self.unconfirmed.saturating_sub(n);
+        self.written += n as u64;
+        self.autotune(now, rtt, budget);
         // Measured against what the host last heard, so that many small confirmations add
         // up to an update instead of each one falling below the threshold.
         let believed = self.adv_edge.saturating_sub(self.nxt);
@@ -354,6 +392,30 @@ impl Receiver {
         let cap = self.cap() as u64;
         let blocked = believed < seg_size && reopened >= seg_size.min(cap / 2);
         blocked || reopened >= (cap / 4).max(2 * seg_size)
+    }
+
+    /// Grows the window once a round trip in which the shell drained more than half of it:
+    /// the window, not the uplink, is then what limits the host, so it doubles what was
+    /// drained (Linux `tcp_rcv_space_adjust`), within `max_cap` and the engine's budget.
+    fn autotune(&mut self, now: Instant, rtt: Duration, budget: &mut BufferBudget) {
+        let Some((start, at)) = self.epoch else {
+            self.epoch = Some((now, self.written));
+            return;
+        };
+        if now.saturating_duration_since(start) < rtt.max(MIN_AUTOTUNE_EPOCH) {
+            return;
+        }
+        self.epoch = Some((now, self.written));
+        let drained = usize::try_from(self.written - at).unwrap_or(usize::MAX);
+        if drained.saturating_mul(2) > self.cap && self.cap < self.max_cap {
+            let want = drained.saturating_mul(2).min(self.max_cap) - self.cap;
+            self.cap += budget.grant(want);
+        }
+    }
+
+    /// Bytes the window grew beyond its start (to give back to the budget).
+    pub(crate) fn grown(&self) -> usize {
+        self.cap - self.base
     }
 
     /// Moves the right edge of the window as the shell drains; it never moves left.
@@ -385,7 +447,7 @@ mod tests {
     }
 
     fn rx() -> Receiver {
-        let mut r = Receiver::new(1000, 256 * 1024, 3, true);
+        let mut r = Receiver::new(1000, 256 * 1024, 256 * 1024, 3, true);
         r.open();
         r.quickacks = 0;
         r
@@ -404,7 +466,7 @@ mod tests {
 
     #[test]
     fn a_duplicate_from_a_host_without_sack_asks_for_one_immediate_ack_only() {
-        let mut r = Receiver::new(1000, 256 * 1024, 3, false);
+        let mut r = Receiver::new(1000, 256 * 1024, 256 * 1024, 3, false);
         r.open();
         r.quickacks = 0;
         let mut got = Vec::new();
@@ -490,7 +552,7 @@ mod tests {
 
     #[test]
     fn quick_ack_mode_acks_every_segment_at_first() {
-        let mut r = Receiver::new(0, 256 * 1024, 3, true);
+        let mut r = Receiver::new(0, 256 * 1024, 256 * 1024, 3, true);
         r.open();
         let mut got = Vec::new();
         for i in 0..u64::from(QUICKACK_SEGMENTS) {
@@ -512,6 +574,89 @@ mod tests {
         let w1 = r.window_field();
         // 1000 bytes unconfirmed: the window shrinks by what arrived, the edge stays.
         assert_eq!((u64::from(w0) << 3) - (u64::from(w1) << 3), 1000);
-        assert!(r.on_written(1000, 1000) || r.edge() == 256 * 1024 + 1000);
+        let mut budget = BufferBudget::new(0);
+        let rtt = Duration::from_millis(1);
+        assert!(r.on_written(t0(), 1000, 1000, rtt, &mut budget) || r.edge() == 256 * 1024 + 1000);
+    }
+
+    /// A receiver whose window starts at 64 KiB and may grow to 1 MiB (shift 7).
+    fn growing() -> Receiver {
+        let mut r = Receiver::new(1000, 64 * 1024, 1024 * 1024, 7, true);
+        r.open();
+        r
+    }
+
+    /// Feeds `bytes` in order and confirms them written, one 16 KiB chunk every `every`,
+    /// over `for_` of virtual time; returns the window field's last value (scaled).
+    fn drain(r: &mut Receiver, budget: &mut BufferBudget, every: Duration, for_: Duration) -> u64 {
+        let start = t0();
+        let mut now = start;
+        let mut got = Vec::new();
+        while now - start < for_ {
+            let at = r.nxt();
+            let payload = vec![0u8; 16 * 1024];
+            r.on_segment(now, at, &payload, false, 1460, |d| got.extend_from_slice(d));
+            r.on_written(now, 16 * 1024, 1460, Duration::from_millis(1), budget);
+            now += every;
+        }
+        u64::from(r.window_field()) << 7
+    }
+
+    #[test]
+    fn a_window_the_shell_keeps_draining_grows_to_twice_a_round_trip_of_it() {
+        let mut r = growing();
+        let mut budget = BufferBudget::new(64 * 1024 * 1024);
+        // 16 KiB every 50 µs: 320 KiB per 1 ms round trip, five times the window.
+        let wnd = drain(
+            &mut r,
+            &mut budget,
+            Duration::from_micros(50),
+            Duration::from_millis(20),
+        );
+        assert_eq!(r.grown(), 640 * 1024 - 64 * 1024);
+        assert!(wnd > 600 * 1024, "{wnd}");
+        assert_eq!(budget.granted(), r.grown());
+    }
+
+    #[test]
+    fn growth_stops_at_the_largest_buffer() {
+        let mut r = growing();
+        let mut budget = BufferBudget::new(64 * 1024 * 1024);
+        // 1.6 MiB per round trip would want 3.2 MiB of window.
+        drain(
+            &mut r,
+            &mut budget,
+            Duration::from_micros(10),
+            Duration::from_millis(20),
+        );
+        assert_eq!(r.grown(), 1024 * 1024 - 64 * 1024);
+    }
+
+    #[test]
+    fn a_slow_uplink_keeps_the_window_where_it_started() {
+        let mut r = growing();
+        let mut budget = BufferBudget::new(64 * 1024 * 1024);
+        // 16 KiB every 2 ms: 8 KiB per round trip, an eighth of the window.
+        drain(
+            &mut r,
+            &mut budget,
+            Duration::from_millis(2),
+            Duration::from_millis(100),
+        );
+        assert_eq!(r.grown(), 0);
+    }
+
+    #[test]
+    fn growth_stops_where_the_budget_ends() {
+        let mut r = growing();
+        let mut budget = BufferBudget::new(100 * 1024);
+        drain(
+            &mut r,
+            &mut budget,
+            Duration::from_micros(50),
+            Duration::from_millis(20),
+        );
+        assert_eq!(r.grown(), 100 * 1024);
+        assert_eq!(budget.granted(), 100 * 1024);
     }
 }
