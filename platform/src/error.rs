@@ -210,6 +210,15 @@ pub enum PlatformError {
         source: io::Error,
     },
 
+    /// An nftables operation (through `nft`) failed.
+    #[error("could not {action} with nft: {detail}")]
+    Nft {
+        /// What was being done ("add table inet masq_masq0").
+        action: String,
+        /// nft's exit status and error output, or why it could not run.
+        detail: String,
+    },
+
     /// A pf operation (through /sbin/pfctl) failed.
     #[error("could not {action} with pfctl: {detail}")]
     Pf {

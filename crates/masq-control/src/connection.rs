@@ -18,6 +18,7 @@ use crate::framing::{Frame, LineAssembler, MAX_REQUEST_LINE, read_frame_async};
 use crate::handler::HandlerCall;
 use crate::request::{MAX_SUBSCRIBE_INTERVAL_MS, MIN_SUBSCRIBE_INTERVAL_MS, Request};
 use crate::response::{ApiError, ErrorCode, Response};
+use crate::role::{Role, check_request};
 use crate::subscription;
 
 /// How long the handler may take to answer one request (starting sharing included).
@@ -30,11 +31,20 @@ pub(crate) const OUTGOING_QUEUE: usize = 32;
 const MAX_SUBSCRIPTIONS: usize = 4;
 
 /// Sends one request to the handler and waits for its answer; failures become error answers.
-pub(crate) async fn call(handler: &mpsc::Sender<HandlerCall>, request: Request) -> Response {
+pub(crate) async fn call(
+    handler: &mpsc::Sender<HandlerCall>,
+    request: Request,
+    role: Role,
+) -> Response {
     let kind = request.kind();
     let (reply, answer) = oneshot::channel();
     let exchange = async {
-        if handler.send(HandlerCall { request, reply }).await.is_err() {
+        let call = HandlerCall {
+            request,
+            role,
+            reply,
+        };
+        if handler.send(call).await.is_err() {
             return Response::error(ErrorCode::Unavailable, "masq is shutting down");
         }
         answer.await.unwrap_or_else(|_| {
@@ -57,11 +67,13 @@ pub(crate) async fn call(handler: &mpsc::Sender<HandlerCall>, request: Request) 
         })
 }
 
-/// Reads and answers `reader`'s requests in order until the client or `out` goes away.
+/// Reads and answers `reader`'s requests in order until the client or `out` goes away;
+/// `role` is what the OS says the client may do, and requests beyond it are refused here.
 pub(crate) async fn serve_requests<R: AsyncBufRead + Unpin>(
     mut reader: R,
     out: &mpsc::Sender<String>,
     handler: &mpsc::Sender<HandlerCall>,
+    role: Role,
 ) {
     let mut assembler = LineAssembler::new(MAX_REQUEST_LINE);
     let mut subscriptions = JoinSet::new();
@@ -95,8 +107,16 @@ pub(crate) async fn serve_requests<R: AsyncBufRead + Unpin>(
                         request = envelope.request.kind(),
                         "control request"
                     );
-                    match envelope.request {
-                        Request::Subscribe { interval_ms } => {
+                    let permitted = check_request(&envelope.request, role);
+                    match (envelope.request, permitted) {
+                        (request, Err(refusal)) => {
+                            tracing::info!(request = request.kind(), %role, "control request refused for its sender's role");
+                            Some(ResponseEnvelope::reply(
+                                envelope.id,
+                                Response::error(ErrorCode::PermissionDenied, refusal.to_string()),
+                            ))
+                        }
+                        (Request::Subscribe { interval_ms }, Ok(())) => {
                             while subscriptions.try_join_next().is_some() {}
                             match check_interval(interval_ms, subscriptions.len()) {
                                 Ok(interval) => {
@@ -114,9 +134,9 @@ pub(crate) async fn serve_requests<R: AsyncBufRead + Unpin>(
                                 )),
                             }
                         }
-                        request => Some(ResponseEnvelope::reply(
+                        (request, Ok(())) => Some(ResponseEnvelope::reply(
                             envelope.id,
-                            call(handler, request).await,
+                            call(handler, request, role).await,
                         )),
                     }
                 }

@@ -9,6 +9,7 @@ use tokio::sync::oneshot;
 
 use crate::request::Request;
 use crate::response::Response;
+use crate::role::Role;
 
 /// One request for the engine loop to answer.
 ///
@@ -20,6 +21,9 @@ use crate::response::Response;
 pub struct HandlerCall {
     /// What the client asked; never [`Request::Subscribe`].
     pub request: Request,
+    /// What the client may do (the server already refused requests beyond it; the handler
+    /// weighs `set_settings` by what it changes, [`crate::Settings::role_to_change`]).
+    pub role: Role,
     /// Where the answer goes.
     pub reply: oneshot::Sender<Response>,
 }

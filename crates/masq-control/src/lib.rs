@@ -38,6 +38,7 @@ mod port_mapping_settings;
 mod request;
 mod response;
 mod roaming;
+mod role;
 mod settings;
 mod subscription;
 
@@ -83,4 +84,5 @@ pub use request::{
 };
 pub use response::{ApiError, ErrorCode, IfaceReport, Response, StatusReport};
 pub use roaming::{RoamingReport, UplinkChange, UplinkChangeKind, UplinkMode};
+pub use role::{PathFromApi, Role, RoleRefusal, check_request};
 pub use settings::{LanCidr, LanCidrError, Settings, SettingsError, check_iface_name};

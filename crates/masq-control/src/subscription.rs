@@ -19,6 +19,7 @@ use crate::event::Event;
 use crate::handler::HandlerCall;
 use crate::request::Request;
 use crate::response::{ErrorCode, Response};
+use crate::role::Role;
 
 /// Pushes updates for subscription `id` into `out` every `interval` until `out` closes.
 pub(crate) async fn run(
@@ -34,15 +35,15 @@ pub(crate) async fn run(
     loop {
         ticker.tick().await;
         let snapshot = async {
-            let status = match call(&handler, Request::Status).await {
+            let status = match call(&handler, Request::Status, Role::Observer).await {
                 Response::Status(s) => s,
                 other => return Err(refusal("status", other)),
             };
-            let translations = match call(&handler, Request::Translations).await {
+            let translations = match call(&handler, Request::Translations, Role::Observer).await {
                 Response::Translations(t) => t,
                 other => return Err(refusal("translations", other)),
             };
-            let inbound = match call(&handler, Request::Inbound).await {
+            let inbound = match call(&handler, Request::Inbound, Role::Observer).await {
                 Response::Inbound(i) => i,
                 other => return Err(refusal("inbound", other)),
             };

@@ -25,6 +25,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod private_file;
+
 use directories::ProjectDirs;
 
 #[cfg(not(windows))]

@@ -1,10 +1,17 @@
-//! UDP sockets pinned to the LAN interface, for the services that must see broadcasts (DHCP).
+//! Sockets pinned to the LAN interface: every LAN service listens through one of these.
 //!
 //! A DHCP client without an address sends from 0.0.0.0 to 255.255.255.255; only a socket
 //! bound to the wildcard address receives that, and only pinning it to the LAN interface
 //! keeps it from answering on the uplink too. Replies to 255.255.255.255 from a pinned socket
-//! leave through that interface. Pinning is `SO_BINDTODEVICE` on Linux and `IP_BOUND_IF` on
-//! macOS; elsewhere these services report that they are not supported yet.
+//! leave through that interface.
+//!
+//! The services bound to the gateway's LAN address (DNS, NAT-PMP/PCP) are pinned as well:
+//! the address alone does not keep the uplink out, because a host on the uplink with a route
+//! to the LAN prefix (or one that spoofs a LAN source) reaches the gateway's LAN address
+//! through the uplink. A pinned socket only receives what *arrived on* the LAN interface, a
+//! check by ingress interface that the kernel makes before the service sees a byte. Pinning
+//! is `SO_BINDTODEVICE` on Linux and `IP_BOUND_IF`/`IPV6_BOUND_IF` on macOS; elsewhere these
+//! services report that they are not supported yet.
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -43,16 +50,64 @@ pub fn broadcast_socket(lan: &LanLink, port: u16) -> io::Result<UdpSocket> {
     UdpSocket::from_std(sock.into()).map_err(|e| context("cannot register the socket", e))
 }
 
+/// A non-blocking UDP socket bound to `addr`, receiving only what arrived on `lan`.
+pub fn pinned_udp(lan: &LanLink, addr: SocketAddr) -> io::Result<std::net::UdpSocket> {
+    let sock = pinned(lan, addr, Type::DGRAM, Protocol::UDP)?;
+    sock.bind(&addr.into())
+        .map_err(|e| context(lan, addr, "cannot bind", e))?;
+    Ok(sock.into())
+}
+
+/// A non-blocking TCP listener on `addr`, accepting only connections that arrived on `lan`.
+pub fn pinned_tcp_listener(lan: &LanLink, addr: SocketAddr) -> io::Result<std::net::TcpListener> {
+    let sock = pinned(lan, addr, Type::STREAM, Protocol::TCP)?;
+    sock.bind(&addr.into())
+        .map_err(|e| context(lan, addr, "cannot bind", e))?;
+    sock.listen(128)
+        .map_err(|e| context(lan, addr, "cannot listen", e))?;
+    Ok(sock.into())
+}
+
+/// An unbound, non-blocking socket of `addr`'s family with SO_REUSEADDR, pinned to `lan`.
+fn pinned(lan: &LanLink, addr: SocketAddr, ty: Type, proto: Protocol) -> io::Result<Socket> {
+    let sock = Socket::new(Domain::for_address(addr), ty, Some(proto))
+        .map_err(|e| context(lan, addr, "cannot open a socket", e))?;
+    sock.set_reuse_address(true)
+        .map_err(|e| context(lan, addr, "cannot set SO_REUSEADDR", e))?;
+    if addr.is_ipv6() {
+        sock.set_only_v6(true)
+            .map_err(|e| context(lan, addr, "cannot set IPV6_V6ONLY", e))?;
+    }
+    pin_family(&sock, lan, addr.is_ipv6())
+        .map_err(|e| context(lan, addr, "cannot pin the socket to the interface", e))?;
+    sock.set_nonblocking(true)
+        .map_err(|e| context(lan, addr, "cannot make the socket non-blocking", e))?;
+    Ok(sock)
+}
+
+fn context(lan: &LanLink, addr: SocketAddr, what: &str, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("{what} for {addr} on {}: {e}", lan.name))
+}
+
+/// Pins an IPv4 socket to `lan` (before it is bound).
+pub(crate) fn pin(sock: &Socket, lan: &LanLink) -> io::Result<()> {
+    pin_family(sock, lan, false)
+}
+
 #[cfg(any(target_os = "linux", target_os = "android"))]
-fn pin(sock: &Socket, lan: &LanLink) -> io::Result<()> {
+fn pin_family(sock: &Socket, lan: &LanLink, _v6: bool) -> io::Result<()> {
     sock.bind_device(Some(lan.name.as_bytes()))
 }
 
 #[cfg(any(target_os = "macos", target_os = "ios"))]
-fn pin(sock: &Socket, lan: &LanLink) -> io::Result<()> {
+fn pin_family(sock: &Socket, lan: &LanLink, v6: bool) -> io::Result<()> {
     let index = std::num::NonZeroU32::new(lan.index)
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "interface index 0"))?;
-    sock.bind_device_by_index_v4(Some(index))
+    if v6 {
+        sock.bind_device_by_index_v6(Some(index))
+    } else {
+        sock.bind_device_by_index_v4(Some(index))
+    }
 }
 
 #[cfg(not(any(
@@ -61,7 +116,7 @@ fn pin(sock: &Socket, lan: &LanLink) -> io::Result<()> {
     target_os = "macos",
     target_os = "ios"
 )))]
-fn pin(_sock: &Socket, _lan: &LanLink) -> io::Result<()> {
+fn pin_family(_sock: &Socket, _lan: &LanLink, _v6: bool) -> io::Result<()> {
     Err(io::Error::new(
         io::ErrorKind::Unsupported,
         "pinning a socket to the LAN interface is not implemented on this OS yet",

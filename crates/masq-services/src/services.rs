@@ -282,5 +282,5 @@ async fn start_dns(
     if let Some(v6) = spec.gateway_v6 {
         addrs.push(SocketAddr::from((v6, DNS_PORT)));
     }
-    DnsServer::start(&addrs, resolver).await
+    DnsServer::start(&spec.lan, &addrs, resolver).await
 }

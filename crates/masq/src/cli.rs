@@ -288,6 +288,10 @@ pub struct DaemonArgs {
     /// user or group name, or a SID, allowed on the control pipe).
     #[arg(long, value_name = "GROUP")]
     pub control_group: Option<String>,
+    /// Let members of this group watch through the control API (status, translations,
+    /// inbound attempts; no changes). Unix only.
+    #[arg(long, value_name = "GROUP")]
+    pub observer_group: Option<String>,
     /// Config file [default: /etc/masq/masq.toml for root].
     #[arg(long, env = "MASQ_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,

@@ -1,7 +1,7 @@
 //! The TOML config file, and how it combines with command-line flags.
 //!
 //! The file holds the [`Settings`] fields at top level (engine knobs under `[engine]`,
-//! `[engine.tcp]`, …) plus two daemon options, `autostart` and `control_group`:
+//! `[engine.tcp]`, …) plus three daemon options, `autostart`, `control_group` and `observer_group`:
 //!
 //! ```toml
 //! lan = "eth1"
@@ -55,6 +55,8 @@ pub struct ConfigFile {
     pub autostart: Option<bool>,
     /// Group whose members may use the control socket besides root and the daemon's user.
     pub control_group: Option<String>,
+    /// Group whose members may watch through the control socket (read-only; unix only).
+    pub observer_group: Option<String>,
 }
 
 /// Where the config file comes from, which decides whether its absence is an error.
@@ -95,6 +97,8 @@ pub struct Overrides {
     pub observe_inbound: Option<bool>,
     /// `--control-group`.
     pub control_group: Option<String>,
+    /// `--observer-group`.
+    pub observer_group: Option<String>,
 }
 
 /// The result of file + flags, validated.
@@ -104,8 +108,10 @@ pub struct Effective {
     pub settings: Settings,
     /// Whether `masq daemon` starts sharing at once.
     pub autostart: bool,
-    /// Group allowed on the control socket.
+    /// Group allowed on the control socket (operators).
     pub control_group: Option<String>,
+    /// Group allowed to watch (observers).
+    pub observer_group: Option<String>,
     /// Whether a file was read (false: default location absent).
     pub file_found: bool,
 }
@@ -226,6 +232,7 @@ pub fn merge(file: ConfigFile, flags: Overrides, file_found: bool) -> Effective 
         settings,
         autostart: file.autostart.unwrap_or(false),
         control_group: flags.control_group.or(file.control_group),
+        observer_group: flags.observer_group.or(file.observer_group),
         file_found,
     }
 }
@@ -247,6 +254,7 @@ pub fn render(effective: &Effective) -> String {
         forward: s.forwards.clone(),
         autostart: Some(effective.autostart),
         control_group: effective.control_group.clone(),
+        observer_group: effective.observer_group.clone(),
     };
     let mut out = String::new();
     for (key, value, meaning) in [
@@ -269,6 +277,11 @@ pub fn render(effective: &Effective) -> String {
             "control_group",
             &effective.control_group,
             "not set: only root and the daemon's user",
+        ),
+        (
+            "observer_group",
+            &effective.observer_group,
+            "not set: nobody else may watch",
         ),
     ] {
         if value.is_none() {

@@ -33,6 +33,7 @@ pub fn up(args: UpArgs) -> Result<()> {
         tun: args.tun.clone(),
         observe_inbound: args.observe_inbound(),
         control_group: None,
+        observer_group: None,
     };
     let effective = config::resolve(&source, overrides)?;
     if effective.settings.lan.is_none() {
@@ -45,6 +46,7 @@ pub fn up(args: UpArgs) -> Result<()> {
     let control = ControlOptions {
         path: args.control.unwrap_or_else(paths::server_control_socket),
         group: effective.control_group,
+        observers: effective.observer_group,
         state_file: args.state_file.unwrap_or_else(paths::state_file),
     };
     runtime::run_up(effective.settings, control)
@@ -67,12 +69,14 @@ fn daemon_setup(args: DaemonArgs) -> Result<(Settings, bool, ControlOptions)> {
     let source = ConfigSource::new(args.config.clone(), paths::config_file());
     let overrides = Overrides {
         control_group: args.control_group.clone(),
+        observer_group: args.observer_group.clone(),
         ..Overrides::default()
     };
     let effective = config::resolve(&source, overrides)?;
     let control = ControlOptions {
         path: args.control.unwrap_or_else(paths::server_control_socket),
         group: effective.control_group,
+        observers: effective.observer_group,
         state_file: args.state_file.unwrap_or_else(paths::state_file),
     };
     Ok((effective.settings, effective.autostart, control))

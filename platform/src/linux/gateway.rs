@@ -31,6 +31,10 @@
 //!    router (never `conf.all.forwarding`: that would make the uplink a router that ignores
 //!    router advertisements). The runtime asks [`crate::check_ipv6_uplink`] first.
 //!
+//! 8. masq's nftables table, which drops forwarded traffic into the LAN or the adapter from
+//!    anywhere but each other (`inbound_guard.rs`): the kernel forwards by itself when the
+//!    host has `ip_forward` on, and nothing may reach a hidden host except through masq.
+//!
 //! [`Gateway::stop`] undoes the same list newest first. If `start` fails midway, what it made
 //! so far is undone before the error is returned.
 
@@ -39,6 +43,7 @@ use nix::unistd::getegid;
 use tracing::{debug, info};
 
 use super::ifname::IfName;
+use super::inbound_guard;
 use super::interfaces::interface_info_as;
 use super::lan_addr::choose_lan_addr;
 use super::netlink::{Netlink, RouteSpec};
@@ -314,7 +319,32 @@ impl Setup {
         if let Some(lan_v6) = spec.lan_v6 {
             self.run_v6(spec, names, lan, tun_index, lan_v6).await?;
         }
-        Ok(())
+
+        // 8. The LAN closed to forwarded traffic, whatever the host's forwarding.
+        self.add_inbound_guard(names)
+    }
+
+    /// Step 8: masq's nftables table (see `inbound_guard.rs`).
+    fn add_inbound_guard(&mut self, names: &Names) -> Result<(), PlatformError> {
+        let table = inbound_guard::table_name(&names.tun);
+        let script = inbound_guard::ruleset(&table, &names.lan, &names.tun)?;
+        self.journal.record(Step::GuardAdded {
+            table: table.clone(),
+        })?;
+        match inbound_guard::install(&table, &script) {
+            Ok(true) => {
+                debug!(%table, "LAN closed to forwarded traffic");
+                Ok(())
+            }
+            // Nothing was made (no nft, and a host that does not forward): no entry to keep.
+            Ok(false) => {
+                if let Err(e) = self.journal.forget_last() {
+                    tracing::warn!(error = %e, "could not drop the unmade nftables table from the journal; cleanup will report it as already gone");
+                }
+                Ok(())
+            }
+            Err(e) => self.settle(Err(e)),
+        }
     }
 
     /// Step 7: the IPv6 counterpart of steps 3 to 6.

@@ -15,6 +15,7 @@ mod icmp_queue;
 pub(crate) mod ifname;
 mod ifreq;
 mod inbound;
+mod inbound_guard;
 mod interfaces;
 mod ipv6_check;
 mod lan_addr;

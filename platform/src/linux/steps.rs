@@ -55,6 +55,11 @@ pub(crate) enum Step {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         v6: bool,
     },
+    /// masq's nftables table that keeps the LAN closed to forwarded traffic was added.
+    GuardAdded {
+        /// Table name (family `inet`).
+        table: String,
+    },
     /// A kernel setting was changed from `old`.
     SysctlChanged {
         /// The setting.
@@ -93,6 +98,7 @@ impl fmt::Display for Step {
                     "rule {family}iif {iif} lookup {table} priority {priority}"
                 )
             }
+            Step::GuardAdded { table } => write!(f, "nftables table inet {table}"),
             Step::SysctlChanged { key, old } => write!(f, "setting {key} (restored to {old:?})"),
         }
     }
@@ -163,6 +169,9 @@ mod tests {
                 },
                 old: "0".into(),
             },
+            Step::GuardAdded {
+                table: "masq_masq0".into(),
+            },
         ]
     }
 
@@ -222,6 +231,7 @@ mod tests {
             lines[9],
             "setting /proc/sys/net/ipv6/conf/eth1/force_forwarding (restored to \"0\")"
         );
+        assert_eq!(lines[10], "nftables table inet masq_masq0");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 use tracing::{debug, warn};
 
+use super::inbound_guard;
 use super::netlink::{Netlink, RouteSpec};
 use super::steps::Step;
 use super::tun::TunDevice;
@@ -113,6 +114,7 @@ async fn undo_step(
                 .delete_rule(iif.as_str(), *table, *priority, *v6)
                 .await
         }
+        Step::GuardAdded { table } => inbound_guard::remove(table),
         Step::SysctlChanged { key, old } => match key.write_raw(old) {
             Ok(()) => Ok(CleanupOutcome::Undone),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(CleanupOutcome::AlreadyGone),

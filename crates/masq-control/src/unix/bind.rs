@@ -28,6 +28,21 @@ impl ControlListener {
     pub fn path(&self) -> &Path {
         &self.file.path
     }
+
+    /// Lets members of `group` connect as observers (read-only).
+    ///
+    /// A socket file has one group, so the file becomes connectable by every local user
+    /// (0666) and the credentials check alone decides: a process in none of the groups is
+    /// told who may connect and disconnected before any request is served.
+    pub fn with_observer_group(mut self, group: &str) -> io::Result<ControlListener> {
+        let observers = resolve_group(group)?;
+        let path = &self.file.path;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666))
+            .map_err(|e| context(e, format!("cannot set mode 666 on {}", path.display())))?;
+        tracing::info!(path = %path.display(), observers = observers.0.as_str(), "control socket open to observers");
+        self.policy = self.policy.with_observers(observers);
+        Ok(self)
+    }
 }
 
 /// Binds the control socket at `path`, reachable by root, this user and `group`'s members.

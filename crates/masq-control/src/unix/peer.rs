@@ -9,29 +9,49 @@
 
 use nix::unistd::{Gid, Group, Uid, User};
 
-/// The rule a connecting process must satisfy.
+use crate::Role;
+
+/// The rule a connecting process must satisfy, and the role it then has.
 #[derive(Debug, Clone)]
 pub(crate) struct PeerPolicy {
     owner: Uid,
     group: Option<(String, Gid)>,
+    observers: Option<(String, Gid)>,
 }
 
 impl PeerPolicy {
-    /// Allows root, `owner`, and members of `group` (name and id) if given.
+    /// Administrators: root and `owner`; operators: members of `group`; nobody observes
+    /// until [`PeerPolicy::with_observers`] names a group.
     pub(crate) fn new(owner: Uid, group: Option<(String, Gid)>) -> Self {
-        PeerPolicy { owner, group }
+        PeerPolicy {
+            owner,
+            group,
+            observers: None,
+        }
     }
 
-    /// `Ok` if a peer with these kernel-reported ids may connect, else who may.
-    pub(crate) fn check(&self, uid: u32, gid: u32) -> Result<(), String> {
+    /// Lets members of `observers` connect with the observer role.
+    pub(crate) fn with_observers(mut self, observers: (String, Gid)) -> Self {
+        self.observers = Some(observers);
+        self
+    }
+
+    /// The role of a peer with these kernel-reported ids, or who may connect.
+    pub(crate) fn check(&self, uid: u32, gid: u32) -> Result<Role, String> {
         let uid = Uid::from_raw(uid);
         if uid.is_root() || uid == self.owner {
-            return Ok(());
+            return Ok(Role::Administrator);
         }
-        if let Some((name, group)) = &self.group {
-            if Gid::from_raw(gid) == *group || is_listed_member(uid, name) {
-                return Ok(());
-            }
+        let member = |group: &Option<(String, Gid)>| {
+            group
+                .as_ref()
+                .is_some_and(|(name, id)| Gid::from_raw(gid) == *id || is_listed_member(uid, name))
+        };
+        if member(&self.group) {
+            return Ok(Role::Operator);
+        }
+        if member(&self.observers) {
+            return Ok(Role::Observer);
         }
         Err(self.who_may_connect())
     }
@@ -40,6 +60,9 @@ impl PeerPolicy {
         let mut who = format!("only root and uid {} may connect", self.owner);
         if let Some((name, _)) = &self.group {
             who.push_str(&format!(", and members of group {name}"));
+        }
+        if let Some((name, _)) = &self.observers {
+            who.push_str(&format!(" (to control) or {name} (to watch)"));
         }
         who
     }
@@ -57,19 +80,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn root_owner_and_group_pass_others_fail() {
+    fn root_and_owner_administer_group_operates_observers_watch_others_fail() {
         let p = PeerPolicy::new(Uid::from_raw(1000), None);
-        assert!(p.check(0, 0).is_ok());
-        assert!(p.check(1000, 1000).is_ok());
+        assert_eq!(p.check(0, 0), Ok(Role::Administrator));
+        assert_eq!(p.check(1000, 1000), Ok(Role::Administrator));
         let e = p.check(1001, 1001).unwrap_err();
         assert!(e.contains("uid 1000") && !e.contains("group"), "{e}");
 
         let p = PeerPolicy::new(
             Uid::from_raw(1000),
             Some(("masqctl".into(), Gid::from_raw(4242))),
-        );
-        assert!(p.check(1001, 4242).is_ok());
+        )
+        .with_observers(("masqview".into(), Gid::from_raw(4343)));
+        assert_eq!(p.check(1001, 4242), Ok(Role::Operator));
+        assert_eq!(p.check(1002, 4343), Ok(Role::Observer));
         let e = p.check(1001, 1001).unwrap_err();
-        assert!(e.contains("group masqctl"), "{e}");
+        assert!(e.contains("group masqctl") && e.contains("masqview"), "{e}");
     }
 }

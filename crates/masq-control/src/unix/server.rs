@@ -83,12 +83,13 @@ async fn connection(
         Err(e) => Err(format!("cannot read the peer's credentials: {e}")),
     };
     match admitted {
-        Ok(()) => {
+        Ok(role) => {
             tracing::debug!(
                 uid = peer.as_ref().ok().map(|c| c.uid()),
+                %role,
                 "control client connected"
             );
-            serve_requests(BufReader::new(read), &out, &handler).await;
+            serve_requests(BufReader::new(read), &out, &handler, role).await;
         }
         Err(who) => {
             tracing::warn!(

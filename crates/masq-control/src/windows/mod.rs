@@ -12,6 +12,7 @@
 
 mod bind;
 mod client;
+mod peer_role;
 mod security;
 mod server;
 

@@ -189,7 +189,7 @@ fn sid_to_string(sid: PSID) -> io::Result<Sid> {
 }
 
 /// A kernel handle closed on drop.
-struct Handle(HANDLE);
+pub(crate) struct Handle(pub(crate) HANDLE);
 
 impl Drop for Handle {
     fn drop(&mut self) {
@@ -202,7 +202,7 @@ fn wide(text: &str) -> Vec<u16> {
     text.encode_utf16().chain(Some(0)).collect()
 }
 
-fn context(what: &str) -> io::Error {
+pub(crate) fn context(what: &str) -> io::Error {
     let e = io::Error::last_os_error();
     io::Error::new(e.kind(), format!("{what}: {e}"))
 }

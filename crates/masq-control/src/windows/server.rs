@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use super::bind::{ControlListener, create_instance};
+use super::peer_role::client_role;
 use crate::connection::{OUTGOING_QUEUE, serve_requests, write_lines};
 use crate::handler::HandlerCall;
 
@@ -80,11 +81,12 @@ pub async fn serve(
 }
 
 async fn connection(pipe: NamedPipeServer, handler: mpsc::Sender<HandlerCall>) {
+    let role = client_role(&pipe);
     let (read, write) = tokio::io::split(pipe);
     let (out, queue) = mpsc::channel(OUTGOING_QUEUE);
     let writer = tokio::spawn(write_lines(write, queue));
-    tracing::debug!("control client connected");
-    serve_requests(BufReader::new(read), &out, &handler).await;
+    tracing::debug!(%role, "control client connected");
+    serve_requests(BufReader::new(read), &out, &handler, role).await;
     drop(out);
     if let Err(e) = writer.await {
         tracing::debug!(error = %e, "control writer task ended abnormally");

@@ -2,6 +2,7 @@
 //! same directory, then rename), so a crash never leaves half a file. A file that cannot be
 //! parsed is set aside as `<name>.corrupt` rather than crashing the server or losing it.
 
+use masq_paths::private_file::{read_bounded_text, write_private};
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -9,6 +10,9 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::leases::Lease;
+
+/// Largest lease file read: a full /16 pool of leases with long host names is well below.
+const MAX_LEASE_FILE: u64 = 64 * 1024 * 1024;
 
 /// Format version of the lease file; a different one is set aside like a corrupt file.
 const FORMAT: u32 = 1;
@@ -46,7 +50,7 @@ pub enum StoreError {
 /// Reads the leases; a missing file is an empty table, a malformed one is renamed to
 /// `.corrupt` and reported through the returned warning.
 pub fn load(path: &Path) -> Result<(Vec<Lease>, Option<String>), StoreError> {
-    let text = match std::fs::read_to_string(path) {
+    let text = match read_bounded_text(path, MAX_LEASE_FILE) {
         Ok(t) => t,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((Vec::new(), None)),
         Err(source) => {
@@ -77,12 +81,7 @@ pub fn save<'a>(path: &Path, leases: impl Iterator<Item = &'a Lease>) -> Result<
         leases: leases.cloned().collect(),
     };
     let text = serde_json::to_string_pretty(&doc).map_err(|e| write_err(io::Error::other(e)))?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(write_err)?;
-    }
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, text).map_err(write_err)?;
-    std::fs::rename(&tmp, path).map_err(write_err)
+    write_private(path, text.as_bytes()).map_err(write_err)
 }
 
 fn set_aside(path: &Path, why: &str) -> String {

@@ -1,8 +1,9 @@
 //! The forwarder's sockets at the gateway address: UDP and TCP port 53.
 //!
 //! They are bound to the gateway's LAN addresses (IPv4, and IPv6 when the LAN is offered
-//! IPv6, one task per address sharing one resolver), so only the LAN reaches them (the kernel
-//! delivers traffic for the gateway's own address locally; it never enters the TUN). Each
+//! IPv6, one task per address sharing one resolver) and pinned to the LAN interface, so only
+//! the LAN reaches them: an uplink host that routes the LAN prefix to the gateway is not
+//! answered (an open resolver there would also reveal LAN host names). Each
 //! UDP query and each TCP connection runs as its own task; the resolver bounds how many
 //! queries are forwarded at once, and at most [`MAX_TCP_CONNECTIONS`] TCP clients are served
 //! together. A TCP connection may carry several queries (RFC 7766 §6.2.1) and is closed after
@@ -20,6 +21,7 @@ use tracing::{debug, info, warn};
 
 use super::resolver::{Resolver, Transport};
 use crate::error::ServiceError;
+use crate::lan_socket::{LanLink, pinned_tcp_listener, pinned_udp};
 
 /// TCP clients served at once.
 pub const MAX_TCP_CONNECTIONS: usize = 64;
@@ -33,8 +35,10 @@ pub struct DnsServer {
 }
 
 impl DnsServer {
-    /// Binds UDP and TCP on each of `addrs` and starts serving; fails if any cannot be bound.
+    /// Binds UDP and TCP on each of `addrs`, pinned to `lan` (queries that arrive on any
+    /// other interface never reach it), and starts serving; fails if any cannot be bound.
     pub async fn start(
+        lan: &LanLink,
         addrs: &[SocketAddr],
         resolver: Resolver,
     ) -> Result<DnsServer, ServiceError> {
@@ -45,8 +49,9 @@ impl DnsServer {
         };
         let mut sockets = Vec::with_capacity(addrs.len());
         for &addr in addrs {
-            let udp = UdpSocket::bind(addr).await.map_err(bind_err)?;
-            let tcp = TcpListener::bind(addr).await.map_err(bind_err)?;
+            let udp = pinned_udp(lan, addr).and_then(UdpSocket::from_std);
+            let tcp = pinned_tcp_listener(lan, addr).and_then(TcpListener::from_std);
+            let (udp, tcp) = (udp.map_err(bind_err)?, tcp.map_err(bind_err)?);
             sockets.push((addr, udp, tcp));
         }
         let resolver = Arc::new(resolver);

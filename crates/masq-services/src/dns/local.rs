@@ -21,6 +21,26 @@ pub const LOCAL_TTL: u32 = 60;
 /// The gateway's own name under the LAN domain.
 pub const GATEWAY_NAME: &str = "gateway";
 
+/// Names a LAN device may not take by calling itself so in DHCP, as dnsmasq refuses them:
+/// `wpad` is what every browser's proxy auto-discovery looks up (a device named so would
+/// become the proxy of the whole LAN), `isatap` what Windows' IPv6 transition looks up, and
+/// the rest are the gateway's own or the host's.
+pub const RESERVED_NAMES: &[&str] = &[
+    "wpad",
+    "isatap",
+    "localhost",
+    GATEWAY_NAME,
+    "local",
+    "broadcasthost",
+];
+
+/// Whether a device's `name` may be answered for (not a reserved name, any case).
+pub fn is_claimable(name: &str) -> bool {
+    !RESERVED_NAMES
+        .iter()
+        .any(|reserved| reserved.eq_ignore_ascii_case(name))
+}
+
 /// The LAN's names at one moment.
 #[derive(Debug, Clone)]
 pub struct LocalZone {
@@ -44,7 +64,7 @@ impl LocalZone {
         zone.insert(GATEWAY_NAME, lan.addr());
         for l in leases.iter().filter(|l| l.is_active(now)) {
             if let Some(name) = &l.hostname {
-                if !zone.by_name.contains_key(name) {
+                if is_claimable(name) && !zone.by_name.contains_key(&name.to_ascii_lowercase()) {
                     zone.insert(name, l.ip);
                 }
             }
@@ -179,6 +199,9 @@ mod tests {
             lease(10, "laptop", 1000),
             lease(11, "old", 50),
             lease(12, "laptop", 1000),
+            lease(13, "WPAD", 1000),
+            lease(14, "isatap", 1000),
+            lease(15, "gateway", 1000),
         ];
         LocalZone::new("lan", "192.168.137.1/24".parse().unwrap(), &leases, 100).unwrap()
     }
@@ -214,6 +237,23 @@ mod tests {
             only_rdata(&m),
             &RData::A(A(Ipv4Addr::new(192, 168, 137, 10)))
         );
+    }
+
+    #[test]
+    fn devices_cannot_claim_wpad_isatap_or_the_gateways_name() {
+        for name in ["wpad.lan.", "isatap.lan."] {
+            let m = ask(name, RecordType::A).unwrap();
+            assert_eq!(m.metadata.response_code, ResponseCode::NXDomain, "{name}");
+        }
+        // A bare `wpad` is not the LAN's: it goes upstream, which knows no such device.
+        assert!(ask("wpad", RecordType::A).is_none());
+        let m = ask("gateway.lan.", RecordType::A).unwrap();
+        assert_eq!(
+            only_rdata(&m),
+            &RData::A(A(Ipv4Addr::new(192, 168, 137, 1)))
+        );
+        let m = ask("13.137.168.192.in-addr.arpa.", RecordType::PTR).unwrap();
+        assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
     }
 
     #[test]

@@ -9,10 +9,14 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
+use masq_paths::private_file::read_bounded_text;
 use tracing::{info, warn};
 
 /// How stale the resolver list may get before the file is checked again.
 pub const RECHECK: Duration = Duration::from_secs(2);
+/// Largest resolv.conf read; real ones are a few hundred bytes. The file is read as root, so
+/// a FIFO, a device or a huge file must not block or exhaust the resolver.
+pub const MAX_RESOLV_CONF: u64 = 64 * 1024;
 /// Most resolvers tried per query (glibc uses at most three as well).
 pub const MAX_UPSTREAMS: usize = 3;
 
@@ -82,7 +86,7 @@ impl Upstreams {
             return;
         }
         self.identity = identity;
-        let servers: Vec<SocketAddr> = match std::fs::read_to_string(&self.path) {
+        let servers: Vec<SocketAddr> = match read_bounded_text(&self.path, MAX_RESOLV_CONF) {
             Ok(text) => parse(&text)
                 .into_iter()
                 .map(|ip| SocketAddr::new(ip, 53))

@@ -23,6 +23,7 @@ use super::server::{Counters, Server};
 use super::table::MappingTable;
 use super::{ANNOUNCE_GROUP, CLIENT_PORT};
 use crate::error::ServiceError;
+use crate::lan_socket::{self, LanLink};
 
 /// How many times the restart announcement is sent.
 const ANNOUNCEMENTS: u32 = 10;
@@ -70,15 +71,16 @@ pub struct PortMapListener {
 }
 
 impl PortMapListener {
-    /// Binds `addr` (the gateway's LAN address, port 5351), announces the restart on the LAN
+    /// Binds `addr` (the gateway's LAN address, port 5351) pinned to `lan`, announces the restart on the LAN
     /// and serves, sending each request to `table_owner`; `uplink` gives the external address.
     pub fn start(
+        lan: &LanLink,
         addr: SocketAddrV4,
         mut server: Server,
         uplink: watch::Receiver<Uplink>,
         table_owner: mpsc::Sender<Exchange>,
     ) -> Result<PortMapListener, ServiceError> {
-        let socket = bind(addr).map_err(|source| ServiceError::Bind {
+        let socket = bind(lan, addr).map_err(|source| ServiceError::Bind {
             service: "port-mapping server (NAT-PMP/PCP)",
             hint: "another NAT-PMP/PCP or UPnP daemon (miniupnpd) may hold UDP port 5351 on this address; stop it or set port_mapping.enabled = false",
             source,
@@ -118,10 +120,15 @@ impl PortMapListener {
     }
 }
 
-fn bind(addr: SocketAddrV4) -> std::io::Result<UdpSocket> {
+/// The server's socket, pinned to the LAN: a request that arrives on the uplink (with a
+/// spoofed LAN source, say) never reaches the server, whatever its source address claims.
+/// Pinning also sends the multicast announcements out on the LAN; choosing the multicast
+/// interface by address instead would be ambiguous, since masq's adapter holds the gateway's
+/// LAN address too (and Linux refuses it on a pinned socket with EINVAL).
+fn bind(lan: &LanLink, addr: SocketAddrV4) -> std::io::Result<UdpSocket> {
     let sock = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
     sock.set_reuse_address(true)?;
-    sock.set_multicast_if_v4(addr.ip())?;
+    lan_socket::pin(&sock, lan)?;
     sock.set_multicast_ttl_v4(1)?;
     sock.set_multicast_loop_v4(false)?;
     sock.bind(&SocketAddr::V4(addr).into())?;

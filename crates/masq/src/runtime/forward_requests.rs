@@ -164,8 +164,11 @@ async fn list(settings: &Settings, session: Option<&Session>) -> Response {
     )
 }
 
+/// Largest saved-forwards file read (thousands of forwards are a few hundred KiB).
+const MAX_FORWARDS_FILE: u64 = 16 * 1024 * 1024;
+
 fn read(path: &Path) -> Vec<ForwardSpec> {
-    let text = match std::fs::read_to_string(path) {
+    let text = match masq_paths::private_file::read_bounded_text(path, MAX_FORWARDS_FILE) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
         Err(e) => {
@@ -181,13 +184,8 @@ fn read(path: &Path) -> Vec<ForwardSpec> {
 
 /// Writes atomically (temporary file, then rename), so a crash never leaves half a file.
 fn write(path: &Path, forwards: &[&ForwardSpec]) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
     let text = serde_json::to_string_pretty(forwards).map_err(std::io::Error::other)?;
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, text + "\n")?;
-    std::fs::rename(&tmp, path)
+    masq_paths::private_file::write_private(path, (text + "\n").as_bytes())
 }
 
 #[cfg(test)]

@@ -57,16 +57,14 @@ pub(super) async fn plan(settings: &Settings, uplink: &InterfaceInfo) -> Result<
 /// The ULA /64 kept in `path`, made up and written there on first use. If it cannot be
 /// written, a fresh one is used for this session only (hosts then renumber on restart).
 fn stored_ula(path: &Path) -> Ipv6Addr {
-    if let Ok(text) = std::fs::read_to_string(path)
+    if let Ok(text) = masq_paths::private_file::read_bounded_text(path, 4096)
         && let Ok(network) = parse_ipv6_prefix(text.trim())
     {
         return network;
     }
     let network = random_ula();
-    let written = path
-        .parent()
-        .map_or(Ok(()), std::fs::create_dir_all)
-        .and_then(|()| std::fs::write(path, format!("{network}/64\n")));
+    let written =
+        masq_paths::private_file::write_private(path, format!("{network}/64\n").as_bytes());
     if let Err(e) = written {
         warn!(path = %path.display(), error = %e, "cannot keep the LAN's IPv6 prefix; hosts will get new addresses after a restart");
     }

@@ -12,6 +12,7 @@ mod event_loop;
 mod forward_requests;
 #[cfg(unix)]
 mod inbox;
+mod interface_check;
 mod ipv6_plan;
 mod lan_services;
 #[cfg(unix)]
@@ -52,6 +53,8 @@ pub struct ControlOptions {
     pub path: PathBuf,
     /// Group whose members may use the control API besides root and the owner.
     pub group: Option<String>,
+    /// Group whose members may watch (read-only requests); unix only.
+    pub observers: Option<String>,
     /// Journal of what sharing changed in the system, for `masq down` after a crash.
     pub state_file: PathBuf,
 }

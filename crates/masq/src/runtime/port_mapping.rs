@@ -14,8 +14,9 @@ use masq_engine::{
     Engine, ForwardError, ForwardKey, ForwardOrigin, ForwardProtocol, ForwardSpec, PortMapProtocol,
     PortRange,
 };
-use masq_platform::Ipv4Net;
 use masq_platform::sockets::Uplink;
+use masq_platform::{InterfaceInfo, Ipv4Net};
+use masq_services::LanLink;
 use masq_services::portmap::SERVER_PORT;
 use masq_services::portmap::listen::{Exchange, PortMapListener};
 use masq_services::portmap::policy::Policy;
@@ -36,6 +37,7 @@ const QUEUE: usize = 64;
 /// only logged at debug level.
 pub(super) fn start(
     settings: &Settings,
+    lan_if: &InterfaceInfo,
     lan_net: Ipv4Net,
     uplink: watch::Receiver<Uplink>,
     queries: mpsc::Sender<Query>,
@@ -53,7 +55,11 @@ pub(super) fn start(
     let server = Server::new(Policy::new(&settings.port_mapping, lan), Instant::now());
     let (tx, mut rx) = mpsc::channel::<Exchange>(QUEUE);
     let addr = SocketAddrV4::new(lan.addr(), SERVER_PORT);
-    match PortMapListener::start(addr, server, uplink, tx) {
+    let link = LanLink {
+        name: lan_if.name.clone(),
+        index: lan_if.index,
+    };
+    match PortMapListener::start(&link, addr, server, uplink, tx) {
         Ok(listener) => {
             tokio::spawn(async move {
                 while let Some(exchange) = rx.recv().await {

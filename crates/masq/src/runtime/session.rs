@@ -74,6 +74,11 @@ impl Session {
             })?),
             None => None,
         };
+        let named = Settings {
+            uplink: Some(uplink.clone()),
+            ..settings.clone()
+        };
+        super::interface_check::check_interfaces(&named, None)?;
         let uplink_info = masq_platform::interface_info(&uplink)
             .with_context(|| format!("cannot read uplink {uplink}"))?;
         let ipv6 = ipv6_plan::plan(settings, &uplink_info).await?;
@@ -175,8 +180,13 @@ impl Session {
         let lan_report = report(&gateway.lan);
         let tun_name = spec.tun_name.clone();
         let (qtx, qrx) = mpsc::channel(64);
-        let port_mapping =
-            super::port_mapping::start(settings, gateway.lan_net, port_mapping_uplink, qtx.clone());
+        let port_mapping = super::port_mapping::start(
+            settings,
+            &gateway.lan,
+            gateway.lan_net,
+            port_mapping_uplink,
+            qtx.clone(),
+        );
         let (stop_tx, stop_rx) = oneshot::channel();
         let (tun, gateway_rest) = gateway.into_parts();
         let ended = Arc::new(Notify::new());

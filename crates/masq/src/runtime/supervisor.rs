@@ -1,12 +1,15 @@
 //! Answers the control API and starts and stops sharing sessions; handles signals.
 
 use anyhow::{Context, Result, anyhow};
-use masq_control::{ErrorCode, HandlerCall, Request, Response, Settings, StatusReport};
+use masq_control::{
+    ErrorCode, HandlerCall, Request, Response, Role, RoleRefusal, Settings, StatusReport,
+};
 use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 
 use super::ControlOptions;
 use super::forward_requests::{self, SavedForwards};
+use super::interface_check::check_interfaces;
 use super::session::Session;
 use super::signals::Shutdown;
 
@@ -27,6 +30,7 @@ impl Supervisor {
             masq_control::bind(&control.path, control.group.as_deref()).with_context(|| {
                 format!("cannot open the control socket {}", control.path.display())
             })?;
+        let listener = with_observers(listener, control.observers.as_deref())?;
         let (tx, calls) = mpsc::channel(64);
         tokio::spawn(async move {
             if let Err(e) = masq_control::serve(listener, tx).await {
@@ -83,7 +87,7 @@ impl Supervisor {
             tokio::select! {
                 () = shutdown.recv() => break,
                 Some(call) = self.calls.recv() => {
-                    let response = self.handle(call.request).await;
+                    let response = self.handle(call.request, call.role).await;
                     let _ = call.reply.send(response);
                 }
                 () = session_ended(self.session.as_ref()) => {
@@ -101,7 +105,7 @@ impl Supervisor {
         self.stop().await
     }
 
-    async fn handle(&mut self, request: Request) -> Response {
+    async fn handle(&mut self, request: Request, role: Role) -> Response {
         match request {
             Request::Status => Response::Status(self.status().await),
             Request::Translations => match &self.session {
@@ -144,16 +148,25 @@ impl Supervisor {
                 .await
             }
             Request::GetSettings => Response::Settings(self.settings.clone()),
-            Request::SetSettings { mut settings } => match settings.validate() {
-                Ok(()) => {
-                    // Forwards change only through the forward requests (which also save them
-                    // and apply them at once); a settings form loaded before the last change
-                    // must not undo it.
-                    settings.forwards = std::mem::take(&mut self.settings.forwards);
-                    self.settings = *settings;
-                    Response::Settings(self.settings.clone())
-                }
-                Err(e) => Response::error(ErrorCode::InvalidSettings, e.to_string()),
+            Request::SetSettings { mut settings } => match self.may_change(&settings, role) {
+                Err(refusal) => Response::error(ErrorCode::PermissionDenied, refusal),
+                Ok(()) => match settings
+                    .validate()
+                    .map_err(|e| e.to_string())
+                    .and_then(|()| {
+                        let tun = self.session.as_ref().map(|s| s.tun.as_str());
+                        check_interfaces(&settings, tun).map_err(|e| format!("{e:#}"))
+                    }) {
+                    Ok(()) => {
+                        // Forwards change only through the forward requests (which also save them
+                        // and apply them at once); a settings form loaded before the last change
+                        // must not undo it.
+                        settings.forwards = std::mem::take(&mut self.settings.forwards);
+                        self.settings = *settings;
+                        Response::Settings(self.settings.clone())
+                    }
+                    Err(e) => Response::error(ErrorCode::InvalidSettings, e),
+                },
             },
             Request::Start => {
                 if self.session.is_some() {
@@ -181,6 +194,26 @@ impl Supervisor {
                 )
             }
         }
+    }
+
+    /// Whether a client with `role` may replace the settings with `new`: never a file path,
+    /// and interfaces, addresses and services only as an administrator.
+    /// The error is the refusal, in words for the user.
+    fn may_change(&self, new: &Settings, role: Role) -> Result<(), String> {
+        if let Err(e) = self.settings.check_no_path_change(new) {
+            return Err(e.to_string());
+        }
+        let (needs, key) = self.settings.role_to_change(new);
+        if role >= needs {
+            return Ok(());
+        }
+        let refusal = RoleRefusal {
+            action: format!("changing `{}`", key.unwrap_or("settings")),
+            needs,
+            has: role,
+        };
+        warn!(%role, key, "settings change refused for its sender's role");
+        Err(refusal.to_string())
     }
 
     async fn status(&self) -> StatusReport {
@@ -211,6 +244,34 @@ impl Supervisor {
                 roaming: None,
             },
         }
+    }
+}
+
+/// Opens the control socket to `group`'s members as observers, if a group is named.
+#[cfg(unix)]
+fn with_observers(
+    listener: masq_control::ControlListener,
+    group: Option<&str>,
+) -> Result<masq_control::ControlListener> {
+    match group {
+        Some(group) => listener
+            .with_observer_group(group)
+            .with_context(|| format!("cannot let group {group} watch through the control socket")),
+        None => Ok(listener),
+    }
+}
+
+/// Windows has no observer role yet: the pipe's ACL names who may connect at all.
+#[cfg(windows)]
+fn with_observers(
+    listener: masq_control::ControlListener,
+    group: Option<&str>,
+) -> Result<masq_control::ControlListener> {
+    match group {
+        Some(group) => Err(anyhow!(
+            "observer_group = {group:?}: observers are not supported on Windows yet; leave it unset"
+        )),
+        None => Ok(listener),
     }
 }
 

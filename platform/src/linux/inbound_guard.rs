@@ -1,0 +1,189 @@
+//! Nothing inward without a port forward, whatever the host forwards: masq's own nftables
+//! table.
+//!
+//! masq never forwards from the uplink into the LAN: replies and port forwards reach hidden
+//! hosts through the engine, which writes them into the adapter. But the kernel forwards by
+//! itself once `ip_forward` is on, and Docker, libvirt and VPN software switch it on: an
+//! uplink host with a route to the LAN prefix would then reach every hidden host directly,
+//! and they would see its real address. The table drops, in the forward hook, anything bound
+//! for the LAN that did not come from the adapter or the LAN itself, and anything bound for
+//! the adapter that did not come from the LAN. It sits at priority -10, ahead of the usual
+//! filter chains, so an `accept` elsewhere (Docker's) cannot let it through; it is journaled
+//! like every other change and removed by `masq down` after a crash.
+//!
+//! It is written with the `nft` tool (`nft -f -`), which every distribution ships with
+//! nftables. Without `nft` masq still starts when the host does not forward (nothing can then
+//! come in), and refuses to start when it does.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use tracing::warn;
+
+use super::ifname::IfName;
+use crate::{CleanupOutcome, PlatformError};
+
+/// The nftables family of the table: `inet` covers IPv4 and IPv6 with one rule set.
+const FAMILY: &str = "inet";
+
+/// The table's name for the adapter `tun`: one table per masq instance.
+pub(crate) fn table_name(tun: &IfName) -> String {
+    let suffix: String = tun
+        .as_str()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    format!("masq_{suffix}")
+}
+
+/// The rule set that closes the LAN and the adapter to everything but each other.
+pub(crate) fn ruleset(table: &str, lan: &IfName, tun: &IfName) -> Result<String, PlatformError> {
+    for name in [lan, tun] {
+        if name.as_str().contains(['"', '\\']) {
+            return Err(PlatformError::Nft {
+                action: format!("guard interface {name}"),
+                detail: "its name contains a quote or a backslash, which nft cannot quote".into(),
+            });
+        }
+    }
+    let (lan, tun) = (lan.as_str(), tun.as_str());
+    Ok(format!(
+        "table {FAMILY} {table} {{\n\
+         \tchain forward {{\n\
+         \t\ttype filter hook forward priority -10; policy accept;\n\
+         \t\toifname \"{lan}\" iifname != {{ \"{lan}\", \"{tun}\" }} counter drop comment \"masq: nothing reaches the LAN from outside except through masq\"\n\
+         \t\toifname \"{tun}\" iifname != \"{lan}\" counter drop comment \"masq: only the LAN uses masq's adapter\"\n\
+         \t}}\n\
+         }}\n"
+    ))
+}
+
+/// Loads `script` (a whole table; an old one of the same name is replaced).
+///
+/// `Ok(false)` when `nft` is not installed and the host does not forward, so nothing needs
+/// guarding; an error when it is missing and the host forwards, or when nft refuses.
+pub(crate) fn install(table: &str, script: &str) -> Result<bool, PlatformError> {
+    let action = format!("add table {FAMILY} {table}");
+    // Deleting first makes a reload after a crash replace the old table instead of merging
+    // rules into it; a missing table is fine.
+    let _ = run_nft(&["delete", "table", FAMILY, table], None);
+    match run_nft(&["-f", "-"], Some(script)) {
+        Ok(()) => Ok(true),
+        Err(NftError::Missing) if !host_forwards() => {
+            warn!("nft is not installed; the host forwards nothing, so the LAN stays closed without masq's nftables table (install nftables to guard it if forwarding is ever switched on)");
+            Ok(false)
+        }
+        Err(NftError::Missing) => Err(PlatformError::Nft {
+            action,
+            detail: "nft is not installed, and this host forwards packets (net.ipv4.ip_forward or IPv6 forwarding is on), so the internet could reach the LAN directly; install nftables (apt install nftables) and start again".into(),
+        }),
+        Err(NftError::Failed(detail)) => Err(PlatformError::Nft { action, detail }),
+    }
+}
+
+/// Deletes the table; one that is gone (or could never have been made) is already undone.
+pub(crate) fn remove(table: &str) -> Result<CleanupOutcome, PlatformError> {
+    match run_nft(&["delete", "table", FAMILY, table], None) {
+        Ok(()) => Ok(CleanupOutcome::Undone),
+        // Without nft no table could have been made.
+        Err(NftError::Missing) => Ok(CleanupOutcome::AlreadyGone),
+        Err(NftError::Failed(detail)) if detail.contains("No such file or directory") => {
+            Ok(CleanupOutcome::AlreadyGone)
+        }
+        Err(NftError::Failed(detail)) => Err(PlatformError::Nft {
+            action: format!("delete table {FAMILY} {table}"),
+            detail,
+        }),
+    }
+}
+
+enum NftError {
+    /// The tool is not installed.
+    Missing,
+    /// It ran and refused: exit status and its error output.
+    Failed(String),
+}
+
+fn run_nft(args: &[&str], stdin: Option<&str>) -> Result<(), NftError> {
+    let mut child = Command::new("nft")
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => NftError::Missing,
+            _ => NftError::Failed(format!("cannot run nft: {e}")),
+        })?;
+    if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        if let Err(e) = pipe.write_all(text.as_bytes()) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(NftError::Failed(format!("cannot write to nft: {e}")));
+        }
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| NftError::Failed(format!("cannot wait for nft: {e}")))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(NftError::Failed(format!(
+            "{}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )))
+    }
+}
+
+/// Whether the kernel forwards between interfaces by itself (IPv4 or IPv6, all interfaces).
+fn host_forwards() -> bool {
+    [
+        "/proc/sys/net/ipv4/conf/all/forwarding",
+        "/proc/sys/net/ipv6/conf/all/forwarding",
+    ]
+    .iter()
+    .any(|path| std::fs::read_to_string(path).is_ok_and(|v| v.trim() != "0"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(n: &str) -> IfName {
+        IfName::new(n).unwrap()
+    }
+
+    #[test]
+    fn one_table_per_adapter_with_a_safe_name() {
+        assert_eq!(table_name(&name("masq0")), "masq_masq0");
+        assert_eq!(table_name(&name("my-tun.1")), "masq_my_tun_1");
+    }
+
+    #[test]
+    fn the_lan_and_the_adapter_only_talk_to_each_other() {
+        let text = ruleset("masq_masq0", &name("gw-lan"), &name("masq0")).unwrap();
+        assert!(text.starts_with("table inet masq_masq0 {"), "{text}");
+        assert!(
+            text.contains("hook forward priority -10; policy accept;"),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"oifname "gw-lan" iifname != { "gw-lan", "masq0" } counter drop"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"oifname "masq0" iifname != "gw-lan" counter drop"#),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn names_nft_cannot_quote_are_refused() {
+        assert!(ruleset("t", &name("a\"b"), &name("masq0")).is_err());
+    }
+}
