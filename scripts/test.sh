@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything CI checks, in order: dependencies, formatting, clippy (host and cross targets),
-# unit and integration tests, the downloads (installer/dist.sh; MASQ_SKIP_DIST=1 skips them),
+# unit and integration tests, bounded fuzzing, the downloads (installer/dist.sh; MASQ_SKIP_DIST=1 skips them),
 # the desktop app's checks (scripts/gui-test.sh; MASQ_SKIP_GUI=1 skips them), then the
 # end-to-end suite and a smoke run of the benchmark harness in network namespaces (root).
 #
@@ -52,6 +52,11 @@ as_toolchain_user cargo test --workspace
 # The engine's suite again with TCP segmentation offload: super-segments, split as the
 # kernel would, must behave exactly like ordinary segments.
 as_toolchain_user env MASQ_TEST_OFFLOAD=1 cargo test -p masq-engine
+
+section "fuzzing, bounded (scripts/fuzz.sh)"
+# Every parser that takes input from the LAN, the uplink or a local client, under libFuzzer
+# for FUZZ_SECONDS each (nightly toolchain, installed if missing); a crash fails CI.
+as_toolchain_user env FUZZ_SECONDS="${FUZZ_SECONDS:-15}" "$here/fuzz.sh"
 
 section "Windows unit tests under wine"
 # Library and binary tests built for x86_64-pc-windows-gnu and run by wine in a throwaway

@@ -26,6 +26,7 @@ use crate::shaper::{Admission, Shaper};
 use crate::snapshot::{EngineStatus, InboundAttempt, RefusalReason, Translation};
 use crate::stats::{Counters, DropReason};
 use crate::tcp::buffers::BufferBudget;
+use crate::tcp::isn::IsnSource;
 use crate::tcp::{TcpFlow, TcpInit};
 use crate::udp::{Inbound, UdpMapping};
 use crate::wire::{self, L4, Packet, TcpSegment, emit};
@@ -47,7 +48,6 @@ pub struct Engine {
     timers: BTreeSet<(Instant, FlowId)>,
     next_flow: u64,
     next_socket: u64,
-    rng: u64,
     tun_out: VecDeque<TunPacket>,
     /// Buffers of written super-segments, returned by the shell for reuse (64 KiB
     /// allocations per packet otherwise cost more in page faults than the packet itself).
@@ -68,6 +68,8 @@ pub struct Engine {
     last_now: Option<Instant>,
     /// IPv4 identifications of fragmented datagrams toward the LAN.
     ip_idents: IpIdents,
+    /// Initial sequence numbers of the TCP connections toward the LAN (RFC 6528).
+    isn: IsnSource,
     /// `cfg.tcp`, shared by every TCP flow instead of a copy in each.
     tcp_cfg: Arc<TcpConfig>,
     /// What TCP flows' buffers may grow by beyond `tcp.buffer_bytes`, all together.
@@ -104,7 +106,7 @@ impl Engine {
     /// Creates an engine. `seed` makes initial sequence numbers unpredictable to LAN hosts
     /// while keeping runs reproducible in tests; the shell passes OS randomness. `now` is
     /// taken like every other entry point's, though nothing is timed before the first packet.
-    pub fn new(config: Config, seed: u64, _now: Instant) -> Result<Engine, ConfigError> {
+    pub fn new(config: Config, seed: u64, now: Instant) -> Result<Engine, ConfigError> {
         config.validate()?;
         let mask = if config.lan_prefix_len == 0 {
             0
@@ -127,7 +129,6 @@ impl Engine {
             timers: BTreeSet::new(),
             next_flow: 1,
             next_socket: 1,
-            rng: seed | 1,
             tun_out: VecDeque::new(),
             pool: Vec::new(),
             cmds: VecDeque::new(),
@@ -137,6 +138,7 @@ impl Engine {
             batched_acks: Vec::new(),
             last_now: None,
             ip_idents: IpIdents::new(seed),
+            isn: IsnSource::new(seed, now),
             tcp_cfg,
             buffers,
         })
@@ -713,7 +715,7 @@ impl Engine {
             return;
         }
         let socket = self.alloc_socket();
-        let iss = self.next_random() as u32;
+        let iss = self.isn.isn(now, lan, remote);
         let init = TcpInit {
             lan,
             remote,
@@ -945,17 +947,6 @@ impl Engine {
         let id = SocketId(self.next_socket);
         self.next_socket += 1;
         id
-    }
-
-    /// xorshift64*: enough to make sequence numbers unguessable from the LAN without an RNG
-    /// dependency in a crate that must stay deterministic under a fixed seed.
-    fn next_random(&mut self) -> u64 {
-        let mut x = self.rng;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.rng = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
 
     fn insert_flow(&mut self, now: Instant, key: FlowKey, socket: SocketId, kind: Kind) -> FlowId {

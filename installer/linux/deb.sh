@@ -44,7 +44,8 @@ chmod 0644 "$root/usr/share/doc/masq/changelog.gz"
 mkdir -p "$work/src/debian"
 printf 'Source: masq\n\nPackage: masq\nArchitecture: any\n' >"$work/src/debian/control"
 shlibs="$(cd "$work/src" && dpkg-shlibdeps -O "${bins[@]}" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')"
-depends="adduser, init-system-helpers (>= 1.54~), $shlibs"
+# nftables: `nft` installs the table that keeps the LAN closed when the host forwards.
+depends="adduser, init-system-helpers (>= 1.54~), nftables, $shlibs"
 if with_gui; then
     # The tray icon library is opened with dlopen, so dpkg-shlibdeps cannot see it.
     depends+=", libayatana-appindicator3-1"

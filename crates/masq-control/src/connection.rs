@@ -30,6 +30,13 @@ pub(crate) const OUTGOING_QUEUE: usize = 32;
 /// Subscriptions one connection may hold (each polls the engine every interval).
 const MAX_SUBSCRIPTIONS: usize = 4;
 
+/// The pause after `failures` consecutive failures to accept a client: 10 ms doubling to
+/// 1 s, so a persistent failure (out of descriptors) neither spins nor ends the server.
+pub(crate) fn accept_backoff(failures: u32) -> Duration {
+    let ms = 10u64.saturating_mul(1 << failures.saturating_sub(1).min(7));
+    Duration::from_millis(ms.min(1000))
+}
+
 /// Sends one request to the handler and waits for its answer; failures become error answers.
 pub(crate) async fn call(
     handler: &mpsc::Sender<HandlerCall>,
@@ -194,6 +201,19 @@ pub(crate) async fn write_lines<W: AsyncWrite + Unpin>(
         }
     }
     let _ = write.shutdown().await;
+}
+
+#[cfg(test)]
+mod backoff_tests {
+    use super::*;
+
+    #[test]
+    fn accept_backoff_grows_and_stays_bounded() {
+        assert_eq!(accept_backoff(1), Duration::from_millis(10));
+        assert_eq!(accept_backoff(2), Duration::from_millis(20));
+        assert_eq!(accept_backoff(8), Duration::from_millis(1000));
+        assert_eq!(accept_backoff(u32::MAX), Duration::from_millis(1000));
+    }
 }
 
 #[cfg(test)]

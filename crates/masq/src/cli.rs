@@ -292,6 +292,10 @@ pub struct DaemonArgs {
     /// inbound attempts; no changes). Unix only.
     #[arg(long, value_name = "GROUP")]
     pub observer_group: Option<String>,
+    /// Let this user (name or uid) administer through the control API, as the desktop app
+    /// does for the user who started the daemon. Unix only.
+    #[arg(long, value_name = "USER")]
+    pub control_user: Option<String>,
     /// Config file [default: /etc/masq/masq.toml for root].
     #[arg(long, env = "MASQ_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,

@@ -47,6 +47,7 @@ pub fn up(args: UpArgs) -> Result<()> {
         path: args.control.unwrap_or_else(paths::server_control_socket),
         group: effective.control_group,
         observers: effective.observer_group,
+        user: None,
         state_file: args.state_file.unwrap_or_else(paths::state_file),
     };
     runtime::run_up(effective.settings, control)
@@ -77,6 +78,7 @@ fn daemon_setup(args: DaemonArgs) -> Result<(Settings, bool, ControlOptions)> {
         path: args.control.unwrap_or_else(paths::server_control_socket),
         group: effective.control_group,
         observers: effective.observer_group,
+        user: args.control_user,
         state_file: args.state_file.unwrap_or_else(paths::state_file),
     };
     Ok((effective.settings, effective.autostart, control))

@@ -245,7 +245,7 @@ impl Engine {
                 socket,
                 gateway_ip: self.gateway_ip_for(target.ip()),
             },
-            iss: self.next_random() as u32,
+            iss: self.isn.isn(now, target, peer),
             tun_mtu: self.cfg.tun_mtu,
             offload: self.cfg.tun_offload,
         };

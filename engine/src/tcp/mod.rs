@@ -18,6 +18,7 @@
 pub(crate) mod buffers;
 mod flow;
 mod handshake;
+pub(crate) mod isn;
 mod recv;
 pub(crate) mod send;
 

@@ -146,11 +146,11 @@ proptest! {
 #[test]
 fn fuzz_seed_packets_parse() {
     let seeds: [&[u8]; 5] = [
-        include_bytes!("../../fuzz/corpus/parse_packet/tcp_syn"),
-        include_bytes!("../../fuzz/corpus/parse_packet/tcp_data"),
-        include_bytes!("../../fuzz/corpus/parse_packet/udp_dns"),
-        include_bytes!("../../fuzz/corpus/parse_packet/icmp_echo"),
-        include_bytes!("../../fuzz/corpus/parse_packet/udp_ttl1"),
+        include_bytes!("../../../fuzz/corpus/parse_packet/tcp_syn"),
+        include_bytes!("../../../fuzz/corpus/parse_packet/tcp_data"),
+        include_bytes!("../../../fuzz/corpus/parse_packet/udp_dns"),
+        include_bytes!("../../../fuzz/corpus/parse_packet/icmp_echo"),
+        include_bytes!("../../../fuzz/corpus/parse_packet/udp_ttl1"),
     ];
     for (i, s) in seeds.iter().enumerate() {
         assert!(crate::fuzz_parse(s), "seed {i} does not parse");

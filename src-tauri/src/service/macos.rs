@@ -39,11 +39,10 @@ pub fn describe_exit(status: ExitStatus) -> String {
     }
 }
 
-/// The name of this user's primary group, for `--control-group`.
-pub fn user_group() -> Option<String> {
-    let gid = nix::unistd::getgid();
-    nix::unistd::Group::from_gid(gid)
-        .ok()
-        .flatten()
-        .map(|g| g.name)
+/// The daemon's access arguments: this user administers, by uid.
+pub fn control_access() -> Vec<String> {
+    vec![
+        "--control-user".to_owned(),
+        nix::unistd::getuid().to_string(),
+    ]
 }

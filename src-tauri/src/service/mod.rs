@@ -152,19 +152,17 @@ async fn answers() -> bool {
     client.request(Request::Status).await.is_ok()
 }
 
-/// The daemon's arguments: let the user's own group use the control socket, since the
-/// daemon runs as root and the GUI as this user; with `MASQ_CONTROL` set, listen where this
-/// app will look.
+/// The daemon's arguments: let this user administer through the control socket, since the
+/// daemon runs as root and the GUI as this user (by uid, not by the user's primary group,
+/// which on macOS is `staff`, every user's); with `MASQ_CONTROL` set, listen where this app
+/// will look.
 fn daemon_args() -> Vec<String> {
     let mut args = vec!["daemon".to_owned()];
     if let Some(path) = std::env::var_os("MASQ_CONTROL").filter(|p| !p.is_empty()) {
         args.push("--control".to_owned());
         args.push(path.to_string_lossy().into_owned());
     }
-    if let Some(group) = imp::user_group() {
-        args.push("--control-group".to_owned());
-        args.push(group);
-    }
+    args.extend(imp::control_access());
     args
 }
 
@@ -237,6 +235,14 @@ mod tests {
 
     #[test]
     fn daemon_args_start_with_daemon() {
-        assert_eq!(daemon_args()[0], "daemon");
+        let args = daemon_args();
+        assert_eq!(args[0], "daemon");
+        assert!(!args.iter().any(|a| a == "--control-group"), "{args:?}");
+        #[cfg(unix)]
+        assert!(
+            args.windows(2)
+                .any(|w| w[0] == "--control-user" && w[1] == nix::unistd::getuid().to_string()),
+            "{args:?}"
+        );
     }
 }

@@ -20,7 +20,7 @@ pub fn describe_exit(status: ExitStatus) -> String {
     format!("exit status {status}")
 }
 
-/// No group to pass.
-pub fn user_group() -> Option<String> {
-    None
+/// Nothing to pass.
+pub fn control_access() -> Vec<String> {
+    Vec::new()
 }

@@ -32,7 +32,8 @@ pub fn describe_exit(status: ExitStatus) -> String {
     }
 }
 
-/// Windows grants control-API access by account, not group; nothing to pass.
-pub fn user_group() -> Option<String> {
-    None
+/// Windows grants control-API access by account: the daemon started elevated runs as this
+/// user, and its own user administers; nothing to pass.
+pub fn control_access() -> Vec<String> {
+    Vec::new()
 }

@@ -11,7 +11,7 @@ use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, PermissionsExt}
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 
-use nix::unistd::{Gid, Group, chown, geteuid};
+use nix::unistd::{Gid, Group, Uid, User, chown, geteuid};
 
 use super::peer::PeerPolicy;
 
@@ -27,6 +27,26 @@ impl ControlListener {
     /// Where clients connect.
     pub fn path(&self) -> &Path {
         &self.file.path
+    }
+
+    /// Lets `user` (a name or a numeric uid) connect as an administrator, and gives it the
+    /// socket file: what a GUI that started the root daemon needs, without opening the socket
+    /// to a primary group that every user shares (`staff` on macOS, `users` on some Linux).
+    pub fn with_control_user(mut self, user: &str) -> io::Result<ControlListener> {
+        let uid = resolve_user(user)?;
+        let path = &self.file.path;
+        chown(path, Some(uid), None).map_err(|e| {
+            context(
+                e.into(),
+                format!(
+                    "cannot give user {user} the control socket {}",
+                    path.display()
+                ),
+            )
+        })?;
+        tracing::info!(path = %path.display(), user, "control socket administered by this user too");
+        self.policy = self.policy.with_admin(uid);
+        Ok(self)
     }
 
     /// Lets members of `group` connect as observers (read-only).
@@ -97,6 +117,23 @@ pub fn bind(path: &Path, group: Option<&str>) -> io::Result<ControlListener> {
         policy: PeerPolicy::new(geteuid(), group),
         file,
     })
+}
+
+fn resolve_user(name: &str) -> io::Result<Uid> {
+    if let Ok(raw) = name.parse::<u32>() {
+        return Ok(Uid::from_raw(raw));
+    }
+    match User::from_name(name) {
+        Ok(Some(u)) => Ok(u.uid),
+        Ok(None) => Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("control user `{name}` does not exist; name an existing user or a numeric uid"),
+        )),
+        Err(e) => Err(context(
+            e.into(),
+            format!("cannot look up control user `{name}`"),
+        )),
+    }
 }
 
 fn resolve_group(name: &str) -> io::Result<(String, Gid)> {

@@ -15,6 +15,8 @@ use crate::Role;
 #[derive(Debug, Clone)]
 pub(crate) struct PeerPolicy {
     owner: Uid,
+    /// Users named to administer besides root and the owner (the GUI's user).
+    admins: Vec<Uid>,
     group: Option<(String, Gid)>,
     observers: Option<(String, Gid)>,
 }
@@ -25,9 +27,16 @@ impl PeerPolicy {
     pub(crate) fn new(owner: Uid, group: Option<(String, Gid)>) -> Self {
         PeerPolicy {
             owner,
+            admins: Vec::new(),
             group,
             observers: None,
         }
+    }
+
+    /// Lets `user` connect as an administrator.
+    pub(crate) fn with_admin(mut self, user: Uid) -> Self {
+        self.admins.push(user);
+        self
     }
 
     /// Lets members of `observers` connect with the observer role.
@@ -39,7 +48,7 @@ impl PeerPolicy {
     /// The role of a peer with these kernel-reported ids, or who may connect.
     pub(crate) fn check(&self, uid: u32, gid: u32) -> Result<Role, String> {
         let uid = Uid::from_raw(uid);
-        if uid.is_root() || uid == self.owner {
+        if uid.is_root() || uid == self.owner || self.admins.contains(&uid) {
             return Ok(Role::Administrator);
         }
         let member = |group: &Option<(String, Gid)>| {
@@ -58,6 +67,9 @@ impl PeerPolicy {
 
     fn who_may_connect(&self) -> String {
         let mut who = format!("only root and uid {} may connect", self.owner);
+        for admin in &self.admins {
+            who.push_str(&format!(", uid {admin}"));
+        }
         if let Some((name, _)) = &self.group {
             who.push_str(&format!(", and members of group {name}"));
         }
@@ -93,6 +105,8 @@ mod tests {
         )
         .with_observers(("masqview".into(), Gid::from_raw(4343)));
         assert_eq!(p.check(1001, 4242), Ok(Role::Operator));
+        let p = p.with_admin(Uid::from_raw(1003));
+        assert_eq!(p.check(1003, 1003), Ok(Role::Administrator));
         assert_eq!(p.check(1002, 4343), Ok(Role::Observer));
         let e = p.check(1001, 1001).unwrap_err();
         assert!(e.contains("group masqctl") && e.contains("masqview"), "{e}");

@@ -13,20 +13,21 @@ use tokio::task::JoinSet;
 
 use super::bind::ControlListener;
 use super::peer::PeerPolicy;
-use crate::connection::{OUTGOING_QUEUE, serve_requests, write_lines};
+use crate::connection::{OUTGOING_QUEUE, accept_backoff, serve_requests, write_lines};
 use crate::envelope::ResponseEnvelope;
 use crate::handler::HandlerCall;
 use crate::response::{ErrorCode, Response};
-
-/// Consecutive accept failures (e.g. out of file descriptors) tolerated before giving up.
-const MAX_ACCEPT_FAILURES: u32 = 100;
 
 /// How long a refused client may take to send its first request before it is answered.
 const REFUSAL_READ_WAIT: Duration = Duration::from_secs(2);
 /// How much of a refused client's first request is read (the rest is discarded unread).
 const REFUSAL_READ_LIMIT: u64 = 64 * 1024;
 
-/// Serves the control API on `listener` until `handler` is closed, or accepting keeps failing.
+/// Serves the control API on `listener` until `handler` is closed.
+///
+/// Accepting can fail for a while (out of file descriptors when a LAN host or a local client
+/// floods the daemon); the server then backs off ([`crate::connection::accept_backoff`]) and
+/// keeps going, so the API comes back by itself once descriptors are free again.
 ///
 /// Every request except `subscribe` becomes a [`HandlerCall`] on `handler`. Dropping the
 /// returned future closes every connection and removes the socket file.
@@ -43,7 +44,7 @@ pub async fn serve(
     let listener = UnixListener::from_std(listener)?;
     let policy = Arc::new(policy);
     let mut connections = JoinSet::new();
-    let mut failures = 0;
+    let mut failures: u32 = 0;
     loop {
         tokio::select! {
             () = handler.closed() => {
@@ -57,11 +58,10 @@ pub async fn serve(
                 }
                 Err(e) => {
                     failures += 1;
-                    tracing::warn!(error = %e, failures, "cannot accept a control connection");
-                    if failures >= MAX_ACCEPT_FAILURES {
-                        return Err(io::Error::new(e.kind(), format!("control socket keeps failing to accept connections: {e}")));
+                    if failures.is_power_of_two() {
+                        tracing::warn!(error = %e, failures, "cannot accept a control connection; backing off");
                     }
-                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    tokio::time::sleep(accept_backoff(failures)).await;
                 }
             },
             Some(_) = connections.join_next(), if !connections.is_empty() => {}

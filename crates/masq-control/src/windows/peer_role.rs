@@ -2,10 +2,11 @@
 //!
 //! The pipe's ACL decides who may connect at all (SYSTEM, Administrators, the daemon's user
 //! and the control account); this decides what a connected client may do. The server
-//! impersonates the client for an instant and asks Windows whether the client's token holds
-//! LocalSystem or an *enabled* Administrators group: an administrator whose token UAC filtered
-//! (a console not run "as administrator") holds that group only for deny, so it is an operator
-//! until elevated, like every other admitted account.
+//! impersonates the client for an instant and reads its token: the daemon's own user (as on
+//! unix: the GUI that started the daemon elevated talks to it unelevated), LocalSystem and
+//! holders of an *enabled* Administrators group administer. An administrator whose token UAC
+//! filtered (a console not run "as administrator") holds that group only for deny, so it is an
+//! operator until elevated, like every other admitted account.
 
 use std::io;
 use std::os::windows::io::AsRawHandle;
@@ -20,7 +21,7 @@ use windows_sys::Win32::Security::{
 use windows_sys::Win32::System::Pipes::ImpersonateNamedPipeClient;
 use windows_sys::Win32::System::Threading::{GetCurrentThread, OpenThreadToken};
 
-use super::security::{Handle, context};
+use super::security::{Handle, context, current_user_sid, token_user_sid};
 use crate::Role;
 
 /// The connected client's role; an operator when its token cannot be read (logged).
@@ -63,6 +64,9 @@ fn is_administrator(pipe: HANDLE) -> io::Result<bool> {
         return Err(context("cannot open the control client's token"));
     }
     let token = Handle(token);
+    if token_user_sid(&token)? == current_user_sid()? {
+        return Ok(true);
+    }
     for kind in [WinLocalSystemSid, WinBuiltinAdministratorsSid] {
         if holds(&token, kind)? {
             return Ok(true);

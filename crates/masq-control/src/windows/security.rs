@@ -87,13 +87,17 @@ pub(crate) fn current_user_sid() -> io::Result<Sid> {
     if unsafe { OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &mut token) } == 0 {
         return Err(context("cannot open this process's access token"));
     }
-    let token = Handle(token);
+    token_user_sid(&Handle(token))
+}
+
+/// The SID of the user a token (of a process, or of an impersonated client) belongs to.
+pub(crate) fn token_user_sid(token: &Handle) -> io::Result<Sid> {
     let mut needed = 0u32;
     // SAFETY: a size query with a null buffer of length 0.
     unsafe { GetTokenInformation(token.0, TokenUser, ptr::null_mut(), 0, &mut needed) };
     if needed == 0 {
         return Err(context(
-            "cannot read the size of this process's user information",
+            "cannot read the size of a token's user information",
         ));
     }
     // u64 elements keep the buffer aligned for TOKEN_USER.
@@ -109,7 +113,7 @@ pub(crate) fn current_user_sid() -> io::Result<Sid> {
         )
     };
     if ok == 0 {
-        return Err(context("cannot read this process's user"));
+        return Err(context("cannot read a token's user"));
     }
     // SAFETY: on success the buffer starts with a TOKEN_USER whose SID points into the buffer,
     // which lives until the end of this function.

@@ -6,7 +6,6 @@
 //! daemon is exiting) `serve` returns and every instance is closed.
 
 use std::io;
-use std::time::Duration;
 
 use tokio::io::BufReader;
 use tokio::net::windows::named_pipe::NamedPipeServer;
@@ -15,15 +14,11 @@ use tokio::task::JoinSet;
 
 use super::bind::{ControlListener, create_instance};
 use super::peer_role::client_role;
-use crate::connection::{OUTGOING_QUEUE, serve_requests, write_lines};
+use crate::connection::{OUTGOING_QUEUE, accept_backoff, serve_requests, write_lines};
 use crate::handler::HandlerCall;
 
-/// Consecutive failures to accept or create an instance tolerated before giving up.
-const MAX_ACCEPT_FAILURES: u32 = 100;
-/// Pause after a failure, so a persistent one does not spin.
-const RETRY_PAUSE: Duration = Duration::from_millis(100);
-
-/// Serves the control API on `listener` until `handler` is closed, or accepting keeps failing.
+/// Serves the control API on `listener` until `handler` is closed; failures to accept back
+/// off and are retried, so the API outlives a spell without resources.
 ///
 /// Every request except `subscribe` becomes a [`HandlerCall`] on `handler`. Dropping the
 /// returned future closes every connection and the pipe.
@@ -38,7 +33,7 @@ pub async fn serve(
         ..
     } = listener;
     let mut connections = JoinSet::new();
-    let mut failures = 0;
+    let mut failures: u32 = 0;
     loop {
         let accepted = tokio::select! {
             () = handler.closed() => {
@@ -67,14 +62,10 @@ pub async fn serve(
             Ok(()) => failures = 0,
             Err(e) => {
                 failures += 1;
-                tracing::warn!(error = %e, failures, pipe = %name, "cannot accept a control connection");
-                if failures >= MAX_ACCEPT_FAILURES {
-                    return Err(io::Error::new(
-                        e.kind(),
-                        format!("control pipe {name} keeps failing to accept connections: {e}"),
-                    ));
+                if failures.is_power_of_two() {
+                    tracing::warn!(error = %e, failures, pipe = %name, "cannot accept a control connection; backing off");
                 }
-                tokio::time::sleep(RETRY_PAUSE).await;
+                tokio::time::sleep(accept_backoff(failures)).await;
             }
         }
     }

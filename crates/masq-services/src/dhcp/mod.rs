@@ -2,6 +2,7 @@
 //! [`conflict`]) and their shells ([`store`] for the lease file, `task` for the sockets).
 
 pub mod conflict;
+pub mod decode;
 pub mod leases;
 pub mod pool;
 pub mod protocol;

@@ -75,7 +75,12 @@ pub fn handle(msg: &Message, table: &mut LeaseTable, id: &ServerIdentity, now: u
     if msg.opcode() != Opcode::BootRequest || !msg.giaddr().is_unspecified() {
         return Outcome::Silent(Silence::NotForUs);
     }
-    let Some(mac) = MacAddr::from_slice(msg.chaddr()).filter(|_| msg.hlen() == 6) else {
+    // The length first: dhcproto's `chaddr()` slices the 16-byte field by `hlen` and panics
+    // on a larger one (found by fuzz/fuzz_targets/dhcp.rs: any LAN host could stop DHCP).
+    if msg.hlen() != 6 {
+        return Outcome::Silent(Silence::NoMac);
+    }
+    let Some(mac) = MacAddr::from_slice(msg.chaddr()) else {
         return Outcome::Silent(Silence::NoMac);
     };
     if mac == PROBE_MAC {
@@ -467,5 +472,13 @@ mod tests {
             run(&client(MessageType::Discover, 2), &mut t, 0),
             Outcome::Silent(Silence::Exhausted)
         );
+    }
+
+    #[test]
+    fn a_hardware_address_length_beyond_the_field_is_dropped_not_a_panic() {
+        let mut bytes = client(MessageType::Discover, 1).to_vec().unwrap();
+        bytes[2] = 200;
+        let msg = Message::from_bytes(&bytes).unwrap();
+        assert_eq!(run(&msg, &mut table(), 0), Outcome::Silent(Silence::NoMac));
     }
 }

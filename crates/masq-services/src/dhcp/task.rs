@@ -10,13 +10,14 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use dhcproto::v4::{Decodable, Encodable, Message};
+use dhcproto::v4::Encodable;
 use tokio::net::UdpSocket;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 use tracing::{debug, info, trace, warn};
 
 use super::conflict::{self, Foreign, ForeignServers};
+use super::decode;
 use super::leases::{Lease, LeaseTable};
 use super::protocol::{self, Destination, Outcome};
 use super::reply::ServerIdentity;
@@ -184,7 +185,7 @@ impl Shell {
 
     /// Handles one datagram on port 67; true when the table changed.
     async fn on_request(&mut self, sock: &UdpSocket, bytes: &[u8], from: SocketAddr) -> bool {
-        let msg = match Message::from_bytes(bytes) {
+        let msg = match decode::message(bytes) {
             Ok(m) => m,
             Err(e) => {
                 debug!(%from, error = %e, "ignoring a malformed DHCP message");
@@ -221,7 +222,7 @@ impl Shell {
     }
 
     fn on_client_port(&mut self, bytes: &[u8]) {
-        let Ok(msg) = Message::from_bytes(bytes) else {
+        let Ok(msg) = decode::message(bytes) else {
             return;
         };
         if let Some(f) = conflict::foreign_server(&msg, self.identity.address) {

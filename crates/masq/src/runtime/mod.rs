@@ -55,6 +55,8 @@ pub struct ControlOptions {
     pub group: Option<String>,
     /// Group whose members may watch (read-only requests); unix only.
     pub observers: Option<String>,
+    /// A user who administers besides root and the owner (the desktop app's); unix only.
+    pub user: Option<String>,
     /// Journal of what sharing changed in the system, for `masq down` after a crash.
     pub state_file: PathBuf,
 }

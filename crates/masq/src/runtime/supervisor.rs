@@ -31,6 +31,7 @@ impl Supervisor {
                 format!("cannot open the control socket {}", control.path.display())
             })?;
         let listener = with_observers(listener, control.observers.as_deref())?;
+        let listener = with_user(listener, control.user.as_deref())?;
         let (tx, calls) = mpsc::channel(64);
         tokio::spawn(async move {
             if let Err(e) = masq_control::serve(listener, tx).await {
@@ -257,6 +258,35 @@ fn with_observers(
         Some(group) => listener
             .with_observer_group(group)
             .with_context(|| format!("cannot let group {group} watch through the control socket")),
+        None => Ok(listener),
+    }
+}
+
+/// Lets `user` administer through the control socket, if one is named.
+#[cfg(unix)]
+fn with_user(
+    listener: masq_control::ControlListener,
+    user: Option<&str>,
+) -> Result<masq_control::ControlListener> {
+    match user {
+        Some(user) => listener
+            .with_control_user(user)
+            .with_context(|| format!("cannot let user {user} use the control socket")),
+        None => Ok(listener),
+    }
+}
+
+/// On Windows the pipe's ACL names accounts (`--control-group` takes a user or a SID), and
+/// the daemon's own user administers.
+#[cfg(windows)]
+fn with_user(
+    listener: masq_control::ControlListener,
+    user: Option<&str>,
+) -> Result<masq_control::ControlListener> {
+    match user {
+        Some(user) => Err(anyhow!(
+            "--control-user {user}: on Windows pass the account to --control-group instead"
+        )),
         None => Ok(listener),
     }
 }

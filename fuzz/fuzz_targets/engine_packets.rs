@@ -9,12 +9,12 @@
 
 #![no_main]
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
 use masq_engine::{
-    Config, ConnectError, Engine, IcmpErrorKind, IcmpErrorReport, Protocol, SocketId,
+    Config, ConnectError, Engine, IcmpErrorKind, IcmpErrorReport, Protocol, RxMeta, SocketId,
 };
 
 /// Reads the fuzzer's bytes front to back.
@@ -28,10 +28,21 @@ impl<'a> Input<'a> {
     }
 
     fn bytes(&mut self) -> Option<&'a [u8]> {
-        let n = usize::from(self.byte()?).min(self.0.len());
-        let (head, rest) = self.0.split_at(n);
+        let n = usize::from(self.byte()?);
+        Some(self.take(n))
+    }
+
+    /// A two-byte length: super-segments of up to 64 KiB, as the adapter hands over with
+    /// offload on.
+    fn long_bytes(&mut self) -> Option<&'a [u8]> {
+        let n = usize::from(u16::from_be_bytes([self.byte()?, self.byte()?]));
+        Some(self.take(n))
+    }
+
+    fn take(&mut self, n: usize) -> &'a [u8] {
+        let (head, rest) = self.0.split_at(n.min(self.0.len()));
         self.0 = rest;
-        Some(head)
+        head
     }
 }
 
@@ -45,7 +56,15 @@ fn remote(b: u8) -> SocketAddr {
 fuzz_target!(|data: &[u8]| {
     let base = Instant::now();
     let mut now = base;
-    let Ok(mut engine) = Engine::new(Config::default(), 7, now) else {
+    // Everything on that a real start may turn on: IPv6 toward the LAN and offload both ways.
+    let config = Config {
+        gateway_v6: Some(Ipv6Addr::new(0xfd00, 0x6d71, 0, 0, 0, 0, 0, 1)),
+        lan_v6_prefix_len: 64,
+        tun_offload: true,
+        tun_udp_offload: true,
+        ..Config::default()
+    };
+    let Ok(mut engine) = Engine::new(config, 7, now) else {
         return;
     };
     let mut sockets: Vec<SocketId> = Vec::new();
@@ -58,10 +77,22 @@ fuzz_target!(|data: &[u8]| {
                 .copied()
                 .unwrap_or(SocketId(1))
         };
-        match op % 12 {
+        match op % 13 {
             0 => {
                 let Some(p) = input.bytes() else { break };
                 engine.handle_tun_packet(now, p);
+                packets += 1;
+            }
+            12 => {
+                let trusted = input.byte().unwrap_or(0) & 1 == 1;
+                let Some(p) = input.long_bytes() else { break };
+                engine.handle_tun_packet_with(
+                    now,
+                    p,
+                    RxMeta {
+                        checksum_trusted: trusted,
+                    },
+                );
                 packets += 1;
             }
             1 => {
