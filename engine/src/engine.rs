@@ -18,6 +18,7 @@ use crate::flow::{
 };
 use crate::forward::{ForwardKey, Forwards};
 use crate::icmp::EchoMapping;
+use crate::icmp_budget::IcmpBudget;
 use crate::inbound::InboundLog;
 use crate::ip_idents::IpIdents;
 use crate::offload::{RxMeta, TunPacket};
@@ -68,6 +69,8 @@ pub struct Engine {
     last_now: Option<Instant>,
     /// IPv4 identifications of fragmented datagrams toward the LAN.
     ip_idents: IpIdents,
+    /// The rate limit of the gateway's own ICMP errors.
+    icmp_budget: IcmpBudget,
     /// Initial sequence numbers of the TCP connections toward the LAN (RFC 6528).
     isn: IsnSource,
     /// `cfg.tcp`, shared by every TCP flow instead of a copy in each.
@@ -139,6 +142,7 @@ impl Engine {
             last_now: None,
             ip_idents: IpIdents::new(seed),
             isn: IsnSource::new(seed, now),
+            icmp_budget: IcmpBudget::new(),
             tcp_cfg,
             buffers,
         })
@@ -250,6 +254,10 @@ impl Engine {
                 return;
             }
             // We are a router hop: answer like one (RFC 1812 5.3.1), so traceroute sees us.
+            if !self.icmp_budget.allow(now) {
+                self.counters.icmp_errors_suppressed += 1;
+                return;
+            }
             let src = self.gateway_ip_for(parsed.src);
             let mut out = self.out();
             out.packet(emit::icmp_error(
@@ -794,7 +802,7 @@ impl Engine {
             return;
         }
         if let Err(reason) = self.admit(p.src) {
-            self.refuse_admin(p, reason);
+            self.refuse_admin(now, p, reason);
             return;
         }
         let socket = self.alloc_socket();
@@ -826,7 +834,7 @@ impl Engine {
             return;
         }
         if let Err(reason) = self.admit(p.src) {
-            self.refuse_admin(p, reason);
+            self.refuse_admin(now, p, reason);
             return;
         }
         let socket = self.alloc_socket();
@@ -856,8 +864,12 @@ impl Engine {
         }
     }
 
-    fn refuse_admin(&mut self, p: &Packet<'_>, reason: DropReason) {
+    fn refuse_admin(&mut self, now: Instant, p: &Packet<'_>, reason: DropReason) {
         self.counters.drop(reason);
+        if !self.icmp_budget.allow(now) {
+            self.counters.icmp_errors_suppressed += 1;
+            return;
+        }
         let src = self.gateway_ip_for(p.src);
         let mut out = self.out();
         out.packet(emit::icmp_error(

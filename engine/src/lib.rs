@@ -21,6 +21,7 @@
 pub mod command;
 mod engine;
 mod icmp;
+mod icmp_budget;
 mod inbound;
 mod ip_idents;
 pub mod offload;

@@ -83,6 +83,9 @@ pub struct Counters {
     pub tcp_spurious_retransmits: u64,
     /// Window reductions toward the LAN undone as spurious.
     pub tcp_undos: u64,
+    /// ICMP errors of the gateway's own not sent because they exceeded the rate limit
+    /// (1000/s, burst 50; `icmp_budget.rs`).
+    pub icmp_errors_suppressed: u64,
     /// Drops by reason.
     pub drops: BTreeMap<DropReason, u64>,
 }

@@ -27,6 +27,9 @@ pub(crate) const HANDLER_TIMEOUT: Duration = Duration::from_secs(60);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Answers and pushes queued per connection before producers wait for the client.
 pub(crate) const OUTGOING_QUEUE: usize = 32;
+/// Control connections served at once; more are closed at once (a local user must not
+/// exhaust the daemon's descriptors or memory through the control socket).
+pub(crate) const MAX_CONNECTIONS: usize = 64;
 /// Subscriptions one connection may hold (each polls the engine every interval).
 const MAX_SUBSCRIPTIONS: usize = 4;
 

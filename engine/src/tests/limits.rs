@@ -397,3 +397,23 @@ fn refused_segments_and_flows_leave_no_timer_or_table_entry_behind() {
     assert!(h.translations().is_empty());
     assert_eq!(h.engine.poll_timeout(), None);
 }
+
+#[test]
+fn the_gateways_own_icmp_errors_are_rate_limited_and_counted() {
+    let mut h = Harness::new();
+    // A host floods TTL-1 datagrams: the burst is answered, the rest counted, not sent.
+    for i in 0..200u16 {
+        h.send(&udp(host(5000 + i), dst53(), 1, b"q"));
+    }
+    assert_eq!(h.tun().len(), 50);
+    let c = h.engine.counters();
+    assert_eq!(c.drops_of(DropReason::TtlExpired), 200);
+    assert_eq!(c.icmp_errors_suppressed, 150);
+    // A tenth of a second later the budget has a hundred more (capped at the burst of 50).
+    h.advance(Duration::from_millis(100));
+    for i in 0..100u16 {
+        h.send(&udp(host(6000 + i), dst53(), 1, b"q"));
+    }
+    assert_eq!(h.tun().len(), 50);
+    assert_eq!(h.engine.counters().icmp_errors_suppressed, 200);
+}

@@ -171,6 +171,7 @@ fn json_field_names_are_stable() {
             "drops",
             "flows_closed",
             "flows_created",
+            "icmp_errors_suppressed",
             "tcp_fast_recoveries",
             "tcp_retransmits",
             "tcp_rtos",

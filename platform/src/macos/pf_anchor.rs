@@ -8,6 +8,9 @@
 //! table <masq_exempt> const { 192.168.2.0/24, self, 224.0.0.0/4, 255.255.255.255 }
 //! block drop in quick on en5 inet from ! 192.168.2.0/24 to ! <masq_exempt>
 //! pass in quick on en5 route-to (utun4 192.0.0.8) inet from 192.168.2.0/24 to ! <masq_exempt> no state
+//! pass in quick on utun4 inet to 192.168.2.0/24 no state
+//! pass in quick on lo0 inet to 192.168.2.0/24 no state
+//! block drop in quick on ! en5 inet to 192.168.2.0/24
 //! ```
 //!
 //! - `pass in … on en5`: only packets *arriving* on the LAN interface match, so the Mac's
@@ -29,6 +32,11 @@
 //!   each packet is evaluated afresh, so stopping masq stops the steering at once.
 //! - the `block` rule: IPv4 forwarding is on while masq runs, so a LAN packet with a source
 //!   outside the LAN would otherwise be forwarded to the uplink un-translated. It is dropped.
+//! - the last three rules keep the LAN closed from outside: IPv4 forwarding is on while masq
+//!   runs, so an uplink host with a route to the LAN prefix would reach hidden hosts (and the
+//!   gateway's LAN address) directly. Only what masq writes into the utun (replies, port
+//!   forwards) and the Mac's own traffic (lo0) may enter toward the LAN; anything else that
+//!   arrives elsewhere than on the LAN is dropped (Linux's nftables table does the same).
 //! - IPv6 is not steered (as on Linux): masq leaves `net.inet6.ip6.forwarding` alone.
 
 use std::fmt::Write;
@@ -91,6 +99,17 @@ pub(crate) fn anchor_rules(spec: &AnchorSpec<'_>) -> String {
         utun = spec.utun,
         peer = UTUN_ADDR
     );
+    let _ = writeln!(
+        text,
+        "pass in quick on {utun} inet to {net} no state",
+        utun = spec.utun
+    );
+    let _ = writeln!(text, "pass in quick on lo0 inet to {net} no state");
+    let _ = writeln!(
+        text,
+        "block drop in quick on ! {lan} inet to {net}",
+        lan = spec.lan
+    );
     text
 }
 
@@ -129,6 +148,9 @@ mod tests {
                 "table <masq_exempt> const { 192.168.2.0/24, self, 224.0.0.0/4, 255.255.255.255 }",
                 "block drop in quick on en5 inet from ! 192.168.2.0/24 to ! <masq_exempt>",
                 "pass in quick on en5 route-to (utun4 192.0.0.8) inet from 192.168.2.0/24 to ! <masq_exempt> no state",
+                "pass in quick on utun4 inet to 192.168.2.0/24 no state",
+                "pass in quick on lo0 inet to 192.168.2.0/24 no state",
+                "block drop in quick on ! en5 inet to 192.168.2.0/24",
             ]
         );
         assert!(text.ends_with('\n'), "pfctl wants a final newline");
@@ -145,12 +167,30 @@ mod tests {
     }
 
     #[test]
-    fn every_rule_is_inbound_on_the_lan_and_quick() {
+    fn every_rule_is_inbound_quick_and_ipv4() {
         for line in anchor_rules(&spec()).lines() {
             if line.starts_with("pass") || line.starts_with("block") {
-                assert!(line.contains(" in quick on en5 "), "{line}");
+                assert!(line.contains(" in quick on "), "{line}");
                 assert!(line.contains(" inet "), "{line}");
             }
+        }
+    }
+
+    #[test]
+    fn nothing_reaches_the_lan_from_outside_except_through_masq() {
+        let text = anchor_rules(&spec());
+        let lines: Vec<&str> = text.lines().collect();
+        let block = lines
+            .iter()
+            .position(|l| *l == "block drop in quick on ! en5 inet to 192.168.2.0/24")
+            .expect("the inward block rule");
+        // The utun's and loopback's passes come first: pf's first quick match wins.
+        for pass in [
+            "on utun4 inet to 192.168.2.0/24",
+            "on lo0 inet to 192.168.2.0/24",
+        ] {
+            let at = lines.iter().position(|l| l.contains(pass)).expect(pass);
+            assert!(at < block, "{pass} must precede the block");
         }
     }
 

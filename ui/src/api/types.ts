@@ -70,6 +70,8 @@ export interface Counters {
   tcp_fast_recoveries?: number;
   tcp_spurious_retransmits?: number;
   tcp_undos?: number;
+  /** The gateway's own ICMP errors over the rate limit (1000/s, burst 50), not sent. */
+  icmp_errors_suppressed?: number;
   tun_write_failures?: number;
   drops: Record<string, number>;
 }

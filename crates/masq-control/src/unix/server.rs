@@ -13,7 +13,9 @@ use tokio::task::JoinSet;
 
 use super::bind::ControlListener;
 use super::peer::PeerPolicy;
-use crate::connection::{OUTGOING_QUEUE, accept_backoff, serve_requests, write_lines};
+use crate::connection::{
+    MAX_CONNECTIONS, OUTGOING_QUEUE, accept_backoff, serve_requests, write_lines,
+};
 use crate::envelope::ResponseEnvelope;
 use crate::handler::HandlerCall;
 use crate::response::{ErrorCode, Response};
@@ -54,6 +56,11 @@ pub async fn serve(
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
                     failures = 0;
+                    if connections.len() >= MAX_CONNECTIONS {
+                        tracing::warn!(limit = MAX_CONNECTIONS, "too many control connections; closing a new one");
+                        drop(stream);
+                        continue;
+                    }
                     connections.spawn(connection(stream, Arc::clone(&policy), handler.clone()));
                 }
                 Err(e) => {

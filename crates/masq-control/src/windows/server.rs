@@ -14,7 +14,9 @@ use tokio::task::JoinSet;
 
 use super::bind::{ControlListener, create_instance};
 use super::peer_role::client_role;
-use crate::connection::{OUTGOING_QUEUE, accept_backoff, serve_requests, write_lines};
+use crate::connection::{
+    MAX_CONNECTIONS, OUTGOING_QUEUE, accept_backoff, serve_requests, write_lines,
+};
 use crate::handler::HandlerCall;
 
 /// Serves the control API on `listener` until `handler` is closed; failures to accept back
@@ -48,7 +50,15 @@ pub async fn serve(
             // `connect` returns at once and the creation is retried.
             Ok(()) => create_instance(&name, &security, false).map(|next| {
                 let client = std::mem::replace(&mut server, next);
-                connections.spawn(connection(client, handler.clone()));
+                if connections.len() >= MAX_CONNECTIONS {
+                    tracing::warn!(
+                        limit = MAX_CONNECTIONS,
+                        "too many control connections; closing a new one"
+                    );
+                    drop(client);
+                } else {
+                    connections.spawn(connection(client, handler.clone()));
+                }
             }),
             Err(e) => {
                 // A client that connected and left at once leaves a broken instance behind.

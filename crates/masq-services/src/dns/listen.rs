@@ -25,7 +25,8 @@ use crate::lan_socket::{LanLink, pinned_tcp_listener, pinned_udp};
 
 /// TCP clients served at once.
 pub const MAX_TCP_CONNECTIONS: usize = 64;
-/// Idle time after which a TCP client is disconnected (RFC 7766 §6.2.3 suggests seconds).
+/// Idle time after which a TCP client is disconnected (RFC 7766 §6.2.3 suggests seconds),
+/// and the longest a query may take to arrive or an answer to be taken.
 pub const TCP_IDLE: Duration = Duration::from_secs(10);
 
 /// The running DNS forwarder.
@@ -161,6 +162,11 @@ async fn serve_tcp(mut stream: TcpStream, resolver: &Resolver) -> std::io::Resul
         let mut out = Vec::with_capacity(answer.len() + 2);
         out.extend_from_slice(&n.to_be_bytes());
         out.extend_from_slice(&answer);
-        stream.write_all(&out).await?;
+        // A client that never reads would otherwise hold one of the 64 TCP slots forever.
+        tokio::time::timeout(TCP_IDLE, stream.write_all(&out))
+            .await
+            .map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::TimedOut, "answer not read in time")
+            })??;
     }
 }
