@@ -58,6 +58,22 @@ mod win_logic;
 
 mod cleanup_report;
 mod connect_error;
+
+/// Addresses of the LAN prefix that masq's own adapter holds besides the gateway's, which no
+/// DHCP pool may hand out: on Windows the adapter takes the LAN's highest host address
+/// (`win_logic/plan.rs`); on Linux it borrows the gateway's own address and on macOS it has
+/// an address outside the LAN, so there are none.
+pub fn lan_addresses_in_use(lan: Ipv4Net) -> Vec<std::net::Ipv4Addr> {
+    #[cfg(target_os = "windows")]
+    {
+        win_logic::plan::adapter_address(lan).into_iter().collect()
+    }
+    #[cfg(not(target_os = "windows"))]
+    {
+        let _ = lan;
+        Vec::new()
+    }
+}
 mod error;
 mod icmp_kind;
 mod interface;

@@ -53,6 +53,8 @@ pub struct LanServicesSpec {
     pub default_lease_file: PathBuf,
     /// The engine's per-host flow cap, shown per client.
     pub max_flows_per_host: Option<u32>,
+    /// Addresses of the LAN that masq's adapter holds, kept out of the DHCP pool.
+    pub in_use: Vec<std::net::Ipv4Addr>,
 }
 
 enum Slot<T> {
@@ -226,8 +228,9 @@ fn start_dhcp(
         message,
     };
     let d = &spec.dhcp;
-    let pool =
-        Pool::new(spec.lan_net, d.pool_start, d.pool_end).map_err(|e| config_err(e.to_string()))?;
+    let pool = Pool::new(spec.lan_net, d.pool_start, d.pool_end)
+        .map_err(|e| config_err(e.to_string()))?
+        .without(&spec.in_use);
     for r in &d.reservations {
         if !spec.lan_net.is_host(r.ip) || r.ip == spec.lan_net.addr() {
             warn!(mac = %r.mac, ip = %r.ip, lan = %spec.lan_net, "DHCP reservation outside the LAN or on the gateway's address; ignored");

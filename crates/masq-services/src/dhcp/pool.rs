@@ -14,11 +14,13 @@ use thiserror::Error;
 const DEFAULT_START_OFFSET: u32 = 10;
 
 /// The dynamic range on one LAN.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pool {
     lan: LanCidr,
     start: Ipv4Addr,
     end: Ipv4Addr,
+    /// Addresses inside the range that masq itself holds (besides the gateway's).
+    in_use: Vec<Ipv4Addr>,
 }
 
 /// Why the configured range cannot be used on this LAN.
@@ -73,7 +75,19 @@ impl Pool {
         if start > end {
             return Err(PoolError::Reversed { start, end });
         }
-        Ok(Pool { lan, start, end })
+        Ok(Pool {
+            lan,
+            start,
+            end,
+            in_use: Vec::new(),
+        })
+    }
+
+    /// Keeps `addrs` out of the pool: addresses masq's own adapter holds on the LAN
+    /// (`masq_platform::lan_addresses_in_use`), which a host must never be offered.
+    pub fn without(mut self, addrs: &[Ipv4Addr]) -> Pool {
+        self.in_use.extend_from_slice(addrs);
+        self
     }
 
     /// The LAN the pool belongs to.
@@ -88,14 +102,18 @@ impl Pool {
 
     /// Whether the server may hand out `ip` dynamically.
     pub fn contains(&self, ip: Ipv4Addr) -> bool {
-        (self.start..=self.end).contains(&ip) && ip != self.gateway()
+        (self.start..=self.end).contains(&ip) && self.is_free(ip)
+    }
+
+    fn is_free(&self, ip: Ipv4Addr) -> bool {
+        ip != self.gateway() && !self.in_use.contains(&ip)
     }
 
     /// Every dynamic address, lowest first.
     pub fn addresses(&self) -> impl Iterator<Item = Ipv4Addr> + '_ {
         (u32::from(self.start)..=u32::from(self.end))
             .map(Ipv4Addr::from)
-            .filter(|ip| *ip != self.gateway())
+            .filter(|ip| self.is_free(*ip))
     }
 
     /// First and last address, for messages.
@@ -110,6 +128,20 @@ mod tests {
 
     fn lan(s: &str) -> LanCidr {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn addresses_masq_holds_are_never_offered() {
+        let adapter = Ipv4Addr::new(192, 168, 137, 254);
+        let p = Pool::new(lan("192.168.137.1/24"), None, None)
+            .unwrap()
+            .without(&[adapter]);
+        assert!(!p.contains(adapter));
+        assert!(p.addresses().all(|a| a != adapter));
+        assert_eq!(
+            p.addresses().last(),
+            Some(Ipv4Addr::new(192, 168, 137, 253))
+        );
     }
 
     #[test]

@@ -115,7 +115,7 @@ mod tests {
         let path = dir.path().join("sub/leases.json");
         assert!(load(&path).unwrap().0.is_empty());
         let pool = Pool::new("192.168.137.1/24".parse().unwrap(), None, None).unwrap();
-        let mut t = LeaseTable::new(pool, 3600, &[]);
+        let mut t = LeaseTable::new(pool.clone(), 3600, &[]);
         let mac = MacAddr([2, 0, 0, 0, 0, 1]);
         t.commit(
             mac,

@@ -38,6 +38,7 @@ pub(super) async fn start(
         dns: settings.dns.clone(),
         default_lease_file: paths::lease_file(),
         max_flows_per_host: u32::try_from(settings.engine.max_flows_per_host).ok(),
+        in_use: masq_platform::lan_addresses_in_use(lan_net),
     };
     Some(LanServices::start(spec).await)
 }
