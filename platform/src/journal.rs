@@ -45,7 +45,7 @@ impl<S: Serialize + DeserializeOwned> Journal<S> {
     /// Fails with [`PlatformError::StaleJournal`] if a journal is already there.
     pub(crate) fn create(path: &Path) -> Result<Self, PlatformError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            fs::create_dir_all(dir)
+            create_private_dir(dir)
                 .map_err(|source| journal_error("create the directory of", path, source))?;
         }
         let journal = Journal {
@@ -82,6 +82,8 @@ impl<S: Serialize + DeserializeOwned> Journal<S> {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(source) => return Err(journal_error("read", path, source)),
         };
+        // Undoing a journal acts as root on what it lists: never one another user wrote.
+        check_owner(path).map_err(|source| journal_error("trust", path, source))?;
         let file: JournalFile<S> =
             serde_json::from_str(&text).map_err(|source| PlatformError::JournalCorrupt {
                 path: path.to_owned(),
@@ -199,6 +201,57 @@ fn open_private(path: &Path) -> io::Result<fs::File> {
     options.open(path)
 }
 
+/// The journal's directory: created if missing (on Windows with a protected ACL of SYSTEM,
+/// Administrators and the owner), and refused when another user owns it.
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(target_os = "windows")]
+    {
+        crate::imp::file_owner::create_private_dir(dir)
+    }
+    #[cfg(unix)]
+    {
+        // Not narrowed to 0700: the control socket may share the directory (/run/masq), and
+        // the journal file itself is 0600.
+        fs::create_dir_all(dir)?;
+        check_owner(dir)
+    }
+    #[cfg(not(any(unix, target_os = "windows")))]
+    {
+        fs::create_dir_all(dir)
+    }
+}
+
+/// Fails unless `path` belongs to root or to the user masq runs as (on Windows: SYSTEM, the
+/// Administrators or that user).
+fn check_owner(path: &Path) -> io::Result<()> {
+    #[cfg(target_os = "windows")]
+    {
+        crate::imp::file_owner::check_owner(path)
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let owner = fs::symlink_metadata(path)?.uid();
+        let me = nix::unistd::geteuid().as_raw();
+        if owner == 0 || owner == me {
+            Ok(())
+        } else {
+            Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!(
+                    "{} belongs to uid {owner}, not to root or uid {me}; masq will not act on it. Remove it as root and start again",
+                    path.display()
+                ),
+            ))
+        }
+    }
+    #[cfg(not(any(unix, target_os = "windows")))]
+    {
+        let _ = path;
+        Ok(())
+    }
+}
+
 /// Makes the rename durable; failure only weakens crash safety, so it is logged, not fatal.
 fn sync_parent(path: &Path) {
     #[cfg(unix)]
@@ -266,6 +319,27 @@ mod tests {
         }
         let loaded: Journal<String> = Journal::load(&path).unwrap().unwrap();
         assert_eq!(loaded.steps(), ["keep me"]);
+        let _ = fs::remove_dir_all(path.parent().unwrap().parent().unwrap());
+    }
+
+    /// Root (as CI runs) can give the file away; as another user there is nothing to test.
+    #[cfg(unix)]
+    #[test]
+    fn a_journal_another_user_owns_is_not_acted_on() {
+        if !nix::unistd::geteuid().is_root() {
+            return;
+        }
+        let path = temp_path("foreign");
+        let journal: Journal<String> = Journal::create(&path).unwrap();
+        drop(journal);
+        nix::unistd::chown(&path, Some(nix::unistd::Uid::from_raw(65534)), None).unwrap();
+        match Journal::<String>::load(&path) {
+            Err(PlatformError::Journal { source, .. }) => {
+                assert_eq!(source.kind(), io::ErrorKind::PermissionDenied, "{source}");
+                assert!(source.to_string().contains("uid 65534"), "{source}");
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
         let _ = fs::remove_dir_all(path.parent().unwrap().parent().unwrap());
     }
 

@@ -7,6 +7,7 @@
 //! retried briefly. The blocking [`Client`] drives the shared [`AsyncClient`] on a private
 //! single-thread runtime: named pipes have no blocking read timeout to build it on otherwise.
 
+use super::server_check::check_server;
 use std::io;
 use std::os::windows::fs::OpenOptionsExt;
 use std::os::windows::io::IntoRawHandle;
@@ -51,6 +52,10 @@ pub(crate) async fn connect_async(path: &Path) -> Result<(ReadHalf, WriteHalf), 
             Err(e) => return Err(connect_error(e, path)),
         }
     };
+    check_server(&pipe).map_err(|source| ClientError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
     let (read, write) = tokio::io::split(pipe);
     Ok((Box::new(read), Box::new(write)))
 }

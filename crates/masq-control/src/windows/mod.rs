@@ -15,6 +15,7 @@ mod client;
 mod peer_role;
 mod security;
 mod server;
+mod server_check;
 
 pub use bind::{ControlListener, bind};
 pub(crate) use client::connect_async;
