@@ -23,6 +23,7 @@ use crate::inbound::InboundLog;
 use crate::ip_idents::IpIdents;
 use crate::offload::{RxMeta, TunPacket};
 use crate::out::Out;
+use crate::reassembly::{Fragment, Reassembler};
 use crate::shaper::{Admission, Shaper};
 use crate::snapshot::{EngineStatus, InboundAttempt, RefusalReason, Translation};
 use crate::stats::{Counters, DropReason};
@@ -69,6 +70,8 @@ pub struct Engine {
     last_now: Option<Instant>,
     /// IPv4 identifications of fragmented datagrams toward the LAN.
     ip_idents: IpIdents,
+    /// IPv4 datagrams from the LAN arriving in fragments.
+    reassembly: Reassembler,
     /// The rate limit of the gateway's own ICMP errors.
     icmp_budget: IcmpBudget,
     /// Initial sequence numbers of the TCP connections toward the LAN (RFC 6528).
@@ -143,6 +146,7 @@ impl Engine {
             ip_idents: IpIdents::new(seed),
             isn: IsnSource::new(seed, now),
             icmp_budget: IcmpBudget::new(),
+            reassembly: Reassembler::default(),
             tcp_cfg,
             buffers,
         })
@@ -219,6 +223,7 @@ impl Engine {
             .into_iter()
             .chain(forwards)
             .chain(self.shaper.poll_timeout())
+            .chain(self.reassembly.next_deadline())
             .min()
     }
 
@@ -235,6 +240,47 @@ impl Engine {
         self.shaper.observe(now);
         self.counters.tun_packets_in += 1;
         self.counters.tun_bytes_in += packet.len() as u64;
+        if let Some(fragment) = Fragment::of(packet) {
+            self.on_lan_fragment(now, &fragment);
+            return;
+        }
+        self.on_lan_packet(now, packet, meta);
+    }
+
+    /// An IPv4 fragment: held until its datagram is whole, which is then handled as if it had
+    /// arrived in one piece (`reassembly.rs`).
+    fn on_lan_fragment(&mut self, now: Instant, fragment: &Fragment<'_>) {
+        self.expire_fragments(now);
+        if !fragment.header_checksum_ok() {
+            self.counters.drop(DropReason::BadChecksum);
+            return;
+        }
+        match self.reassembly.add(now, fragment) {
+            Ok(Some(whole)) => {
+                self.counters.datagrams_reassembled += 1;
+                self.on_lan_packet(now, &whole, RxMeta::default());
+            }
+            Ok(None) => {}
+            Err(reason) => {
+                trace!(?reason, "dropped a fragment");
+                self.counters.drop(reason);
+            }
+        }
+    }
+
+    fn expire_fragments(&mut self, now: Instant) {
+        let expired = self.reassembly.expire(now);
+        if expired > 0 {
+            *self
+                .counters
+                .drops
+                .entry(DropReason::FragmentExpired)
+                .or_insert(0) += expired as u64;
+        }
+    }
+
+    /// A whole packet from the LAN (as it arrived, or reassembled).
+    fn on_lan_packet(&mut self, now: Instant, packet: &[u8], meta: RxMeta) {
         let parsed = match wire::parse_with(packet, meta.checksum_trusted) {
             Ok(p) => p,
             Err(reason) => {
@@ -506,6 +552,7 @@ impl Engine {
     /// Runs every timer that is due.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.shaper.progress(now);
+        self.expire_fragments(now);
         self.expire_forwards(now);
         while let Some(&(t, fid)) = self.timers.first() {
             if t > now {

@@ -26,6 +26,7 @@ mod inbound;
 mod ip_idents;
 pub mod offload;
 mod out;
+mod reassembly;
 mod shaper;
 mod tcp;
 mod udp;

@@ -17,8 +17,15 @@ pub enum DropReason {
     Malformed,
     /// IP or transport checksum did not verify.
     BadChecksum,
-    /// An IP fragment; the engine relays whole datagrams only.
+    /// An IPv6 fragment, or an IPv4 one too short to read (IPv4 datagrams are reassembled).
     Fragment,
+    /// An IPv4 fragment that overlaps another, contradicts the datagram's end, is misaligned
+    /// or would make it longer than 65 535 bytes: its whole datagram is dropped (RFC 5722).
+    FragmentInvalid,
+    /// A fragment beyond the reassembly bounds (64 datagrams, 1 MiB in progress).
+    FragmentLimit,
+    /// A datagram whose fragments did not all arrive within 30 s.
+    FragmentExpired,
     /// A protocol the engine does not translate (e.g. GRE, SCTP).
     UnsupportedProtocol,
     /// IPv6 traffic while IPv6 masquerading is not enabled.
@@ -86,6 +93,8 @@ pub struct Counters {
     /// ICMP errors of the gateway's own not sent because they exceeded the rate limit
     /// (1000/s, burst 50; `icmp_budget.rs`).
     pub icmp_errors_suppressed: u64,
+    /// IPv4 datagrams from the LAN put back together from fragments.
+    pub datagrams_reassembled: u64,
     /// Drops by reason.
     pub drops: BTreeMap<DropReason, u64>,
 }

@@ -112,9 +112,9 @@ fn every_unusable_packet_is_counted_under_exactly_one_reason() {
             DropReason::BadChecksum,
         ),
         (
-            "fragment",
+            "first fragment not a multiple of 8 bytes",
             with_fragment_flag(good_udp.clone()),
-            DropReason::Fragment,
+            DropReason::FragmentInvalid,
         ),
         (
             "GRE",

@@ -168,6 +168,7 @@ fn json_field_names_are_stable() {
     assert_eq!(
         keys(&s["counters"]),
         [
+            "datagrams_reassembled",
             "drops",
             "flows_closed",
             "flows_created",

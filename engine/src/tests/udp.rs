@@ -391,3 +391,88 @@ fn a_burst_toward_the_lan_is_one_adapter_write_with_udp_offload() {
         }
     }
 }
+
+/// Cuts an IPv4 packet into fragments of at most `size` payload bytes (a multiple of 8), as a
+/// LAN host's stack does for a datagram larger than its link MTU.
+fn fragments_of(packet: &[u8], size: usize) -> Vec<Vec<u8>> {
+    let header = &packet[..20];
+    let payload = &packet[20..];
+    payload
+        .chunks(size)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let mut f = header.to_vec();
+            let offset = u16::try_from(i * size / 8).expect("small");
+            let more = (i + 1) * size < payload.len();
+            let field = offset | if more { 0x2000 } else { 0 };
+            f[6..8].copy_from_slice(&field.to_be_bytes());
+            let total = u16::try_from(20 + chunk.len()).expect("small");
+            f[2..4].copy_from_slice(&total.to_be_bytes());
+            f[10..12].copy_from_slice(&[0, 0]);
+            let h = etherparse::Ipv4HeaderSlice::from_slice(&f).expect("header");
+            let sum = h.to_header().calc_header_checksum();
+            f[10..12].copy_from_slice(&sum.to_be_bytes());
+            f.extend_from_slice(chunk);
+            f
+        })
+        .collect()
+}
+
+#[test]
+fn a_datagram_larger_than_the_lan_mtu_arrives_in_fragments_and_leaves_whole() {
+    let mut h = Harness::new();
+    let payload: Vec<u8> = (0..3000u32).map(|i| i as u8).collect();
+    let whole = udp(
+        host(5000),
+        std::net::SocketAddrV4::new(REMOTE, 500),
+        64,
+        &payload,
+    );
+    let mut parts = fragments_of(&whole, 1480);
+    assert_eq!(parts.len(), 3);
+    // Out of order, as a LAN may deliver them.
+    parts.swap(0, 2);
+    for p in &parts {
+        h.send(p);
+    }
+    let id = h.cmds()[0].socket();
+    h.socket_opened(id);
+    let cmds = h.cmds();
+    let [
+        SocketCommand::UdpSend {
+            payload: sent, dst, ..
+        },
+    ] = &cmds[..]
+    else {
+        panic!("{cmds:?}")
+    };
+    assert_eq!((sent, *dst), (&payload, sa(REMOTE, 500)));
+    let c = h.engine.counters();
+    assert_eq!(c.datagrams_reassembled, 1);
+    assert!(c.drops.is_empty(), "{:?}", c.drops);
+}
+
+#[test]
+fn fragments_that_never_complete_expire_and_are_counted() {
+    let mut h = Harness::new();
+    let whole = udp(
+        host(5000),
+        std::net::SocketAddrV4::new(REMOTE, 500),
+        64,
+        &[7u8; 3000],
+    );
+    let parts = fragments_of(&whole, 1480);
+    h.send(&parts[0]);
+    h.send(&parts[2]);
+    assert!(h.cmds().is_empty());
+    assert!(
+        h.engine.poll_timeout().is_some(),
+        "a deadline for the partial datagram"
+    );
+    h.advance(Duration::from_secs(31));
+    assert_eq!(h.engine.counters().drops_of(DropReason::FragmentExpired), 1);
+    // The missing middle alone now starts a new partial datagram; nothing goes out.
+    h.send(&parts[1]);
+    assert!(h.cmds().is_empty());
+    assert_eq!(h.engine.counters().datagrams_reassembled, 0);
+}
