@@ -35,6 +35,17 @@ use crate::wire::{self, L4, Packet, TcpSegment, emit};
 use id_hash::IdHash;
 use key_index::KeyIndex;
 
+/// Hairpinning's two addresses: the alias the shell's steering gives LAN packets addressed to
+/// the gateway's public address (which the host would otherwise deliver to itself), and that
+/// public address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hairpin {
+    /// The destination such packets arrive with (Linux: 192.0.0.8, RFC 7600's dummy address).
+    pub alias: std::net::Ipv4Addr,
+    /// The uplink's IPv4 address, which the hidden host addressed.
+    pub public: std::net::Ipv4Addr,
+}
+
 /// The masquerading state machine. See the crate documentation for the calling contract.
 #[derive(Debug)]
 pub struct Engine {
@@ -70,6 +81,8 @@ pub struct Engine {
     last_now: Option<Instant>,
     /// IPv4 identifications of fragmented datagrams toward the LAN.
     ip_idents: IpIdents,
+    /// Where LAN packets for the gateway's public address arrive, and that address.
+    hairpin: Option<Hairpin>,
     /// IPv4 datagrams from the LAN arriving in fragments.
     reassembly: Reassembler,
     /// The rate limit of the gateway's own ICMP errors.
@@ -147,6 +160,7 @@ impl Engine {
             isn: IsnSource::new(seed, now),
             icmp_budget: IcmpBudget::new(),
             reassembly: Reassembler::default(),
+            hairpin: None,
             tcp_cfg,
             buffers,
         })
@@ -279,8 +293,29 @@ impl Engine {
         }
     }
 
+    /// Turns hairpinning on (or off with `None`): LAN packets to `alias` are relayed as if
+    /// addressed to `public`, the gateway's own address on the uplink, so a hidden host
+    /// reaches port forwards, port mappings and other hosts' mappings through the public
+    /// address (`wire/hairpin.rs`). The shell calls it again when the uplink's address changes.
+    pub fn set_hairpin(&mut self, hairpin: Option<Hairpin>) {
+        self.hairpin = hairpin;
+    }
+
     /// A whole packet from the LAN (as it arrived, or reassembled).
     fn on_lan_packet(&mut self, now: Instant, packet: &[u8], meta: RxMeta) {
+        let restored = self.hairpin.and_then(|h| {
+            wire::hairpin::restore_destination(packet, h.alias, h.public, meta.checksum_trusted)
+        });
+        match restored {
+            Some(packet) => {
+                self.counters.hairpinned_packets += 1;
+                self.on_lan_packet_as_addressed(now, &packet, meta);
+            }
+            None => self.on_lan_packet_as_addressed(now, packet, meta),
+        }
+    }
+
+    fn on_lan_packet_as_addressed(&mut self, now: Instant, packet: &[u8], meta: RxMeta) {
         let parsed = match wire::parse_with(packet, meta.checksum_trusted) {
             Ok(p) => p,
             Err(reason) => {

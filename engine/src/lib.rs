@@ -46,7 +46,7 @@ pub use config::{
     ClientLimit, Config, ConfigError, CongestionControl, ConnectTimeoutReply, IcmpConfig,
     TcpConfig, UdpConfig, UdpFiltering,
 };
-pub use engine::Engine;
+pub use engine::{Engine, Hairpin};
 pub use flow::{FlowId, FlowKey, GatewayEndpoint, LanEndpoint, Protocol, RemoteEndpoint, SocketId};
 pub use forward::{
     ForwardError, ForwardKey, ForwardOrigin, ForwardProtocol, ForwardSpec, ForwardView,

@@ -95,6 +95,8 @@ pub struct Counters {
     pub icmp_errors_suppressed: u64,
     /// IPv4 datagrams from the LAN put back together from fragments.
     pub datagrams_reassembled: u64,
+    /// LAN packets to the gateway's own public address, relayed back in (hairpinning).
+    pub hairpinned_packets: u64,
     /// Drops by reason.
     pub drops: BTreeMap<DropReason, u64>,
 }

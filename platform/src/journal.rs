@@ -332,7 +332,7 @@ mod tests {
         let path = temp_path("foreign");
         let journal: Journal<String> = Journal::create(&path).unwrap();
         drop(journal);
-        nix::unistd::chown(&path, Some(nix::unistd::Uid::from_raw(65534)), None).unwrap();
+        std::os::unix::fs::chown(&path, Some(65534), None).unwrap();
         match Journal::<String>::load(&path) {
             Err(PlatformError::Journal { source, .. }) => {
                 assert_eq!(source.kind(), io::ErrorKind::PermissionDenied, "{source}");

@@ -59,6 +59,27 @@ mod win_logic;
 mod cleanup_report;
 mod connect_error;
 
+/// The alias LAN packets for the gateway's public address arrive with in the adapter, when
+/// this OS's steering hairpins them (Linux); `None` where hairpinning is not built yet.
+#[cfg(target_os = "linux")]
+pub use imp::HAIRPIN_ALIAS_V4;
+/// No hairpinning steering on this OS yet (docs/design.md says how it would go).
+#[cfg(not(target_os = "linux"))]
+pub const HAIRPIN_ALIAS_V4: Option<std::net::Ipv4Addr> = None;
+
+/// Points hairpinning at the uplink's IPv4 address `public` (after a start or an uplink
+/// change); only meaningful where [`HAIRPIN_ALIAS_V4`] is `Some`.
+#[cfg(target_os = "linux")]
+pub use imp::set_hairpin_public;
+/// No hairpinning steering on this OS yet: nothing to point.
+#[cfg(not(target_os = "linux"))]
+pub fn set_hairpin_public(
+    _tun: &str,
+    _public: Option<std::net::Ipv4Addr>,
+) -> Result<(), PlatformError> {
+    Ok(())
+}
+
 /// Addresses of the LAN prefix that masq's own adapter holds besides the gateway's, which no
 /// DHCP pool may hand out: on Windows the adapter takes the LAN's highest host address
 /// (`win_logic/plan.rs`); on Linux it borrows the gateway's own address and on macOS it has

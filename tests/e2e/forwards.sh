@@ -54,6 +54,25 @@ tcp_reaches_server_with_real_source() {
     grep -q "^$INET_IP:[0-9]* GET /index.txt 200" "$LOG_DIR/httpd.log"
 }
 
+# Hairpinning (RFC 5382 REQ-8, RFC 4787 REQ-9): the hidden host itself uses the public
+# address and port of its forward, and reaches its own server, which sees the connection come
+# from the gateway's public address (the sender's public mapping), not from the LAN.
+hairpin_to_own_forward() {
+    local body
+    : >"$LOG_DIR/httpd.log"
+    body="$(ip netns exec "$NS_LAN" timeout 10 curl -sS --max-time 5 "http://$GW_UP_IP:8080/index.txt")"
+    assert_eq "hello from the hidden host" "$body"
+    cat "$LOG_DIR/httpd.log"
+    grep -q "^$GW_UP_IP:[0-9]* GET /index.txt 200" "$LOG_DIR/httpd.log"
+}
+
+hairpin_udp_to_own_forward() {
+    : >"$LOG_DIR/arrivals.log"
+    printf 'hairpin\n' | ip netns exec "$NS_LAN" timeout 5 nc -u -w 1 "$GW_UP_IP" 9090 || true
+    wait_for 5 "the hairpinned datagram at the LAN listener" grep -q "^UDP FROM $GW_UP_IP:" "$LOG_DIR/arrivals.log"
+    cat "$LOG_DIR/arrivals.log"
+}
+
 inbound_translation_listed() {
     # A connection held open while the table is read.
     bg_start hold "$NS_INET" bash -c "exec 3<>/dev/tcp/$GW_UP_IP/8080; sleep 20"
@@ -106,6 +125,8 @@ e2e_masq_up
 check closed-without-forward closed_without_forward
 check add-forwards add_forwards
 check tcp-real-source tcp_reaches_server_with_real_source
+check hairpin-tcp-to-own-forward hairpin_to_own_forward
+check hairpin-udp-to-own-forward hairpin_udp_to_own_forward
 check inbound-translation inbound_translation_listed
 check udp-real-source udp_reaches_listener_with_real_source
 check forward-not-listed-as-refused forward_not_a_refusal

@@ -2,8 +2,9 @@
 # NAT behaviour as an RFC 5780 discovery client sees it (coturn's turnutils_natdiscovery
 # against coturn's STUN server with two addresses in the internet namespace): UDP mapping must
 # be endpoint-independent (RFC 4787 REQ-1) and filtering what `engine.udp.filtering` says:
-# address-and-port-dependent by default, endpoint-independent when configured so (REQ-8). Hairpinning (REQ-9) is not built yet:
-# the script prints what the client reports and does not assert it (docs/conformance.md).
+# address-and-port-dependent by default, endpoint-independent when configured so (REQ-8).
+# Hairpinning (REQ-9): with endpoint-independent filtering the client's hairpin probe must come
+# back through masq; with the default filtering it is reported (filtered, as it should be).
 . "$(dirname "$0")/lib.sh"
 
 INET_IP2=203.0.113.11
@@ -33,8 +34,17 @@ filtering_is_address_and_port_dependent() {
     grep -q "NAT with Address and Port Dependent Filtering" "$LOG_DIR/discovery-f.out"
 }
 
+# With address-and-port-dependent filtering the client's hairpin probe is filtered, as it
+# must be: its first mapping never sent to the second one's public endpoint (RFC 5780 4.5).
 hairpinning_report() {
     discover -H || true
+}
+
+# With endpoint-independent filtering the probe from the client's second port, sent to its
+# first port's public mapping, comes back in through masq (RFC 4787 REQ-9).
+hairpinning_works() {
+    discover -H
+    grep -q "Received a request (maybe a successful hairpinning)" "$LOG_DIR/discovery-H.out"
 }
 
 filtering_is_endpoint_independent() {
@@ -55,7 +65,8 @@ check start-stun-server start_stun
 e2e_masq_up
 check udp-mapping-endpoint-independent mapping_is_endpoint_independent
 check udp-filtering-address-and-port-dependent filtering_is_address_and_port_dependent
-check udp-hairpinning-report hairpinning_report
+check udp-hairpinning-filtered-by-default hairpinning_report
 restart_with_filtering endpoint_independent
 check udp-mapping-endpoint-independent-again mapping_is_endpoint_independent
 check udp-filtering-endpoint-independent-when-configured filtering_is_endpoint_independent
+check udp-hairpinning-when-filtering-allows hairpinning_works

@@ -9,6 +9,7 @@
 mod client_limits;
 mod emitted;
 mod forwards;
+mod hairpin;
 mod harness;
 mod icmp;
 mod ipv6;

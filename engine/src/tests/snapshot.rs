@@ -172,6 +172,7 @@ fn json_field_names_are_stable() {
             "drops",
             "flows_closed",
             "flows_created",
+            "hairpinned_packets",
             "icmp_errors_suppressed",
             "tcp_fast_recoveries",
             "tcp_retransmits",

@@ -6,6 +6,7 @@
 
 pub(crate) mod checksum;
 pub(crate) mod emit;
+pub(crate) mod hairpin;
 pub(crate) mod parse;
 pub(crate) mod udp_super;
 

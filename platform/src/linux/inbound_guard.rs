@@ -11,11 +11,19 @@
 //! filter chains, so an `accept` elsewhere (Docker's) cannot let it through; it is journaled
 //! like every other change and removed by `masq down` after a crash.
 //!
+//! The same table carries hairpinning's steering: a LAN packet addressed to the gateway's own
+//! public address would be delivered to the host itself (the `local` routing table answers
+//! before masq's rule), so a prerouting chain rewrites its destination to
+//! [`HAIRPIN_ALIAS_V4`] (stateless, checksums updated by nft), which masq's routing table sends
+//! into the adapter; the engine restores the public address. The public addresses are a set
+//! in the table, refilled when the uplink's address changes ([`set_public`]).
+//!
 //! It is written with the `nft` tool (`nft -f -`), which every distribution ships with
 //! nftables. Without `nft` masq still starts when the host does not forward (nothing can then
 //! come in), and refuses to start when it does.
 
 use std::io::Write;
+use std::net::Ipv4Addr;
 use std::process::{Command, Stdio};
 
 use tracing::warn;
@@ -25,6 +33,12 @@ use crate::{CleanupOutcome, PlatformError};
 
 /// The nftables family of the table: `inet` covers IPv4 and IPv6 with one rule set.
 const FAMILY: &str = "inet";
+
+/// Where LAN packets for the gateway's public address are steered: RFC 7600's IPv4 dummy
+/// address, which is never routed anywhere, so it cannot hide a real destination.
+pub const HAIRPIN_ALIAS_V4: Ipv4Addr = Ipv4Addr::new(192, 0, 0, 8);
+/// The set of the uplink's IPv4 addresses in the table.
+const PUBLIC_SET: &str = "public_v4";
 
 /// The table's name for the adapter `tun`: one table per masq instance.
 pub(crate) fn table_name(tun: &IfName) -> String {
@@ -49,6 +63,11 @@ pub(crate) fn ruleset(table: &str, lan: &IfName, tun: &IfName) -> Result<String,
     let (lan, tun) = (lan.as_str(), tun.as_str());
     Ok(format!(
         "table {FAMILY} {table} {{\n\
+         \tset {PUBLIC_SET} {{ type ipv4_addr; }}\n\
+         \tchain prerouting {{\n\
+         \t\ttype filter hook prerouting priority -150; policy accept;\n\
+         \t\tiifname \"{lan}\" ip daddr @{PUBLIC_SET} ip daddr set {HAIRPIN_ALIAS_V4} counter comment \"masq: hairpinning, into the adapter\"\n\
+         \t}}\n\
          \tchain forward {{\n\
          \t\ttype filter hook forward priority -10; policy accept;\n\
          \t\toifname \"{lan}\" iifname != {{ \"{lan}\", \"{tun}\" }} counter drop comment \"masq: nothing reaches the LAN from outside except through masq\"\n\
@@ -79,6 +98,23 @@ pub(crate) fn install(table: &str, script: &str) -> Result<bool, PlatformError> 
         }),
         Err(NftError::Failed(detail)) => Err(PlatformError::Nft { action, detail }),
     }
+}
+
+/// Makes `public` (the uplink's IPv4 address, if any) the one address hairpinned.
+pub(crate) fn set_public(table: &str, public: Option<Ipv4Addr>) -> Result<(), PlatformError> {
+    let mut script = format!("flush set {FAMILY} {table} {PUBLIC_SET}\n");
+    if let Some(addr) = public {
+        script.push_str(&format!(
+            "add element {FAMILY} {table} {PUBLIC_SET} {{ {addr} }}\n"
+        ));
+    }
+    run_nft(&["-f", "-"], Some(&script)).map_err(|e| PlatformError::Nft {
+        action: format!("set the hairpinned address in {FAMILY} {table}"),
+        detail: match e {
+            NftError::Missing => "nft is not installed".into(),
+            NftError::Failed(detail) => detail,
+        },
+    })
 }
 
 /// Deletes the table; one that is gone (or could never have been made) is already undone.
@@ -180,6 +216,11 @@ mod tests {
             text.contains(r#"oifname "masq0" iifname != "gw-lan" counter drop"#),
             "{text}"
         );
+        assert!(
+            text.contains(r#"iifname "gw-lan" ip daddr @public_v4 ip daddr set 192.0.0.8"#),
+            "{text}"
+        );
+        assert!(text.contains("hook prerouting priority -150"), "{text}");
     }
 
     #[test]

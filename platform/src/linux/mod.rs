@@ -34,3 +34,16 @@ pub use inbound::InboundObserver;
 pub use interfaces::{default_uplink, interface_info};
 pub use ipv6_check::check_ipv6_uplink;
 pub use tun::TunDevice;
+
+/// Makes `public` the address whose LAN traffic is hairpinned through the adapter of `tun`
+/// (see `inbound_guard.rs`); `None` stops hairpinning (an uplink without IPv4).
+pub fn set_hairpin_public(
+    tun: &str,
+    public: Option<std::net::Ipv4Addr>,
+) -> Result<(), crate::PlatformError> {
+    let table = inbound_guard::table_name(&ifname::IfName::new(tun)?);
+    inbound_guard::set_public(&table, public)
+}
+
+/// Where hairpinned LAN packets arrive in the adapter.
+pub const HAIRPIN_ALIAS_V4: Option<std::net::Ipv4Addr> = Some(inbound_guard::HAIRPIN_ALIAS_V4);

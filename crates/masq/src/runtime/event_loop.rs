@@ -184,9 +184,12 @@ impl DataPath {
                 match input {
                     Input::Stop => return Next::Stop,
                     Input::Query(q) => answer(&mut self.engine, q),
-                    Input::Switch(s) => {
-                        uplink_switch::apply(&mut self.engine, &mut self.sockets, &s)
-                    }
+                    Input::Switch(s) => uplink_switch::apply(
+                        &mut self.engine,
+                        &mut self.sockets,
+                        &s,
+                        self.tun.name(),
+                    ),
                 }
             } else if let Some(p) = self.mailbox.probe() {
                 self.engine

@@ -86,7 +86,7 @@ pub(crate) async fn run(parts: LoopParts) -> Result<()> {
             }
             Some(q) = queries.recv() => answer(&mut engine, q),
             Some(switch) = uplink_switches.recv() => {
-                uplink_switch::apply(&mut engine, &mut sockets, &switch);
+                uplink_switch::apply(&mut engine, &mut sockets, &switch, &tun_name);
                 if let Some(o) = switch.observer {
                     drop(observer_thread.take());
                     observer_thread = ObserverThread::spawn(o, probe_tx.clone())

@@ -10,6 +10,7 @@ mod event_loop;
 #[path = "event_loop_windows.rs"]
 mod event_loop;
 mod forward_requests;
+mod hairpin;
 #[cfg(unix)]
 mod inbox;
 mod interface_check;

@@ -136,6 +136,7 @@ impl Session {
             }
         }
         let up = Uplink::from(&gateway.uplink);
+        super::hairpin::point(&mut engine, &spec.tun_name, &up);
         let observer = if settings.observe_inbound {
             match InboundObserver::open(&up, gateway.lan_net.trunc()) {
                 Ok(o) => Some(o),

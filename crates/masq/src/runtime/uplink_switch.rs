@@ -37,8 +37,14 @@ pub(crate) struct UplinkSwitch {
 /// and an abort of its socket, UDP and ICMP mappings a close. It also closes the port
 /// forwards' listeners, which are bound to the old uplink's address: they listen again on the
 /// new one.
-pub(crate) fn apply(engine: &mut Engine, sockets: &mut Sockets, switch: &UplinkSwitch) {
+pub(crate) fn apply(
+    engine: &mut Engine,
+    sockets: &mut Sockets,
+    switch: &UplinkSwitch,
+    adapter: &str,
+) {
     sockets.set_uplink(switch.uplink.clone());
+    super::hairpin::point(engine, adapter, &switch.uplink);
     if !switch.reset {
         return;
     }
