@@ -49,6 +49,11 @@ pub enum SocketCommand {
         ttl: u8,
         /// Maximum segment size the LAN host can receive; the shell may set TCP_MAXSEG from it.
         mss: u16,
+        /// The gateway port this hidden host's endpoint already connects from, to connect from
+        /// it again (endpoint-independent mapping, RFC 5382 REQ-1: what TCP hole punching
+        /// needs); `None` for a first connection. If the port cannot be bound, the shell
+        /// connects from any port: the connection matters more than the mapping.
+        local_port: Option<u16>,
     },
     /// Write these bytes after everything sent before; report progress with `handle_tcp_sent`.
     TcpSend {

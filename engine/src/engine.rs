@@ -81,6 +81,8 @@ pub struct Engine {
     last_now: Option<Instant>,
     /// IPv4 identifications of fragmented datagrams toward the LAN.
     ip_idents: IpIdents,
+    /// Endpoint-independent TCP mapping (RFC 5382 REQ-1): each LAN endpoint's gateway port.
+    tcp_ports: HashMap<SocketAddr, TcpPortMapping>,
     /// Where LAN packets for the gateway's public address arrive, and that address.
     hairpin: Option<Hairpin>,
     /// IPv4 datagrams from the LAN arriving in fragments.
@@ -108,7 +110,17 @@ struct Entry {
     /// connections quickly (a few thousand a second) would otherwise be refused by its own
     /// finished connections for the whole TIME_WAIT.
     counted: bool,
+    /// An outbound TCP connection counted in `Engine::tcp_ports` for its LAN endpoint.
+    holds_tcp_port: bool,
     kind: Kind,
+}
+
+/// The gateway port the outbound TCP connections of one LAN endpoint leave from.
+#[derive(Debug, Clone, Copy)]
+struct TcpPortMapping {
+    port: u16,
+    /// Live connections of the endpoint that use it; the mapping ends with the last.
+    connections: u32,
 }
 
 #[derive(Debug)]
@@ -161,6 +173,7 @@ impl Engine {
             icmp_budget: IcmpBudget::new(),
             reassembly: Reassembler::default(),
             hairpin: None,
+            tcp_ports: HashMap::new(),
             tcp_cfg,
             buffers,
         })
@@ -407,6 +420,7 @@ impl Engine {
                 f.on_connected(now, out);
             }
         });
+        self.hold_tcp_port(id, local);
         if let Some(&fid) = self.by_socket.get(&id) {
             self.by_gateway.insert((Protocol::Tcp, local), fid);
         }
@@ -817,6 +831,7 @@ impl Engine {
             iss,
             tun_mtu: self.cfg.tun_mtu,
             offload: self.cfg.tun_offload,
+            local_port: self.tcp_ports.get(&lan).map(|m| m.port),
         };
         let cfg = Arc::clone(&self.tcp_cfg);
         let flow = {
@@ -1062,6 +1077,7 @@ impl Engine {
                 gateway: None,
                 forward: None,
                 counted: true,
+                holds_tcp_port: false,
                 kind,
             },
         );
@@ -1076,6 +1092,30 @@ impl Engine {
             if *n == 0 {
                 self.per_host.remove(&host);
             }
+        }
+    }
+
+    /// Records that an outbound TCP connection leaves from `local`, so the LAN endpoint's next
+    /// connections ask for the same port. A connection that got another port (the shell could
+    /// not bind the mapped one) does not change the mapping.
+    fn hold_tcp_port(&mut self, id: SocketId, local: SocketAddr) {
+        let Some(&fid) = self.by_socket.get(&id) else {
+            return;
+        };
+        let Some(e) = self.flows.get_mut(&fid) else {
+            return;
+        };
+        if e.forward.is_some() || e.key.protocol != Protocol::Tcp || e.holds_tcp_port {
+            return;
+        }
+        let lan = e.key.lan.0;
+        let m = self.tcp_ports.entry(lan).or_insert(TcpPortMapping {
+            port: local.port(),
+            connections: 0,
+        });
+        if m.port == local.port() {
+            m.connections += 1;
+            e.holds_tcp_port = true;
         }
     }
 
@@ -1100,6 +1140,15 @@ impl Engine {
             && self.by_gateway.get(&(e.key.protocol, g)) == Some(&fid)
         {
             self.by_gateway.remove(&(e.key.protocol, g));
+        }
+        if e.holds_tcp_port {
+            let lan = e.key.lan.0;
+            if let Some(m) = self.tcp_ports.get_mut(&lan) {
+                m.connections -= 1;
+                if m.connections == 0 {
+                    self.tcp_ports.remove(&lan);
+                }
+            }
         }
         if e.counted {
             self.uncount(e.key.lan.ip());

@@ -10,7 +10,7 @@
 //! `io::Error` of kind `Unsupported` whose inner error says which backend is missing.
 
 use std::io;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use masq_engine::Family;
 use socket2::Socket;
@@ -131,6 +131,46 @@ fn bound_socket(
 
 fn with_context(e: io::Error, what: String) -> io::Error {
     io::Error::new(e.kind(), format!("{what}: {e}"))
+}
+
+/// Binds a TCP socket made by `tcp_socket` to `port` on the uplink's address, shared with
+/// the other connections of the same hidden endpoint (`SO_REUSEADDR`: sockets that connect
+/// to different remotes may share a local port as long as none listens; on Windows the option
+/// lets masq's own sockets share the port, and a socket of another program holding it with
+/// `SO_EXCLUSIVEADDRUSE` still refuses). This is what makes
+/// the TCP mapping endpoint-independent (RFC 5382 REQ-1).
+pub fn bind_tcp_port(
+    sock: &Socket,
+    uplink: &Uplink,
+    remote: SocketAddr,
+    port: u16,
+) -> io::Result<()> {
+    let local: SocketAddr = match remote {
+        SocketAddr::V4(_) => (uplink.ipv4.unwrap_or(Ipv4Addr::UNSPECIFIED), port).into(),
+        SocketAddr::V6(_) => (uplink.ipv6.unwrap_or(Ipv6Addr::UNSPECIFIED), port).into(),
+    };
+    sock.set_reuse_address(true)
+        .map_err(|e| io::Error::new(e.kind(), format!("set SO_REUSEADDR: {e}")))?;
+    sock.bind(&local.into())
+        .map_err(|e| io::Error::new(e.kind(), format!("bind {local}: {e}")))
+}
+
+/// `sock`, bound to the hidden endpoint's mapped TCP port when there is one; when that port
+/// cannot be bound (another program took it, or a remote's old connection still holds the
+/// four-tuple), the socket stays unbound and connects from any port, and the mapping is not
+/// endpoint-independent for this one connection.
+pub fn bind_mapped_port(
+    sock: Socket,
+    uplink: &Uplink,
+    remote: SocketAddr,
+    port: Option<u16>,
+) -> Socket {
+    if let Some(port) = port
+        && let Err(e) = bind_tcp_port(&sock, uplink, remote, port)
+    {
+        tracing::debug!(%remote, port, error = %e, "cannot reuse the hidden endpoint's TCP port; connecting from another");
+    }
+    sock
 }
 
 #[cfg(test)]

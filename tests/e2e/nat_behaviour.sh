@@ -60,12 +60,43 @@ restart_with_filtering() {
     e2e_masq_up
 }
 
+# TCP mapping (RFC 5382 REQ-1): two connections from one LAN endpoint (source port 40000, the
+# way a hole-punching app reuses its port) to two servers leave from one gateway port.
+tcp_mapping_is_endpoint_independent() {
+    : >"$LOG_DIR/tcp-peers.log"
+    bg_start peers1 "$NS_INET" python3 "$TOOLS/listener.py" --tcp-port 8001 --udp-port 9001 \
+        --log "$LOG_DIR/tcp-peers.log"
+    bg_start peers2 "$NS_INET" python3 "$TOOLS/listener.py" --tcp-port 8002 --udp-port 9002 \
+        --log "$LOG_DIR/tcp-peers.log"
+    wait_for 10 "listener on tcp 8001" tcp_listening "$NS_INET" 0.0.0.0 8001
+    wait_for 10 "listener on tcp 8002" tcp_listening "$NS_INET" 0.0.0.0 8002
+    ip netns exec "$NS_LAN" timeout 20 python3 - "$LAN_IP" "$INET_IP" "$INET_IP2" <<'PY'
+import socket, sys, time
+lan, a, b = sys.argv[1:4]
+held = []
+for server, port in ((a, 8001), (b, 8002)):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((lan, 40000))
+    s.settimeout(5)
+    s.connect((server, port))
+    held.append(s)
+time.sleep(1)
+PY
+    wait_for 5 "both connections logged" sh -c "[ \$(grep -c '^TCP FROM' '$LOG_DIR/tcp-peers.log') -ge 2 ]"
+    cat "$LOG_DIR/tcp-peers.log"
+    local ports
+    ports="$(grep '^TCP FROM' "$LOG_DIR/tcp-peers.log" | sed 's/.*://' | sort -u)"
+    assert_eq "$(wc -l <<<"$ports")" "1" "gateway ports seen by the two servers"
+}
+
 e2e_setup
 check start-stun-server start_stun
 e2e_masq_up
 check udp-mapping-endpoint-independent mapping_is_endpoint_independent
 check udp-filtering-address-and-port-dependent filtering_is_address_and_port_dependent
 check udp-hairpinning-filtered-by-default hairpinning_report
+check tcp-mapping-endpoint-independent tcp_mapping_is_endpoint_independent
 restart_with_filtering endpoint_independent
 check udp-mapping-endpoint-independent-again mapping_is_endpoint_independent
 check udp-filtering-endpoint-independent-when-configured filtering_is_endpoint_independent

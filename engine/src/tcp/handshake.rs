@@ -45,6 +45,8 @@ pub(crate) struct TcpInit<'a> {
     pub tun_mtu: u16,
     /// The adapter splits super-segments for us (see [`crate::offload`]).
     pub offload: bool,
+    /// The gateway port the LAN endpoint's other connections leave from, if any.
+    pub local_port: Option<u16>,
 }
 
 impl TcpFlow {
@@ -81,6 +83,7 @@ impl TcpFlow {
             remote: flow.remote,
             ttl: init.ttl,
             mss: flow.our_mss,
+            local_port: init.local_port,
         });
         flow
     }

@@ -49,6 +49,7 @@ fn no_syn_ack_before_the_upstream_connect_succeeds() {
         remote,
         ttl,
         mss,
+        local_port,
     } = cmds[0].clone()
     else {
         panic!("{cmds:?}")
@@ -56,6 +57,10 @@ fn no_syn_ack_before_the_upstream_connect_succeeds() {
     assert_eq!(remote, sa(REMOTE, 443));
     assert_eq!(ttl, 63, "the gateway is one hop: TTL 64 becomes 63");
     assert_eq!(mss, 1460, "MSS that fits the adapter MTU 1500");
+    assert_eq!(
+        local_port, None,
+        "a first connection takes any gateway port"
+    );
     h.advance(Duration::from_secs(29));
     assert!(
         h.tun().is_empty(),
@@ -433,4 +438,49 @@ fn unanswered_syn_ack_backs_off_then_resets_at_the_handshake_timeout() {
     );
     assert!(h.tcp(id).aborted);
     assert_eq!(h.flows(Protocol::Tcp), 0);
+}
+
+/// The connects of one LAN endpoint, as the shell was asked for them: (socket, local_port).
+fn connects(h: &mut Harness) -> Vec<(crate::SocketId, Option<u16>)> {
+    h.cmds()
+        .iter()
+        .filter_map(|c| match c {
+            SocketCommand::TcpConnect { id, local_port, .. } => Some((*id, *local_port)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn one_lan_endpoint_connects_from_one_gateway_port_while_it_has_connections() {
+    let mut h = Harness::new();
+    let mut first = LanTcp::new(50_000, SocketAddrV4::new(REMOTE, 443), 1);
+    h.send(&first.syn());
+    let [(id1, None)] = connects(&mut h)[..] else {
+        panic!("a first connection takes any port")
+    };
+    let local = h.connect_ok(id1);
+    first.accept_syn_ack(&h.tun_tcp()[0]);
+    h.send(&first.ack());
+    // Same LAN endpoint, another remote: the same gateway port is asked for (RFC 5382 REQ-1).
+    let second = LanTcp::new(50_000, SocketAddrV4::new(super::lan_host::REMOTE2, 80), 7);
+    h.send(&second.syn());
+    let [(id2, Some(port))] = connects(&mut h)[..] else {
+        panic!("the mapped port is asked for")
+    };
+    assert_eq!(port, local.port());
+    // Another LAN endpoint is mapped on its own.
+    let other = LanTcp::new(50_001, SocketAddrV4::new(REMOTE, 443), 9);
+    h.send(&other.syn());
+    assert!(matches!(connects(&mut h)[..], [(_, None)]));
+    // When the endpoint's connections are gone, so is its mapping.
+    h.engine.handle_tcp_reset(h.now(), id1);
+    h.engine
+        .handle_tcp_connect_failed(h.now(), id2, crate::ConnectError::Refused, None);
+    h.advance(Duration::from_secs(300));
+    h.cmds();
+    h.tun();
+    let third = LanTcp::new(50_000, SocketAddrV4::new(REMOTE, 22), 11);
+    h.send(&third.syn());
+    assert!(matches!(connects(&mut h)[..], [(_, None)]));
 }

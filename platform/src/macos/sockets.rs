@@ -39,6 +39,10 @@ pub fn tcp_socket(
     let family = Family::of(remote.ip());
     let sock = new_socket(family, Type::STREAM, Protocol::TCP)?;
     pin_to_uplink(&sock, uplink, family)?;
+    // Shared with the hidden endpoint's next connections (`bind_tcp_port`); the BSDs want it
+    // on every socket that binds the port.
+    sock.set_reuse_address(true)
+        .map_err(|e| context(e, "set SO_REUSEADDR"))?;
     set_ttl(&sock, family, ttl).map_err(|e| context(e, "set the TTL"))?;
     sock.set_tcp_nodelay(true)
         .map_err(|e| context(e, "disable Nagle"))?;

@@ -200,8 +200,10 @@ impl Sockets {
                 remote,
                 ttl,
                 mss,
+                local_port,
             } => {
-                let made = psock::tcp_socket(&self.uplink, remote, ttl, Some(mss));
+                let made = psock::tcp_socket(&self.uplink, remote, ttl, Some(mss))
+                    .map(|s| psock::bind_mapped_port(s, &self.uplink, remote, local_port));
                 match made.and_then(|s| TcpConn::connect(s, remote)) {
                     Ok(conn) => self.insert(id, Sock::Tcp(conn)),
                     Err(e) => {

@@ -78,7 +78,8 @@ impl Sockets {
                 remote,
                 ttl,
                 mss,
-            } => self.open_tcp(id, remote, ttl, mss),
+                local_port,
+            } => self.open_tcp(id, remote, ttl, mss, local_port),
             SocketCommand::UdpOpen { id, family } => self.open_datagram(id, family, Kind::Udp),
             SocketCommand::IcmpOpen { id, family } => self.open_datagram(id, family, Kind::Icmp),
             SocketCommand::TcpListen { id, family, port } => self.open_listener(id, family, port),
@@ -225,12 +226,19 @@ impl Sockets {
         self.insert_plain(id, tx, task);
     }
 
-    fn open_tcp(&mut self, id: SocketId, remote: SocketAddr, ttl: u8, mss: u16) {
+    fn open_tcp(
+        &mut self,
+        id: SocketId,
+        remote: SocketAddr,
+        ttl: u8,
+        mss: u16,
+        local_port: Option<u16>,
+    ) {
         let (tx, rx) = mpsc::unbounded_channel();
         let (credit_tx, credit_rx) = mpsc::unbounded_channel();
         let events = self.events.clone();
         let sock = match psock::tcp_socket(&self.uplink, remote, ttl, Some(mss)) {
-            Ok(s) => s,
+            Ok(s) => psock::bind_mapped_port(s, &self.uplink, remote, local_port),
             Err(e) => {
                 warn!(%remote, error = %e, "cannot create an uplink TCP socket");
                 let _ = events.send(SocketEvent::TcpConnectFailed {
