@@ -90,6 +90,22 @@ PY
     assert_eq "$(wc -l <<<"$ports")" "1" "gateway ports seen by the two servers"
 }
 
+# RFC 5382 REQ-4: an unsolicited SYN to one of masq's ports (the kernel's ephemeral range)
+# gets no answer, so a hole punch whose remote SYN arrives first is not reset; the host's
+# kernel would otherwise send an RST at once.
+unsolicited_syn_unanswered() {
+    local start=$SECONDS
+    if ip netns exec "$NS_INET" timeout 10 nc -z -w 3 "$GW_UP_IP" 45000; then
+        echo "an unsolicited SYN was accepted"
+        return 1
+    fi
+    local waited=$((SECONDS - start))
+    echo "the connect gave up after ${waited}s"
+    [ "$waited" -ge 2 ] || { echo "answered at once (an RST), not held"; return 1; }
+    ip netns exec "$NS_GW" nft list table inet "masq_$TUN" | grep -E 'REQ-4' | tee "$LOG_DIR/req4.nft"
+    grep -Eq 'counter packets [1-9]' "$LOG_DIR/req4.nft"
+}
+
 e2e_setup
 check start-stun-server start_stun
 e2e_masq_up
@@ -97,6 +113,7 @@ check udp-mapping-endpoint-independent mapping_is_endpoint_independent
 check udp-filtering-address-and-port-dependent filtering_is_address_and_port_dependent
 check udp-hairpinning-filtered-by-default hairpinning_report
 check tcp-mapping-endpoint-independent tcp_mapping_is_endpoint_independent
+check tcp-unsolicited-syn-unanswered unsolicited_syn_unanswered
 restart_with_filtering endpoint_independent
 check udp-mapping-endpoint-independent-again mapping_is_endpoint_independent
 check udp-filtering-endpoint-independent-when-configured filtering_is_endpoint_independent

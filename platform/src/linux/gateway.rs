@@ -327,7 +327,12 @@ impl Setup {
     /// Step 8: masq's nftables table (see `inbound_guard.rs`).
     fn add_inbound_guard(&mut self, names: &Names) -> Result<(), PlatformError> {
         let table = inbound_guard::table_name(&names.tun);
-        let script = inbound_guard::ruleset(&table, &names.lan, &names.tun)?;
+        let script = inbound_guard::ruleset(
+            &table,
+            &names.lan,
+            &names.tun,
+            inbound_guard::ephemeral_ports(),
+        )?;
         self.journal.record(Step::GuardAdded {
             table: table.clone(),
         })?;

@@ -51,7 +51,18 @@ pub(crate) fn table_name(tun: &IfName) -> String {
 }
 
 /// The rule set that closes the LAN and the adapter to everything but each other.
-pub(crate) fn ruleset(table: &str, lan: &IfName, tun: &IfName) -> Result<String, PlatformError> {
+///
+/// `ports` is the kernel's ephemeral port range, which masq's uplink sockets use: an
+/// unsolicited SYN there that no socket of the host takes (neither a listener nor a connect
+/// under way, which is a simultaneous open) is dropped without an answer, where the kernel
+/// would send an RST at once. RFC 5382 REQ-4 asks this for at least 6 s so that a TCP hole
+/// punch whose remote SYN arrives first still succeeds when the hidden host's own SYN follows.
+pub(crate) fn ruleset(
+    table: &str,
+    lan: &IfName,
+    tun: &IfName,
+    ports: (u16, u16),
+) -> Result<String, PlatformError> {
     for name in [lan, tun] {
         if name.as_str().contains(['"', '\\']) {
             return Err(PlatformError::Nft {
@@ -73,7 +84,14 @@ pub(crate) fn ruleset(table: &str, lan: &IfName, tun: &IfName) -> Result<String,
          \t\toifname \"{lan}\" iifname != {{ \"{lan}\", \"{tun}\" }} counter drop comment \"masq: nothing reaches the LAN from outside except through masq\"\n\
          \t\toifname \"{tun}\" iifname != \"{lan}\" counter drop comment \"masq: only the LAN uses masq's adapter\"\n\
          \t}}\n\
-         }}\n"
+         \tchain input {{\n\
+         \t\ttype filter hook input priority -10; policy accept;\n\
+         \t\tiifname != {{ \"{lan}\", \"{tun}\", \"lo\" }} tcp flags & (syn | ack) == syn tcp dport {low}-{high} socket transparent 0 accept comment \"masq: a listener or a simultaneous open takes it\"\n\
+         \t\tiifname != {{ \"{lan}\", \"{tun}\", \"lo\" }} tcp flags & (syn | ack) == syn tcp dport {low}-{high} counter drop comment \"masq: unsolicited SYNs to masq's ports get no answer (RFC 5382 REQ-4)\"\n\
+         \t}}\n\
+         }}\n",
+        low = ports.0,
+        high = ports.1,
     ))
 }
 
@@ -98,6 +116,19 @@ pub(crate) fn install(table: &str, script: &str) -> Result<bool, PlatformError> 
         }),
         Err(NftError::Failed(detail)) => Err(PlatformError::Nft { action, detail }),
     }
+}
+
+/// The kernel's ephemeral port range (`net.ipv4.ip_local_port_range`), from which masq's
+/// uplink sockets take their ports; Linux's default when it cannot be read.
+pub(crate) fn ephemeral_ports() -> (u16, u16) {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|text| {
+            let mut it = text.split_whitespace().map(|w| w.parse::<u16>().ok());
+            Some((it.next()??, it.next()??))
+        })
+        .filter(|(low, high)| low <= high)
+        .unwrap_or((32768, 60999))
 }
 
 /// Makes `public` (the uplink's IPv4 address, if any) the one address hairpinned.
@@ -202,7 +233,13 @@ mod tests {
 
     #[test]
     fn the_lan_and_the_adapter_only_talk_to_each_other() {
-        let text = ruleset("masq_masq0", &name("gw-lan"), &name("masq0")).unwrap();
+        let text = ruleset(
+            "masq_masq0",
+            &name("gw-lan"),
+            &name("masq0"),
+            (32768, 60999),
+        )
+        .unwrap();
         assert!(text.starts_with("table inet masq_masq0 {"), "{text}");
         assert!(
             text.contains("hook forward priority -10; policy accept;"),
@@ -221,10 +258,15 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("hook prerouting priority -150"), "{text}");
+        assert!(
+            text.contains("tcp flags & (syn | ack) == syn tcp dport 32768-60999 counter drop"),
+            "{text}"
+        );
+        assert!(text.contains("socket transparent 0 accept"), "{text}");
     }
 
     #[test]
     fn names_nft_cannot_quote_are_refused() {
-        assert!(ruleset("t", &name("a\"b"), &name("masq0")).is_err());
+        assert!(ruleset("t", &name("a\"b"), &name("masq0"), (32768, 60999)).is_err());
     }
 }
