@@ -16,6 +16,8 @@ packages=(
 # RFC 5780 NAT behaviour discovery (tests/e2e/nat_behaviour.sh): coturn's STUN server and
 # discovery client. Debian's package leaves the server disabled (/etc/default/coturn).
 packages+=(coturn)
+# libFuzzer, which the fuzz targets link (scripts/fuzz.sh, fuzz/), is C++ built by cc.
+packages+=(g++)
 # The benchmark harness (bench/netns-bench.sh; CI runs its smoke test): sockperf for TCP_RR,
 # ab and nginx for connection rates, jq for its results, pasta and slirp4netns to compare.
 packages+=(sockperf apache2-utils nginx-light jq passt slirp4netns)
