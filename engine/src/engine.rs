@@ -16,7 +16,7 @@ use crate::config::{Config, ConfigError, TcpConfig};
 use crate::flow::{
     FlowId, FlowKey, GatewayEndpoint, LanEndpoint, Protocol, RemoteEndpoint, SocketId,
 };
-use crate::forward::{ForwardKey, Forwards};
+use crate::forward::{ForwardKey, ForwardProtocol, Forwards};
 use crate::icmp::EchoMapping;
 use crate::icmp_budget::IcmpBudget;
 use crate::inbound::InboundLog;
@@ -320,12 +320,47 @@ impl Engine {
             wire::hairpin::restore_destination(packet, h.alias, h.public, meta.checksum_trusted)
         });
         match restored {
-            Some(packet) => {
+            Some(packet) if self.hairpin_target_is_masqs(&packet) => {
                 self.counters.hairpinned_packets += 1;
                 self.on_lan_packet_as_addressed(now, &packet, meta);
             }
+            Some(packet) => {
+                // The host's own services are not reached this way: they would see the
+                // connection come from the host itself and trust it as local. The LAN reaches
+                // them on the gateway's LAN address, as before hairpinning.
+                if let Ok(p) = wire::parse_with(&packet, true) {
+                    self.refuse_admin(now, &p, DropReason::HairpinRefused);
+                } else {
+                    self.counters.drop(DropReason::HairpinRefused);
+                }
+            }
             None => self.on_lan_packet_as_addressed(now, packet, meta),
         }
+    }
+
+    /// Whether a hairpinned packet (already addressed to the public address) is for a port
+    /// masq itself holds there: a port forward (or port mapping) or one of its mappings'
+    /// gateway ports. ICMP echo is always relayed (a ping of the public address).
+    fn hairpin_target_is_masqs(&self, packet: &[u8]) -> bool {
+        let Some(h) = self.hairpin else {
+            return false;
+        };
+        let header_len = usize::from(packet[0] & 0x0f) * 4;
+        let (protocol, forward_protocol) = match packet.get(9) {
+            Some(1) => return true,
+            Some(6) => (Protocol::Tcp, ForwardProtocol::Tcp),
+            Some(17) => (Protocol::Udp, ForwardProtocol::Udp),
+            _ => return false,
+        };
+        let Some(port) = packet
+            .get(header_len + 2..header_len + 4)
+            .map(|b| u16::from_be_bytes([b[0], b[1]]))
+        else {
+            return false;
+        };
+        let mapped = SocketAddr::from((h.public, port));
+        self.forwards.owner_of(forward_protocol, port).is_some()
+            || self.by_gateway.contains_key(&(protocol, mapped))
     }
 
     fn on_lan_packet_as_addressed(&mut self, now: Instant, packet: &[u8], meta: RxMeta) {

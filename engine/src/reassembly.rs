@@ -31,6 +31,14 @@ pub(crate) const MAX_DATAGRAMS: usize = 64;
 pub(crate) const MAX_BYTES: usize = 1 << 20;
 /// Longest IPv4 datagram, header included.
 const MAX_DATAGRAM: usize = 65_535;
+/// Longest IPv4 header (options included): the first fragment's header, unknown until it
+/// arrives, may be this long.
+const MAX_HEADER: usize = 60;
+/// Fragments one datagram may arrive in: 64 KiB in 576-byte fragments is 117; more is an
+/// attack on the overlap check's cost.
+const MAX_FRAGMENTS: usize = 128;
+/// Datagrams one source may have in progress, so one host cannot take every slot.
+const MAX_PER_SOURCE: usize = 16;
 
 /// What identifies the fragments of one datagram (RFC 791).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -141,33 +149,44 @@ impl Reassembler {
         };
         let start = f.offset;
         let end = start + f.payload.len();
-        if end + f.header.len() > MAX_DATAGRAM || (f.more && f.payload.len() % 8 != 0) {
+        // The whole datagram must fit 65 535 bytes with any first header; an empty fragment
+        // adds nothing but work (and would never count against the byte budget).
+        let header_room = if start == 0 {
+            f.header.len()
+        } else {
+            MAX_HEADER
+        };
+        if end + header_room > MAX_DATAGRAM
+            || f.payload.is_empty()
+            || (f.more && f.payload.len() % 8 != 0)
+        {
             self.forget(&key);
             return Err(DropReason::FragmentInvalid);
         }
-        if !self.partials.contains_key(&key) {
-            if self.partials.len() >= MAX_DATAGRAMS {
+        let (known, grow) = match self.partials.get(&key) {
+            Some(p) => (true, end.saturating_sub(p.data.len())),
+            None => (false, end),
+        };
+        if !known {
+            let from_source = self.partials.keys().filter(|k| k.src == f.src).count();
+            if self.partials.len() >= MAX_DATAGRAMS || from_source >= MAX_PER_SOURCE {
                 return Err(DropReason::FragmentLimit);
             }
-            self.partials.insert(
-                key,
-                Partial {
-                    header: None,
-                    data: Vec::new(),
-                    ranges: Vec::new(),
-                    end: None,
-                    deadline: now + TIMEOUT,
-                },
-            );
         }
-        let grow = {
-            let p = &self.partials[&key];
-            end.saturating_sub(p.data.len())
-        };
         if self.held + grow > MAX_BYTES {
             return Err(DropReason::FragmentLimit);
         }
-        let p = self.partials.get_mut(&key).expect("inserted above");
+        let p = self.partials.entry(key).or_insert_with(|| Partial {
+            header: None,
+            data: Vec::new(),
+            ranges: Vec::new(),
+            end: None,
+            deadline: now + TIMEOUT,
+        });
+        if p.ranges.len() >= MAX_FRAGMENTS {
+            self.forget(&key);
+            return Err(DropReason::FragmentInvalid);
+        }
         let overlaps = p.ranges.iter().any(|&(s, e)| start < e && s < end);
         let contradicts = match (p.end, f.more) {
             (Some(known), true) => end > known,
@@ -196,7 +215,9 @@ impl Reassembler {
         }
         let p = self.partials.remove(&key).expect("present");
         self.held -= p.data.len();
-        Ok(Some(whole_packet(&p)))
+        whole_packet(&p)
+            .map(Some)
+            .ok_or(DropReason::FragmentInvalid)
     }
 
     /// Drops datagrams whose time ran out; how many.
@@ -233,16 +254,14 @@ impl Reassembler {
 }
 
 /// The first fragment's header, made a whole datagram's (no MF, offset 0, the full length,
-/// a new checksum; DF kept), followed by the payload.
-fn whole_packet(p: &Partial) -> Vec<u8> {
-    let header = p
-        .header
-        .as_deref()
-        .expect("complete datagrams have their first header");
+/// a new checksum; DF kept), followed by the payload; `None` when it would not fit 65 535
+/// bytes.
+fn whole_packet(p: &Partial) -> Option<Vec<u8>> {
+    let header = p.header.as_deref()?;
+    let total = u16::try_from(header.len() + p.data.len()).ok()?;
     let mut packet = Vec::with_capacity(header.len() + p.data.len());
     packet.extend_from_slice(header);
     packet.extend_from_slice(&p.data);
-    let total = u16::try_from(packet.len()).expect("bounded by MAX_DATAGRAM");
     packet[2..4].copy_from_slice(&total.to_be_bytes());
     packet[6] &= 0x40;
     packet[7] = 0;
@@ -250,7 +269,7 @@ fn whole_packet(p: &Partial) -> Vec<u8> {
     packet[11] = 0;
     let sum = checksum::fold(checksum::sum(&packet[..header.len()]));
     packet[10..12].copy_from_slice(&sum.to_be_bytes());
-    packet
+    Some(packet)
 }
 
 #[cfg(test)]
@@ -264,6 +283,11 @@ mod tests {
 
     /// An IPv4 fragment of a UDP datagram `payload` (UDP header included) from .10 to a remote.
     fn fragment(id: u16, offset: usize, more: bool, payload: &[u8]) -> Vec<u8> {
+        fragment_from(10, id, offset, more, payload)
+    }
+
+    /// As [`fragment`], from LAN host `.host`.
+    fn fragment_from(host: u8, id: u16, offset: usize, more: bool, payload: &[u8]) -> Vec<u8> {
         let mut p = vec![0u8; 20];
         p[0] = 0x45;
         let total = u16::try_from(20 + payload.len()).unwrap();
@@ -273,7 +297,7 @@ mod tests {
         p[6..8].copy_from_slice(&field.to_be_bytes());
         p[8] = 64;
         p[9] = 17;
-        p[12..16].copy_from_slice(&[192, 168, 137, 10]);
+        p[12..16].copy_from_slice(&[192, 168, 137, host]);
         p[16..20].copy_from_slice(&[203, 0, 113, 10]);
         let sum = checksum::fold(checksum::sum(&p));
         p[10..12].copy_from_slice(&sum.to_be_bytes());
@@ -337,10 +361,11 @@ mod tests {
         let mut r = Reassembler::default();
         let chunk = [0u8; 8];
         for id in 0..MAX_DATAGRAMS as u16 {
-            add(&mut r, now, &fragment(id, 0, true, &chunk)).unwrap();
+            let host = 10 + (id % 8) as u8;
+            add(&mut r, now, &fragment_from(host, id, 0, true, &chunk)).unwrap();
         }
         assert_eq!(
-            add(&mut r, now, &fragment(9999, 0, true, &chunk)),
+            add(&mut r, now, &fragment_from(99, 9999, 0, true, &chunk)),
             Err(DropReason::FragmentLimit)
         );
         assert_eq!(r.next_deadline(), Some(now + TIMEOUT));
@@ -351,11 +376,43 @@ mod tests {
         let big = vec![0u8; 60_000];
         let mut admitted = 0;
         for id in 0..40u16 {
-            if add(&mut r, now, &fragment(id, 0, true, &big)).is_ok() {
+            let host = 10 + (id % 8) as u8;
+            if add(&mut r, now, &fragment_from(host, id, 0, true, &big)).is_ok() {
                 admitted += 1;
             }
         }
         assert_eq!(admitted, MAX_BYTES / 60_000);
+    }
+
+    #[test]
+    fn empty_fragments_and_one_source_flooding_are_refused() {
+        let now = t0();
+        let mut r = Reassembler::default();
+        assert_eq!(
+            add(&mut r, now, &fragment(1, 8, true, &[])),
+            Err(DropReason::FragmentInvalid)
+        );
+        for id in 0..MAX_PER_SOURCE as u16 {
+            add(&mut r, now, &fragment(id, 0, true, &[0; 8])).unwrap();
+        }
+        assert_eq!(
+            add(&mut r, now, &fragment(999, 0, true, &[0; 8])),
+            Err(DropReason::FragmentLimit),
+            "one host may not take every slot"
+        );
+        assert_eq!(r.in_progress(), MAX_PER_SOURCE);
+    }
+
+    #[test]
+    fn a_datagram_that_would_exceed_65535_bytes_is_refused_not_a_panic() {
+        let now = t0();
+        let mut r = Reassembler::default();
+        // A last fragment ending at 65 512 + 3 fits a 20-byte header but not the 60-byte one
+        // the first fragment may still bring.
+        assert_eq!(
+            add(&mut r, now, &fragment(5, 65_512, false, &[0; 3])),
+            Err(DropReason::FragmentInvalid)
+        );
     }
 
     #[test]

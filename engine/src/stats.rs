@@ -26,6 +26,10 @@ pub enum DropReason {
     FragmentLimit,
     /// A datagram whose fragments did not all arrive within 30 s.
     FragmentExpired,
+    /// A LAN packet to the gateway's public address for a port that no forward or mapping
+    /// holds: hairpinning reaches masq's ports only, not the host's own services (answered
+    /// with ICMP administratively prohibited).
+    HairpinRefused,
     /// A protocol the engine does not translate (e.g. GRE, SCTP).
     UnsupportedProtocol,
     /// IPv6 traffic while IPv6 masquerading is not enabled.

@@ -331,12 +331,25 @@ impl Setup {
             &table,
             &names.lan,
             &names.tun,
-            inbound_guard::ephemeral_ports(),
+            Some(inbound_guard::ephemeral_ports()),
         )?;
         self.journal.record(Step::GuardAdded {
             table: table.clone(),
         })?;
-        match inbound_guard::install(&table, &script) {
+        let installed = match inbound_guard::install(&table, &script) {
+            // A kernel without nftables' `socket` expression refuses the input chain: the LAN
+            // stays closed without it, unsolicited SYNs are then reset by the kernel.
+            Err(e) => {
+                let plain = inbound_guard::ruleset(&table, &names.lan, &names.tun, None)?;
+                let retried = inbound_guard::install(&table, &plain);
+                if retried.is_ok() {
+                    tracing::warn!(error = %e, "nftables refused masq's SYN rule; unsolicited SYNs to masq's ports are reset by the kernel (RFC 5382 REQ-4 not met)");
+                }
+                retried
+            }
+            other => other,
+        };
+        match installed {
             Ok(true) => {
                 debug!(%table, "LAN closed to forwarded traffic");
                 Ok(())

@@ -52,7 +52,7 @@ pub(crate) fn table_name(tun: &IfName) -> String {
 
 /// The rule set that closes the LAN and the adapter to everything but each other.
 ///
-/// `ports` is the kernel's ephemeral port range, which masq's uplink sockets use: an
+/// `ports` (when the kernel's nftables has the `socket` expression) is the ephemeral range, which masq's uplink sockets use: an
 /// unsolicited SYN there that no socket of the host takes (neither a listener nor a connect
 /// under way, which is a simultaneous open) is dropped without an answer, where the kernel
 /// would send an RST at once. RFC 5382 REQ-4 asks this for at least 6 s so that a TCP hole
@@ -61,7 +61,7 @@ pub(crate) fn ruleset(
     table: &str,
     lan: &IfName,
     tun: &IfName,
-    ports: (u16, u16),
+    ports: Option<(u16, u16)>,
 ) -> Result<String, PlatformError> {
     for name in [lan, tun] {
         if name.as_str().contains(['"', '\\']) {
@@ -72,6 +72,7 @@ pub(crate) fn ruleset(
         }
     }
     let (lan, tun) = (lan.as_str(), tun.as_str());
+    let input = input_chain(lan, tun, ports);
     Ok(format!(
         "table {FAMILY} {table} {{\n\
          \tset {PUBLIC_SET} {{ type ipv4_addr; }}\n\
@@ -84,15 +85,31 @@ pub(crate) fn ruleset(
          \t\toifname \"{lan}\" iifname != {{ \"{lan}\", \"{tun}\" }} counter drop comment \"masq: nothing reaches the LAN from outside except through masq\"\n\
          \t\toifname \"{tun}\" iifname != \"{lan}\" counter drop comment \"masq: only the LAN uses masq's adapter\"\n\
          \t}}\n\
-         \tchain input {{\n\
-         \t\ttype filter hook input priority -10; policy accept;\n\
-         \t\tiifname != {{ \"{lan}\", \"{tun}\", \"lo\" }} tcp flags & (syn | ack) == syn tcp dport {low}-{high} socket transparent 0 accept comment \"masq: a listener or a simultaneous open takes it\"\n\
-         \t\tiifname != {{ \"{lan}\", \"{tun}\", \"lo\" }} tcp flags & (syn | ack) == syn tcp dport {low}-{high} counter drop comment \"masq: unsolicited SYNs to masq's ports get no answer (RFC 5382 REQ-4)\"\n\
-         \t}}\n\
-         }}\n",
-        low = ports.0,
-        high = ports.1,
+         {input}\
+         }}\n"
     ))
+}
+
+/// The input chain of [`ruleset`], or nothing without a port range.
+fn input_chain(lan: &str, tun: &str, ports: Option<(u16, u16)>) -> String {
+    let Some((low, high)) = ports else {
+        return String::new();
+    };
+    let range = if low == high {
+        low.to_string()
+    } else {
+        format!("{low}-{high}")
+    };
+    let outside = format!("iifname != {{ \"{lan}\", \"{tun}\", \"lo\" }}");
+    let syn = format!("tcp flags & (syn | ack) == syn tcp dport {range}");
+    format!(
+        "\tchain input {{\n\
+         \t\ttype filter hook input priority -10; policy accept;\n\
+         \t\t{outside} {syn} socket transparent 0 accept comment \"masq: a listener or a simultaneous open takes it\"\n\
+         \t\t{outside} {syn} socket transparent 1 accept\n\
+         \t\t{outside} {syn} counter drop comment \"masq: unsolicited SYNs to masq's ports get no answer (RFC 5382 REQ-4)\"\n\
+         \t}}\n"
+    )
 }
 
 /// Loads `script` (a whole table; an old one of the same name is replaced).
@@ -237,7 +254,7 @@ mod tests {
             "masq_masq0",
             &name("gw-lan"),
             &name("masq0"),
-            (32768, 60999),
+            Some((32768, 60999)),
         )
         .unwrap();
         assert!(text.starts_with("table inet masq_masq0 {"), "{text}");
@@ -263,10 +280,14 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("socket transparent 0 accept"), "{text}");
+        let without = ruleset("masq_masq0", &name("gw-lan"), &name("masq0"), None).unwrap();
+        assert!(!without.contains("chain input"), "{without}");
+        let one = ruleset("t", &name("gw-lan"), &name("masq0"), Some((40000, 40000))).unwrap();
+        assert!(one.contains("tcp dport 40000 "), "{one}");
     }
 
     #[test]
     fn names_nft_cannot_quote_are_refused() {
-        assert!(ruleset("t", &name("a\"b"), &name("masq0"), (32768, 60999)).is_err());
+        assert!(ruleset("t", &name("a\"b"), &name("masq0"), Some((32768, 60999))).is_err());
     }
 }

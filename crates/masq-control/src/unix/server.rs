@@ -2,6 +2,7 @@
 //! credentials and hands each admitted connection to `connection.rs`, which answers its
 //! requests. When the handler channel closes (the daemon is exiting) `serve` returns.
 
+use std::collections::HashMap;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +20,9 @@ use crate::connection::{
 use crate::envelope::ResponseEnvelope;
 use crate::handler::HandlerCall;
 use crate::response::{ErrorCode, Response};
+
+/// Control connections one uid (other than root) may hold at once.
+const MAX_CONNECTIONS_PER_UID: usize = 16;
 
 /// How long a refused client may take to send its first request before it is answered.
 const REFUSAL_READ_WAIT: Duration = Duration::from_secs(2);
@@ -46,6 +50,9 @@ pub async fn serve(
     let listener = UnixListener::from_std(listener)?;
     let policy = Arc::new(policy);
     let mut connections = JoinSet::new();
+    // Connections per uid, so that one local user (the socket is 0666 with an observer group)
+    // cannot hold every slot and lock the administrators out.
+    let mut per_uid: HashMap<u32, usize> = HashMap::new();
     let mut failures: u32 = 0;
     loop {
         tokio::select! {
@@ -56,12 +63,22 @@ pub async fn serve(
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
                     failures = 0;
-                    if connections.len() >= MAX_CONNECTIONS {
-                        tracing::warn!(limit = MAX_CONNECTIONS, "too many control connections; closing a new one");
+                    let uid = stream.peer_cred().map_or(u32::MAX, |c| c.uid());
+                    let held = per_uid.entry(uid).or_insert(0);
+                    if connections.len() >= MAX_CONNECTIONS
+                        || (*held >= MAX_CONNECTIONS_PER_UID && uid != 0)
+                    {
+                        tracing::warn!(uid, limit = MAX_CONNECTIONS, per_uid = MAX_CONNECTIONS_PER_UID, "too many control connections; closing a new one");
                         drop(stream);
                         continue;
                     }
-                    connections.spawn(connection(stream, Arc::clone(&policy), handler.clone()));
+                    *held += 1;
+                    let policy = Arc::clone(&policy);
+                    let handler = handler.clone();
+                    connections.spawn(async move {
+                        connection(stream, policy, handler).await;
+                        uid
+                    });
                 }
                 Err(e) => {
                     failures += 1;
@@ -71,7 +88,16 @@ pub async fn serve(
                     tokio::time::sleep(accept_backoff(failures)).await;
                 }
             },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            Some(done) = connections.join_next(), if !connections.is_empty() => {
+                if let Ok(uid) = done
+                    && let Some(n) = per_uid.get_mut(&uid)
+                {
+                    *n -= 1;
+                    if *n == 0 {
+                        per_uid.remove(&uid);
+                    }
+                }
+            }
         }
     }
 }
