@@ -53,8 +53,12 @@ pub fn message(bytes: &[u8]) -> Result<Message, Malformed> {
     }
 }
 
-/// Walks the options (code, length, value) and refuses lengths the decoder would trust.
+/// Walks the options (code, length, value) and refuses lengths the decoder would trust. An
+/// option may come in several pieces that the decoder joins (RFC 3396), so the lengths of one
+/// code are added up before they are judged.
 fn check_option_lengths(bytes: &[u8]) -> Result<(), Malformed> {
+    let mut totals = [0usize; 256];
+    let mut seen = [false; 256];
     let mut rest = bytes.get(OPTIONS_AT..).unwrap_or_default();
     while let Some((&code, tail)) = rest.split_first() {
         match code {
@@ -68,18 +72,28 @@ fn check_option_lengths(bytes: &[u8]) -> Result<(), Malformed> {
         let Some((&len, tail)) = tail.split_first() else {
             break;
         };
+        totals[usize::from(code)] += usize::from(len);
+        seen[usize::from(code)] = true;
+        rest = tail.get(usize::from(len)..).unwrap_or_default();
+    }
+    for (code, &total) in totals.iter().enumerate() {
+        if !seen[code] {
+            continue;
+        }
         let ok = match code {
-            80 => len == 0,        // Rapid Commit (RFC 4039)
-            81 => len >= 3,        // Client FQDN (RFC 4702)
-            94 => len == 3,        // Client Network Interface Identifier (RFC 4578)
-            151 => len >= 1,       // status-code (RFC 6926)
-            152..=155 => len == 4, // bulk lease query times (RFC 6926)
+            80 => total == 0,        // Rapid Commit (RFC 4039)
+            81 => total >= 3,        // Client FQDN (RFC 4702)
+            94 => total == 3,        // Client Network Interface Identifier (RFC 4578)
+            151 => total >= 1,       // status-code (RFC 6926)
+            152..=155 => total == 4, // bulk lease query times (RFC 6926)
             _ => true,
         };
         if !ok {
-            return Err(Malformed::OptionLength { code, len });
+            return Err(Malformed::OptionLength {
+                code: code as u8,
+                len: u8::try_from(total).unwrap_or(u8::MAX),
+            });
         }
-        rest = tail.get(usize::from(len)..).unwrap_or_default();
     }
     Ok(())
 }
@@ -132,6 +146,15 @@ mod tests {
             );
         }
         assert!(message(&with_option(94, &[1, 2, 3], 3)).is_ok());
+        // Two pieces of option 94 that the decoder would join into six bytes.
+        let twice = with_option(94, &[1, 2, 3], 3);
+        let end = twice.iter().rposition(|&b| b == 255).unwrap();
+        let mut twice = twice;
+        twice.splice(end..end, [94, 3, 4, 5, 6]);
+        assert_eq!(
+            message(&twice).unwrap_err(),
+            Malformed::OptionLength { code: 94, len: 6 }
+        );
     }
 
     #[test]
