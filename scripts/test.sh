@@ -56,7 +56,7 @@ as_toolchain_user env MASQ_TEST_OFFLOAD=1 cargo test -p masq-engine
 section "fuzzing, bounded (scripts/fuzz.sh)"
 # Every parser that takes input from the LAN, the uplink or a local client, under libFuzzer
 # for FUZZ_SECONDS each (stable toolchain, libFuzzer with sanitizer coverage); a crash fails CI.
-as_toolchain_user env FUZZ_SECONDS="${FUZZ_SECONDS:-15}" "$here/fuzz.sh"
+as_toolchain_user env FUZZ_SECONDS="${FUZZ_SECONDS:-10}" "$here/fuzz.sh"
 
 section "Windows unit tests under wine"
 # Library and binary tests built for x86_64-pc-windows-gnu and run by wine in a throwaway
