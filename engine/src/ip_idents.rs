@@ -51,8 +51,9 @@ fn fold(a: IpAddr) -> u64 {
     }
 }
 
-/// splitmix64's finalizer: a bijective, well-mixed 64-bit hash step.
-fn mix(mut z: u64) -> u64 {
+/// splitmix64's finalizer: a bijective, well-mixed 64-bit hash step (also spreads the seed
+/// into the ISN key, `tcp/isn.rs`).
+pub(crate) fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);

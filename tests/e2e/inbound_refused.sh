@@ -9,11 +9,7 @@ TCP_PORT=8080
 UDP_PORT=9090
 
 start_listener() {
-    : >"$LOG_DIR/arrivals.log"
-    bg_start listener "$NS_LAN" python3 "$TOOLS/listener.py" --tcp-port "$TCP_PORT" \
-        --udp-port "$UDP_PORT" --log "$LOG_DIR/arrivals.log"
-    wait_for 10 "listener on tcp $TCP_PORT" tcp_listening "$NS_LAN" 0.0.0.0 "$TCP_PORT"
-    wait_for 10 "listener on udp $UDP_PORT" udp_bound "$NS_LAN" 0.0.0.0 "$UDP_PORT"
+    lan_listener "$TCP_PORT" "$UDP_PORT"
     # The listener works: a connection from the hidden host to itself is recorded.
     ip netns exec "$NS_LAN" timeout 5 nc -z -w 2 "$LAN_IP" "$TCP_PORT"
     wait_for 5 "the listener to record the local probe" grep -q "^TCP FROM $LAN_IP:" "$LOG_DIR/arrivals.log"

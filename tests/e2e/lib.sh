@@ -229,6 +229,16 @@ topology_up() {
     note "topology up: ${ALL_NS[*]}"
 }
 
+# lan_listener TCP_PORT UDP_PORT: starts tools/listener.py on the hidden host, logging every
+# arrival ("TCP FROM ip:port", "UDP FROM ip:port") to $LOG_DIR/arrivals.log, and waits for it.
+lan_listener() {
+    : >"$LOG_DIR/arrivals.log"
+    bg_start listener "$NS_LAN" python3 "$TOOLS/listener.py" --tcp-port "$1" \
+        --udp-port "$2" --log "$LOG_DIR/arrivals.log"
+    wait_for 10 "listener on tcp $1" tcp_listening "$NS_LAN" 0.0.0.0 "$1"
+    wait_for 10 "listener on udp $2" udp_bound "$NS_LAN" 0.0.0.0 "$2"
+}
+
 # Adds routes toward 192.168.137.0/24 via the gateway in inet, r2 and r1 (inbound test only).
 routes_to_lan_via_gateway() {
     ip -n "$NS_INET" route add 192.168.137.0/24 via 203.0.113.1

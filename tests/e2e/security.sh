@@ -134,14 +134,6 @@ portmap_ignores_the_uplink() {
         0123456789abcdef01234568
 }
 
-start_listener() {
-    : >"$LOG_DIR/arrivals.log"
-    bg_start listener "$NS_LAN" python3 "$TOOLS/listener.py" --tcp-port "$TCP_PORT" \
-        --udp-port "$UDP_PORT" --log "$LOG_DIR/arrivals.log"
-    wait_for 10 "listener on tcp $TCP_PORT" tcp_listening "$NS_LAN" 0.0.0.0 "$TCP_PORT"
-    wait_for 10 "listener on udp $UDP_PORT" udp_bound "$NS_LAN" 0.0.0.0 "$UDP_PORT"
-}
-
 # Finding 4: the host forwards (as Docker or libvirt make it), and the internet routes the
 # LAN prefix to the gateway.
 closed_when_the_host_forwards() {
@@ -182,7 +174,7 @@ e2e_setup() {
     topology_up
     prepare
     routes_to_lan_via_gateway
-    start_listener
+    lan_listener "$TCP_PORT" "$UDP_PORT"
     masq_start
 }
 

@@ -12,6 +12,8 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use siphasher::sip::SipHasher13;
+
+use crate::ip_idents::mix;
 use std::hash::{Hash, Hasher};
 
 /// Where initial sequence numbers come from.
@@ -43,14 +45,6 @@ impl IsnSource {
         let ticks = (now.saturating_duration_since(self.epoch).as_micros() / 4) as u32;
         ticks.wrapping_add(f)
     }
-}
-
-/// splitmix64's finalizer, to spread the seed over the two key words.
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 #[cfg(test)]
