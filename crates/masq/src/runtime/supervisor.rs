@@ -30,8 +30,7 @@ impl Supervisor {
             masq_control::bind(&control.path, control.group.as_deref()).with_context(|| {
                 format!("cannot open the control socket {}", control.path.display())
             })?;
-        let listener = with_observers(listener, control.observers.as_deref())?;
-        let listener = with_user(listener, control.user.as_deref())?;
+        let listener = open_to_others(listener, &control)?;
         let (tx, calls) = mpsc::channel(64);
         tokio::spawn(async move {
             if let Err(e) = masq_control::serve(listener, tx).await {
@@ -248,61 +247,44 @@ impl Supervisor {
     }
 }
 
-/// Opens the control socket to `group`'s members as observers, if a group is named.
+/// Opens the control socket to the observer group and the control user, if they are named.
 #[cfg(unix)]
-fn with_observers(
+fn open_to_others(
     listener: masq_control::ControlListener,
-    group: Option<&str>,
+    control: &ControlOptions,
 ) -> Result<masq_control::ControlListener> {
-    match group {
-        Some(group) => listener
-            .with_observer_group(group)
-            .with_context(|| format!("cannot let group {group} watch through the control socket")),
-        None => Ok(listener),
+    let mut listener = listener;
+    if let Some(group) = &control.observers {
+        listener = listener.with_observer_group(group).with_context(|| {
+            format!("cannot let group {group} watch through the control socket")
+        })?;
     }
-}
-
-/// Lets `user` administer through the control socket, if one is named.
-#[cfg(unix)]
-fn with_user(
-    listener: masq_control::ControlListener,
-    user: Option<&str>,
-) -> Result<masq_control::ControlListener> {
-    match user {
-        Some(user) => listener
+    if let Some(user) = &control.user {
+        listener = listener
             .with_control_user(user)
-            .with_context(|| format!("cannot let user {user} use the control socket")),
-        None => Ok(listener),
+            .with_context(|| format!("cannot let user {user} use the control socket"))?;
     }
+    Ok(listener)
 }
 
-/// On Windows the pipe's ACL names accounts (`--control-group` takes a user or a SID), and
-/// the daemon's own user administers.
+/// On Windows the pipe's ACL names who may connect (`--control-group` takes a user, a group
+/// or a SID) and the daemon's own user administers; observers are not supported yet.
 #[cfg(windows)]
-fn with_user(
+fn open_to_others(
     listener: masq_control::ControlListener,
-    user: Option<&str>,
+    control: &ControlOptions,
 ) -> Result<masq_control::ControlListener> {
-    match user {
-        Some(user) => Err(anyhow!(
-            "--control-user {user}: on Windows pass the account to --control-group instead"
-        )),
-        None => Ok(listener),
-    }
-}
-
-/// Windows has no observer role yet: the pipe's ACL names who may connect at all.
-#[cfg(windows)]
-fn with_observers(
-    listener: masq_control::ControlListener,
-    group: Option<&str>,
-) -> Result<masq_control::ControlListener> {
-    match group {
-        Some(group) => Err(anyhow!(
+    if let Some(group) = &control.observers {
+        return Err(anyhow!(
             "observer_group = {group:?}: observers are not supported on Windows yet; leave it unset"
-        )),
-        None => Ok(listener),
+        ));
     }
+    if let Some(user) = &control.user {
+        return Err(anyhow!(
+            "--control-user {user}: on Windows pass the account to --control-group instead"
+        ));
+    }
+    Ok(listener)
 }
 
 /// Completes when the running session's loop has ended; never without a session.
