@@ -98,6 +98,11 @@ pub enum SocketCommand {
         dst: SocketAddr,
         /// IP TTL / hop limit for this datagram.
         ttl: u8,
+        /// The host forbade fragmenting it (the IPv4 DF bit; always for IPv6, which routers
+        /// never fragment): the socket must send it whole or fail, so that a datagram too big
+        /// for the uplink's path comes back to the host as Fragmentation Needed with the
+        /// path's MTU (RFC 4787 REQ-13) instead of leaving in fragments.
+        dont_fragment: bool,
         /// Datagram payload.
         payload: Vec<u8>,
     },
@@ -217,7 +222,9 @@ pub enum IcmpErrorKind {
 /// An ICMP error that the OS queued on an uplink socket (Linux IP_RECVERR / IPV6_RECVERR).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IcmpErrorReport {
-    /// The router or host that sent the ICMP error.
+    /// The router or host that sent the ICMP error; unspecified when the gateway's own stack
+    /// raised it (a datagram with DF larger than the uplink's path MTU), and the engine then
+    /// names its LAN address as the offender.
     pub offender: IpAddr,
     /// What it said.
     pub kind: IcmpErrorKind,

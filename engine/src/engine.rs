@@ -30,7 +30,7 @@ use crate::stats::{Counters, DropReason};
 use crate::tcp::buffers::BufferBudget;
 use crate::tcp::isn::IsnSource;
 use crate::tcp::{TcpFlow, TcpInit};
-use crate::udp::{Inbound, UdpMapping};
+use crate::udp::{Inbound, SendAs, UdpMapping};
 use crate::wire::{self, L4, Packet, TcpSegment, emit};
 use id_hash::IdHash;
 use key_index::KeyIndex;
@@ -600,7 +600,14 @@ impl Engine {
     }
 
     /// The OS reported an ICMP error on a socket (Linux: read from the error queue).
-    pub fn handle_icmp_error(&mut self, now: Instant, id: SocketId, report: IcmpErrorReport) {
+    pub fn handle_icmp_error(&mut self, now: Instant, id: SocketId, mut report: IcmpErrorReport) {
+        if report.offender.is_unspecified() {
+            // The gateway's own stack refused the datagram (too big for the uplink with DF):
+            // to the host, the router that says so is the gateway.
+            if let Some(e) = self.by_socket.get(&id).and_then(|f| self.flows.get(f)) {
+                report.offender = self.gateway_ip_for(e.key.lan.ip());
+            }
+        }
         self.with_socket(now, id, |e, out| match &mut e.kind {
             Kind::Udp(m) => m.on_icmp_error(&report, out),
             Kind::Icmp(m) => m.on_icmp_error(&report, out),
@@ -924,11 +931,15 @@ impl Engine {
             lan: LanEndpoint(lan),
             remote: None,
         };
-        let ttl = self.outbound_ttl(p.ttl);
+        let to = SendAs {
+            dst,
+            ttl: self.outbound_ttl(p.ttl),
+            dont_fragment: p.dont_fragment,
+        };
         if let Some(fid) = self.by_key.get(&key, &self.flows) {
             self.with_flow(now, fid, |e, out, _| {
                 if let Kind::Udp(m) = &mut e.kind {
-                    m.on_outbound(now, dst, ttl, payload, out);
+                    m.on_outbound(now, to, payload, out);
                 }
             });
             return;
@@ -944,7 +955,7 @@ impl Engine {
         };
         {
             let mut out = self.out();
-            mapping.on_outbound(now, dst, ttl, payload, &mut out);
+            mapping.on_outbound(now, to, payload, &mut out);
         }
         self.insert_flow(now, key, socket, Kind::Udp(Box::new(mapping)));
     }

@@ -351,6 +351,7 @@ mod tests {
             id: SocketId(5),
             dst: "203.0.113.5:53".parse().unwrap(),
             ttl: 64,
+            dont_fragment: false,
             payload: vec![0; n],
         };
         assert!(matches!(

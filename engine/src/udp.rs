@@ -56,6 +56,16 @@ impl Peers {
     }
 }
 
+/// How the gateway's socket must send one of the host's datagrams.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SendAs {
+    pub dst: SocketAddr,
+    /// The host's TTL (already lowered by the gateway's hop).
+    pub ttl: u8,
+    /// The host forbade fragmenting it (`SocketCommand::UdpSend`).
+    pub dont_fragment: bool,
+}
+
 /// One hidden UDP endpoint's mapping.
 #[derive(Debug)]
 pub(crate) struct UdpMapping {
@@ -64,7 +74,8 @@ pub(crate) struct UdpMapping {
     gateway: Option<SocketAddr>,
     /// Remote endpoints the host sent to, with when it last did.
     peers: Peers,
-    pending: Vec<(SocketAddr, u8, Vec<u8>)>,
+    /// Datagrams sent before the socket was open.
+    pending: Vec<(SendAs, Vec<u8>)>,
     last_out: Instant,
     last_activity: Instant,
     last_remote: Option<SocketAddr>,
@@ -169,11 +180,11 @@ impl UdpMapping {
     pub(crate) fn on_outbound(
         &mut self,
         now: Instant,
-        dst: SocketAddr,
-        ttl: u8,
+        to: SendAs,
         payload: &[u8],
         out: &mut Out<'_>,
     ) {
+        let dst = to.dst;
         self.last_out = now;
         self.last_activity = now;
         self.last_remote = Some(dst);
@@ -182,7 +193,7 @@ impl UdpMapping {
         self.peers.touch(dst, now);
         if self.gateway.is_none() {
             if self.pending.len() < PENDING_MAX {
-                self.pending.push((dst, ttl, payload.to_vec()));
+                self.pending.push((to, payload.to_vec()));
             } else {
                 out.counters.drop(DropReason::BufferFull);
             }
@@ -191,7 +202,8 @@ impl UdpMapping {
         out.cmd(SocketCommand::UdpSend {
             id: self.socket,
             dst,
-            ttl,
+            ttl: to.ttl,
+            dont_fragment: to.dont_fragment,
             payload: payload.to_vec(),
         });
     }
@@ -201,11 +213,12 @@ impl UdpMapping {
         self.gateway = Some(local);
         // Taken, not drained: the emptied queue would keep its allocation for the mapping's
         // whole life.
-        for (dst, ttl, payload) in std::mem::take(&mut self.pending) {
+        for (to, payload) in std::mem::take(&mut self.pending) {
             out.cmd(SocketCommand::UdpSend {
                 id: self.socket,
-                dst,
-                ttl,
+                dst: to.dst,
+                ttl: to.ttl,
+                dont_fragment: to.dont_fragment,
                 payload,
             });
         }
@@ -214,8 +227,8 @@ impl UdpMapping {
     /// The socket could not be opened: the mapping is dead; tell the host per datagram.
     pub(crate) fn on_open_failed(&mut self, gateway_ip: IpAddr, out: &mut Out<'_>) {
         self.failed = true;
-        for (dst, _, payload) in std::mem::take(&mut self.pending) {
-            let quote = udp_quote(self.lan, dst, &payload);
+        for (to, payload) in std::mem::take(&mut self.pending) {
+            let quote = udp_quote(self.lan, to.dst, &payload);
             out.packet(quote.and_then(|q| {
                 emit::icmp_error(
                     gateway_ip,

@@ -197,6 +197,11 @@ pub(crate) mod sockets {
         Err(unsupported("open ICMP echo sockets").into_io())
     }
 
+    /// Fails: socket options of uplink sockets are part of the missing backend.
+    pub fn set_dont_fragment(_sock: &Socket, _family: Family, _on: bool) -> io::Result<()> {
+        Err(unsupported("set DF on uplink sockets").into_io())
+    }
+
     /// Fails: reading ICMP errors of a socket is part of the missing backend.
     pub fn take_icmp_error(_sock: &Socket) -> io::Result<Option<IcmpErrorReport>> {
         Err(unsupported("read ICMP errors of uplink sockets").into_io())

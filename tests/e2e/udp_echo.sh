@@ -37,6 +37,65 @@ sys.exit(1)
 PY
 }
 
+# RFC 4787 REQ-13, on a path of 1400 bytes beyond the gateway (a route MTU in the gateway's
+# namespace, taken away afterwards): a 1472-byte datagram the host lets be fragmented still
+# comes back echoed, and one it sends with DF must not be fragmented by masq; the host gets
+# Fragmentation Needed instead and its kernel learns the path's MTU.
+udp_dont_fragment() {
+    ip -n "$NS_GW" route replace "$INET_IP/32" via "$R1_IP" dev gw-up mtu lock 1400
+    local rc=0
+    ip netns exec "$NS_LAN" timeout 30 python3 - "$INET_IP" <<'PY' || rc=$?
+import errno, socket, sys
+IP_MTU_DISCOVER, IP_PMTUDISC_DONT, IP_PMTUDISC_DO, IP_MTU = 10, 0, 2, 14
+dst = (sys.argv[1], 7007)
+data = bytes(i % 253 for i in range(1472))
+
+def sock(mode):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, mode)
+    s.settimeout(2)
+    s.connect(dst)
+    return s
+
+may_split = sock(IP_PMTUDISC_DONT)
+for attempt in range(3):
+    may_split.send(data)
+    try:
+        got = may_split.recv(65535)
+    except socket.timeout:
+        continue
+    print("without DF: sent", len(data), "got", len(got))
+    if got != data:
+        sys.exit(1)
+    break
+else:
+    print("without DF: no echo")
+    sys.exit(1)
+
+# The host's stack reports Fragmentation Needed on a connected socket as EMSGSIZE, from the
+# read that waits for the echo or from the next send, and lowers the path's MTU.
+whole = sock(IP_PMTUDISC_DO)
+for attempt in range(5):
+    try:
+        whole.send(data)
+        whole.recv(65535)
+        print("with DF: the echo came back, so the datagram crossed the 1400-byte path in pieces")
+        sys.exit(1)
+    except socket.timeout:
+        print("with DF: no echo, attempt", attempt + 1)
+    except OSError as e:
+        if e.errno != errno.EMSGSIZE:
+            raise
+        mtu = whole.getsockopt(socket.IPPROTO_IP, IP_MTU)
+        print("with DF: the host learnt path MTU", mtu)
+        sys.exit(0 if mtu == 1400 else 1)
+print("with DF: the host never heard Fragmentation Needed")
+sys.exit(1)
+PY
+    ip -n "$NS_GW" route del "$INET_IP/32"
+    return "$rc"
+}
+
 # By default the adapter cuts TCP super-segments, and from Linux 6.2 on UDP super-datagrams
 # too (offload_off.sh covers the path without).
 offload_on() {
@@ -55,3 +114,4 @@ e2e_masq_up
 check adapter-offload-on offload_on
 check udp-echo-nc udp_echo
 check udp-echo-fragmented-3000-bytes udp_echo_fragmented
+check udp-dont-fragment-gets-fragmentation-needed udp_dont_fragment

@@ -248,6 +248,7 @@ fn udp_round_trip_over_an_ipv6_socket() {
             id,
             dst: remote,
             ttl: 63,
+            dont_fragment: true,
             payload: b"query".to_vec()
         }]
     );

@@ -131,6 +131,24 @@ pub fn udp(src: SocketAddrV4, dst: SocketAddrV4, ttl: u8, payload: &[u8]) -> Vec
     out
 }
 
+/// A UDP datagram with the IPv4 DF bit as given (`udp` leaves etherparse's default).
+pub fn udp_with_df(
+    src: SocketAddrV4,
+    dst: SocketAddrV4,
+    dont_fragment: bool,
+    payload: &[u8],
+) -> Vec<u8> {
+    let mut packet = udp(src, dst, 64, payload);
+    let (mut header, _) = etherparse::Ipv4Header::from_slice(&packet).expect("own header");
+    header.dont_fragment = dont_fragment;
+    header.header_checksum = header.calc_header_checksum();
+    let len = header.header_len();
+    header
+        .write(&mut &mut packet[..len])
+        .expect("header fits where it was");
+    packet
+}
+
 /// An ICMP echo request.
 pub fn echo_request(
     src: Ipv4Addr,

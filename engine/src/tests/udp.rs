@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::emitted::{Emitted, reassemble};
 use super::harness::{Harness, host, ip, sa};
-use super::lan_host::{HOST, REMOTE, REMOTE2, ROUTER, udp};
+use super::lan_host::{HOST, REMOTE, REMOTE2, ROUTER, udp, udp_with_df};
 use crate::{
     Config, DropReason, Family, IcmpErrorKind, IcmpErrorReport, Protocol, RefusalReason,
     SocketCommand, SocketId, UdpFiltering,
@@ -64,12 +64,14 @@ fn one_mapping_per_lan_endpoint_and_pending_datagrams_are_flushed_in_order() {
                 id,
                 dst: sa(REMOTE, 53),
                 ttl: 63,
+                dont_fragment: true,
                 payload: b"one".to_vec()
             },
             SocketCommand::UdpSend {
                 id,
                 dst: sa(REMOTE2, 123),
                 ttl: 19,
+                dont_fragment: true,
                 payload: b"two".to_vec()
             },
         ]
@@ -203,14 +205,29 @@ fn ttl_one_is_answered_with_time_exceeded_from_the_gateway() {
 
 #[test]
 fn icmp_errors_on_the_socket_reach_the_host_quoting_its_own_datagram() {
-    // (offender, kind, type, code)
+    // (offender in the report, source the host sees, kind, type, code); an unspecified
+    // offender is the gateway's own stack refusing a DF datagram too big for the uplink.
+    let unspecified = std::net::Ipv4Addr::UNSPECIFIED;
     let cases = [
-        (REMOTE, IcmpErrorKind::PortUnreachable, 3, 3),
-        (ROUTER, IcmpErrorKind::TimeExceeded, 11, 0),
-        (ROUTER, IcmpErrorKind::HostUnreachable, 3, 1),
-        (ROUTER, IcmpErrorKind::PacketTooBig { mtu: 1400 }, 3, 4),
+        (REMOTE, REMOTE, IcmpErrorKind::PortUnreachable, 3, 3),
+        (ROUTER, ROUTER, IcmpErrorKind::TimeExceeded, 11, 0),
+        (ROUTER, ROUTER, IcmpErrorKind::HostUnreachable, 3, 1),
+        (
+            ROUTER,
+            ROUTER,
+            IcmpErrorKind::PacketTooBig { mtu: 1400 },
+            3,
+            4,
+        ),
+        (
+            unspecified,
+            GATEWAY,
+            IcmpErrorKind::PacketTooBig { mtu: 1400 },
+            3,
+            4,
+        ),
     ];
-    for (offender, kind, ty, code) in cases {
+    for (offender, seen_from, kind, ty, code) in cases {
         let mut h = Harness::new();
         let (id, _) = mapped(&mut h);
         h.icmp_error(
@@ -227,7 +244,7 @@ fn icmp_errors_on_the_socket_reach_the_host_quoting_its_own_datagram() {
         let icmp = out[0].icmp();
         assert_eq!(
             (out[0].src, out[0].dst, icmp.ty, icmp.code),
-            (offender, HOST, ty, code),
+            (seen_from, HOST, ty, code),
             "{kind:?}"
         );
         let q = icmp.quote();
@@ -249,6 +266,39 @@ fn icmp_errors_on_the_socket_reach_the_host_quoting_its_own_datagram() {
             );
         }
     }
+}
+
+#[test]
+fn the_hosts_dont_fragment_bit_reaches_the_socket() {
+    // RFC 4787 REQ-13: with DF, the socket must send whole or fail, so that the path's
+    // "too big" (the relay above) reaches the host; without DF, the gateway may fragment.
+    let mut h = Harness::new();
+    let to = "203.0.113.5:53".parse().expect("addr");
+    h.send(&udp_with_df(host(5000), to, true, b"whole"));
+    let id = h.cmds()[0].socket();
+    h.socket_opened(id);
+    h.send(&udp_with_df(host(5000), to, false, b"may split"));
+    h.send(&udp_with_df(host(5000), to, true, b"whole again"));
+    let sent: Vec<(bool, Vec<u8>)> = h
+        .cmds()
+        .into_iter()
+        .map(|c| match c {
+            SocketCommand::UdpSend {
+                dont_fragment,
+                payload,
+                ..
+            } => (dont_fragment, payload),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            (true, b"whole".to_vec()),
+            (false, b"may split".to_vec()),
+            (true, b"whole again".to_vec())
+        ]
+    );
 }
 
 #[test]

@@ -26,6 +26,8 @@ pub(crate) struct Packet<'a> {
     pub dst: IpAddr,
     /// TTL / hop limit as received.
     pub ttl: u8,
+    /// The sender forbade fragmenting it on the way: the IPv4 DF bit, always for IPv6.
+    pub dont_fragment: bool,
     /// The whole packet, for quoting in ICMP errors.
     pub raw: &'a [u8],
     /// The transport part.
@@ -172,7 +174,7 @@ pub(crate) fn parse_with(raw: &[u8], checksum_trusted: bool) -> Result<Packet<'_
             _ => DropReason::Malformed,
         }
     })?;
-    let (src, dst, ttl, payload) = match &sliced.net {
+    let (src, dst, ttl, dont_fragment, payload) = match &sliced.net {
         Some(NetSlice::Ipv4(v4)) => {
             let h = v4.header();
             if h.is_fragmenting_payload() {
@@ -185,6 +187,7 @@ pub(crate) fn parse_with(raw: &[u8], checksum_trusted: bool) -> Result<Packet<'_
                 IpAddr::V4(h.source_addr()),
                 IpAddr::V4(h.destination_addr()),
                 h.ttl(),
+                h.dont_fragment(),
                 v4.payload(),
             )
         }
@@ -197,6 +200,7 @@ pub(crate) fn parse_with(raw: &[u8], checksum_trusted: bool) -> Result<Packet<'_
                 IpAddr::V6(h.source_addr()),
                 IpAddr::V6(h.destination_addr()),
                 h.hop_limit(),
+                true,
                 v6.payload(),
             )
         }
@@ -319,6 +323,7 @@ pub(crate) fn parse_with(raw: &[u8], checksum_trusted: bool) -> Result<Packet<'_
         src,
         dst,
         ttl,
+        dont_fragment,
         raw,
         l4,
     })

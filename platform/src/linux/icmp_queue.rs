@@ -110,9 +110,11 @@ impl Entry {
             );
             return None;
         };
-        // Local errors carry no offender: the gateway itself is the one saying "too big".
+        // Local errors carry no offender: the gateway itself is the one saying "too big",
+        // which the report says with an unspecified address (the engine names its LAN side).
         let offender = match offender {
             Some(addr) if !addr.is_unspecified() => addr,
+            _ if err.ee_origin == libc::SO_EE_ORIGIN_LOCAL => unspecified(sock),
             _ => local_ip(sock)?,
         };
         let original_dst = self
@@ -124,6 +126,13 @@ impl Entry {
             original_dst,
             payload: self.payload,
         })
+    }
+}
+
+fn unspecified(sock: &Socket) -> IpAddr {
+    match sock.local_addr().ok().and_then(|a| a.as_socket()) {
+        Some(SocketAddr::V6(_)) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+        _ => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
     }
 }
 

@@ -142,6 +142,49 @@ fn pin_to_uplink(sock: &Socket, uplink: &Uplink, family: Family) -> io::Result<(
     set_error_queue(sock, family, true).map_err(|e| context(e, "enable the ICMP error queue"))
 }
 
+/// Sends later datagrams whole or not at all (`IP_PMTUDISC_DO`), or lets the kernel fragment
+/// them (`IP_PMTUDISC_DONT`, which also leaves DF clear on the wire, as the host sent it).
+/// A datagram larger than the path's MTU then fails with `EMSGSIZE` and, with the error
+/// queue on, queues a local "too big" carrying the MTU, which the engine relays to the host.
+pub fn set_dont_fragment(sock: &Socket, family: Family, on: bool) -> io::Result<()> {
+    let (level, name, value) = match (family, on) {
+        (Family::V4, true) => (
+            libc::IPPROTO_IP,
+            libc::IP_MTU_DISCOVER,
+            libc::IP_PMTUDISC_DO,
+        ),
+        (Family::V4, false) => (
+            libc::IPPROTO_IP,
+            libc::IP_MTU_DISCOVER,
+            libc::IP_PMTUDISC_DONT,
+        ),
+        (Family::V6, true) => (
+            libc::IPPROTO_IPV6,
+            libc::IPV6_MTU_DISCOVER,
+            libc::IPV6_PMTUDISC_DO,
+        ),
+        (Family::V6, false) => (
+            libc::IPPROTO_IPV6,
+            libc::IPV6_MTU_DISCOVER,
+            libc::IPV6_PMTUDISC_DONT,
+        ),
+    };
+    // SAFETY: the option value is a c_int that lives for the whole call, and its size is passed.
+    let rc = unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            level,
+            name,
+            (&value as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Turns the socket's ICMP error queue (`IP_RECVERR` / `IPV6_RECVERR`) on or off.
 fn set_error_queue(sock: &Socket, family: Family, on: bool) -> io::Result<()> {
     let (level, name) = match family {

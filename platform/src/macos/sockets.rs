@@ -149,6 +149,31 @@ fn set_notsent_lowat(sock: &Socket) -> io::Result<()> {
     Ok(())
 }
 
+/// Sends later datagrams with DF set (`IP_DONTFRAG` / `IPV6_DONTFRAG`), or lets the stack
+/// fragment them. macOS has no error queue: a datagram too big for the path fails its send
+/// and is dropped, without a "too big" for the host (`docs/conformance.md`, REQ-13).
+pub fn set_dont_fragment(sock: &Socket, family: Family, on: bool) -> io::Result<()> {
+    let (level, name) = match family {
+        Family::V4 => (libc::IPPROTO_IP, libc::IP_DONTFRAG),
+        Family::V6 => (libc::IPPROTO_IPV6, libc::IPV6_DONTFRAG),
+    };
+    let value = libc::c_int::from(on);
+    // SAFETY: the option value is a c_int that lives for the whole call, and its size is passed.
+    let rc = unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            level,
+            name,
+            (&value as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Pins the socket to the uplink by interface index.
 fn pin_to_uplink(sock: &Socket, uplink: &Uplink, family: Family) -> io::Result<()> {
     let index = NonZeroU32::new(uplink.index).ok_or_else(|| {

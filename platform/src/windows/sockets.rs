@@ -19,8 +19,8 @@ use std::os::windows::io::AsRawSocket;
 use masq_engine::{Family, IcmpErrorReport};
 use socket2::{Domain, Protocol, Socket, Type};
 use windows_sys::Win32::Networking::WinSock::{
-    IP_UNICAST_IF, IPPROTO_IP, IPPROTO_IPV6, IPV6_UNICAST_IF, SIO_UDP_CONNRESET, SOCKET,
-    SOCKET_ERROR, WSAGetLastError, WSAIoctl, setsockopt,
+    IP_DONTFRAGMENT, IP_UNICAST_IF, IPPROTO_IP, IPPROTO_IPV6, IPV6_DONTFRAG, IPV6_UNICAST_IF,
+    SIO_UDP_CONNRESET, SOCKET, SOCKET_ERROR, WSAGetLastError, WSAIoctl, setsockopt,
 };
 
 pub use super::icmp_echo::{EchoOutcome, IcmpEcho};
@@ -102,6 +102,33 @@ pub(crate) fn unicast_if_value(family: Family, index: u32) -> u32 {
         Family::V4 => index.to_be(),
         Family::V6 => index,
     }
+}
+
+/// Sends later datagrams with DF set (`IP_DONTFRAGMENT` / `IPV6_DONTFRAG`), or lets the stack
+/// fragment them. Windows has no error queue: a datagram too big for the path fails its send
+/// and is dropped, without a "too big" for the host (`docs/conformance.md`, REQ-13).
+pub fn set_dont_fragment(sock: &Socket, family: Family, on: bool) -> io::Result<()> {
+    let (level, name) = match family {
+        Family::V4 => (IPPROTO_IP, IP_DONTFRAGMENT),
+        Family::V6 => (IPPROTO_IPV6, IPV6_DONTFRAG),
+    };
+    let value = u32::from(on);
+    // SAFETY: the option value is a u32 that lives for the whole call, and its size is passed.
+    let rc = unsafe {
+        setsockopt(
+            sock.as_raw_socket() as SOCKET,
+            level,
+            name,
+            (&value as *const u32).cast(),
+            std::mem::size_of::<u32>() as i32,
+        )
+    };
+    if rc == SOCKET_ERROR {
+        // SAFETY: reads the calling thread's last Winsock error.
+        let code = unsafe { WSAGetLastError() };
+        return Err(io::Error::from_raw_os_error(code));
+    }
+    Ok(())
 }
 
 /// Pins the socket's outgoing packets to the uplink interface.

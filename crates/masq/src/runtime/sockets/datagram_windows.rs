@@ -94,16 +94,23 @@ async fn udp_task(
     };
     let _ = events.send(SocketEvent::Opened { id, local });
     let mut ttl: Option<u8> = None;
+    let mut dont_fragment: Option<bool> = None;
     let mut buf = vec![0u8; DATAGRAM_MAX];
     loop {
         tokio::select! {
             cmd = rx.recv() => match cmd {
                 None | Some(TaskCmd::Close) => return,
-                Some(TaskCmd::SendTo { dst, ttl: t, payload }) => {
+                Some(TaskCmd::SendTo { dst, ttl: t, dont_fragment: df, payload }) => {
                     if ttl != Some(t) {
                         match psock::set_ttl(&SockRef::from(&udp), family, t) {
                             Ok(()) => ttl = Some(t),
                             Err(e) => debug!(error = %e, ttl = t, "cannot set ttl"),
+                        }
+                    }
+                    if dont_fragment != Some(df) {
+                        match psock::set_dont_fragment(&SockRef::from(&udp), family, df) {
+                            Ok(()) => dont_fragment = Some(df),
+                            Err(e) => debug!(error = %e, df, "cannot set DF"),
                         }
                     }
                     // A full send buffer drops the datagram, as a router's full queue would.

@@ -27,7 +27,7 @@ use socket2::Socket;
 use tracing::{debug, warn};
 
 use super::echo::Kind;
-use super::reactor_datagram::{Datagram, RxBuffers};
+use super::reactor_datagram::{Datagram, Outgoing, RxBuffers};
 use super::reactor_tcp::{Listener, TcpConn};
 use super::{Accepted, SocketEvent};
 
@@ -283,10 +283,16 @@ impl Sockets {
                 id,
                 dst,
                 ttl,
+                dont_fragment,
                 payload,
             } => {
+                let to = Outgoing {
+                    dst,
+                    ttl,
+                    dont_fragment,
+                };
                 if let Some(Sock::Datagram(d)) = self.socks.get_mut(&id)
-                    && d.send_batched(id, &payload, dst, ttl, &mut self.out)
+                    && d.send_batched(id, &payload, to, &mut self.out)
                     && !self.batched.contains(&id)
                 {
                     self.batched.push(id);

@@ -1,7 +1,7 @@
 //! UDP and ICMP echo sockets in the Unix socket shell: datagrams out as the engine sends them,
 //! datagrams and the kernel's queued ICMP errors in when the socket is ready.
 //!
-//! On Linux, consecutive UDP datagrams of one mapping to one destination with one TTL are sent
+//! On Linux, consecutive UDP datagrams of one mapping to one destination with one TTL and DF are sent
 //! as a single generic segmentation offload write (`UDP_SEGMENT`): the batch travels the
 //! stack (and veth and forwarding) as one buffer and is cut into the original datagrams at
 //! the device or the receiver. Every datagram of a batch but the last has the same size, as
@@ -53,10 +53,20 @@ const GSO_SEGMENTS: usize = 16;
 /// Bytes per segmentation-offload write (an IP packet's payload limit).
 const GSO_BYTES: usize = 65_000;
 
+/// Where and how one datagram leaves: its destination, and the IP header fields masq keeps
+/// from the host's datagram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Outgoing {
+    pub dst: SocketAddr,
+    pub ttl: u8,
+    /// Send whole or fail (the host's DF bit): see `SocketCommand::UdpSend`.
+    pub dont_fragment: bool,
+}
+
 /// Datagrams waiting to go out as one segmentation-offload write.
 struct Batch {
-    dst: SocketAddr,
-    ttl: u8,
+    /// Every datagram of the batch leaves alike.
+    to: Outgoing,
     /// Size of every datagram but the last.
     seg: usize,
     /// The datagrams, back to back.
@@ -73,6 +83,8 @@ pub(super) struct Datagram {
     kind: Kind,
     /// TTL last set on the socket (set again only when a datagram needs another).
     ttl: Option<u8>,
+    /// DF last set on the socket, likewise.
+    dont_fragment: Option<bool>,
     /// UDP datagrams waiting to be written together.
     /// Boxed: present only within a loop turn, while every idle mapping keeps this struct.
     batch: Option<Box<Batch>>,
@@ -87,6 +99,7 @@ impl Datagram {
             family,
             kind,
             ttl: None,
+            dont_fragment: None,
             batch: None,
             no_gso: !cfg!(target_os = "linux"),
         }
@@ -103,19 +116,17 @@ impl Datagram {
         &mut self,
         id: SocketId,
         payload: &[u8],
-        dst: SocketAddr,
-        ttl: u8,
+        to: Outgoing,
         out: &mut Vec<SocketEvent>,
     ) -> bool {
         if self.no_gso || self.kind != Kind::Udp || payload.is_empty() {
             self.flush(id, out);
-            self.send_to(id, payload, dst, ttl, out);
+            self.send_to(id, payload, to, out);
             return false;
         }
         if let Some(b) = &mut self.batch
             && !b.closed
-            && b.dst == dst
-            && b.ttl == ttl
+            && b.to == to
             && payload.len() <= b.seg
             && b.count < GSO_SEGMENTS
             && b.buf.len() + payload.len() <= GSO_BYTES
@@ -127,8 +138,7 @@ impl Datagram {
         }
         self.flush(id, out);
         self.batch = Some(Box::new(Batch {
-            dst,
-            ttl,
+            to,
             seg: payload.len(),
             buf: payload.to_vec(),
             count: 1,
@@ -143,24 +153,24 @@ impl Datagram {
             return;
         };
         if b.count == 1 {
-            self.send_to(id, &b.buf, b.dst, b.ttl, out);
+            self.send_to(id, &b.buf, b.to, out);
             return;
         }
-        self.set_ttl(b.ttl);
+        self.set_header(b.to);
         // An ICMP error queued since the last write fails the next one (with IP_RECVERR):
         // report it and try once more.
         for attempt in 0..2 {
-            match send_gso(&self.sock, &b.buf, b.dst, b.seg) {
+            match send_gso(&self.sock, &b.buf, b.to.dst, b.seg) {
                 Ok(_) => return,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    trace!(dst = %b.dst, count = b.count, "send buffer full, batch dropped");
+                    trace!(dst = %b.to.dst, count = b.count, "send buffer full, batch dropped");
                     return;
                 }
                 Err(e) if offload_refused(&e) => {
                     debug!(error = %e, "segmentation offload refused; sending one by one");
                     self.no_gso = true;
                     for chunk in b.buf.chunks(b.seg) {
-                        self.send_to(id, chunk, b.dst, b.ttl, out);
+                        self.send_to(id, chunk, b.to, out);
                     }
                     return;
                 }
@@ -172,20 +182,24 @@ impl Datagram {
         }
     }
 
-    /// Sends one datagram with the hidden host's TTL. A full send buffer drops it, as a
-    /// router's full queue would.
+    /// Sends one datagram with the hidden host's TTL and DF. A full send buffer drops it, as
+    /// a router's full queue would; one too big for the path with DF fails, and the error
+    /// queue then holds the "too big" for the host.
     pub(super) fn send_to(
         &mut self,
         id: SocketId,
         payload: &[u8],
-        dst: SocketAddr,
-        ttl: u8,
+        to: Outgoing,
         out: &mut Vec<SocketEvent>,
     ) {
-        self.set_ttl(ttl);
-        if let Err(e) = self.sock.send_to(payload, &dst.into()) {
-            trace!(error = %e, %dst, "send failed");
+        self.set_header(to);
+        if let Err(e) = self.sock.send_to(payload, &to.dst.into()) {
+            trace!(error = %e, dst = %to.dst, "send failed");
+            let from = out.len();
             self.drain_errors(id, out);
+            if e.raw_os_error() == Some(libc::EMSGSIZE) {
+                complete_local_too_big(&mut out[from..], to.dst, payload);
+            }
         }
     }
 
@@ -200,7 +214,12 @@ impl Datagram {
         out: &mut Vec<SocketEvent>,
     ) {
         let msg = echo_request(self.family, echo_ident(id), seq, payload);
-        self.send_to(id, &msg, SocketAddr::new(dst, 0), ttl, out);
+        let to = Outgoing {
+            dst: SocketAddr::new(dst, 0),
+            ttl,
+            dont_fragment: false,
+        };
+        self.send_to(id, &msg, to, out);
     }
 
     /// Receives what waits; returns true if the turn's budget ran out with more to read.
@@ -250,11 +269,36 @@ impl Datagram {
         }
     }
 
-    fn set_ttl(&mut self, ttl: u8) {
-        if self.ttl != Some(ttl) {
-            match psock::set_ttl(&self.sock, self.family, ttl) {
-                Ok(()) => self.ttl = Some(ttl),
-                Err(e) => debug!(error = %e, ttl, "cannot set ttl"),
+    /// Sets TTL and DF on the socket where they differ from the last datagram's.
+    fn set_header(&mut self, to: Outgoing) {
+        if self.ttl != Some(to.ttl) {
+            match psock::set_ttl(&self.sock, self.family, to.ttl) {
+                Ok(()) => self.ttl = Some(to.ttl),
+                Err(e) => debug!(error = %e, ttl = to.ttl, "cannot set ttl"),
+            }
+        }
+        if self.dont_fragment != Some(to.dont_fragment) {
+            match psock::set_dont_fragment(&self.sock, self.family, to.dont_fragment) {
+                Ok(()) => self.dont_fragment = Some(to.dont_fragment),
+                Err(e) => debug!(error = %e, df = to.dont_fragment, "cannot set DF"),
+            }
+        }
+    }
+}
+
+/// Fills in the "too big" the gateway's own stack queued while refusing `payload` (DF set,
+/// larger than the uplink's path MTU): the kernel names the destination's address but not
+/// its port (an unconnected socket has none) and keeps none of the datagram, and the host's
+/// stack matches the error to its socket by both.
+fn complete_local_too_big(events: &mut [SocketEvent], dst: SocketAddr, payload: &[u8]) {
+    for event in events {
+        if let SocketEvent::IcmpError { report, .. } = event
+            && report.offender.is_unspecified()
+            && report.original_dst.ip() == dst.ip()
+        {
+            report.original_dst = dst;
+            if report.payload.is_empty() {
+                report.payload = payload.to_vec();
             }
         }
     }
@@ -306,4 +350,53 @@ fn recv_from(sock: &Socket, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         io::Error::new(io::ErrorKind::InvalidData, "datagram from a non-IP address")
     })?;
     Ok((n, from))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use masq_engine::{IcmpErrorKind, IcmpErrorReport};
+
+    use super::*;
+
+    fn too_big(offender: Ipv4Addr, dst: &str) -> SocketEvent {
+        SocketEvent::IcmpError {
+            id: SocketId(7),
+            report: IcmpErrorReport {
+                offender: offender.into(),
+                kind: IcmpErrorKind::PacketTooBig { mtu: 1400 },
+                original_dst: dst.parse().expect("address"),
+                payload: Vec::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn only_the_gateways_own_too_big_for_that_address_is_completed() {
+        let dst: SocketAddr = "203.0.113.10:7007".parse().expect("address");
+        let mut events = [
+            too_big(Ipv4Addr::UNSPECIFIED, "203.0.113.10:0"),
+            too_big(Ipv4Addr::new(198, 51, 100, 1), "203.0.113.10:0"),
+            too_big(Ipv4Addr::UNSPECIFIED, "203.0.113.99:0"),
+        ];
+        complete_local_too_big(&mut events, dst, b"datagram");
+        let seen: Vec<(SocketAddr, Vec<u8>)> = events
+            .iter()
+            .map(|e| match e {
+                SocketEvent::IcmpError { report, .. } => {
+                    (report.original_dst, report.payload.clone())
+                }
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (dst, b"datagram".to_vec()),
+                ("203.0.113.10:0".parse().expect("address"), Vec::new()),
+                ("203.0.113.99:0".parse().expect("address"), Vec::new()),
+            ]
+        );
+    }
 }

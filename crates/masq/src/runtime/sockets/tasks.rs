@@ -33,6 +33,7 @@ enum TaskCmd {
     SendTo {
         dst: SocketAddr,
         ttl: u8,
+        dont_fragment: bool,
         payload: Vec<u8>,
     },
     Echo {
@@ -97,8 +98,17 @@ impl Sockets {
                 id,
                 dst,
                 ttl,
+                dont_fragment,
                 payload,
-            } => self.send(id, TaskCmd::SendTo { dst, ttl, payload }),
+            } => self.send(
+                id,
+                TaskCmd::SendTo {
+                    dst,
+                    ttl,
+                    dont_fragment,
+                    payload,
+                },
+            ),
             SocketCommand::IcmpEchoSend {
                 id,
                 dst,
