@@ -2,7 +2,7 @@
 //!
 //! Opened with a hand-written TUNSETIFF ioctl rather than a tun crate: those bring their own
 //! async runtime adapters and device-configuration layers, while masq needs only the fd (the
-//! runtime wraps it in tokio's `AsyncFd`) and configures the link over netlink itself.
+//! runtime polls it with the uplink sockets) and configures the link over netlink itself.
 //!
 //! The adapter is `IFF_TUN | IFF_NO_PI` (bare IP packets, no 4-byte header) and not
 //! persistent: the kernel deletes it when the fd closes, so a crash cannot leave it behind.
