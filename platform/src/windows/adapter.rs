@@ -1,8 +1,8 @@
 //! masq's virtual adapter on Windows: a Wintun adapter and its packet session.
 //!
 //! The adapter has a fixed name and GUID, so Windows recognizes it as the same network after
-//! a restart (no new "Network 2" profile each time) and a crashed run's adapter is found and
-//! reused or deleted. wintun.dll is loaded only from masq.exe's own directory (see
+//! a restart (no new "Network 2" profile each time). Wintun ties the adapter's life to the
+//! process that created it, so a crashed run's adapter is gone with it. wintun.dll is loaded only from masq.exe's own directory (see
 //! `win_logic::dll_path`). The session's rings are sized by `win_logic::ring`.
 //!
 //! Wintun has no file descriptor to poll: [`TunDevice::recv_blocking`] waits on the session's
@@ -20,8 +20,7 @@ use super::dll::load_wintun;
 use super::iphelper::Luid;
 use crate::win_logic::ring::RING_CAPACITY;
 
-/// The adapter's alias, shown in the Network Connections window.
-pub(crate) const ADAPTER_NAME: &str = "masq";
+pub(crate) use crate::win_logic::setup::ADAPTER_NAME;
 /// The Wintun pool/tunnel type name.
 const TUNNEL_TYPE: &str = "masq";
 /// The adapter's fixed GUID {6d617371-0000-4d51-8000-6d6173710001} ("masq" in its first and
@@ -45,17 +44,23 @@ impl std::fmt::Debug for TunDevice {
 }
 
 impl TunDevice {
-    /// Creates (or takes over) masq's adapter and starts a session on it.
+    /// Creates masq's adapter and starts a session on it. Wintun removes an adapter when the
+    /// process that created it closes it or exits, so one that exists already belongs to a
+    /// live process (another masq, or a program using the same name): it is not taken over,
+    /// since this process could neither remove it nor share its session.
     pub(crate) fn create(mtu: u16) -> io::Result<TunDevice> {
         let wintun = load_wintun()?;
-        let adapter = match Adapter::open(&wintun, ADAPTER_NAME) {
-            Ok(existing) => {
-                debug!("reusing the masq adapter left by an earlier run");
-                existing
-            }
-            Err(_) => Adapter::create(&wintun, ADAPTER_NAME, TUNNEL_TYPE, Some(ADAPTER_GUID))
-                .map_err(|e| wintun_error("create the Wintun adapter", e))?,
-        };
+        if Adapter::open(&wintun, ADAPTER_NAME).is_ok() {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!(
+                    "a Wintun adapter named \"{ADAPTER_NAME}\" already exists and belongs to another running process (is another masq running?); stop it and start again"
+                ),
+            ));
+        }
+        let adapter = Adapter::create(&wintun, ADAPTER_NAME, TUNNEL_TYPE, Some(ADAPTER_GUID))
+            .map_err(|e| wintun_error("create the Wintun adapter", e))?;
+        debug!(adapter = ADAPTER_NAME, "Wintun adapter created");
         let session = adapter
             .start_session(RING_CAPACITY)
             .map_err(|e| wintun_error("start a Wintun session", e))?;
@@ -137,21 +142,6 @@ impl TunDevice {
             session: Arc::clone(&self.session),
             mtu: self.mtu,
         })
-    }
-}
-
-/// Deletes masq's adapter if it exists (cleanup after a crash); whether it was there.
-pub(crate) fn delete_adapter() -> io::Result<bool> {
-    let wintun = load_wintun()?;
-    match Adapter::open(&wintun, ADAPTER_NAME) {
-        Ok(adapter) => match Arc::try_unwrap(adapter) {
-            Ok(adapter) => adapter
-                .delete()
-                .map(|()| true)
-                .map_err(|e| wintun_error("delete the Wintun adapter", e)),
-            Err(_) => Err(io::Error::other("the Wintun adapter is still in use")),
-        },
-        Err(_) => Ok(false),
     }
 }
 

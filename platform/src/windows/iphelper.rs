@@ -5,18 +5,19 @@
 //! owned Rust values; no pointer into an IP Helper table outlives the call that freed it.
 
 use std::io;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use windows_sys::Win32::Foundation::{ERROR_NOT_FOUND, ERROR_OBJECT_ALREADY_EXISTS, NO_ERROR};
 use windows_sys::Win32::NetworkManagement::IpHelper::{
     ConvertInterfaceAliasToLuid, ConvertInterfaceLuidToAlias, ConvertInterfaceLuidToIndex,
     CreateIpForwardEntry2, CreateUnicastIpAddressEntry, DeleteIpForwardEntry2,
-    DeleteUnicastIpAddressEntry, FreeMibTable, GetIpForwardTable2, GetIpInterfaceEntry,
-    GetUnicastIpAddressTable, InitializeIpForwardEntry, InitializeIpInterfaceEntry,
-    InitializeUnicastIpAddressEntry, MIB_IPFORWARD_ROW2, MIB_IPFORWARD_TABLE2, MIB_IPINTERFACE_ROW,
-    MIB_UNICASTIPADDRESS_ROW, MIB_UNICASTIPADDRESS_TABLE, SetIpInterfaceEntry,
+    DeleteUnicastIpAddressEntry, FreeMibTable, GetIfEntry2, GetIpForwardTable2,
+    GetIpInterfaceEntry, GetUnicastIpAddressTable, InitializeIpForwardEntry,
+    InitializeIpInterfaceEntry, InitializeUnicastIpAddressEntry, MIB_IF_ROW2, MIB_IPFORWARD_ROW2,
+    MIB_IPFORWARD_TABLE2, MIB_IPINTERFACE_ROW, MIB_UNICASTIPADDRESS_ROW,
+    MIB_UNICASTIPADDRESS_TABLE, SetIpInterfaceEntry,
 };
-use windows_sys::Win32::NetworkManagement::Ndis::NET_LUID_LH;
+use windows_sys::Win32::NetworkManagement::Ndis::{IfOperStatusUp, NET_LUID_LH};
 use windows_sys::Win32::Networking::WinSock::{
     AF_INET, AF_INET6, AF_UNSPEC, IN_ADDR, IN_ADDR_0, IpDadStatePreferred, MIB_IPPROTO_NETMGMT,
     SOCKADDR_IN, SOCKADDR_INET,
@@ -24,10 +25,8 @@ use windows_sys::Win32::Networking::WinSock::{
 
 use crate::CleanupOutcome;
 use crate::win_logic::default_route::RouteRow;
-
-/// An interface's locally unique identifier, as a plain number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct Luid(pub u64);
+use crate::win_logic::system::AddressAdd;
+pub(crate) use crate::win_logic::system::Luid;
 
 impl Luid {
     fn raw(self) -> NET_LUID_LH {
@@ -108,40 +107,63 @@ pub(crate) fn set_ipv4_settings(mut row: MIB_IPINTERFACE_ROW) -> io::Result<()> 
     check(code, "change the interface's IPv4 settings")
 }
 
+/// Whether the interface is operationally up (connected).
+pub(crate) fn is_up(luid: Luid) -> io::Result<bool> {
+    let mut row = MIB_IF_ROW2 {
+        InterfaceLuid: luid.raw(),
+        ..Default::default()
+    };
+    // SAFETY: `row` is a valid, writable row; InterfaceLuid selects the interface.
+    let code = unsafe { GetIfEntry2(&mut row) };
+    check(code, "read the interface's state")?;
+    Ok(row.OperStatus == IfOperStatusUp)
+}
+
 /// An interface's addresses with their prefix lengths: IPv4, then IPv6.
 pub(crate) type Addresses = (Vec<(Ipv4Addr, u8)>, Vec<(Ipv6Addr, u8)>);
 
 /// Every unicast address of `luid`, IPv4 and IPv6, with prefix lengths.
 pub(crate) fn addresses(luid: Luid) -> io::Result<Addresses> {
+    let mut v4 = Vec::new();
+    let mut v6 = Vec::new();
+    for (owner, address, prefix) in all_addresses()? {
+        match address {
+            IpAddr::V4(a) if owner == luid => v4.push((a, prefix)),
+            IpAddr::V6(a) if owner == luid => v6.push((a, prefix)),
+            _ => {}
+        }
+    }
+    Ok((v4, v6))
+}
+
+/// Every unicast address of the host, with the interface holding it and its prefix length.
+pub(crate) fn all_addresses() -> io::Result<Vec<(Luid, IpAddr, u8)>> {
     let mut table: *mut MIB_UNICASTIPADDRESS_TABLE = std::ptr::null_mut();
     // SAFETY: `table` is a valid out pointer; the table is freed below.
     let code = unsafe { GetUnicastIpAddressTable(AF_UNSPEC, &mut table) };
     check(code, "list unicast addresses")?;
-    let mut v4 = Vec::new();
-    let mut v6 = Vec::new();
+    let mut all = Vec::new();
     // SAFETY: on success `table` points at NumEntries rows, valid until FreeMibTable.
     unsafe {
         let rows =
             std::slice::from_raw_parts((*table).Table.as_ptr(), (*table).NumEntries as usize);
-        for row in rows
-            .iter()
-            .filter(|r| Luid::from_raw(r.InterfaceLuid) == luid)
-        {
-            match row.Address.si_family {
-                AF_INET => v4.push((
-                    Ipv4Addr::from(u32::from_be(row.Address.Ipv4.sin_addr.S_un.S_addr)),
-                    row.OnLinkPrefixLength,
-                )),
-                AF_INET6 => v6.push((
-                    Ipv6Addr::from(row.Address.Ipv6.sin6_addr.u.Byte),
-                    row.OnLinkPrefixLength,
-                )),
-                _ => {}
-            }
+        for row in rows {
+            let address = match row.Address.si_family {
+                AF_INET => IpAddr::V4(Ipv4Addr::from(u32::from_be(
+                    row.Address.Ipv4.sin_addr.S_un.S_addr,
+                ))),
+                AF_INET6 => IpAddr::V6(Ipv6Addr::from(row.Address.Ipv6.sin6_addr.u.Byte)),
+                _ => continue,
+            };
+            all.push((
+                Luid::from_raw(row.InterfaceLuid),
+                address,
+                row.OnLinkPrefixLength,
+            ));
         }
         FreeMibTable(table.cast());
     }
-    Ok((v4, v6))
+    Ok(all)
 }
 
 fn sockaddr_v4(addr: Ipv4Addr) -> SOCKADDR_INET {
@@ -170,15 +192,17 @@ fn address_row(luid: Luid, addr: Ipv4Addr, prefix: u8) -> MIB_UNICASTIPADDRESS_R
     row
 }
 
-/// Adds `addr/prefix` to an interface; an address already there is success.
-pub(crate) fn add_address(luid: Luid, addr: Ipv4Addr, prefix: u8) -> io::Result<()> {
+/// Adds `addr/prefix` to an interface. "Already exists" is not success: the address may sit
+/// on another interface (see `win_logic::setup`).
+pub(crate) fn add_address(luid: Luid, addr: Ipv4Addr, prefix: u8) -> io::Result<AddressAdd> {
     let row = address_row(luid, addr, prefix);
     // SAFETY: `row` is fully initialized.
     let code = unsafe { CreateUnicastIpAddressEntry(&row) };
     if code == ERROR_OBJECT_ALREADY_EXISTS {
-        return Ok(());
+        return Ok(AddressAdd::AlreadyExists);
     }
-    check(code, &format!("add address {addr}/{prefix}"))
+    check(code, &format!("add address {addr}/{prefix}"))?;
+    Ok(AddressAdd::Added)
 }
 
 /// Removes `addr/prefix` from an interface.

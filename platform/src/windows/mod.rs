@@ -22,6 +22,7 @@ mod iphelper;
 mod probes;
 mod roaming;
 pub(crate) mod sockets;
+mod system;
 pub(crate) mod uplink_watch;
 
 pub use adapter::TunDevice;
