@@ -36,7 +36,7 @@ pub enum PlatformError {
 
     /// A named interface does not exist.
     #[error(
-        "{role} `{name}` was not found ({source}); list the interfaces with `ip link` and pass an existing name"
+        "{role} `{name}` was not found ({source}); pass an existing name (`ip link`, `ifconfig` or `Get-NetAdapter` lists them)"
     )]
     InterfaceNotFound {
         /// Which interface it was meant to be ("uplink interface", "LAN interface", ...).

@@ -11,13 +11,21 @@ use anyhow::{Result, bail};
 use masq_control::Settings;
 use masq_platform::InterfaceInfo;
 
+use super::boot_wait::NotReady;
+
 /// Checks `settings.uplink` and `settings.lan` against the interfaces present now; `running_tun`
 /// is the adapter of a running session, if any.
 pub(crate) fn check_interfaces(settings: &Settings, running_tun: Option<&str>) -> Result<()> {
     for (key, name) in [("uplink", &settings.uplink), ("lan", &settings.lan)] {
         let Some(name) = name else { continue };
         let info = masq_platform::interface_info(name).map_err(|e| {
-            anyhow::anyhow!("{key} = {name:?}: {e}; list the interfaces with `ip link` (or `ifconfig`, `Get-NetAdapter`)")
+            // Missing is "not yet" at boot (Wi-Fi, USB adapters), and its message already
+            // says how to list the interfaces; anything else is final.
+            if matches!(e, masq_platform::PlatformError::InterfaceNotFound { .. }) {
+                anyhow::Error::new(NotReady(format!("{key} = {name:?}: {e}")))
+            } else {
+                anyhow::anyhow!("{key} = {name:?}: {e}; list the interfaces with `ip link` (or `ifconfig`, `Get-NetAdapter`)")
+            }
         })?;
         check_one(key, &info, &settings.tun, running_tun)?;
     }

@@ -4,6 +4,7 @@
 //! `masq up` and `masq daemon` share it: `up` starts sharing at once with the settings from
 //! the command line and ends with it; `daemon` waits for the control API to say `start`.
 
+mod boot_wait;
 #[cfg(unix)]
 mod event_loop;
 #[cfg(windows)]
@@ -76,9 +77,7 @@ pub fn run_daemon(settings: Settings, autostart: bool, control: ControlOptions) 
     runtime()?.block_on(async move {
         let mut sup = Supervisor::bind(settings, control)?;
         if autostart {
-            if let Err(e) = sup.start().await {
-                tracing::error!("{e:#}");
-            }
+            sup.start_at_boot().await;
         }
         sup.run(false).await
     })

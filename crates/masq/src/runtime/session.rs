@@ -15,6 +15,7 @@ use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
+use super::boot_wait::NotReady;
 use super::event_loop;
 use super::ipv6_plan::{self, Ipv6Plan};
 use super::loop_parts::{ForwardChange, LoopParts, Query};
@@ -60,7 +61,9 @@ impl Session {
                 .await
                 .context("cannot look up the default route to pick the uplink")?
                 .ok_or_else(|| {
-                    anyhow!("no default route, so no uplink to share: pass --uplink IFACE")
+                    anyhow::Error::new(NotReady(
+                        "no default route, so no uplink to share: pass --uplink IFACE".into(),
+                    ))
                 })?,
         };
         let Some(lan) = settings.lan.clone() else {

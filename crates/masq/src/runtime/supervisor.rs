@@ -8,6 +8,7 @@ use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 
 use super::ControlOptions;
+use super::boot_wait::{BootRetry, is_not_ready};
 use super::forward_requests::{self, SavedForwards};
 use super::interface_check::check_interfaces;
 use super::session::Session;
@@ -21,6 +22,8 @@ pub(super) struct Supervisor {
     session: Option<Session>,
     last_error: Option<String>,
     calls: mpsc::Receiver<HandlerCall>,
+    /// A boot-time start waiting for the network; cleared when a user starts or stops.
+    boot_retry: Option<BootRetry>,
 }
 
 impl Supervisor {
@@ -46,6 +49,7 @@ impl Supervisor {
             session: None,
             last_error: None,
             calls,
+            boot_retry: None,
         })
     }
 
@@ -63,6 +67,37 @@ impl Supervisor {
                 self.last_error = Some(format!("{e:#}"));
                 Err(e)
             }
+        }
+    }
+
+    /// Starts sharing for `autostart`; if the network is not there yet, keeps trying for a
+    /// while from [`Supervisor::run`] (see `boot_wait.rs`).
+    pub(super) async fn start_at_boot(&mut self) {
+        match self.start().await {
+            Ok(()) => {}
+            Err(e) if is_not_ready(&e) => {
+                info!(
+                    "{e:#}; trying again every {} s for up to {} s",
+                    super::boot_wait::RETRY_EVERY.as_secs(),
+                    super::boot_wait::WAIT_AT_MOST.as_secs()
+                );
+                self.boot_retry = Some(BootRetry::first(tokio::time::Instant::now()));
+            }
+            Err(e) => error!("{e:#}"),
+        }
+    }
+
+    async fn retry_boot_start(&mut self) {
+        let Some(retry) = self.boot_retry.take() else {
+            return;
+        };
+        match self.start().await {
+            Ok(()) => info!("the network is there now; sharing started"),
+            Err(e) if is_not_ready(&e) => match retry.after(tokio::time::Instant::now()) {
+                Some(next) => self.boot_retry = Some(next),
+                None => error!("{e:#}; gave up waiting for it, start sharing when it is there"),
+            },
+            Err(e) => error!("{e:#}"),
         }
     }
 
@@ -90,6 +125,7 @@ impl Supervisor {
                     let response = self.handle(call.request, call.role).await;
                     let _ = call.reply.send(response);
                 }
+                () = boot_retry_due(self.boot_retry) => self.retry_boot_start().await,
                 () = session_ended(self.session.as_ref()) => {
                     let r = self.stop().await;
                     if let Err(e) = &r {
@@ -169,6 +205,7 @@ impl Supervisor {
                 },
             },
             Request::Start => {
+                self.boot_retry = None;
                 if self.session.is_some() {
                     return Response::error(ErrorCode::AlreadyRunning, "sharing is already on");
                 }
@@ -178,6 +215,7 @@ impl Supervisor {
                 }
             }
             Request::Stop => {
+                self.boot_retry = None;
                 if self.session.is_none() {
                     return Response::error(ErrorCode::NotRunning, "sharing is not on");
                 }
@@ -291,6 +329,14 @@ fn open_to_others(
 async fn session_ended(session: Option<&Session>) {
     match session {
         Some(s) => s.ended().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Completes when a boot-time retry is due; never without one.
+async fn boot_retry_due(retry: Option<BootRetry>) {
+    match retry {
+        Some(r) => tokio::time::sleep_until(r.next).await,
         None => std::future::pending().await,
     }
 }
