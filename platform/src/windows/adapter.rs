@@ -118,6 +118,17 @@ impl TunDevice {
             {
                 return Err(io::ErrorKind::WouldBlock.into());
             }
+            // The session is over (the adapter was removed or is being torn down): every
+            // later packet would fail the same way, so the caller stops instead of retrying.
+            Err(wintun::Error::Io(e))
+                if e.raw_os_error()
+                    == Some(windows_sys::Win32::Foundation::ERROR_HANDLE_EOF as i32) =>
+            {
+                return Err(io::Error::new(
+                    io::ErrorKind::BrokenPipe,
+                    format!("the adapter \"{ADAPTER_NAME}\" was removed or its session ended"),
+                ));
+            }
             Err(e) => return Err(wintun_error("write to the adapter", e)),
         };
         out.bytes_mut().copy_from_slice(packet);

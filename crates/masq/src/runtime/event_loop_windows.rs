@@ -15,7 +15,7 @@ use tracing::{debug, info, trace, warn};
 
 use super::loop_parts::{BUDGET, LoopParts, answer, handle_event};
 use super::sockets::Sockets;
-use super::tun_io_windows::{ObserverThread, TunReader};
+use super::tun_io_windows::{ObserverThread, spawn_reader};
 use super::uplink_switch;
 
 /// Far-future deadline for the idle timer (it is never reached while the loop is idle).
@@ -34,8 +34,8 @@ pub(crate) async fn run(parts: LoopParts) -> Result<()> {
         mut stop,
     } = parts;
     let tun_name = tun.name().to_owned();
-    let (reader, mut batches) = TunReader::spawn(&tun)
-        .with_context(|| format!("cannot start reading adapter {tun_name}"))?;
+    let mut reader =
+        spawn_reader(&tun).with_context(|| format!("cannot start reading adapter {tun_name}"))?;
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
     let mut sockets = Sockets::new(uplink.clone(), ev_tx);
     let (probe_tx, mut probe_rx) = mpsc::channel::<ObservedInbound>(1024);
@@ -53,7 +53,9 @@ pub(crate) async fn run(parts: LoopParts) -> Result<()> {
     info!(adapter = %tun_name, uplink = %uplink.name, "masquerading");
 
     let result: Result<()> = loop {
-        flush(&mut engine, &mut sockets, &tun);
+        if let Err(e) = flush(&mut engine, &mut sockets, &tun) {
+            break Err(e);
+        }
         let deadline = engine.poll_timeout();
         if deadline != armed {
             armed = deadline;
@@ -62,7 +64,7 @@ pub(crate) async fn run(parts: LoopParts) -> Result<()> {
         }
         tokio::select! {
             _ = &mut stop => break Ok(()),
-            batch = batches.recv() => match batch {
+            batch = reader.recv() => match batch {
                 Some(Ok(packets)) => {
                     let now = Instant::now();
                     for p in &packets {
@@ -102,7 +104,9 @@ pub(crate) async fn run(parts: LoopParts) -> Result<()> {
     };
 
     engine.reset_all(Instant::now());
-    flush(&mut engine, &mut sockets, &tun);
+    if let Err(e) = flush(&mut engine, &mut sockets, &tun) {
+        debug!(error = %e, "the hosts' connections could not be reset through the adapter");
+    }
     sockets.close_all();
     drop(observer_thread);
     drop(reader);
@@ -110,25 +114,38 @@ pub(crate) async fn run(parts: LoopParts) -> Result<()> {
     result
 }
 
-/// Carries out the engine's commands and writes its packets to the adapter.
-fn flush(engine: &mut Engine, sockets: &mut Sockets, tun: &TunDevice) {
+/// Carries out the engine's commands and writes its packets to the adapter. Refusals are
+/// logged once per call with their count, not once per packet; an adapter whose session has
+/// ended (Wintun's ERROR_HANDLE_EOF) ends the loop.
+fn flush(engine: &mut Engine, sockets: &mut Sockets, tun: &TunDevice) -> Result<()> {
     while let Some(cmd) = engine.poll_command() {
         sockets.dispatch(cmd);
     }
+    let mut full = 0usize;
+    let mut refused: Option<(std::io::Error, usize)> = None;
     while let Some(pkt) = engine.poll_tun_packet() {
-        match tun.send(&pkt) {
-            Ok(_) => {}
-            Err(e) => {
-                // A full ring (Wintun's ERROR_BUFFER_OVERFLOW) or a refused packet: the
-                // engine resends what a TCP segment carried, soon, instead of waiting for
-                // the hidden host to time out.
-                if e.kind() == std::io::ErrorKind::WouldBlock {
-                    trace!(len = pkt.len(), "adapter ring full, packet not written");
-                } else {
-                    warn!(error = %e, len = pkt.len(), "adapter refused a packet");
-                }
-                engine.handle_tun_write_failed(std::time::Instant::now(), &pkt);
+        let Err(e) = tun.send(&pkt) else { continue };
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return Err(e).context("writing to the adapter failed");
+        }
+        // A full ring (Wintun's ERROR_BUFFER_OVERFLOW) or a refused packet: the engine
+        // resends what a TCP segment carried, soon, instead of waiting for the hidden host
+        // to time out.
+        if e.kind() == std::io::ErrorKind::WouldBlock {
+            full += 1;
+        } else {
+            match &mut refused {
+                Some((_, n)) => *n += 1,
+                None => refused = Some((e, 1)),
             }
         }
+        engine.handle_tun_write_failed(Instant::now(), &pkt);
     }
+    if full > 0 {
+        trace!(packets = full, "adapter ring full, packets not written");
+    }
+    if let Some((e, n)) = refused {
+        warn!(error = %e, packets = n, "adapter refused packets");
+    }
+    Ok(())
 }

@@ -4,6 +4,8 @@
 //! `masq up` and `masq daemon` share it: `up` starts sharing at once with the settings from
 //! the command line and ends with it; `daemon` waits for the control API to say `start`.
 
+#[cfg(any(windows, test))]
+mod batch_reader;
 mod boot_wait;
 #[cfg(unix)]
 mod event_loop;
