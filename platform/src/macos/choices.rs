@@ -18,6 +18,21 @@ pub(crate) fn requested_unit(tun_name: &str) -> Option<u32> {
     digits.parse().ok()
 }
 
+/// The utun units masq asks for when the TUN name leaves it the choice. Other programs (VPN
+/// clients) take the next free unit, the lowest one; these are far above, so the pf rules a
+/// crashed run left behind, which name its `utunN`, cannot steer the LAN into another
+/// program's tunnel that happened to get the same unit before the next start removes them.
+pub(crate) const OWN_UNITS: std::ops::Range<u32> = 180..188;
+
+/// The units to try, in order: the one a `utunN` name asks for, else masq's own units and,
+/// if all are taken, the next free one (`None`).
+pub(crate) fn units_to_try(tun_name: &str) -> Vec<Option<u32>> {
+    match requested_unit(tun_name) {
+        Some(n) => vec![Some(n)],
+        None => OWN_UNITS.map(Some).chain([None]).collect(),
+    }
+}
+
 /// The gateway's LAN address: the one asked for, which the interface must already have
 /// (masq does not add addresses on macOS, see `gateway.rs`), or the interface's first IPv4
 /// address.
@@ -64,6 +79,19 @@ mod tests {
         assert_eq!(requested_unit("utun"), None);
         assert_eq!(requested_unit("utun+1"), None);
         assert_eq!(requested_unit("utun99999999999"), None);
+    }
+
+    #[test]
+    fn a_named_unit_is_the_only_one_tried_otherwise_masqs_own_high_units_first() {
+        assert_eq!(units_to_try("utun3"), [Some(3)]);
+        let tried = units_to_try("masq0");
+        assert_eq!(tried.first(), Some(&Some(OWN_UNITS.start)));
+        assert_eq!(
+            tried.last(),
+            Some(&None),
+            "the next free unit as the last resort"
+        );
+        assert_eq!(tried.len(), OWN_UNITS.len() + 1);
     }
 
     #[test]

@@ -5,6 +5,8 @@
 
 use std::path::Path;
 
+use tracing::{info, warn};
+
 use super::steps::Step;
 use super::system::Mac;
 use super::undo::undo_all;
@@ -14,6 +16,22 @@ use crate::{CleanupReport, PlatformError};
 /// Undoes every change recorded in `state_file` and deletes it; "nothing to clean" if there is
 /// no journal.
 pub async fn cleanup_stale(state_file: &Path) -> Result<CleanupReport, PlatformError> {
+    undo_stale(state_file)
+}
+
+/// Before a start: undoes what a dead masq left (launchd restarts the daemon after a crash,
+/// and its journal must not keep sharing off until someone runs `masq down`); refuses if that
+/// masq still runs.
+pub(crate) fn repair_before_start(state_file: &Path) -> Result<(), PlatformError> {
+    let report = undo_stale(state_file)?;
+    if report.found {
+        warn!(journal = %state_file.display(), "undid what a crashed masq left behind");
+        info!("{report}");
+    }
+    Ok(())
+}
+
+fn undo_stale(state_file: &Path) -> Result<CleanupReport, PlatformError> {
     let Some(journal) = Journal::<Step>::load(state_file)? else {
         return Ok(CleanupReport::nothing(state_file.to_owned()));
     };

@@ -2,7 +2,12 @@
 //!
 //! What [`start`] makes, in this order, each step journaled *before* it is made:
 //! 1. checks: uplink and LAN exist and differ, the LAN has (or is given) the gateway address;
-//! 2. the utun (`utunN` if the TUN name asks for one, else the next free unit), its MTU, the
+//!    a journal a crashed masq left is undone first (launchd restarts the daemon; it must not
+//!    stay off until someone runs `masq down`); pf's main ruleset evaluates `com.apple/*`
+//!    (otherwise masq's rules would never run, and forwarding would pass the LAN's packets
+//!    untranslated);
+//! 2. the utun (`utunN` if the TUN name asks for one, else one of masq's own high units,
+//!    [`OWN_UNITS`](super::choices::OWN_UNITS)), its MTU, the
 //!    point-to-point address of [`UTUN_ADDR`] on both ends, and up. It vanishes with its
 //!    descriptor, so its journal entry is only informative;
 //! 3. `net.inet.ip.forwarding = 1`, the old value recorded, so replies written into the utun
@@ -20,11 +25,12 @@
 use ipnet::Ipv4Net;
 use tracing::{debug, info, warn};
 
-use super::choices::{lan_network, requested_unit};
+use super::choices::{lan_network, requested_unit, units_to_try};
+use super::cleanup::repair_before_start;
 use super::ifconfig;
 use super::ifname::IfName;
 use super::interfaces::interface_info_as;
-use super::pf_anchor::{ANCHOR, AnchorSpec, UTUN_ADDR, anchor_rules};
+use super::pf_anchor::{ANCHOR, AnchorSpec, UTUN_ADDR, anchor_rules, main_ruleset_evaluates};
 use super::pfctl;
 use super::steps::Step;
 use super::sysctl;
@@ -104,6 +110,8 @@ pub async fn start(spec: &GatewaySpec) -> Result<Gateway, PlatformError> {
     let uplink = interface_info_as(uplink_name.as_str(), "uplink interface")?;
     let lan = interface_info_as(lan_name.as_str(), "LAN interface")?;
     let lan_net = lan_network(spec.lan_addr, &lan)?;
+    repair_before_start(&spec.state_file)?;
+    check_anchor_is_live()?;
     let journal = Journal::create(&spec.state_file)?;
     let mut setup = Setup { journal, tun: None };
     if let Err(cause) = setup.run(spec, &lan_name, lan_net) {
@@ -126,6 +134,48 @@ pub async fn start(spec: &GatewaySpec) -> Result<Gateway, PlatformError> {
     })
 }
 
+/// Refuses to start when pf's main ruleset would never evaluate masq's anchor.
+fn check_anchor_is_live() -> Result<(), PlatformError> {
+    let rules = pfctl::main_rules()?;
+    if main_ruleset_evaluates(&rules, ANCHOR) {
+        return Ok(());
+    }
+    Err(PlatformError::Conflict {
+        what: format!(
+            "pf's main ruleset does not evaluate the anchor {ANCHOR} (a custom /etc/pf.conf, or the rules were flushed with `pfctl -F all`)"
+        ),
+        advice: "masq's steering would never run, and with forwarding on the LAN's traffic would leave untranslated: load the system's rules again with `sudo pfctl -f /etc/pf.conf` (or add `anchor \"com.apple/*\"` to your pf.conf) and start again",
+    })
+}
+
+/// Opens the utun: the unit a `utunN` name asks for, or the first free one of masq's own.
+fn open_utun(tun_name: &str, mtu: u16) -> Result<TunDevice, PlatformError> {
+    let named = requested_unit(tun_name).is_some();
+    for unit in units_to_try(tun_name) {
+        match TunDevice::open(unit, mtu) {
+            Ok(tun) => {
+                if unit.is_none() {
+                    warn!(
+                        utun = tun.name(),
+                        "masq's own utun units are all taken; using the next free one"
+                    );
+                }
+                return Ok(tun);
+            }
+            Err(PlatformError::Utun { source, .. })
+                if !named && unit.is_some() && source.raw_os_error() == Some(libc::EBUSY) =>
+            {
+                debug!(?unit, "utun unit taken; trying the next");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(PlatformError::Utun {
+        what: "open a utun".to_owned(),
+        source: std::io::Error::other("no utun unit was free"),
+    })
+}
+
 /// The state of a start in progress, so a failure can be rolled back.
 struct Setup {
     journal: Journal<Step>,
@@ -141,11 +191,7 @@ impl Setup {
     ) -> Result<(), PlatformError> {
         // 2. The utun. Its name is only known once it exists, so it is recorded right after;
         //    a crash in between leaves nothing, since the utun dies with the process.
-        let unit = requested_unit(&spec.tun_name);
-        if unit.is_none() {
-            debug!(requested = %spec.tun_name, "not a utunN name; taking the next free utun");
-        }
-        let tun = TunDevice::open(unit, spec.tun_mtu)?;
+        let tun = open_utun(&spec.tun_name, spec.tun_mtu)?;
         let name = IfName::new(tun.name())?;
         self.tun = Some(tun);
         self.journal

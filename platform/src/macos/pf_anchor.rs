@@ -52,6 +52,26 @@ use ipnet::Ipv4Net;
 /// `com.masq` would need a line added to `/etc/pf.conf`.
 pub(crate) const ANCHOR: &str = "com.apple/masq";
 
+/// Whether the main ruleset (`pfctl -s rules`) evaluates `anchor`: a line `anchor "<parent>/*"`
+/// or `anchor "<anchor>"` without conditions. Apple's stock `/etc/pf.conf` has the first; a
+/// custom pf.conf or `pfctl -F all` may have neither, and then masq's rules would never run
+/// while forwarding is on: the LAN's packets would be forwarded untranslated.
+pub(crate) fn main_ruleset_evaluates(main_rules: &str, anchor: &str) -> bool {
+    let parent_wildcard = anchor
+        .rsplit_once('/')
+        .map(|(parent, _)| format!("{parent}/*"));
+    main_rules.lines().any(|line| {
+        let Some(rest) = line.trim().strip_prefix("anchor \"") else {
+            return false;
+        };
+        let Some((name, conditions)) = rest.split_once('"') else {
+            return false;
+        };
+        let named = name == anchor || Some(name) == parent_wildcard.as_deref();
+        named && matches!(conditions.trim(), "" | "all")
+    })
+}
+
 /// The point-to-point address given to both ends of the utun: RFC 7600's IPv4 dummy
 /// address (192.0.0.8), meant for a host interface that needs an IPv4 address but must not
 /// claim a real one. It gives the utun an IPv4 protocol attachment (without one the kernel
@@ -201,5 +221,32 @@ mod tests {
         assert_eq!(parse_enable_token("pf enabled\n"), None);
         assert_eq!(parse_enable_token("Token : soon\n"), None);
         assert_eq!(parse_enable_token("Tokens: 5\n"), None);
+    }
+
+    #[test]
+    fn the_stock_ruleset_evaluates_masqs_anchor_a_flushed_or_custom_one_does_not() {
+        let stock =
+            "scrub-anchor \"com.apple/*\" all fragment reassemble\nanchor \"com.apple/*\" all\n";
+        assert!(main_ruleset_evaluates(stock, ANCHOR));
+        assert!(main_ruleset_evaluates(
+            "anchor \"com.apple/masq\" all\n",
+            ANCHOR
+        ));
+        assert!(
+            !main_ruleset_evaluates("", ANCHOR),
+            "flushed with pfctl -F all"
+        );
+        assert!(!main_ruleset_evaluates(
+            "scrub-anchor \"com.apple/*\" all fragment reassemble\npass all\n",
+            ANCHOR
+        ));
+        assert!(
+            !main_ruleset_evaluates("anchor \"com.apple/*\" on en0 all\n", ANCHOR),
+            "an anchor limited to one interface does not see the LAN"
+        );
+        assert!(!main_ruleset_evaluates(
+            "anchor \"com.apple.other/*\" all\n",
+            ANCHOR
+        ));
     }
 }

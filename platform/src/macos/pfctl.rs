@@ -3,13 +3,14 @@
 //!
 //! macOS has no stable library interface to pf: `<net/pfvar.h>` is not in the SDK, and the
 //! ioctls change between releases, which is why Apple's own components (Internet Sharing,
-//! the application firewall) drive pf through anchors and `pfctl -E`/`-X` as well. Only four
+//! the application firewall) drive pf through anchors and `pfctl -E`/`-X` as well. Only five
 //! invocations are used:
 //! - `pfctl -a <anchor> -f -` loads the rules from stdin, replacing the anchor's old rules;
 //! - `pfctl -a <anchor> -F rules` flushes that anchor's filter rules and nothing else;
 //! - `pfctl -E` enables pf and takes a reference, printing the token;
 //! - `pfctl -X <token>` releases that reference; pf is disabled only when no one holds one,
-//!   so a user who runs pf for their own rules keeps it running.
+//!   so a user who runs pf for their own rules keeps it running;
+//! - `pfctl -s rules` prints the main ruleset, to check it evaluates masq's anchor.
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -53,6 +54,13 @@ pub(crate) fn flush_anchor(anchor: &str) -> Result<(), PlatformError> {
     let action = format!("flush pf anchor {anchor}");
     let output = run(&action, &["-a", anchor, "-F", "rules"])?;
     checked(action, &output).map(|_| ())
+}
+
+/// The main ruleset's filter rules as pfctl prints them.
+pub(crate) fn main_rules() -> Result<String, PlatformError> {
+    let action = "read pf's main ruleset (pfctl -s rules)".to_owned();
+    let output = run(&action, &["-s", "rules"])?;
+    checked(action, &output)
 }
 
 /// Enables pf with a reference; returns the token to release it with.
