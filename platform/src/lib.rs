@@ -95,6 +95,21 @@ pub fn lan_addresses_in_use(lan: Ipv4Net) -> Vec<std::net::Ipv4Addr> {
         Vec::new()
     }
 }
+/// A DHCP server of the OS's own connection sharing that runs on this host, which masq's DHCP
+/// server must not answer beside: on macOS, Internet Sharing's `bootpd` (it serves
+/// `bridge100`, the usual LAN there). Windows refuses to start beside Internet Connection
+/// Sharing altogether, and on Linux a server holding port 67 shows when the bind fails.
+pub fn os_sharing_dhcp_server() -> Option<&'static str> {
+    #[cfg(target_os = "macos")]
+    {
+        imp::processes::running("bootpd").then_some("Internet Sharing's DHCP server (bootpd)")
+    }
+    #[cfg(not(target_os = "macos"))]
+    {
+        None
+    }
+}
+
 mod error;
 mod icmp_kind;
 mod interface;

@@ -227,6 +227,11 @@ fn start_dhcp(
         service: "DHCP server",
         message,
     };
+    if let Some(other) = masq_platform::os_sharing_dhcp_server() {
+        return Err(config_err(format!(
+            "{other} already serves the shared networks of this computer, so masq's steps aside and clients get one answer (the gateway address is the same); set dhcp.enabled = false to silence this"
+        )));
+    }
     let d = &spec.dhcp;
     let pool = Pool::new(spec.lan_net, d.pool_start, d.pool_end)
         .map_err(|e| config_err(e.to_string()))?

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use tracing::{info, warn};
 
+use super::processes::process_name;
 use super::steps::Step;
 use super::system::Mac;
 use super::undo::undo_all;
@@ -55,14 +56,4 @@ fn another_masq_is_running(pid: u32) -> bool {
         (Some(theirs), Some(ours)) => theirs == ours,
         _ => false,
     }
-}
-
-/// The short name of process `pid` (proc_name(3)), `None` if it does not exist.
-fn process_name(pid: u32) -> Option<Vec<u8>> {
-    let pid = libc::c_int::try_from(pid).ok()?;
-    let mut buf = [0u8; 256];
-    // SAFETY: `buf` is valid for writes of the size passed.
-    let n = unsafe { libc::proc_name(pid, buf.as_mut_ptr().cast(), buf.len() as u32) };
-    let n = usize::try_from(n).ok().filter(|&n| n > 0)?;
-    Some(buf[..n.min(buf.len())].to_vec())
 }

@@ -46,6 +46,8 @@ mod interfaces;
 #[cfg(target_os = "macos")]
 mod pfctl;
 #[cfg(target_os = "macos")]
+pub(crate) mod processes;
+#[cfg(target_os = "macos")]
 mod route_socket;
 #[cfg(target_os = "macos")]
 pub(crate) mod sockets;
