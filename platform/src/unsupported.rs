@@ -202,6 +202,14 @@ pub(crate) mod sockets {
         Err(unsupported("set DF on uplink sockets").into_io())
     }
 
+    /// Fails: pinning LAN sockets is part of the missing backend.
+    pub fn pin_to_lan(_sock: &Socket, _family: Family, _name: &str, _index: u32) -> io::Result<()> {
+        Err(unsupported("pin sockets to the LAN interface").into_io())
+    }
+
+    /// Nothing is pinned, so nothing is filtered.
+    pub const PIN_FILTERS_INGRESS: bool = false;
+
     /// Fails: reading ICMP errors of a socket is part of the missing backend.
     pub fn take_icmp_error(_sock: &Socket) -> io::Result<Option<IcmpErrorReport>> {
         Err(unsupported("read ICMP errors of uplink sockets").into_io())

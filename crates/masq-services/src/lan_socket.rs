@@ -10,12 +10,17 @@
 //! to the LAN prefix (or one that spoofs a LAN source) reaches the gateway's LAN address
 //! through the uplink. A pinned socket only receives what *arrived on* the LAN interface, a
 //! check by ingress interface that the kernel makes before the service sees a byte. Pinning
-//! is `SO_BINDTODEVICE` on Linux and `IP_BOUND_IF`/`IPV6_BOUND_IF` on macOS; elsewhere these
-//! services report that they are not supported yet.
+//! is `SO_BINDTODEVICE` on Linux and `IP_BOUND_IF`/`IPV6_BOUND_IF` on macOS. Windows' pinning
+//! (`IP_UNICAST_IF`) only steers what is sent, so there the services bind the gateway's LAN
+//! address instead of the wildcard: under the strong host model a socket bound to an
+//! interface's address receives only what arrived on that interface, its broadcasts included
+//! (`masq_platform::sockets::PIN_FILTERS_INGRESS` says which case applies).
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 
+use masq_engine::Family;
+use masq_platform::sockets as psock;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
 
@@ -26,6 +31,9 @@ pub struct LanLink {
     pub name: String,
     /// Interface index.
     pub index: u32,
+    /// The gateway's IPv4 address on it: what the services bind where pinning does not
+    /// filter by ingress interface (Windows).
+    pub address: Ipv4Addr,
 }
 
 /// A non-blocking UDP socket on 0.0.0.0:`port`, broadcast-capable, pinned to `lan`.
@@ -43,7 +51,12 @@ pub fn broadcast_socket(lan: &LanLink, port: u16) -> io::Result<UdpSocket> {
     sock.set_broadcast(true)
         .map_err(|e| context("cannot set SO_BROADCAST", e))?;
     pin(&sock, lan).map_err(|e| context("cannot pin the socket to the interface", e))?;
-    sock.bind(&SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)).into())
+    let local = if psock::PIN_FILTERS_INGRESS {
+        Ipv4Addr::UNSPECIFIED
+    } else {
+        lan.address
+    };
+    sock.bind(&SocketAddr::from((local, port)).into())
         .map_err(|e| context("cannot bind", e))?;
     sock.set_nonblocking(true)
         .map_err(|e| context("cannot make the socket non-blocking", e))?;
@@ -94,31 +107,7 @@ pub(crate) fn pin(sock: &Socket, lan: &LanLink) -> io::Result<()> {
     pin_family(sock, lan, false)
 }
 
-#[cfg(any(target_os = "linux", target_os = "android"))]
-fn pin_family(sock: &Socket, lan: &LanLink, _v6: bool) -> io::Result<()> {
-    sock.bind_device(Some(lan.name.as_bytes()))
-}
-
-#[cfg(any(target_os = "macos", target_os = "ios"))]
 fn pin_family(sock: &Socket, lan: &LanLink, v6: bool) -> io::Result<()> {
-    let index = std::num::NonZeroU32::new(lan.index)
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "interface index 0"))?;
-    if v6 {
-        sock.bind_device_by_index_v6(Some(index))
-    } else {
-        sock.bind_device_by_index_v4(Some(index))
-    }
-}
-
-#[cfg(not(any(
-    target_os = "linux",
-    target_os = "android",
-    target_os = "macos",
-    target_os = "ios"
-)))]
-fn pin_family(_sock: &Socket, _lan: &LanLink, _v6: bool) -> io::Result<()> {
-    Err(io::Error::new(
-        io::ErrorKind::Unsupported,
-        "pinning a socket to the LAN interface is not implemented on this OS yet",
-    ))
+    let family = if v6 { Family::V6 } else { Family::V4 };
+    psock::pin_to_lan(sock, family, &lan.name, lan.index)
 }

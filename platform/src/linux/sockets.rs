@@ -135,6 +135,21 @@ fn new_socket(family: Family, ty: Type, protocol: Protocol) -> io::Result<Socket
     Ok(sock)
 }
 
+/// Pins a LAN service's socket to the LAN interface (`SO_BINDTODEVICE`): it then receives
+/// only what arrived on that interface, whatever the destination, and sends out of it.
+pub fn pin_to_lan(sock: &Socket, _family: Family, name: &str, _index: u32) -> io::Result<()> {
+    sock.bind_device(Some(name.as_bytes())).map_err(|e| {
+        context(
+            e,
+            &format!("pin to LAN interface `{name}` (SO_BINDTODEVICE)"),
+        )
+    })
+}
+
+/// Whether [`pin_to_lan`] also filters what a socket receives by ingress interface (so a
+/// service may bind the wildcard address to hear broadcasts from hosts without an address).
+pub const PIN_FILTERS_INGRESS: bool = true;
+
 /// Binds the socket to the uplink device and turns on its ICMP error queue.
 fn pin_to_uplink(sock: &Socket, uplink: &Uplink, family: Family) -> io::Result<()> {
     sock.bind_device(Some(uplink.name.as_bytes()))

@@ -174,6 +174,26 @@ pub fn set_dont_fragment(sock: &Socket, family: Family, on: bool) -> io::Result<
     Ok(())
 }
 
+/// Pins a LAN service's socket to the LAN interface by index (`IP_BOUND_IF` /
+/// `IPV6_BOUND_IF`): it then receives only what arrived on that interface, and sends out of it.
+pub fn pin_to_lan(sock: &Socket, family: Family, name: &str, index: u32) -> io::Result<()> {
+    let index = NonZeroU32::new(index).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("LAN interface `{name}` has no interface index"),
+        )
+    })?;
+    let pinned = match family {
+        Family::V4 => sock.bind_device_by_index_v4(Some(index)),
+        Family::V6 => sock.bind_device_by_index_v6(Some(index)),
+    };
+    pinned.map_err(|e| context(e, &format!("pin to LAN interface `{name}` (IP_BOUND_IF)")))
+}
+
+/// Whether [`pin_to_lan`] also filters what a socket receives by ingress interface (so a
+/// service may bind the wildcard address to hear broadcasts from hosts without an address).
+pub const PIN_FILTERS_INGRESS: bool = true;
+
 /// Pins the socket to the uplink by interface index.
 fn pin_to_uplink(sock: &Socket, uplink: &Uplink, family: Family) -> io::Result<()> {
     let index = NonZeroU32::new(uplink.index).ok_or_else(|| {

@@ -8,6 +8,9 @@
 //! - **Forwarding or weak-host send on the uplink** (ICS's public side, WSL's mirrored mode,
 //!   Hyper-V switches): then packets of masq's own uplink sockets can be routed back into its
 //!   adapter and loop. masq refuses rather than storm.
+//! - **Weak-host receive on the uplink**: the uplink would accept packets for the gateway's
+//!   LAN address, and the LAN services (bound to that address on Windows) would answer the
+//!   uplink side. masq refuses.
 
 use std::net::Ipv4Addr;
 
@@ -25,6 +28,8 @@ pub(crate) struct Observed {
     pub uplink_forwarding: bool,
     /// The uplink's IPv4 WeakHostSend.
     pub uplink_weak_host_send: bool,
+    /// The uplink's IPv4 WeakHostReceive.
+    pub uplink_weak_host_receive: bool,
     /// The LAN interface already holds 192.168.137.1.
     pub lan_has_ics_address: bool,
 }
@@ -48,6 +53,12 @@ pub(crate) fn check(seen: Observed, uplink: &str, lan: &str) -> Result<(), Platf
         return Err(PlatformError::Conflict {
             what: format!("{which} on the uplink `{uplink}`"),
             advice: "masq's own packets could be routed back into its adapter and loop; this is set by Internet Connection Sharing, WSL mirrored networking or a Hyper-V switch: turn that off (or run `Set-NetIPInterface -Forwarding Disabled -WeakHostSend Disabled` on the uplink) and start again",
+        });
+    }
+    if seen.uplink_weak_host_receive {
+        return Err(PlatformError::Conflict {
+            what: format!("weak-host receive on the uplink `{uplink}`"),
+            advice: "the uplink would accept packets for the gateway's LAN address, so hosts on the uplink side could reach masq's DHCP and DNS, which answer the LAN only; this is set by Hyper-V or WSL networking: turn it off (`Set-NetIPInterface -WeakHostReceive Disabled` on the uplink) and start again",
         });
     }
     Ok(())
@@ -96,5 +107,18 @@ mod tests {
         };
         let msg = check(weak, "Wi-Fi", "Ethernet").unwrap_err().to_string();
         assert!(msg.contains("weak-host send"), "{msg}");
+    }
+
+    #[test]
+    fn an_uplink_that_accepts_the_lans_addresses_is_refused() {
+        let weak = Observed {
+            uplink_weak_host_receive: true,
+            ..Observed::default()
+        };
+        let msg = check(weak, "Wi-Fi", "Ethernet").unwrap_err().to_string();
+        assert!(
+            msg.contains("weak-host receive on the uplink `Wi-Fi`"),
+            "{msg}"
+        );
     }
 }

@@ -160,6 +160,7 @@ fn check_conflicts<S: System>(
         ics_running: sys.ics_running(),
         uplink_forwarding: settings.forwarding,
         uplink_weak_host_send: settings.weak_host_send,
+        uplink_weak_host_receive: settings.weak_host_receive,
         lan_has_ics_address: lan.ipv4.iter().any(|(a, _)| *a == ICS_PRIVATE_ADDRESS),
     };
     conflicts::check(seen, uplink, &lan.name)

@@ -25,6 +25,8 @@ pub(crate) struct Ipv4Settings {
     pub forwarding: bool,
     /// WeakHostSend: the interface sends packets whose source belongs to another interface.
     pub weak_host_send: bool,
+    /// WeakHostReceive: the interface accepts packets for another interface's address.
+    pub weak_host_receive: bool,
 }
 
 /// What adding an address did.

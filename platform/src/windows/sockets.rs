@@ -133,11 +133,34 @@ pub fn set_dont_fragment(sock: &Socket, family: Family, on: bool) -> io::Result<
 
 /// Pins the socket's outgoing packets to the uplink interface.
 fn pin_to_uplink(sock: &Socket, uplink: &Uplink, family: Family) -> io::Result<()> {
+    set_unicast_if(sock, family, uplink.index).map_err(|e| {
+        context(
+            e,
+            &format!("pin to uplink `{}` (index {})", uplink.name, uplink.index),
+        )
+    })
+}
+
+/// Pins a LAN service's socket's outgoing packets to the LAN interface (`IP_UNICAST_IF`).
+/// Unlike Linux's and macOS's pinning this does not filter what arrives: on Windows the
+/// services bind the gateway's LAN address instead, which under the strong host model (the
+/// default, and the uplink's weak-host switches are refused at start) only receives what
+/// arrived on the LAN, broadcasts included.
+pub fn pin_to_lan(sock: &Socket, family: Family, name: &str, index: u32) -> io::Result<()> {
+    set_unicast_if(sock, family, index)
+        .map_err(|e| context(e, &format!("pin to LAN interface `{name}` (index {index})")))
+}
+
+/// Whether [`pin_to_lan`] also filters what a socket receives by ingress interface: not on
+/// Windows (see there).
+pub const PIN_FILTERS_INGRESS: bool = false;
+
+fn set_unicast_if(sock: &Socket, family: Family, index: u32) -> io::Result<()> {
     let (level, name) = match family {
         Family::V4 => (IPPROTO_IP, IP_UNICAST_IF),
         Family::V6 => (IPPROTO_IPV6, IPV6_UNICAST_IF),
     };
-    let value = unicast_if_value(family, uplink.index);
+    let value = unicast_if_value(family, index);
     // SAFETY: the option value is a u32 that lives for the whole call, and its size is passed.
     let rc = unsafe {
         setsockopt(
@@ -151,10 +174,7 @@ fn pin_to_uplink(sock: &Socket, uplink: &Uplink, family: Family) -> io::Result<(
     if rc == SOCKET_ERROR {
         // SAFETY: reads the calling thread's last Winsock error.
         let code = unsafe { WSAGetLastError() };
-        return Err(context(
-            io::Error::from_raw_os_error(code),
-            &format!("pin to uplink `{}` (index {})", uplink.name, uplink.index),
-        ));
+        return Err(io::Error::from_raw_os_error(code));
     }
     Ok(())
 }

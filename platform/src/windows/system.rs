@@ -46,6 +46,7 @@ impl System for Win32 {
         Ok(Ipv4Settings {
             forwarding: row.ForwardingEnabled,
             weak_host_send: row.WeakHostSend,
+            weak_host_receive: row.WeakHostReceive,
         })
     }
 

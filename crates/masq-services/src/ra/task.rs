@@ -241,6 +241,7 @@ mod tests {
             lan: LanLink {
                 name: "eth1".into(),
                 index: 3,
+                address: std::net::Ipv4Addr::new(192, 168, 137, 1),
             },
             prefix: "fd00:6d71:1::".parse().unwrap(),
             prefix_len: 64,

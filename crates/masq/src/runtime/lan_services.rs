@@ -30,6 +30,7 @@ pub(super) async fn start(
         lan: LanLink {
             name: lan.name.clone(),
             index: lan.index,
+            address: lan_net.addr(),
         },
         lan_net: lan_cidr,
         gateway_v6,

@@ -58,6 +58,7 @@ pub(super) fn start(
     let link = LanLink {
         name: lan_if.name.clone(),
         index: lan_if.index,
+        address: lan_net.addr(),
     };
     match PortMapListener::start(&link, addr, server, uplink, tx) {
         Ok(listener) => {

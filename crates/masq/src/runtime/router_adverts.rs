@@ -26,6 +26,8 @@ pub(super) fn start(
         lan: LanLink {
             name: lan.name.clone(),
             index: lan.index,
+            // Advertising uses IPv6 sockets only; the IPv4 address is not bound.
+            address: lan.first_ipv4().unwrap_or(std::net::Ipv4Addr::UNSPECIFIED),
         },
         prefix: gateway.network(),
         prefix_len: gateway.prefix_len(),
