@@ -12,8 +12,8 @@ const WHY: &str = "\
 Why they were refused: with masquerading, the LAN's hosts have no address of their own on the
 internet; everything they send leaves with this computer's uplink address. A connection started
 from the internet therefore has no LAN host to go to unless that host started the conversation.
-Port forwards, coming in a later version of masq, will be the way to let chosen inbound
-connections through to a LAN host.";
+To let chosen inbound connections through to a LAN host, add a port forward, e.g.
+`masq forward add tcp 8080 192.168.137.10:80`.";
 
 /// Renders refused inbound attempts with the explanation (or a one-line note when none).
 pub fn render_inbound(attempts: &[InboundAttempt]) -> String {
@@ -82,7 +82,7 @@ mod tests {
         ]);
         assert_eq!(text.matches("Why they were refused").count(), 1, "{text}");
         assert_eq!(text.matches("no_translation:").count(), 1, "{text}");
-        assert!(text.contains("Port forwards"), "{text}");
+        assert!(text.contains("masq forward add"), "{text}");
         assert!(text.contains("1m05s ago"), "{text}");
         assert!(render_inbound(&[]).starts_with("no refused"));
     }
