@@ -151,8 +151,8 @@ if ! warnings="$(systemd-analyze verify "$tmp/masq.service" 2>&1)" || [ -n "$war
     exit 1
 fi
 echo "maintainer scripts parse; masq.service verifies; $got"
-suppressed="$(sed -e 's/#.*//' -e 's/[[:space:]]//g' "$installer/linux/lintian-overrides.txt" | grep -v '^$' | paste -sd, -)"
-lintian --fail-on error,warning --suppress-tags "$suppressed" "$deb"
+suppressed="$(sed -e 's/#.*//' -e 's/[[:space:]]//g' "$installer/linux/lintian-overrides.txt" | { grep -v '^$' || true; } | paste -sd, -)"
+lintian --fail-on error,warning ${suppressed:+--suppress-tags "$suppressed"} "$deb"
 echo "lintian: no errors or warnings"
 
 section "dist: macOS bundle layout, plists, Mac-only scripts"

@@ -4,7 +4,9 @@
 #   /usr/bin/masq and /usr/bin/masq-gui (stripped), a desktop entry and icons,
 #   /lib/systemd/system/masq.service as `masq service definition systemd` prints it (the
 #   same generator masq's own code and tests use), maintainer scripts from installer/linux/
-#   (masq group, enable/start, stop on removal), copyright and changelog.
+#   (masq group, enable/start, stop on removal), copyright and changelog, shell completions
+#   for bash, zsh and fish and the manual pages (`masq completions`, `masq manpages`: made
+#   from the CLI's own definition, so they cannot drift from it).
 # Depends are computed by dpkg-shlibdeps from the binaries, plus what they load at run time.
 set -euo pipefail
 # shellcheck source=../lib.sh
@@ -34,6 +36,18 @@ if with_gui; then
             "$root/usr/share/icons/hicolor/$size/apps/masq.png"
     done
 fi
+for dir in bash-completion/completions zsh/vendor-completions fish/vendor_completions.d man/man1; do
+    install -d "$root/usr/share/$dir"
+done
+"$masq" completions bash >"$root/usr/share/bash-completion/completions/masq"
+"$masq" completions zsh >"$root/usr/share/zsh/vendor-completions/_masq"
+"$masq" completions fish >"$root/usr/share/fish/vendor_completions.d/masq.fish"
+"$masq" manpages "$work/man"
+for page in "$work/man"/*.1; do
+    gzip -n -9 <"$page" >"$root/usr/share/man/man1/${page##*/}.gz"
+done
+find "$root/usr/share/bash-completion" "$root/usr/share/zsh" "$root/usr/share/fish" \
+    "$root/usr/share/man" -type f -exec chmod 0644 {} +
 install -m 0644 "$installer/linux/copyright" "$root/usr/share/doc/masq/copyright"
 printf 'masq (%s) unstable; urgency=medium\n\n  * Built by installer/dist.sh.\n\n -- masq authors <masq@example.invalid>  %s\n' \
     "$version" "$(date -R -u -d "@${SOURCE_DATE_EPOCH:-$(git -C "$repo" log -1 --format=%ct 2>/dev/null || date +%s)}")" |

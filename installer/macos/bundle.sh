@@ -41,6 +41,13 @@ sed "s/@VERSION@/$version/g" "$here/Info.plist.in" >"$app/Contents/Info.plist"
 "$definer" service definition launchd --program /Applications/masq.app/Contents/MacOS/masq \
     >"$app/Contents/Resources/org.masq.daemon.plist"
 cp "$repo/installer/common/COPYRIGHT.txt" "$app/Contents/Resources/COPYRIGHT.txt"
+# Completions and manual pages from the CLI's own definition; the .pkg's postinstall links
+# them where zsh, bash and man look.
+mkdir -p "$app/Contents/Resources/completions" "$app/Contents/Resources/man/man1"
+"$definer" completions zsh >"$app/Contents/Resources/completions/_masq"
+"$definer" completions bash >"$app/Contents/Resources/completions/masq.bash"
+"$definer" completions fish >"$app/Contents/Resources/completions/masq.fish"
+"$definer" manpages "$app/Contents/Resources/man/man1"
 printf 'APPL????' >"$app/Contents/PkgInfo"
 
 # An .icns file is a list of (type, length, data) entries; PNG data is allowed for these

@@ -81,6 +81,31 @@ pub enum Command {
     /// Work with the config file.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Print the completion script for a shell, so Tab completes commands and flags.
+    #[command(
+        after_help = "Examples:\n  masq completions bash | sudo tee /etc/bash_completion.d/masq\n  masq completions zsh > ~/.zfunc/_masq\n  masq completions fish > ~/.config/fish/completions/masq.fish\n  masq completions powershell >> $PROFILE\n\nThe .deb and the macOS app install them for bash, zsh and fish already."
+    )]
+    Completions(CompletionsArgs),
+    /// Write the manual pages (masq.1 and one per command) into a directory; the packages
+    /// run it to ship them.
+    #[command(hide = true)]
+    Manpages(ManpagesArgs),
+}
+
+/// `masq completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `masq manpages`.
+#[derive(Debug, Args)]
+pub struct ManpagesArgs {
+    /// Directory to write the pages into (created if missing).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
 }
 
 /// `masq forward …`.

@@ -9,6 +9,7 @@ mod cli;
 mod config;
 #[cfg(target_os = "linux")]
 mod demo;
+mod docs;
 mod output;
 mod paths;
 mod runtime;
@@ -64,6 +65,11 @@ fn dispatch(command: Command) -> Result<()> {
         Command::Stop(args) => api_commands::stop(&args),
         Command::Service(command) => service::run(command),
         Command::Demo(args) => demo(args.keep),
+        Command::Completions(args) => {
+            docs::completions(args.shell, &mut std::io::stdout().lock());
+            Ok(())
+        }
+        Command::Manpages(args) => docs::manpages(&args.dir),
     }
 }
 
