@@ -27,7 +27,7 @@ trap stop_wine EXIT
 section "cargo test --target $target (under wine)"
 CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
     cargo test --target "$target" --lib --bins \
-    -p masq-engine -p masq-platform -p masq-control -p masq-paths -p masq
+    -p masq-vocab -p masq-engine -p masq-platform -p masq-control -p masq-paths -p masq
 
 section "masq service under wine's service control manager"
 cargo build --target "$target" -p masq

@@ -8,29 +8,8 @@
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
+pub use masq_vocab::Protocol;
 use serde::{Deserialize, Serialize};
-
-/// Transport protocols the engine translates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Protocol {
-    /// TCP, terminated on the LAN side and re-originated from an uplink socket.
-    Tcp,
-    /// UDP, relayed datagram by datagram through one uplink socket per LAN endpoint.
-    Udp,
-    /// ICMP echo, relayed through an unprivileged ICMP socket; the "port" is the echo identifier.
-    Icmp,
-}
-
-impl fmt::Display for Protocol {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Protocol::Tcp => "tcp",
-            Protocol::Udp => "udp",
-            Protocol::Icmp => "icmp",
-        })
-    }
-}
 
 /// An endpoint of a hidden host on the LAN (for ICMP echo the port is the echo identifier).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

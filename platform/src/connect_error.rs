@@ -7,7 +7,7 @@
 
 use std::io;
 
-use masq_engine::ConnectError;
+use masq_vocab::ConnectError;
 
 /// Classifies the error of a failed TCP connect for the engine.
 pub fn connect_error(err: &io::Error) -> ConnectError {

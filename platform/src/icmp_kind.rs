@@ -5,7 +5,7 @@
 //! and RFC 4443 section 3 (ICMPv6). Codes with no counterpart in the engine's vocabulary
 //! return `None` and are ignored: inventing a meaning would mislead the hidden host.
 
-use masq_engine::{Family, IcmpErrorKind};
+use masq_vocab::{Family, IcmpErrorKind};
 
 /// The meaning of an ICMP error; `info` is the kernel's `ee_info` (the next-hop MTU for
 /// "fragmentation needed" / "packet too big"). `None` for types and codes that are not errors

@@ -8,7 +8,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
-use masq_engine::Protocol;
+use masq_vocab::Protocol;
 
 /// Someone on the uplink side tried to reach the gateway: a TCP SYN or a UDP datagram.
 ///

@@ -12,7 +12,7 @@
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use masq_engine::Family;
+use masq_vocab::Family;
 use socket2::Socket;
 
 use crate::InterfaceInfo;

@@ -166,7 +166,7 @@ pub(crate) mod sockets {
     use std::io;
     use std::net::SocketAddr;
 
-    use masq_engine::{Family, IcmpErrorReport};
+    use masq_vocab::{Family, IcmpErrorReport};
     use socket2::Socket;
 
     use super::unsupported;

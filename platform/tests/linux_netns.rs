@@ -23,12 +23,12 @@ use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use masq_engine::{ConnectError, Family, IcmpErrorKind, Protocol};
 use masq_platform::sockets::{self, Uplink};
 use masq_platform::{
     GatewaySpec, InboundObserver, ObservedInbound, PlatformError, cleanup_stale, default_uplink,
     interface_info, start,
 };
+use masq_vocab::{ConnectError, Family, IcmpErrorKind, Protocol};
 
 // ---------------------------------------------------------------------------------------------
 // Namespace plumbing
@@ -371,7 +371,7 @@ fn assert_steering(gw: &masq_platform::Gateway, lan_ns: &Netns) {
     );
     assert_eq!(&packet[28..], b"to-the-internet");
 
-    let plain = |data| masq_engine::TunPacket {
+    let plain = |data| masq_vocab::TunPacket {
         data,
         segmentation: None,
     };

@@ -10,7 +10,7 @@ use std::io::{self, IoSliceMut};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::AsRawFd;
 
-use masq_engine::{Family, IcmpErrorKind, IcmpErrorReport};
+use masq_vocab::{Family, IcmpErrorKind, IcmpErrorReport};
 use nix::errno::Errno;
 use nix::sys::socket::{ControlMessageOwned, MsgFlags, SockaddrStorage, recvmsg};
 use socket2::Socket;

@@ -9,7 +9,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 
-use masq_engine::Family;
+use masq_vocab::Family;
 use socket2::{Domain, Protocol, Socket, Type};
 
 pub use super::icmp_queue::take_icmp_error;
@@ -288,7 +288,7 @@ mod tests {
         let err = sock.connect(&remote.into()).unwrap_err();
         assert_eq!(
             crate::sockets::connect_error(&err),
-            masq_engine::ConnectError::Refused
+            masq_vocab::ConnectError::Refused
         );
     }
 }

@@ -19,7 +19,7 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::fs::OpenOptionsExt;
 
-use masq_engine::{RxMeta, TunPacket};
+use masq_vocab::{RxMeta, TunPacket};
 
 use super::ifreq::ifreq_named;
 use super::vnet;

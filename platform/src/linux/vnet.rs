@@ -2,7 +2,7 @@
 //! (include/uapi/linux/virtio_net.h): how the kernel tells us a packet's checksum state and
 //! how we ask it to cut a TCP super-segment or a UDP super-datagram into MTU-sized pieces.
 
-use masq_engine::{RxMeta, SegmentKind, Segmentation};
+use masq_vocab::{RxMeta, SegmentKind, Segmentation};
 
 /// `sizeof(struct virtio_net_hdr)`: the TUN default (TUNSETVNETHDRSZ not used).
 pub(crate) const LEN: usize = 10;

@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::os::fd::AsRawFd;
 
-use masq_engine::{Family, IcmpErrorReport};
+use masq_vocab::{Family, IcmpErrorReport};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::sockets::{Uplink, set_ttl};

@@ -9,7 +9,7 @@
 //! other names (11004 is "protocol unreachable" for IPv4 and "administratively prohibited" for
 //! IPv6), hence the family parameter.
 
-use masq_engine::{Family, IcmpErrorKind};
+use masq_vocab::{Family, IcmpErrorKind};
 
 /// The echo was answered by its destination.
 const IP_SUCCESS: u32 = 0;

@@ -16,7 +16,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::os::windows::io::AsRawSocket;
 
-use masq_engine::{Family, IcmpErrorReport};
+use masq_vocab::{Family, IcmpErrorReport};
 use socket2::{Domain, Protocol, Socket, Type};
 use windows_sys::Win32::Networking::WinSock::{
     IP_DONTFRAGMENT, IP_UNICAST_IF, IPPROTO_IP, IPPROTO_IPV6, IPV6_DONTFRAG, IPV6_UNICAST_IF,
