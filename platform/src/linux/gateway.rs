@@ -83,7 +83,7 @@ impl Gateway {
         stop_with(journal, Some(tun)).await
     }
 
-    /// Splits off the TUN so the runtime can own it (e.g. in an `AsyncFd`) while the
+    /// Splits off the TUN so the runtime's data-path thread can own it while the
     /// [`Steering`] half is kept to undo everything later.
     pub fn into_parts(self) -> (TunDevice, Steering) {
         let Gateway { tun, journal, .. } = self;

@@ -1,7 +1,7 @@
 //! The one task that owns the engine, on Windows: the same turn structure as the Unix loop
 //! (`event_loop.rs`: drain the engine's outputs, then wait for one input, with a bounded
 //! amount of work per wake-up and a single re-armed timer), but the adapter's packets arrive
-//! in batches from a reader thread (`tun_io_windows.rs`) instead of an `AsyncFd`, and packets
+//! in batches from a reader thread (`batch_reader.rs`) instead of the poll, and packets
 //! toward the LAN are written straight into Wintun's ring, which never blocks (a full ring
 //! drops the packet).
 

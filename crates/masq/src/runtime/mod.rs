@@ -1,5 +1,6 @@
-//! The tokio shell around the engine: it owns the adapter and the uplink sockets, feeds the
-//! engine, and serves the control API. It decides nothing about translation.
+//! The runtime around the engine: on Unix a data-path thread owns the engine, the adapter and
+//! the uplink sockets in one poll (`event_loop.rs`); tokio serves the control API, the LAN
+//! services and supervision. It decides nothing about translation.
 //!
 //! `masq up` and `masq daemon` share it: `up` starts sharing at once with the settings from
 //! the command line and ends with it; `daemon` waits for the control API to say `start`.

@@ -1,5 +1,5 @@
-//! Datagram mappings on Windows: UDP through tokio's `UdpSocket` (Windows sockets cannot be
-//! polled through an `AsyncFd`), ICMP echo through the IP Helper API on tokio's blocking
+//! Datagram mappings on Windows: UDP through tokio's `UdpSocket` (the Unix reactor's poll of
+//! raw descriptors has no Windows counterpart here), ICMP echo through the IP Helper API on tokio's blocking
 //! pool, since Windows has no ping socket (see masq-platform's `IcmpEcho`).
 //!
 //! The events are the same as on Unix, minus what Windows does not report: UDP sockets
