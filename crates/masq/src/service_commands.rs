@@ -48,7 +48,7 @@ pub fn up(args: UpArgs) -> Result<()> {
         group: effective.control_group,
         observers: effective.observer_group,
         user: None,
-        state_file: args.state_file.unwrap_or_else(paths::state_file),
+        files: paths::state_files(args.state_file),
     };
     runtime::run_up(effective.settings, control)
 }
@@ -79,7 +79,7 @@ fn daemon_setup(args: DaemonArgs) -> Result<(Settings, bool, ControlOptions)> {
         group: effective.control_group,
         observers: effective.observer_group,
         user: args.control_user,
-        state_file: args.state_file.unwrap_or_else(paths::state_file),
+        files: paths::state_files(args.state_file),
     };
     Ok((effective.settings, effective.autostart, control))
 }

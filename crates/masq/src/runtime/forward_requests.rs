@@ -4,7 +4,7 @@
 //!
 //! Forwards come from two places. Those in the config file (`[[forward]]`) are restored as
 //! written at every start. Those added through the API (CLI, GUI) are saved in
-//! [`paths::forwards_file`] and added back at start; a saved forward whose ports clash with
+//! `StateFiles::forwards` and added back at start; a saved forward whose ports clash with
 //! one from the config file is skipped with a warning. LAN clients' port mappings
 //! (NAT-PMP/PCP) live only in the engine and end with sharing.
 
@@ -17,7 +17,6 @@ use tracing::warn;
 
 use super::loop_parts::ForwardChange;
 use super::session::Session;
-use crate::paths;
 
 /// The forwards the user added through the API, and where they are saved.
 pub(super) struct SavedForwards {
@@ -27,12 +26,8 @@ pub(super) struct SavedForwards {
 }
 
 impl SavedForwards {
-    /// Adds the saved forwards to `settings` (after the config file's own).
-    pub(super) fn load(settings: &mut Settings) -> SavedForwards {
-        SavedForwards::load_from(paths::forwards_file(), settings)
-    }
-
-    fn load_from(path: PathBuf, settings: &mut Settings) -> SavedForwards {
+    /// Adds the forwards saved in `path` to `settings` (after the config file's own).
+    pub(super) fn load(path: PathBuf, settings: &mut Settings) -> SavedForwards {
         let saved = SavedForwards {
             path,
             from_config: settings.forwards.iter().map(ForwardSpec::key).collect(),
@@ -291,7 +286,7 @@ mod tests {
         fresh.forwards.push(spec(
             r#"{"protocol":"tcp","public":"22","target":"192.168.137.5:22"}"#,
         ));
-        let saved = SavedForwards::load_from(path.clone(), &mut fresh);
+        let saved = SavedForwards::load(path.clone(), &mut fresh);
         assert_eq!(fresh.forwards.len(), 2);
         assert_eq!(fresh.forwards[1], web);
         assert_eq!(saved.from_config.len(), 1);

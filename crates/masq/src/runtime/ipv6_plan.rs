@@ -29,7 +29,12 @@ pub(crate) enum Ipv6Plan {
 }
 
 /// Decides for a session that shares `uplink`; fails only when `on` cannot be honoured.
-pub(super) async fn plan(settings: &Settings, uplink: &InterfaceInfo) -> Result<Ipv6Plan> {
+/// `prefix_file` keeps the made-up ULA prefix across restarts.
+pub(super) async fn plan(
+    settings: &Settings,
+    uplink: &InterfaceInfo,
+    prefix_file: &Path,
+) -> Result<Ipv6Plan> {
     if settings.ipv6.enabled == Ipv6Mode::Off {
         return Ok(Ipv6Plan::NotOffered {
             reason: "turned off in the settings (ipv6.enabled = \"off\")".to_owned(),
@@ -46,7 +51,7 @@ pub(super) async fn plan(settings: &Settings, uplink: &InterfaceInfo) -> Result<
     }
     let network = match settings.ipv6.prefix_network() {
         Some(n) => n,
-        None => stored_ula(&crate::paths::lease_file().with_file_name("ipv6-prefix")),
+        None => stored_ula(prefix_file),
     };
     let gateway = Ipv6Addr::from(u128::from(network) | 1);
     Ok(Ipv6Plan::Offered {
@@ -114,10 +119,11 @@ mod tests {
             ipv6: vec![],
             mtu: 1500,
         };
-        let p = plan(&settings, &uplink).await.unwrap();
+        let unused = Path::new("/nonexistent/ipv6-prefix");
+        let p = plan(&settings, &uplink, unused).await.unwrap();
         assert!(matches!(p, Ipv6Plan::NotOffered { reason } if reason.contains("off")));
         settings.ipv6.enabled = Ipv6Mode::On;
-        let e = plan(&settings, &uplink).await.unwrap_err();
+        let e = plan(&settings, &uplink, unused).await.unwrap_err();
         assert!(e.to_string().contains("no routable IPv6"), "{e}");
     }
 }

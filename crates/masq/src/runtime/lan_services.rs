@@ -9,8 +9,6 @@ use masq_services::{LanLink, LanServices, LanServicesSpec};
 use tokio::sync::watch;
 use tracing::error;
 
-use crate::paths;
-
 /// Starts the services the settings turn on; `None` when the LAN prefix cannot host them.
 pub(super) async fn start(
     settings: &Settings,
@@ -18,6 +16,7 @@ pub(super) async fn start(
     lan_net: Ipv4Net,
     gateway_v6: Option<std::net::Ipv6Addr>,
     uplink: watch::Receiver<Uplink>,
+    lease_file: &std::path::Path,
 ) -> Option<LanServices> {
     let lan_cidr = match LanCidr::new(lan_net.addr(), lan_net.prefix_len()) {
         Ok(c) => c,
@@ -37,7 +36,7 @@ pub(super) async fn start(
         uplink,
         dhcp: settings.dhcp.clone(),
         dns: settings.dns.clone(),
-        default_lease_file: paths::lease_file(),
+        default_lease_file: lease_file.to_owned(),
         max_flows_per_host: u32::try_from(settings.engine.max_flows_per_host).ok(),
         in_use: masq_platform::lan_addresses_in_use(lan_net),
     };

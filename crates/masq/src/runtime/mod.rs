@@ -62,8 +62,22 @@ pub struct ControlOptions {
     pub observers: Option<String>,
     /// A user who administers besides root and the owner (the desktop app's); unix only.
     pub user: Option<String>,
+    /// Where the daemon keeps its state.
+    pub files: StateFiles,
+}
+
+/// The files the daemon reads and writes, resolved by its caller (the CLI's `paths.rs`), so
+/// the runtime never decides where state lives and tests can point every one elsewhere.
+#[derive(Debug, Clone)]
+pub struct StateFiles {
     /// Journal of what sharing changed in the system, for `masq down` after a crash.
-    pub state_file: PathBuf,
+    pub journal: PathBuf,
+    /// DHCP leases, unless the config file names another file.
+    pub leases: PathBuf,
+    /// Port forwards added through the control API (`masq forward add`, the GUI).
+    pub forwards: PathBuf,
+    /// The IPv6 ULA prefix the LAN keeps across restarts.
+    pub ipv6_prefix: PathBuf,
 }
 
 /// `masq up`: share now, serve the control API, stop on SIGINT/SIGTERM.

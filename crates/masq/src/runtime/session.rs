@@ -50,10 +50,7 @@ pub(crate) struct Session {
 
 impl Session {
     /// Sets up the adapter and steering, then starts the engine loop.
-    pub(crate) async fn start(
-        settings: &Settings,
-        state_file: &std::path::Path,
-    ) -> Result<Session> {
+    pub(crate) async fn start(settings: &Settings, files: &super::StateFiles) -> Result<Session> {
         settings.validate().map_err(|e| anyhow!("{e}"))?;
         let uplink = match &settings.uplink {
             Some(u) => u.clone(),
@@ -84,8 +81,8 @@ impl Session {
         super::interface_check::check_interfaces(&named, None)?;
         let uplink_info = masq_platform::interface_info(&uplink)
             .with_context(|| format!("cannot read uplink {uplink}"))?;
-        let ipv6 = ipv6_plan::plan(settings, &uplink_info).await?;
-        let mut spec = GatewaySpec::new(&uplink, &lan, state_file);
+        let ipv6 = ipv6_plan::plan(settings, &uplink_info, &files.ipv6_prefix).await?;
+        let mut spec = GatewaySpec::new(&uplink, &lan, &files.journal);
         spec.lan_addr = lan_addr;
         if let Ipv6Plan::Offered { gateway } = &ipv6 {
             spec.lan_v6 = Some(*gateway);
@@ -160,6 +157,7 @@ impl Session {
             gateway.lan_net,
             spec.lan_v6.map(|n| n.addr()),
             dns_uplink_rx,
+            &files.leases,
         )
         .await;
         let dns_v6 = services

@@ -41,7 +41,7 @@ impl Supervisor {
             }
         });
         info!(path = %control.path.display(), "control API listening");
-        let saved_forwards = SavedForwards::load(&mut settings);
+        let saved_forwards = SavedForwards::load(control.files.forwards.clone(), &mut settings);
         Ok(Supervisor {
             settings,
             saved_forwards,
@@ -57,7 +57,7 @@ impl Supervisor {
         if self.session.is_some() {
             return Ok(());
         }
-        match Session::start(&self.settings, &self.control.state_file).await {
+        match Session::start(&self.settings, &self.control.files).await {
             Ok(s) => {
                 self.session = Some(s);
                 self.last_error = None;
