@@ -18,6 +18,7 @@ Examples:
   masq clients                                   the LAN's hosts, their leases and traffic
   masq forward add tcp 8080 192.168.137.10:80    let the internet reach one LAN server
   sudo masq down                                 remove what a killed masq left behind
+  masq doctor                                    what keeps sharing from working, and the fix
   sudo masq daemon --control-group masq          service mode, controlled by `masq start`/`stop`
 
 Environment: MASQ_CONTROL (control socket), MASQ_CONFIG (config file),
@@ -81,6 +82,11 @@ pub enum Command {
     /// Work with the config file.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Check what commonly keeps sharing from working, and say how to fix each thing.
+    #[command(
+        after_help = "Checks the config file, the uplink (default route, address), the LAN interface, that the\nLAN and the uplink's network do not overlap, the daemon, and changes a crashed run left.\nChanges nothing. Exit status 1 if sharing cannot work.\n\nExamples:\n  masq doctor\n  masq doctor --json | jq '.findings[] | select(.level != \"ok\")'"
+    )]
+    Doctor(DoctorArgs),
     /// Print the completion script for a shell, so Tab completes commands and flags.
     #[command(
         after_help = "Examples:\n  masq completions bash | sudo tee /etc/bash_completion.d/masq\n  masq completions zsh > ~/.zfunc/_masq\n  masq completions fish > ~/.config/fish/completions/masq.fish\n  masq completions powershell >> $PROFILE\n\nThe .deb and the macOS app install them for bash, zsh and fish already."
@@ -90,6 +96,23 @@ pub enum Command {
     /// run it to ship them.
     #[command(hide = true)]
     Manpages(ManpagesArgs),
+}
+
+/// `masq doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Print the findings as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Config file [default: the daemon's].
+    #[arg(long, env = "MASQ_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Crash journal to look for [default: the daemon's].
+    #[arg(long, env = "MASQ_STATE_FILE", value_name = "PATH")]
+    pub state_file: Option<PathBuf>,
+    /// Where the daemon is.
+    #[command(flatten)]
+    pub control: ControlArgs,
 }
 
 /// `masq completions`.

@@ -10,6 +10,7 @@ mod config;
 #[cfg(target_os = "linux")]
 mod demo;
 mod docs;
+mod doctor;
 mod output;
 mod paths;
 mod runtime;
@@ -70,6 +71,12 @@ fn dispatch(command: Command) -> Result<()> {
             Ok(())
         }
         Command::Manpages(args) => docs::manpages(&args.dir),
+        Command::Doctor(args) => doctor::run(&doctor::DoctorOptions {
+            config: args.config,
+            state_file: args.state_file,
+            control: args.control.control,
+            json: args.json,
+        }),
     }
 }
 
