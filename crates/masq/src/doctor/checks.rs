@@ -6,6 +6,8 @@ use std::net::Ipv4Addr;
 use masq_platform::{InterfaceInfo, Ipv4Net};
 use serde::Serialize;
 
+use crate::runtime::overlap;
+
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -270,11 +272,6 @@ fn addresses(f: &Facts) -> Option<Finding> {
             ),
         )),
     }
-}
-
-/// Whether two prefixes share any address.
-pub fn overlap(a: Ipv4Net, b: Ipv4Net) -> bool {
-    a.contains(&b.network()) || b.contains(&a.network())
 }
 
 fn daemon(d: &DaemonFact) -> Finding {

@@ -9,7 +9,7 @@ use std::net::IpAddr;
 
 use anyhow::{Result, bail};
 use masq_control::Settings;
-use masq_platform::InterfaceInfo;
+use masq_platform::{InterfaceInfo, Ipv4Net};
 
 use super::boot_wait::NotReady;
 
@@ -30,6 +30,30 @@ pub(crate) fn check_interfaces(settings: &Settings, running_tun: Option<&str>) -
         check_one(key, &info, &settings.tun, running_tun)?;
     }
     Ok(())
+}
+
+/// Refuses a LAN prefix that overlaps one of the uplink's networks: an address there would
+/// name a LAN host and an uplink neighbour at once, so replies could go out the wrong side.
+pub(crate) fn check_prefixes(uplink: &InterfaceInfo, lan: Ipv4Net) -> Result<()> {
+    for &(addr, prefix) in &uplink.ipv4 {
+        let Ok(up) = Ipv4Net::new(addr, prefix) else {
+            continue;
+        };
+        if overlap(up, lan) {
+            bail!(
+                "the LAN {} overlaps the network of uplink {} ({}): give the LAN a prefix of its own, e.g. --lan-addr 192.168.137.1/24 or `lan_addr` in the config file (`masq doctor` checks this)",
+                lan.trunc(),
+                uplink.name,
+                up.trunc()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Whether two prefixes share any address.
+pub(crate) fn overlap(a: Ipv4Net, b: Ipv4Net) -> bool {
+    a.contains(&b.network()) || b.contains(&a.network())
 }
 
 /// The rule for one interface, apart so it is tested without the OS.
@@ -93,5 +117,23 @@ mod tests {
         };
         let e = check_interfaces(&settings, None).unwrap_err().to_string();
         assert!(e.contains("lan = \"nosuchif0\""), "{e}");
+    }
+
+    #[test]
+    fn a_lan_overlapping_the_uplinks_network_is_refused() {
+        let up = InterfaceInfo {
+            ipv4: vec![(Ipv4Addr::new(192, 168, 1, 20), 24)],
+            ..iface("wlan0", Ipv4Addr::UNSPECIFIED)
+        };
+        let same: Ipv4Net = "192.168.1.1/24".parse().expect("net");
+        let err = check_prefixes(&up, same).expect_err("overlap");
+        assert!(err.to_string().contains("192.168.1.0/24"), "{err}");
+        let inside: Ipv4Net = "192.168.1.128/25".parse().expect("net");
+        assert!(
+            check_prefixes(&up, inside).is_err(),
+            "a narrower LAN inside it"
+        );
+        let own: Ipv4Net = "192.168.137.1/24".parse().expect("net");
+        assert!(check_prefixes(&up, own).is_ok());
     }
 }

@@ -81,6 +81,16 @@ impl Session {
         super::interface_check::check_interfaces(&named, None)?;
         let uplink_info = masq_platform::interface_info(&uplink)
             .with_context(|| format!("cannot read uplink {uplink}"))?;
+        let planned_lan = lan_addr.or_else(|| {
+            masq_platform::interface_info(&lan)
+                .ok()?
+                .ipv4
+                .first()
+                .and_then(|&(a, p)| Ipv4Net::new(a, p).ok())
+        });
+        if let Some(net) = planned_lan {
+            super::interface_check::check_prefixes(&uplink_info, net)?;
+        }
         let ipv6 = ipv6_plan::plan(settings, &uplink_info, &files.ipv6_prefix).await?;
         let mut spec = GatewaySpec::new(&uplink, &lan, &files.journal);
         spec.lan_addr = lan_addr;
