@@ -89,6 +89,7 @@ pub fn bind(path: &Path, group: Option<&str>) -> io::Result<ControlListener> {
                 )
             })?;
     }
+    check_directory(path)?;
     remove_stale(path)?;
     let listener = UnixListener::bind(path).map_err(|e| {
         context(
@@ -150,6 +151,48 @@ fn resolve_group(name: &str) -> io::Result<(String, Gid)> {
             format!("cannot look up control group `{name}`"),
         )),
     }
+}
+
+/// Refuses a control path in a directory that another user could change. The daemon (root)
+/// sets the socket file's mode and group by path after binding it; in a directory another
+/// user may write to, that user could swap the socket for a symlink in between and have root
+/// open any file to the control group. Every directory up to `/` must belong to root or to
+/// this user and be writable by no one else, unless it is sticky (`/tmp`): there others
+/// cannot rename or remove what is not theirs.
+fn check_directory(path: &Path) -> io::Result<()> {
+    let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(d) => d.to_owned(),
+        None => PathBuf::from("."),
+    };
+    let dir = dir.canonicalize().map_err(|e| {
+        context(
+            e,
+            format!("cannot resolve the directory of {}", path.display()),
+        )
+    })?;
+    let me = geteuid().as_raw();
+    for d in dir.ancestors() {
+        let meta = std::fs::metadata(d)
+            .map_err(|e| context(e, format!("cannot inspect {}", d.display())))?;
+        let problem = if meta.uid() != 0 && meta.uid() != me {
+            Some(format!("it belongs to uid {}", meta.uid()))
+        } else if meta.mode() & 0o022 != 0 && meta.mode() & 0o1000 == 0 {
+            Some("other users may write to it".to_owned())
+        } else {
+            None
+        };
+        if let Some(why) = problem {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!(
+                    "the control socket {} would be in {}, which is not safe for it ({why}): choose a directory only root or you can change, such as /run/masq",
+                    path.display(),
+                    d.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Removes a socket file nobody answers on; refuses if a daemon answers or it is not a socket.
@@ -303,5 +346,32 @@ mod tests {
         let meta = std::fs::metadata(&path).unwrap();
         assert_eq!(meta.mode() & 0o777, 0o660);
         assert_eq!(meta.gid(), gid.as_raw());
+    }
+
+    #[test]
+    fn a_directory_others_can_change_is_refused_a_sticky_one_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let open = dir.path().join("open");
+        std::fs::create_dir(&open).unwrap();
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let e = bind(&open.join("control.sock"), None).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::PermissionDenied);
+        assert!(e.to_string().contains("other users may write to it"), "{e}");
+        assert!(!open.join("control.sock").exists(), "nothing was created");
+
+        let sticky = dir.path().join("sticky");
+        std::fs::create_dir(&sticky).unwrap();
+        std::fs::set_permissions(&sticky, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        let l = bind(&sticky.join("control.sock"), None).unwrap();
+        drop(l);
+
+        let nested = open.join("inner");
+        std::fs::create_dir(&nested).unwrap();
+        std::fs::set_permissions(&nested, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let e = bind(&nested.join("control.sock"), None).unwrap_err();
+        assert!(
+            e.to_string().contains("open"),
+            "an unsafe ancestor counts too: {e}"
+        );
     }
 }
