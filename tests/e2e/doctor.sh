@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `masq doctor` in the gateway namespace: a sound setup passes, a LAN prefix that overlaps the
 # uplink's network is named as an error with a fix, and a running daemon is seen sharing.
+# `masq logs` shows what that daemon logged, through the control API.
 . "$(dirname "$0")/lib.sh"
 
 # doctor_json CONFIG: masq doctor's JSON for CONFIG, against this topic's daemon socket.
@@ -37,8 +38,17 @@ d = [f for f in r["findings"] if f["check"] == "daemon"]
 sys.exit(0 if d and "sharing" in d[0]["message"] and "off" not in d[0]["message"] else 1)'
 }
 
+logs_through_the_api() {
+    "$MASQ" logs --control "$SOCK" | tee "$WORK/logs.txt" | grep -F "sharing started"
+    "$MASQ" logs --json --level warn --control "$SOCK" | python3 -c '
+import json, sys
+lines = json.load(sys.stdin)
+sys.exit(0 if all(l["level"] in ("error", "warn") for l in lines) else 1)'
+}
+
 e2e_setup
 check sound-setup-passes sound_setup_passes
 check lan-overlapping-the-uplink-is-an-error overlap_is_an_error_with_a_fix
 e2e_masq_up
 check sees-the-daemon-sharing sees_the_daemon_sharing
+check logs-through-the-api logs_through_the_api

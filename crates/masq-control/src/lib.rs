@@ -33,6 +33,7 @@ pub mod framing;
 mod handler;
 mod ipv6_settings;
 mod lan_settings;
+mod log_lines;
 mod mac;
 mod port_mapping_settings;
 mod request;
@@ -74,6 +75,7 @@ pub use lan_settings::{
     DhcpSettings, DnsSettings, MAX_DNS_CACHE_ENTRIES, MAX_DNS_IN_FLIGHT, MAX_LEASE_SECS,
     MIN_LEASE_SECS, Reservation, is_dns_label,
 };
+pub use log_lines::{LogLevel, LogLine, MAX_LOG_LINES};
 pub use mac::{MacAddr, MacAddrError};
 pub use port_mapping_settings::{
     MAX_PORT_MAPPING_LIFETIME_SECS, MAX_PORT_MAPPINGS_PER_CLIENT, MIN_PORT_MAPPING_LIFETIME_SECS,

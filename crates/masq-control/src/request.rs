@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use masq_engine::{ForwardKey, ForwardSpec};
 
+use crate::log_lines::LogLevel;
 use crate::settings::Settings;
 
 /// Shortest subscription interval: faster updates only burn CPU on both ends.
@@ -73,6 +74,15 @@ pub enum Request {
         /// On or off.
         enabled: bool,
     },
+    /// The daemon's most recent log lines, oldest first.
+    Logs {
+        /// Only lines at least this serious (default: every kept line).
+        #[serde(default)]
+        level: Option<LogLevel>,
+        /// At most this many, the newest (default and cap: [`crate::MAX_LOG_LINES`]).
+        #[serde(default)]
+        limit: Option<u32>,
+    },
 }
 
 fn default_interval_ms() -> u64 {
@@ -104,6 +114,7 @@ impl Request {
             Request::AddForward { .. } => "add_forward",
             Request::RemoveForward { .. } => "remove_forward",
             Request::EnableForward { .. } => "enable_forward",
+            Request::Logs { .. } => "logs",
         }
     }
 }

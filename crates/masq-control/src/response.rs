@@ -11,6 +11,7 @@ use thiserror::Error;
 use masq_engine::{EngineStatus, ForwardView, InboundAttempt, Translation};
 
 use crate::clients::{LanClient, LanServicesReport};
+use crate::log_lines::LogLine;
 use crate::settings::Settings;
 
 /// The answer to one request.
@@ -29,6 +30,8 @@ pub enum Response {
     Clients(Vec<LanClient>),
     /// Answer to `forwards` and to the requests that change them (the list afterwards).
     Forwards(Vec<ForwardView>),
+    /// Answer to `logs`: the daemon's recent lines, oldest first.
+    Logs(Vec<LogLine>),
     /// The request was carried out and has nothing to report.
     Done,
     /// The request was refused; travels in the envelope's `error` member, never in `ok`.
@@ -51,6 +54,7 @@ impl Response {
             Response::Settings(_) => "settings",
             Response::Clients(_) => "clients",
             Response::Forwards(_) => "forwards",
+            Response::Logs(_) => "logs",
             Response::Done => "done",
             Response::Error(_) => "error",
         }

@@ -68,7 +68,9 @@ impl Request {
             | Request::ClearInbound
             | Request::AddForward { .. }
             | Request::RemoveForward { .. }
-            | Request::EnableForward { .. } => Role::Operator,
+            | Request::EnableForward { .. }
+            // Logs name files, interfaces and hosts: for those who run sharing.
+            | Request::Logs { .. } => Role::Operator,
         }
     }
 }

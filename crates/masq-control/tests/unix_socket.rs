@@ -72,6 +72,7 @@ fn spawn_fake_handler() -> mpsc::Sender<HandlerCall> {
                 }
                 Request::Inbound => Response::Inbound(vec![]),
                 Request::Clients => Response::Clients(vec![]),
+                Request::Logs { .. } => Response::Logs(vec![]),
                 Request::Forwards
                 | Request::AddForward { .. }
                 | Request::RemoveForward { .. }

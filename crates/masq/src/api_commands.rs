@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use masq_control::{Client, Request, Response};
 
-use crate::cli::{ControlArgs, ForwardCommand, SettingsArgs, TranslationsArgs, ViewArgs};
+use crate::cli::{ControlArgs, ForwardCommand, LogsArgs, SettingsArgs, TranslationsArgs, ViewArgs};
 use crate::output;
 use crate::paths;
 use crate::watch::{self, View};
@@ -179,6 +179,19 @@ pub fn stop(args: &ControlArgs) -> Result<()> {
         .context("cannot stop sharing")?;
     output::emit("sharing stopped\n")?;
     Ok(())
+}
+
+/// `masq logs`.
+pub fn logs(args: &LogsArgs) -> Result<()> {
+    let mut client = connect(&args.control)?;
+    let request = Request::Logs {
+        level: args.level.map(Into::into),
+        limit: args.lines,
+    };
+    let Response::Logs(lines) = client.request(request)? else {
+        bail!("the daemon answered `logs` with something else");
+    };
+    print(args.json, &lines, || output::render_logs(&lines))
 }
 
 fn connect(args: &ControlArgs) -> Result<Client> {

@@ -82,6 +82,11 @@ pub enum Command {
     /// Work with the config file.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Show the daemon's recent log lines (what it did, what failed).
+    #[command(
+        after_help = "Examples:\n  masq logs\n  masq logs --level warn --lines 50\n  masq logs --json | jq -r '.[].message'"
+    )]
+    Logs(LogsArgs),
     /// Check what commonly keeps sharing from working, and say how to fix each thing.
     #[command(
         after_help = "Checks the config file, the uplink (default route, address), the LAN interface, that the\nLAN and the uplink's network do not overlap, the daemon, and changes a crashed run left.\nChanges nothing. Exit status 1 if sharing cannot work.\n\nExamples:\n  masq doctor\n  masq doctor --json | jq '.findings[] | select(.level != \"ok\")'"
@@ -96,6 +101,50 @@ pub enum Command {
     /// run it to ship them.
     #[command(hide = true)]
     Manpages(ManpagesArgs),
+}
+
+/// `masq logs`.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Only lines at least this serious.
+    #[arg(long, value_enum)]
+    pub level: Option<LogLevelArg>,
+    /// At most this many lines, the newest.
+    #[arg(long, value_name = "N")]
+    pub lines: Option<u32>,
+    /// Print JSON exactly as the control API sends it.
+    #[arg(long)]
+    pub json: bool,
+    /// Where the daemon is.
+    #[command(flatten)]
+    pub control: ControlArgs,
+}
+
+/// Log levels as `--level` takes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogLevelArg {
+    /// Failures only.
+    Error,
+    /// Failures and warnings.
+    Warn,
+    /// What the daemon did, too.
+    Info,
+    /// Details for diagnosis.
+    Debug,
+    /// Everything kept.
+    Trace,
+}
+
+impl From<LogLevelArg> for masq_control::LogLevel {
+    fn from(l: LogLevelArg) -> Self {
+        match l {
+            LogLevelArg::Error => masq_control::LogLevel::Error,
+            LogLevelArg::Warn => masq_control::LogLevel::Warn,
+            LogLevelArg::Info => masq_control::LogLevel::Info,
+            LogLevelArg::Debug => masq_control::LogLevel::Debug,
+            LogLevelArg::Trace => masq_control::LogLevel::Trace,
+        }
+    }
 }
 
 /// `masq doctor`.

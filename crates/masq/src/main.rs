@@ -25,6 +25,8 @@ use anyhow::Result;
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 use cli::{Cli, Command, ConfigCommand};
 use service_commands::UsageError;
@@ -71,6 +73,7 @@ fn dispatch(command: Command) -> Result<()> {
             Ok(())
         }
         Command::Manpages(args) => docs::manpages(&args.dir),
+        Command::Logs(args) => api_commands::logs(&args),
         Command::Doctor(args) => doctor::run(&doctor::DoctorOptions {
             config: args.config,
             state_file: args.state_file,
@@ -113,12 +116,16 @@ fn init_logging() {
         }
         EnvFilter::new("info")
     });
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let stderr = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         // A closed stderr (e.g. `masq … 2>&1 | head -1`) must not turn into a panic inside
         // the logger, which would abort before cleanup runs.
-        .log_internal_errors(false)
+        .log_internal_errors(false);
+    // The same lines stay readable through the control API (`masq logs`, the desktop app).
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(stderr)
+        .with(runtime::log_ring::RingLayer)
         .init();
 }

@@ -7,6 +7,7 @@
 mod clients;
 mod forwards;
 mod inbound;
+mod logs;
 mod roaming;
 mod status;
 mod table;
@@ -17,6 +18,7 @@ use std::io::{self, Write};
 pub use clients::render_clients;
 pub use forwards::render_forwards;
 pub use inbound::render_inbound;
+pub use logs::render_logs;
 pub use status::render_status;
 pub use translations::render_translations;
 

@@ -18,6 +18,7 @@ mod hairpin;
 #[cfg(unix)]
 mod inbox;
 mod interface_check;
+pub mod log_ring;
 pub(crate) use interface_check::overlap;
 mod ipv6_plan;
 mod lan_services;

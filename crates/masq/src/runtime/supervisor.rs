@@ -204,6 +204,7 @@ impl Supervisor {
                     Err(e) => Response::error(ErrorCode::InvalidSettings, e),
                 },
             },
+            Request::Logs { level, limit } => Response::Logs(super::log_ring::recent(level, limit)),
             Request::Start => {
                 self.boot_retry = None;
                 if self.session.is_some() {
