@@ -125,6 +125,8 @@ mod journal;
 mod link_state;
 mod observed;
 pub mod sockets;
+#[cfg(any(unix, windows))]
+mod sockopt;
 mod spec;
 mod tcp_congestion;
 mod uplink_watch;

@@ -7,7 +7,6 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
 
 use masq_vocab::Family;
 use socket2::{Domain, Protocol, Socket, Type};
@@ -78,17 +77,8 @@ pub fn udp_socket(uplink: &Uplink, family: Family) -> io::Result<Socket> {
 /// `SO_RCVBUFFORCE` (masq runs with `CAP_NET_ADMIN`), else up to that limit. A refusal only
 /// leaves the default, so it is logged, not returned.
 fn enlarge_receive_buffer(sock: &Socket) {
-    // SAFETY: the option value is a c_int that lives for the whole call, and its size is passed.
-    let rc = unsafe {
-        libc::setsockopt(
-            sock.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVBUFFORCE,
-            (&UDP_RCVBUF as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc < 0
+    let forced = crate::sockopt::set_int(sock, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, UDP_RCVBUF);
+    if forced.is_err()
         && let Err(e) = sock.set_recv_buffer_size(UDP_RCVBUF as usize)
     {
         tracing::debug!(error = %e, "cannot enlarge a UDP socket's receive buffer");
@@ -184,20 +174,7 @@ pub fn set_dont_fragment(sock: &Socket, family: Family, on: bool) -> io::Result<
             libc::IPV6_PMTUDISC_DONT,
         ),
     };
-    // SAFETY: the option value is a c_int that lives for the whole call, and its size is passed.
-    let rc = unsafe {
-        libc::setsockopt(
-            sock.as_raw_fd(),
-            level,
-            name,
-            (&value as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+    crate::sockopt::set_int(sock, level, name, value)
 }
 
 /// Turns the socket's ICMP error queue (`IP_RECVERR` / `IPV6_RECVERR`) on or off.
@@ -207,20 +184,7 @@ fn set_error_queue(sock: &Socket, family: Family, on: bool) -> io::Result<()> {
         Family::V6 => (libc::IPPROTO_IPV6, libc::IPV6_RECVERR),
     };
     let value = libc::c_int::from(on);
-    // SAFETY: the option value is a c_int that lives for the whole call, and its size is passed.
-    let rc = unsafe {
-        libc::setsockopt(
-            sock.as_raw_fd(),
-            level,
-            name,
-            (&value as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+    crate::sockopt::set_int(sock, level, name, value)
 }
 
 /// Adds what was being done to an error, keeping its kind (which `connect_error` and the

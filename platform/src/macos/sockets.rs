@@ -13,7 +13,6 @@
 use std::io;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
-use std::os::fd::AsRawFd;
 
 use masq_vocab::{Family, IcmpErrorReport};
 use socket2::{Domain, Protocol, Socket, Type};
@@ -133,20 +132,12 @@ fn new_socket(family: Family, ty: Type, protocol: Protocol) -> io::Result<Socket
 }
 
 fn set_notsent_lowat(sock: &Socket) -> io::Result<()> {
-    // SAFETY: the option value is a c_int that lives for the whole call, and its size is passed.
-    let rc = unsafe {
-        libc::setsockopt(
-            sock.as_raw_fd(),
-            libc::IPPROTO_TCP,
-            TCP_NOTSENT_LOWAT,
-            (&NOTSENT_LOWAT_BYTES as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+    crate::sockopt::set_int(
+        sock,
+        libc::IPPROTO_TCP,
+        TCP_NOTSENT_LOWAT,
+        NOTSENT_LOWAT_BYTES,
+    )
 }
 
 /// Sends later datagrams with DF set (`IP_DONTFRAG` / `IPV6_DONTFRAG`), or lets the stack
@@ -158,20 +149,7 @@ pub fn set_dont_fragment(sock: &Socket, family: Family, on: bool) -> io::Result<
         Family::V6 => (libc::IPPROTO_IPV6, libc::IPV6_DONTFRAG),
     };
     let value = libc::c_int::from(on);
-    // SAFETY: the option value is a c_int that lives for the whole call, and its size is passed.
-    let rc = unsafe {
-        libc::setsockopt(
-            sock.as_raw_fd(),
-            level,
-            name,
-            (&value as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+    crate::sockopt::set_int(sock, level, name, value)
 }
 
 /// Pins a LAN service's socket to the LAN interface by index (`IP_BOUND_IF` /

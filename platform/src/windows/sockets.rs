@@ -20,7 +20,7 @@ use masq_vocab::{Family, IcmpErrorReport};
 use socket2::{Domain, Protocol, Socket, Type};
 use windows_sys::Win32::Networking::WinSock::{
     IP_DONTFRAGMENT, IP_UNICAST_IF, IPPROTO_IP, IPPROTO_IPV6, IPV6_DONTFRAG, IPV6_UNICAST_IF,
-    SIO_UDP_CONNRESET, SOCKET, SOCKET_ERROR, WSAGetLastError, WSAIoctl, setsockopt,
+    SIO_UDP_CONNRESET, SOCKET, SOCKET_ERROR, WSAGetLastError, WSAIoctl,
 };
 
 pub use super::icmp_echo::{EchoOutcome, IcmpEcho};
@@ -113,22 +113,7 @@ pub fn set_dont_fragment(sock: &Socket, family: Family, on: bool) -> io::Result<
         Family::V6 => (IPPROTO_IPV6, IPV6_DONTFRAG),
     };
     let value = u32::from(on);
-    // SAFETY: the option value is a u32 that lives for the whole call, and its size is passed.
-    let rc = unsafe {
-        setsockopt(
-            sock.as_raw_socket() as SOCKET,
-            level,
-            name,
-            (&value as *const u32).cast(),
-            std::mem::size_of::<u32>() as i32,
-        )
-    };
-    if rc == SOCKET_ERROR {
-        // SAFETY: reads the calling thread's last Winsock error.
-        let code = unsafe { WSAGetLastError() };
-        return Err(io::Error::from_raw_os_error(code));
-    }
-    Ok(())
+    crate::sockopt::set_u32(sock, level, name, value)
 }
 
 /// Pins the socket's outgoing packets to the uplink interface.
@@ -161,22 +146,7 @@ fn set_unicast_if(sock: &Socket, family: Family, index: u32) -> io::Result<()> {
         Family::V6 => (IPPROTO_IPV6, IPV6_UNICAST_IF),
     };
     let value = unicast_if_value(family, index);
-    // SAFETY: the option value is a u32 that lives for the whole call, and its size is passed.
-    let rc = unsafe {
-        setsockopt(
-            sock.as_raw_socket() as SOCKET,
-            level,
-            name,
-            (&value as *const u32).cast(),
-            std::mem::size_of::<u32>() as i32,
-        )
-    };
-    if rc == SOCKET_ERROR {
-        // SAFETY: reads the calling thread's last Winsock error.
-        let code = unsafe { WSAGetLastError() };
-        return Err(io::Error::from_raw_os_error(code));
-    }
-    Ok(())
+    crate::sockopt::set_u32(sock, level, name, value)
 }
 
 /// Turns off `SIO_UDP_CONNRESET` (see the module documentation).

@@ -159,6 +159,9 @@ mod tests {
             !all.iter().any(|l| l.message.contains("started")),
             "the oldest fell out"
         );
-        assert!(all[0].message.starts_with("ring test filler i="), "fields kept: {all:?}");
+        assert!(
+            all[0].message.starts_with("ring test filler i="),
+            "fields kept: {all:?}"
+        );
     }
 }
