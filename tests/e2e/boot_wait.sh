@@ -33,14 +33,17 @@ daemon_answers() {
     wait_for 20 "the daemon's control socket" "$MASQ" status --json --control "$SOCK"
 }
 
+said_it_waits() {
+    grep -F "trying again every" "$LOG_DIR/masq.log"
+}
+
 waits_without_the_lan() {
-    sleep 2
+    wait_for 20 "the daemon to say it waits for the network" said_it_waits
     if masq_running; then
         echo "sharing runs although the LAN interface does not exist"
         return 1
     fi
     alive "$MASQ_PID" || { echo "the daemon exited"; return 1; }
-    grep -F "trying again every" "$LOG_DIR/masq.log"
 }
 
 starts_once_the_lan_appears() {
