@@ -301,7 +301,7 @@ fn api_commands_against_a_fake_daemon() {
     let out = run(&["inbound"]);
     let shown = text(&out.stdout);
     assert!(
-        shown.contains("198.51.100.9:5000") && shown.contains("Port forwards"),
+        shown.contains("198.51.100.9:5000") && shown.contains("masq forward add"),
         "{shown}"
     );
 
