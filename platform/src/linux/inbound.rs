@@ -59,7 +59,7 @@ impl InboundObserver {
         socket
             .attach_filter(&program)
             .map_err(|e| context("attach the BPF filter", e))?;
-        set_int_option(&socket, libc::SOL_PACKET, libc::PACKET_IGNORE_OUTGOING, 1)
+        crate::sockopt::set_int(&socket, libc::SOL_PACKET, libc::PACKET_IGNORE_OUTGOING, 1)
             .map_err(|e| context("ignore outgoing packets", e))?;
         bind_ipv4_on(&socket, uplink.index).map_err(|e| context("bind to the interface", e))?;
         Ok(InboundObserver {
@@ -99,29 +99,6 @@ impl AsRawFd for InboundObserver {
 impl AsFd for InboundObserver {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.socket.as_fd()
-    }
-}
-
-fn set_int_option(
-    socket: &Socket,
-    level: libc::c_int,
-    name: libc::c_int,
-    value: libc::c_int,
-) -> io::Result<()> {
-    // SAFETY: the option value is a c_int that lives for the whole call, and its size is passed.
-    let rc = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            level,
-            name,
-            (&value as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
     }
 }
 

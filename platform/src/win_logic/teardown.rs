@@ -42,19 +42,11 @@ pub(crate) fn repair_before_start<S: System>(
     sys: &mut S,
     state_file: &Path,
 ) -> Result<(), PlatformError> {
-    let Some(journal) = Journal::<Step>::load(state_file)? else {
-        return Ok(());
-    };
-    let pid = journal.pid();
-    if on_stale_journal(pid, std::process::id(), sys.is_masq_process(pid)) == StaleJournal::Refuse {
-        return Err(PlatformError::StillRunning {
-            pid,
-            path: state_file.to_owned(),
-        });
+    let report = cleanup_stale(sys, state_file)?;
+    if report.found {
+        warn!(journal = %state_file.display(), "undid what a crashed masq left behind");
+        info!("{report}");
     }
-    warn!(pid, journal = %state_file.display(), "undoing what a crashed masq left behind");
-    let report = undo_all(sys, journal, None)?;
-    info!("{report}");
     Ok(())
 }
 

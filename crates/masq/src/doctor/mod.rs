@@ -31,9 +31,9 @@ pub struct DoctorOptions {
 
 /// Everything `--json` prints: the findings and whether sharing can work.
 #[derive(Debug, Serialize)]
-struct Report {
+struct Report<'a> {
     ok: bool,
-    findings: Vec<Finding>,
+    findings: &'a [Finding],
 }
 
 /// Runs every check and prints the findings; fails (exit status 1) if any is an error.
@@ -44,7 +44,7 @@ pub fn run(options: &DoctorOptions) -> Result<()> {
     let text = if options.json {
         let mut text = serde_json::to_string_pretty(&Report {
             ok,
-            findings: findings.clone(),
+            findings: &findings,
         })
         .context("cannot encode the findings as JSON")?;
         text.push('\n');
