@@ -9,8 +9,8 @@
 
 use std::time::Duration;
 
+use masq_control::InboundAttempt;
 use masq_control::{AsyncClient, ClientError, Event, StatusReport, TranslationDelta};
-use masq_engine::InboundAttempt;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager};
 

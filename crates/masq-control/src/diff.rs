@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-use masq_engine::{FlowId, InboundAttempt, Protocol, RefusalReason, Translation};
+use masq_vocab::{FlowId, Protocol};
+
+use crate::translation::{InboundAttempt, RefusalReason, Translation};
 
 use crate::event::TranslationDelta;
 
@@ -98,7 +100,7 @@ pub fn diff_inbound(
 
 #[cfg(test)]
 mod tests {
-    use masq_engine::{GatewayEndpoint, LanEndpoint, RemoteEndpoint};
+    use masq_vocab::{GatewayEndpoint, LanEndpoint, RemoteEndpoint};
 
     use super::*;
 
@@ -128,7 +130,7 @@ mod tests {
             remote: "198.51.100.9:5000".parse().unwrap(),
             gateway: format!("203.0.113.2:{port}").parse().unwrap(),
             reason: RefusalReason::NoTranslation,
-            explanation: RefusalReason::NoTranslation.explanation().into(),
+            explanation: "no translation".into(),
             count,
             first_seen_s,
             last_seen_s: 0.0,

@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use masq_engine::{FlowId, InboundAttempt, Translation};
+use masq_vocab::FlowId;
+
+use crate::translation::{InboundAttempt, Translation};
 
 use crate::response::StatusReport;
 

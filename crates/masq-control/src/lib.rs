@@ -27,8 +27,11 @@ mod client_error;
 mod clients;
 mod connection;
 pub mod diff;
+mod engine_settings;
+mod engine_status;
 pub mod envelope;
 mod event;
+mod forward_view;
 pub mod framing;
 mod handler;
 mod ipv6_settings;
@@ -42,6 +45,7 @@ mod roaming;
 mod role;
 mod settings;
 mod subscription;
+mod translation;
 
 #[cfg(unix)]
 mod unix;
@@ -67,8 +71,14 @@ pub use clients::{
     Assignment, DnsCounters, ForeignDhcpServer, Ipv6Status, LanClient, LanServicesReport,
     ServiceState,
 };
+pub use engine_settings::{
+    ClientLimit, CongestionControl, ConnectTimeoutReply, EngineSettings, IcmpSettings, TcpSettings,
+    UdpFiltering, UdpSettings,
+};
+pub use engine_status::{Counters, EngineStatus};
 pub use envelope::PROTOCOL_VERSION;
 pub use event::{Event, TranslationDelta};
+pub use forward_view::{ForwardView, ListenerState};
 pub use handler::HandlerCall;
 pub use ipv6_settings::{Ipv6Mode, Ipv6Settings, parse_prefix as parse_ipv6_prefix};
 pub use lan_settings::{
@@ -77,6 +87,13 @@ pub use lan_settings::{
 };
 pub use log_lines::{LogLevel, LogLine, MAX_LOG_LINES};
 pub use mac::{MacAddr, MacAddrError};
+/// The shared words the API's types are made of, re-exported so that clients need no other
+/// crate of masq's: endpoints, flow ids, protocols and what names a port forward.
+pub use masq_vocab::{
+    BadForwardProtocol, BadForwardTarget, BadPortRange, FlowId, ForwardKey, ForwardOrigin,
+    ForwardProtocol, ForwardSpec, GatewayEndpoint, LanEndpoint, PortMapProtocol, PortRange,
+    Protocol, RemoteEndpoint,
+};
 pub use port_mapping_settings::{
     MAX_PORT_MAPPING_LIFETIME_SECS, MAX_PORT_MAPPINGS_PER_CLIENT, MIN_PORT_MAPPING_LIFETIME_SECS,
     PortMappingSettings,
@@ -88,3 +105,4 @@ pub use response::{ApiError, ErrorCode, IfaceReport, Response, StatusReport};
 pub use roaming::{RoamingReport, UplinkChange, UplinkChangeKind, UplinkMode};
 pub use role::{PathFromApi, Role, RoleRefusal, check_request};
 pub use settings::{LanCidr, LanCidrError, Settings, SettingsError, check_iface_name};
+pub use translation::{InboundAttempt, RefusalReason, TcpFlowStats, Translation};

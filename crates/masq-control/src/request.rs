@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use masq_engine::{ForwardKey, ForwardSpec};
+use masq_vocab::{ForwardKey, ForwardSpec};
 
 use crate::log_lines::LogLevel;
 use crate::settings::Settings;

@@ -8,11 +8,12 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use masq_engine::{EngineStatus, ForwardView, InboundAttempt, Translation};
-
 use crate::clients::{LanClient, LanServicesReport};
+use crate::engine_status::EngineStatus;
+use crate::forward_view::ForwardView;
 use crate::log_lines::LogLine;
 use crate::settings::Settings;
+use crate::translation::{InboundAttempt, Translation};
 
 /// The answer to one request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

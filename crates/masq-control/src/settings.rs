@@ -12,6 +12,9 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use masq_vocab::ForwardSpec;
+
+use crate::engine_settings::EngineSettings;
 use crate::lan_settings::{DhcpSettings, DnsSettings};
 use crate::port_mapping_settings::PortMappingSettings;
 
@@ -38,7 +41,7 @@ pub struct Settings {
     /// Watch the uplink for refused inbound attempts, so users can see why they fail.
     pub observe_inbound: bool,
     /// Engine limits and timeouts.
-    pub engine: masq_engine::Config,
+    pub engine: EngineSettings,
     /// The DHCPv4 server on the LAN.
     pub dhcp: DhcpSettings,
     /// The DNS forwarder at the gateway address.
@@ -50,7 +53,7 @@ pub struct Settings {
     /// Port forwards: the only way connections from outside reach hidden hosts. In the config
     /// file each is a `[[forward]]` table.
     #[serde(rename = "forward")]
-    pub forwards: Vec<masq_engine::ForwardSpec>,
+    pub forwards: Vec<ForwardSpec>,
 }
 
 impl Default for Settings {
@@ -61,7 +64,7 @@ impl Default for Settings {
             lan_addr: None,
             tun: "masq0".to_owned(),
             observe_inbound: true,
-            engine: masq_engine::Config::default(),
+            engine: EngineSettings::default(),
             dhcp: DhcpSettings::default(),
             dns: DnsSettings::default(),
             ipv6: crate::Ipv6Settings::default(),
@@ -95,7 +98,14 @@ impl SettingsError {
 
 impl Settings {
     /// Checks every field; the first offender is reported with its key and accepted range.
-    pub fn validate(&self) -> Result<(), SettingsError> {
+    ///
+    /// The `[engine]` section is checked by `engine_check`, which the daemon supplies from
+    /// the engine's own rules (this crate does not know the engine, so its clients do not
+    /// either); its errors are expected under `engine.…` keys.
+    pub fn validate(
+        &self,
+        engine_check: impl FnOnce(&EngineSettings) -> Result<(), SettingsError>,
+    ) -> Result<(), SettingsError> {
         if let Some(uplink) = &self.uplink {
             check_iface_name("uplink", uplink)?;
         }
@@ -126,11 +136,7 @@ impl Settings {
                 SettingsError::new("lan_addr", quoted(cidr), &reason.to_string())
             })?;
         }
-        self.engine.validate().map_err(|e| SettingsError {
-            key: format!("engine.{}", e.key),
-            value: e.value,
-            expected: e.expected.to_owned(),
-        })?;
+        engine_check(&self.engine)?;
         self.dhcp.validate(self.lan_cidr())?;
         self.ipv6.validate()?;
         self.dns.validate()?;
@@ -324,6 +330,11 @@ mod tests {
 
     use super::*;
 
+    /// Accepts every engine section: these tests are about the other keys.
+    fn engine_ok(_: &EngineSettings) -> Result<(), SettingsError> {
+        Ok(())
+    }
+
     fn sharing(uplink: &str, lan: &str) -> Settings {
         Settings {
             uplink: Some(uplink.into()),
@@ -334,16 +345,16 @@ mod tests {
 
     #[test]
     fn defaults_are_valid() {
-        Settings::default().validate().unwrap();
-        sharing("wlan0", "eth1").validate().unwrap();
+        Settings::default().validate(engine_ok).unwrap();
+        sharing("wlan0", "eth1").validate(engine_ok).unwrap();
     }
 
     #[test]
     #[cfg(windows)]
     fn windows_adapter_names_may_have_spaces() {
-        sharing("Ethernet 2", "Wi-Fi").validate().unwrap();
+        sharing("Ethernet 2", "Wi-Fi").validate(engine_ok).unwrap();
         for bad in ["", " Ethernet", "a/b", "tab\tname", ".."] {
-            let e = sharing(bad, "eth1").validate().unwrap_err();
+            let e = sharing(bad, "eth1").validate(engine_ok).unwrap_err();
             assert_eq!(e.key, "uplink", "{bad:?}");
             assert!(e.to_string().contains("Ethernet 2"), "{e}");
         }
@@ -353,7 +364,7 @@ mod tests {
     #[cfg(not(windows))]
     fn bad_interface_names_name_key_and_rule() {
         for bad in ["", "a/b", "eth 0", "nul\0x", "sixteen-chars-xx", ".."] {
-            let e = sharing(bad, "eth1").validate().unwrap_err();
+            let e = sharing(bad, "eth1").validate(engine_ok).unwrap_err();
             assert_eq!(e.key, "uplink", "{bad:?}");
             assert!(e.to_string().contains("1 to 15 bytes"), "{e}");
         }
@@ -361,18 +372,23 @@ mod tests {
             tun: "bad name".into(),
             ..Settings::default()
         }
-        .validate()
+        .validate(engine_ok)
         .unwrap_err();
         assert_eq!(e.key, "tun");
-        sharing("exactly15chars_", "eth1").validate().unwrap();
+        sharing("exactly15chars_", "eth1")
+            .validate(engine_ok)
+            .unwrap();
     }
 
     #[test]
     fn interfaces_must_differ() {
-        assert_eq!(sharing("eth0", "eth0").validate().unwrap_err().key, "lan");
+        assert_eq!(
+            sharing("eth0", "eth0").validate(engine_ok).unwrap_err().key,
+            "lan"
+        );
         let mut s = sharing("eth0", "eth1");
         s.tun = "eth1".into();
-        let e = s.validate().unwrap_err();
+        let e = s.validate(engine_ok).unwrap_err();
         assert_eq!(e.key, "tun");
         assert!(e.expected.contains("lan"), "{e}");
     }
@@ -384,7 +400,7 @@ mod tests {
                 lan_addr: Some(cidr.into()),
                 ..Settings::default()
             }
-            .validate()
+            .validate(engine_ok)
         };
         with("192.168.137.1/24").unwrap();
         with("10.0.0.1/30").unwrap();
@@ -429,13 +445,20 @@ mod tests {
     }
 
     #[test]
-    fn engine_errors_are_prefixed_with_engine() {
+    fn the_engine_section_is_judged_by_the_check_given() {
         let mut s = Settings::default();
         s.engine.udp.mapping_timeout = Duration::from_secs(30);
-        let e = s.validate().unwrap_err();
+        let e = s
+            .validate(|e| {
+                Err(SettingsError::new(
+                    "engine.udp.mapping_timeout",
+                    e.udp.mapping_timeout.as_secs(),
+                    "120 to 86400 seconds",
+                ))
+            })
+            .unwrap_err();
         assert_eq!(e.key, "engine.udp.mapping_timeout");
         assert_eq!(e.value, "30");
-        assert!(e.to_string().contains("120 to 86400 seconds"), "{e}");
     }
 
     #[test]
@@ -444,14 +467,14 @@ mod tests {
             lan_addr: Some("10.9.0.1/24".into()),
             ..Settings::default()
         };
-        s.validate().unwrap();
+        s.validate(engine_ok).unwrap();
         s.dhcp.pool_start = Some(Ipv4Addr::new(192, 168, 137, 10));
-        let e = s.validate().unwrap_err();
+        let e = s.validate(engine_ok).unwrap_err();
         assert_eq!(e.key, "dhcp.pool_start");
         assert!(e.to_string().contains("10.9.0.0/24"), "{e}");
         s.dhcp.pool_start = None;
         s.dns.max_in_flight = 0;
-        assert_eq!(s.validate().unwrap_err().key, "dns.max_in_flight");
+        assert_eq!(s.validate(engine_ok).unwrap_err().key, "dns.max_in_flight");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Instant;
 
 use masq_control::{Assignment, LanCidr, LanClient, MacAddr};
-use masq_engine::{FlowId, Translation};
+use masq_control::{FlowId, Translation};
 
 use crate::dhcp::leases::Lease;
 
@@ -151,7 +151,7 @@ impl ClientTracker {
 mod tests {
     use std::time::Duration;
 
-    use masq_engine::Protocol;
+    use masq_control::Protocol;
 
     use super::*;
     use crate::dhcp::leases::LeaseState;

@@ -19,8 +19,8 @@
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 
-use masq_engine::Family;
 use masq_platform::sockets as psock;
+use masq_vocab::Family;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
 

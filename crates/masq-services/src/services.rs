@@ -9,11 +9,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
+use masq_control::Translation;
 use masq_control::{
     DhcpSettings, DnsSettings, ForeignDhcpServer, LanCidr, LanClient, LanServicesReport, MacAddr,
     ServiceState,
 };
-use masq_engine::Translation;
 use masq_platform::sockets::Uplink;
 use tokio::sync::watch;
 use tracing::{error, warn};

@@ -32,7 +32,7 @@ pub fn status(args: &ViewArgs) -> Result<()> {
 
 /// `masq translations`.
 pub fn translations(args: &TranslationsArgs) -> Result<()> {
-    let protocol = args.protocol.map(masq_engine::Protocol::from);
+    let protocol = args.protocol.map(masq_control::Protocol::from);
     let mut client = connect(&args.view.control)?;
     if args.view.watch {
         return watch::run(client, View::Translations(protocol), args.view.json);
@@ -88,18 +88,18 @@ pub fn clients(args: &ViewArgs) -> Result<()> {
 
 /// `masq forward …`: one request, then the list as it is afterwards.
 pub fn forward(command: ForwardCommand) -> Result<()> {
-    let key = |protocol, port| masq_engine::ForwardKey { protocol, port };
+    let key = |protocol, port| masq_control::ForwardKey { protocol, port };
     let (request, control, json, done) = match command {
         ForwardCommand::List(a) => (Request::Forwards, a.control, a.json, None),
         ForwardCommand::Add(a) => {
-            let spec = masq_engine::ForwardSpec {
+            let spec = masq_control::ForwardSpec {
                 protocol: a.protocol,
                 public: a.public,
                 target: std::net::SocketAddrV4::new(
                     a.target.ip,
                     a.target.port.unwrap_or(a.public.first()),
                 ),
-                origin: masq_engine::ForwardOrigin::User,
+                origin: masq_control::ForwardOrigin::User,
                 enabled: !a.disabled,
                 name: a.name,
             };

@@ -214,10 +214,10 @@ pub struct ForwardListArgs {
 pub struct ForwardAddArgs {
     /// `tcp` or `udp`.
     #[arg(value_parser = forward_protocol)]
-    pub protocol: masq_engine::ForwardProtocol,
+    pub protocol: masq_control::ForwardProtocol,
     /// Public port or range on the uplink address, e.g. `8080` or `27015-27030`.
     #[arg(value_parser = port_range)]
-    pub public: masq_engine::PortRange,
+    pub public: masq_control::PortRange,
     /// The LAN host and its first port, e.g. `192.168.137.10:80` [default port: the public one].
     #[arg(value_parser = forward_target)]
     pub target: ForwardTarget,
@@ -237,7 +237,7 @@ pub struct ForwardAddArgs {
 pub struct ForwardKeyArgs {
     /// `tcp` or `udp`.
     #[arg(value_parser = forward_protocol)]
-    pub protocol: masq_engine::ForwardProtocol,
+    pub protocol: masq_control::ForwardProtocol,
     /// The (first) public port.
     pub port: u16,
     /// Where the daemon is.
@@ -254,14 +254,14 @@ pub struct ForwardTarget {
     pub port: Option<u16>,
 }
 
-fn forward_protocol(s: &str) -> Result<masq_engine::ForwardProtocol, String> {
+fn forward_protocol(s: &str) -> Result<masq_control::ForwardProtocol, String> {
     s.parse()
-        .map_err(|e: masq_engine::ForwardError| e.to_string())
+        .map_err(|e: masq_control::BadForwardProtocol| e.to_string())
 }
 
-fn port_range(s: &str) -> Result<masq_engine::PortRange, String> {
+fn port_range(s: &str) -> Result<masq_control::PortRange, String> {
     s.parse()
-        .map_err(|e: masq_engine::ForwardError| e.to_string())
+        .map_err(|e: masq_control::BadPortRange| e.to_string())
 }
 
 fn forward_target(s: &str) -> Result<ForwardTarget, String> {
@@ -491,12 +491,12 @@ pub enum ProtocolArg {
     Icmp,
 }
 
-impl From<ProtocolArg> for masq_engine::Protocol {
+impl From<ProtocolArg> for masq_control::Protocol {
     fn from(p: ProtocolArg) -> Self {
         match p {
-            ProtocolArg::Tcp => masq_engine::Protocol::Tcp,
-            ProtocolArg::Udp => masq_engine::Protocol::Udp,
-            ProtocolArg::Icmp => masq_engine::Protocol::Icmp,
+            ProtocolArg::Tcp => masq_control::Protocol::Tcp,
+            ProtocolArg::Udp => masq_control::Protocol::Udp,
+            ProtocolArg::Icmp => masq_control::Protocol::Icmp,
         }
     }
 }

@@ -39,7 +39,7 @@ pub struct ConfigFile {
     /// See [`Settings::observe_inbound`].
     pub observe_inbound: Option<bool>,
     /// See [`Settings::engine`]; missing keys take the engine's defaults.
-    pub engine: Option<masq_engine::Config>,
+    pub engine: Option<masq_control::EngineSettings>,
     /// See [`Settings::dhcp`]; missing keys take their defaults.
     pub dhcp: Option<masq_control::DhcpSettings>,
     /// See [`Settings::dns`]; missing keys take their defaults.
@@ -50,7 +50,7 @@ pub struct ConfigFile {
     pub port_mapping: Option<masq_control::PortMappingSettings>,
     /// See [`Settings::forwards`]: one `[[forward]]` table per port forward.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub forward: Vec<masq_engine::ForwardSpec>,
+    pub forward: Vec<masq_control::ForwardSpec>,
     /// `masq daemon` starts sharing at once instead of waiting for `masq start`.
     pub autostart: Option<bool>,
     /// Group whose members may use the control socket besides root and the daemon's user.
@@ -194,7 +194,7 @@ pub fn resolve(source: &ConfigSource, overrides: Overrides) -> Result<Effective,
     let effective = merge(file.unwrap_or_default(), overrides, file_found);
     effective
         .settings
-        .validate()
+        .validate(crate::engine_api::check_engine_settings)
         .map_err(|error| ConfigError::Invalid {
             origin: match (file_found, flags_given) {
                 (true, false) => format!("config file {}", source.path().display()),
@@ -345,7 +345,7 @@ mod tests {
             e.settings.engine.udp.mapping_timeout,
             Duration::from_secs(600)
         );
-        assert_eq!(e.settings.engine.tcp, masq_engine::TcpConfig::default());
+        assert_eq!(e.settings.engine.tcp, masq_control::TcpSettings::default());
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod config;
 mod demo;
 mod docs;
 mod doctor;
+mod engine_api;
 mod output;
 mod paths;
 mod runtime;

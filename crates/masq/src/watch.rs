@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use masq_control::{Client, Event, StatusReport};
-use masq_engine::{FlowId, InboundAttempt, Protocol, RefusalReason, Translation};
+use masq_control::{FlowId, InboundAttempt, Protocol, RefusalReason, Translation};
 
 use crate::output;
 
@@ -151,8 +151,8 @@ impl WatchState {
 
 #[cfg(test)]
 mod tests {
+    use masq_control::LanEndpoint;
     use masq_control::TranslationDelta;
-    use masq_engine::LanEndpoint;
 
     use super::*;
 

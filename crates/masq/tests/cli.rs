@@ -7,7 +7,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use masq_control::{ErrorCode, HandlerCall, Request, Response, Settings, StatusReport};
-use masq_engine::{
+use masq_control::{
     FlowId, InboundAttempt, LanEndpoint, Protocol, RefusalReason, RemoteEndpoint, Translation,
 };
 
@@ -233,7 +233,8 @@ fn fake_daemon(dir: &Path) -> PathBuf {
                         remote: "198.51.100.9:5000".parse().unwrap(),
                         gateway: "203.0.113.2:22".parse().unwrap(),
                         reason: RefusalReason::NoTranslation,
-                        explanation: RefusalReason::NoTranslation.explanation().into(),
+                        explanation: "no hidden host has a connection using this gateway port"
+                            .into(),
                         count: 2,
                         first_seen_s: 10.0,
                         last_seen_s: 1.0,

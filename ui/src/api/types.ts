@@ -1,6 +1,7 @@
 // The control API's data as the GUI receives it. These mirror the Rust types in
-// crates/masq-control (response.rs, event.rs, settings.rs) and engine/src/snapshot.rs, whose
-// serde forms are the contract; field names are the wire names.
+// crates/masq-control (response.rs, event.rs, settings.rs, translation.rs, engine_status.rs,
+// forward_view.rs, engine_settings.rs) and crates/masq-vocab, whose serde forms are the
+// contract; field names are the wire names.
 
 export type Protocol = "tcp" | "udp" | "icmp";
 
@@ -23,7 +24,7 @@ export interface Translation {
   tcp?: TcpFlowStats | null;
 }
 
-/** The LAN leg of one TCP translation, as `engine/src/snapshot.rs` reports it. */
+/** The LAN leg of one TCP translation (crates/masq-control/src/translation.rs). */
 export interface TcpFlowStats {
   retransmits: number;
   rtos: number;
@@ -256,10 +257,10 @@ export interface LogLine {
 
 export type ForwardProtocol = "tcp" | "udp";
 
-/** Who made a forward: the user, or a LAN client through NAT-PMP/PCP (engine ForwardOrigin). */
+/** Who made a forward: the user, or a LAN client through NAT-PMP/PCP (masq-vocab ForwardOrigin). */
 export type ForwardOrigin = { kind: "user" } | { kind: "port_map"; client: string; protocol: "nat_pmp" | "pcp" };
 
-/** What to forward where (engine ForwardSpec): public is a port or "first-last". */
+/** What to forward where (masq-vocab ForwardSpec): public is a port or "first-last". */
 export interface ForwardSpec {
   protocol: ForwardProtocol;
   public: string;
@@ -277,7 +278,7 @@ export interface ForwardKey {
 
 export type ListenerState = "listening" | "opening" | "disabled" | "stopped" | { failed: { reason: string } };
 
-/** One forward as the daemon reports it (engine ForwardView). */
+/** One forward as the daemon reports it (masq-control ForwardView). */
 export interface ForwardView {
   key: ForwardKey;
   spec: ForwardSpec;

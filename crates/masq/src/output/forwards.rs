@@ -1,7 +1,7 @@
 //! The port forwards table (`masq forward list`): what is open inward, to whom, and who
 //! opened it — the user, or a program on the LAN through NAT-PMP/PCP.
 
-use masq_engine::{ForwardOrigin, ForwardView, ListenerState, PortMapProtocol};
+use masq_control::{ForwardOrigin, ForwardView, ListenerState, PortMapProtocol};
 
 use super::duration;
 use super::table::{Align, Table};
@@ -69,7 +69,7 @@ fn state(s: &ListenerState) -> String {
 
 #[cfg(test)]
 mod tests {
-    use masq_engine::ForwardSpec;
+    use masq_control::ForwardSpec;
 
     use super::*;
 

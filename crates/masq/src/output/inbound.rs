@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use masq_engine::{InboundAttempt, RefusalReason};
+use masq_control::InboundAttempt;
 
 use super::table::{Align, Table};
 use super::{duration, wire_name};
@@ -44,20 +44,21 @@ pub fn render_inbound(attempts: &[InboundAttempt]) -> String {
     out.push('\n');
     out.push_str(WHY);
     out.push('\n');
-    let reasons: BTreeSet<RefusalReason> = attempts.iter().map(|a| a.reason).collect();
-    for reason in reasons {
-        out.push_str(&format!(
-            "  {}: {}.\n",
-            wire_name(&reason),
-            reason.explanation()
-        ));
+    // The daemon's own words for each reason (a newer daemon may know reasons this CLI
+    // does not), each said once.
+    let reasons: BTreeSet<(String, &str)> = attempts
+        .iter()
+        .map(|a| (wire_name(&a.reason), a.explanation.as_str()))
+        .collect();
+    for (name, explanation) in reasons {
+        out.push_str(&format!("  {name}: {explanation}.\n"));
     }
     out
 }
 
 #[cfg(test)]
 mod tests {
-    use masq_engine::Protocol;
+    use masq_control::{Protocol, RefusalReason};
 
     use super::*;
 
@@ -67,7 +68,7 @@ mod tests {
             remote: "198.51.100.9:5000".parse().unwrap(),
             gateway: "203.0.113.2:22".parse().unwrap(),
             reason,
-            explanation: reason.explanation().into(),
+            explanation: "nothing hidden uses this port".into(),
             count: 3,
             first_seen_s: 65.0,
             last_seen_s: 1.0,
@@ -81,7 +82,12 @@ mod tests {
             knock(RefusalReason::NoTranslation),
         ]);
         assert_eq!(text.matches("Why they were refused").count(), 1, "{text}");
-        assert_eq!(text.matches("no_translation:").count(), 1, "{text}");
+        assert_eq!(
+            text.matches("no_translation: nothing hidden uses this port.")
+                .count(),
+            1,
+            "{text}"
+        );
         assert!(text.contains("masq forward add"), "{text}");
         assert!(text.contains("1m05s ago"), "{text}");
         assert!(render_inbound(&[]).starts_with("no refused"));

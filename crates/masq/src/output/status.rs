@@ -167,18 +167,17 @@ fn iface(i: &IfaceReport) -> String {
 
 #[cfg(test)]
 mod tests {
+    use masq_control::{Counters, EngineStatus};
     use masq_control::{
         DnsCounters, ForeignDhcpServer, LanServicesReport, RoamingReport, ServiceState, UplinkMode,
     };
-    use masq_engine::{Counters, DropReason, EngineStatus};
 
     use super::*;
 
     #[test]
     fn running_and_stopped() {
         let mut counters = Counters::default();
-        counters.drop(DropReason::BadChecksum);
-        counters.drop(DropReason::BadChecksum);
+        counters.drops.insert("bad_checksum".into(), 2);
         counters.tun_bytes_in = 2048;
         counters.tcp_retransmits = 9;
         counters.tcp_fast_recoveries = 4;

@@ -1,6 +1,6 @@
 //! The translations table: one line per masqueraded conversation.
 
-use masq_engine::Translation;
+use masq_control::Translation;
 
 use super::table::{Align, Table};
 use super::{bytes, duration};
@@ -64,7 +64,7 @@ fn rtt(us: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use masq_engine::{
+    use masq_control::{
         FlowId, GatewayEndpoint, LanEndpoint, Protocol, RemoteEndpoint, TcpFlowStats,
     };
 

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use masq_control::{ErrorCode, Request, Response, Settings};
-use masq_engine::{ForwardKey, ForwardSpec, ForwardView, ListenerState};
+use masq_control::{ForwardKey, ForwardSpec, ForwardView, ListenerState};
 use tracing::warn;
 
 use super::loop_parts::ForwardChange;
@@ -35,7 +35,7 @@ impl SavedForwards {
         for spec in read(&saved.path) {
             let mut candidate = settings.clone();
             candidate.forwards.push(spec.clone());
-            match candidate.validate() {
+            match crate::engine_api::validate_settings(&candidate) {
                 Ok(()) => settings.forwards.push(spec),
                 Err(e) => warn!(
                     file = %saved.path.display(),
@@ -74,7 +74,7 @@ pub(super) async fn handle(
         Request::AddForward { forward } => {
             let mut candidate = settings.clone();
             candidate.forwards.push(forward.clone());
-            if let Err(e) = candidate.validate() {
+            if let Err(e) = crate::engine_api::validate_settings(&candidate) {
                 return Response::error(ErrorCode::InvalidRequest, e.to_string());
             }
             ForwardChange::Add(forward)

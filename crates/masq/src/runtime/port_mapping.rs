@@ -175,7 +175,7 @@ impl MappingTable for EngineTable<'_> {
     }
 
     fn open(&mut self, m: &ClientMapping, lifetime: Duration) -> Result<(), MapRefusal> {
-        let public = PortRange::single(m.external_port).map_err(|e| refusal(m, e))?;
+        let public = PortRange::single(m.external_port).map_err(|e| refusal(m, e.into()))?;
         let spec = ForwardSpec {
             protocol: forward_protocol(m.protocol),
             public,

@@ -4,10 +4,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
+use masq_control::{EngineStatus, ForwardView, InboundAttempt, Translation};
 use masq_control::{
     IfaceReport, Ipv6Status, LanClient, LanServicesReport, RoamingReport, Settings, UplinkMode,
 };
-use masq_engine::{Engine, EngineStatus, ForwardError, ForwardView, InboundAttempt, Translation};
+use masq_engine::{Engine, ForwardError};
+
+use crate::engine_api;
 use masq_platform::sockets::Uplink;
 use masq_platform::{GatewaySpec, InboundObserver, InterfaceInfo, Ipv4Net};
 use masq_services::LanServices;
@@ -43,7 +46,7 @@ pub(crate) struct Session {
     /// Whether the LAN is offered IPv6, and why not (issue 5).
     ipv6: Ipv6Plan,
     /// Per-client caps and rates, shown in the client view.
-    client_limits: Vec<masq_engine::ClientLimit>,
+    client_limits: Vec<masq_control::ClientLimit>,
     /// Router advertisements, while IPv6 is offered.
     router_adverts: Option<masq_services::ra::RouterAdvertiser>,
 }
@@ -51,7 +54,7 @@ pub(crate) struct Session {
 impl Session {
     /// Sets up the adapter and steering, then starts the engine loop.
     pub(crate) async fn start(settings: &Settings, files: &super::StateFiles) -> Result<Session> {
-        settings.validate().map_err(|e| anyhow!("{e}"))?;
+        engine_api::validate_settings(settings).map_err(|e| anyhow!("{e}"))?;
         let uplink = match &settings.uplink {
             Some(u) => u.clone(),
             None => masq_platform::default_uplink()
@@ -104,7 +107,7 @@ impl Session {
             .await
             .with_context(|| format!("cannot start sharing {uplink} with {lan}"))?;
 
-        let mut config = settings.engine.clone();
+        let mut config = engine_api::engine_config(&settings.engine);
         config.gateway_v4 = gateway.lan_net.addr();
         config.lan_prefix_len = gateway.lan_net.prefix_len();
         if let Some(v6) = spec.lan_v6 {
@@ -283,26 +286,29 @@ impl Session {
     pub(crate) async fn status(&self) -> Option<EngineStatus> {
         let (tx, rx) = oneshot::channel();
         self.queries.send(Query::Status(tx)).await.ok()?;
-        rx.await.ok()
+        rx.await.ok().map(engine_api::engine_status)
     }
 
     pub(crate) async fn translations(&self) -> Option<Vec<Translation>> {
         let (tx, rx) = oneshot::channel();
         self.queries.send(Query::Translations(tx)).await.ok()?;
-        rx.await.ok()
+        let list = rx.await.ok()?;
+        Some(list.into_iter().map(engine_api::translation).collect())
     }
 
     pub(crate) async fn inbound(&self) -> Option<Vec<InboundAttempt>> {
         let (tx, rx) = oneshot::channel();
         self.queries.send(Query::Inbound(tx)).await.ok()?;
-        rx.await.ok()
+        let list = rx.await.ok()?;
+        Some(list.into_iter().map(engine_api::inbound_attempt).collect())
     }
 
     /// The port forwards and LAN clients' port mappings, as the engine runs them.
     pub(crate) async fn forwards(&self) -> Option<Vec<ForwardView>> {
         let (tx, rx) = oneshot::channel();
         self.queries.send(Query::Forwards(tx)).await.ok()?;
-        rx.await.ok()
+        let list = rx.await.ok()?;
+        Some(list.into_iter().map(engine_api::forward_view).collect())
     }
 
     /// Applies a change to the running engine's forwards; `None` if the engine is gone.

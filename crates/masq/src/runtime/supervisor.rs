@@ -187,7 +187,7 @@ impl Supervisor {
             Request::SetSettings { mut settings } => match self.may_change(&settings, role) {
                 Err(refusal) => Response::error(ErrorCode::PermissionDenied, refusal),
                 Ok(()) => match settings
-                    .validate()
+                    .validate(crate::engine_api::check_engine_settings)
                     .map_err(|e| e.to_string())
                     .and_then(|()| {
                         let tun = self.session.as_ref().map(|s| s.tun.as_str());
