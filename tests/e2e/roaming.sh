@@ -137,6 +137,39 @@ assert r["last_change"]["from"] == "up-a 10.1.0.2" and r["last_change"]["to"] ==
 PY
 }
 
+# RFC 4787 REQ-7 after a move: the uplink's network now overlaps the LAN (here a /16 around
+# the LAN's /24 appears on up-b), so sharing must not use it and `status` says why; when the
+# address goes, the uplink is usable again.
+roaming_state_is() {
+    local json
+    json="$(masq_json status)" || return 1
+    python3 - "$json" "$@" <<'PY'
+import json, sys
+s = json.loads(sys.argv[1])
+available, kind, reason = sys.argv[2] == "true", sys.argv[3], sys.argv[4]
+r = s["roaming"]
+last = r["last_change"] or {}
+ok = r["available"] is available and last.get("kind") == kind
+ok = ok and (reason in (last.get("reason") or "") if reason else "reason" not in last)
+if not ok:
+    print(r)
+sys.exit(0 if ok else 1)
+PY
+}
+
+overlap_makes_the_uplink_unusable() {
+    ip -n "$NS_GW" addr add 192.168.0.2/16 dev up-b
+    wait_for 10 "status to call up-b unusable" roaming_state_is false lost "overlaps the network of uplink up-b"
+    masq_json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["roaming"])'
+    timeout 10 "$MASQ" status --control "$SOCK" | grep -q "lost up-b 10.2.0.2 (the LAN 192.168.137.0/24 overlaps"
+}
+
+overlap_gone_restores_the_uplink() {
+    ip -n "$NS_GW" addr del 192.168.0.2/16 dev up-b
+    wait_for 10 "status to call up-b usable again" roaming_state_is true restored ""
+    assert_eq "$(lan_get 5)" hello "body via B after the overlap went"
+}
+
 e2e_setup
 check start-servers start_servers
 check masq-start-automatic masq_start_automatic
@@ -146,3 +179,5 @@ check switch-default-route switch_to_b
 check new-connections-via-b-within-2s new_connections_via_b
 check open-tcp-connection-reset old_connection_reset
 check status-shows-new-uplink status_shows_b
+check uplink-overlapping-the-lan-is-not-used overlap_makes_the_uplink_unusable
+check uplink-usable-again-without-the-overlap overlap_gone_restores_the_uplink

@@ -39,6 +39,10 @@ pub struct UplinkChange {
     pub to: String,
     /// Seconds since it happened.
     pub ago_s: f64,
+    /// Why the uplink cannot be used, when there is more to say than "no route" (e.g. its
+    /// network overlaps the LAN's prefix).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// What kind of change it was; clients branch on it.
@@ -50,7 +54,8 @@ pub enum UplinkChangeKind {
     Switched,
     /// Same interface, new IPv4 address: handled like a switch.
     Readdressed,
-    /// The uplink cannot carry traffic (no default route, or the pinned link went down).
+    /// The uplink cannot carry traffic (no default route, the pinned link went down, or its
+    /// network now overlaps the LAN's: `reason` says which when it is known).
     Lost,
     /// The uplink can carry traffic again, unchanged.
     Restored,
@@ -71,11 +76,13 @@ mod tests {
                 from: "veth-a 10.1.0.2".into(),
                 to: "veth-b 10.2.0.2".into(),
                 ago_s: 1.5,
+                reason: None,
             }),
         };
         let json = serde_json::to_value(&r).unwrap();
         assert_eq!(json["mode"], "automatic");
         assert_eq!(json["last_change"]["kind"], "switched");
+        assert!(json["last_change"].get("reason").is_none(), "{json}");
         assert_eq!(serde_json::from_value::<RoamingReport>(json).unwrap(), r);
     }
 }

@@ -20,7 +20,10 @@ pub(super) fn describe(r: &RoamingReport) -> String {
         let what = match c.kind {
             UplinkChangeKind::Switched => format!("switched {} → {}", c.from, c.to),
             UplinkChangeKind::Readdressed => format!("new address {} → {}", c.from, c.to),
-            UplinkChangeKind::Lost => format!("lost {}", c.from),
+            UplinkChangeKind::Lost => match &c.reason {
+                Some(why) => format!("lost {} ({why})", c.from),
+                None => format!("lost {}", c.from),
+            },
             UplinkChangeKind::Restored => format!("{} back", c.to),
         };
         text.push_str(&format!("; {what} {} ago", duration(c.ago_s)));
@@ -45,12 +48,22 @@ mod tests {
                 from: "wlan0 192.168.1.20".into(),
                 to: "wlan0 192.168.1.20".into(),
                 ago_s: 4.0,
+                reason: None,
             }),
         };
         let text = describe(&r);
         assert_eq!(
             text,
             "follows the default route, 1 change; UNAVAILABLE now; lost wlan0 192.168.1.20 4s ago"
+        );
+        let mut r = r;
+        if let Some(c) = &mut r.last_change {
+            c.reason = Some("its network overlaps the LAN".into());
+        }
+        assert!(
+            describe(&r).contains("lost wlan0 192.168.1.20 (its network overlaps the LAN) 4s ago"),
+            "{}",
+            describe(&r)
         );
     }
 }

@@ -27,6 +27,7 @@ struct Last {
     from: String,
     to: String,
     at: Instant,
+    reason: Option<String>,
 }
 
 impl Roaming {
@@ -67,6 +68,7 @@ impl Roaming {
         kind: UplinkChangeKind,
         to: Option<(Uplink, IfaceReport)>,
         available: bool,
+        reason: Option<String>,
         now: Instant,
     ) {
         self.with(|s| {
@@ -87,6 +89,7 @@ impl Roaming {
                 from,
                 to: describe(&s.uplink),
                 at: now,
+                reason,
             });
         });
     }
@@ -110,6 +113,7 @@ impl Roaming {
                 from: l.from.clone(),
                 to: l.to.clone(),
                 ago_s: now.saturating_duration_since(l.at).as_secs_f64(),
+                reason: l.reason.clone(),
             }),
         })
     }
@@ -150,13 +154,17 @@ mod tests {
         let t0 = Instant::now();
         let (a, ia) = up("veth-a", [10, 1, 0, 2]);
         let r = Roaming::new(UplinkMode::Automatic, a, ia);
-        r.record(UplinkChangeKind::Lost, None, false, t0);
+        let why = "the LAN 10.1.0.0/24 overlaps the network of uplink veth-a (10.1.0.0/24)";
+        r.record(UplinkChangeKind::Lost, None, false, Some(why.into()), t0);
         assert_eq!(r.report(t0).changes, 0);
         assert!(!r.report(t0).available);
+        let lost = r.report(t0).last_change.unwrap();
+        assert_eq!(lost.reason.as_deref(), Some(why));
         r.record(
             UplinkChangeKind::Switched,
             Some(up("veth-b", [10, 2, 0, 2])),
             true,
+            None,
             t0,
         );
         let rep = r.report(t0 + Duration::from_secs(2));
@@ -168,6 +176,7 @@ mod tests {
             ("veth-a 10.1.0.2", "veth-b 10.2.0.2")
         );
         assert_eq!(last.ago_s, 2.0);
+        assert_eq!(last.reason, None);
         assert_eq!(r.iface().name, "veth-b");
         assert_eq!(r.current().0.name, "veth-b");
     }

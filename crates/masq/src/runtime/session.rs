@@ -191,6 +191,7 @@ impl Session {
             switches: switch_tx,
             dns_uplink,
             observe_hidden: settings.observe_inbound.then(|| gateway.lan_net.trunc()),
+            lan: gateway.lan_net,
         });
         let lan_report = report(&gateway.lan);
         let tun_name = spec.tun_name.clone();

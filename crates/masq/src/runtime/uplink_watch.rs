@@ -29,6 +29,9 @@ pub(crate) struct Follower {
     pub dns_uplink: watch::Sender<Uplink>,
     /// The hidden network, when the inbound observer is on (it is re-opened on a move).
     pub observe_hidden: Option<Ipv4Net>,
+    /// The LAN's prefix: an uplink whose network overlaps it cannot be used (RFC 4787 REQ-7),
+    /// at start or after a move.
+    pub lan: Ipv4Net,
 }
 
 /// Starts the platform watch and the follower task; `None` (logged) when this OS cannot
@@ -70,14 +73,22 @@ async fn run(mut watch: UplinkWatch, f: Follower) {
 async fn look_and_act(f: &Follower) {
     let mode = f.roaming.mode();
     let (current, available) = f.roaming.current();
-    let (seen, iface) = look(mode, &current.name).await;
+    let (seen, iface, why_unusable) = look(mode, &current.name, f.lan).await;
     let verdict = decide(&current, available, seen);
     let now = Instant::now();
     match verdict {
         Verdict::Unchanged => debug!(uplink = %current.name, "uplink unchanged"),
         Verdict::Lost => {
-            warn!(uplink = %describe(&current), "the uplink cannot carry traffic now; sharing waits for it (or another) to come back");
-            f.roaming.record(UplinkChangeKind::Lost, None, false, now);
+            match &why_unusable {
+                Some(why) => {
+                    warn!(uplink = %describe(&current), "the uplink cannot be used: {why}; sharing waits for a usable uplink");
+                }
+                None => {
+                    warn!(uplink = %describe(&current), "the uplink cannot carry traffic now; sharing waits for it (or another) to come back");
+                }
+            }
+            f.roaming
+                .record(UplinkChangeKind::Lost, None, false, why_unusable, now);
         }
         Verdict::Restored { uplink } => {
             info!(uplink = %describe(&uplink), "the uplink is back");
@@ -86,6 +97,7 @@ async fn look_and_act(f: &Follower) {
                 UplinkChangeKind::Restored,
                 Some((uplink.clone(), iface)),
                 true,
+                None,
                 now,
             );
             move_sources(f, uplink, false).await;
@@ -106,7 +118,8 @@ async fn look_and_act(f: &Follower) {
                 name: to.name.clone(),
                 addresses: Vec::new(),
             });
-            f.roaming.record(kind, Some((to.clone(), iface)), true, now);
+            f.roaming
+                .record(kind, Some((to.clone(), iface)), true, None, now);
             move_sources(f, to, true).await;
         }
     }
@@ -136,16 +149,21 @@ async fn move_sources(f: &Follower, uplink: Uplink, reset: bool) {
 }
 
 /// The uplink as the OS has it now: the default route's interface (automatic) or the named
-/// one (pinned), with its interface report for `status`.
-async fn look(mode: UplinkMode, pinned: &str) -> (Seen, Option<IfaceReport>) {
+/// one (pinned), with its interface report for `status`, and why it cannot be used when that
+/// is more than "not there".
+async fn look(
+    mode: UplinkMode,
+    pinned: &str,
+    lan: Ipv4Net,
+) -> (Seen, Option<IfaceReport>, Option<String>) {
     let name = match mode {
         UplinkMode::Pinned => pinned.to_owned(),
         UplinkMode::Automatic => match masq_platform::default_uplink().await {
             Ok(Some(name)) => name,
-            Ok(None) => return (Seen::Unusable, None),
+            Ok(None) => return (Seen::Unusable, None, None),
             Err(e) => {
                 warn!(error = %e, "cannot look up the default route");
-                return (Seen::Unusable, None);
+                return (Seen::Unusable, None, None);
             }
         },
     };
@@ -153,21 +171,28 @@ async fn look(mode: UplinkMode, pinned: &str) -> (Seen, Option<IfaceReport>) {
         Ok(info) => info,
         Err(e) => {
             debug!(error = %e, "the uplink interface is not there");
-            return (Seen::Unusable, None);
+            return (Seen::Unusable, None, None);
         }
     };
     // A Linux interface keeps its addresses while its link is down, so the pinned uplink's
     // state is read from its flags; an OS that cannot tell is taken at its addresses.
     if mode == UplinkMode::Pinned {
         match masq_platform::link_running(&name) {
-            Ok(false) => return (Seen::Unusable, None),
+            Ok(false) => return (Seen::Unusable, None, None),
             Ok(true) => {}
             Err(e) => debug!(error = %e, "link state unknown"),
         }
     }
     let uplink = Uplink::from(&info);
     if uplink.ipv4.is_none() {
-        return (Seen::Unusable, None);
+        return (Seen::Unusable, None, None);
     }
-    (Seen::Usable(uplink), Some(super::session::report(&info)))
+    if let Err(e) = super::interface_check::check_prefixes(&info, lan) {
+        return (Seen::Unusable, None, Some(e.to_string()));
+    }
+    (
+        Seen::Usable(uplink),
+        Some(super::session::report(&info)),
+        None,
+    )
 }
