@@ -23,6 +23,7 @@ const DEFAULT_SETTINGS: Settings = {
     max_flows_per_host: 8192,
     inbound_log_capacity: 1024,
     max_forward_ports: 1024,
+    client_limits: [],
     tcp: {
       established_idle_timeout: 7440,
       transitory_idle_timeout: 240,

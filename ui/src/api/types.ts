@@ -74,6 +74,11 @@ export interface Counters {
   /** The gateway's own ICMP errors over the rate limit (1000/s, burst 50), not sent. */
   icmp_errors_suppressed?: number;
   tun_write_failures?: number;
+  /** IPv4 datagrams from the LAN put back together from fragments. */
+  datagrams_reassembled?: number;
+  /** LAN packets to the gateway's own public address, relayed back in (hairpinning). */
+  hairpinned_packets?: number;
+  /** Drops by reason name (`bad_checksum`, …); a newer daemon may add names. */
   drops: Record<string, number>;
 }
 
@@ -112,6 +117,23 @@ export interface StatusReport {
   last_error: string | null;
   /** The DHCP server and DNS forwarder while sharing (absent from daemons without them). */
   lan_services?: LanServicesReport | null;
+  /** How sharing follows the uplink, while sharing (absent from older daemons). */
+  roaming?: RoamingReport | null;
+}
+
+/** Whether sharing may move to another uplink, and what changed last. */
+export interface RoamingReport {
+  mode: "automatic" | "pinned";
+  available: boolean;
+  changes: number;
+  last_change: {
+    kind: "switched" | "readdressed" | "lost" | "restored";
+    from: string;
+    to: string;
+    ago_s: number;
+    /** Why a lost uplink cannot be used, when masq knows (e.g. it overlaps the LAN). */
+    reason?: string;
+  } | null;
 }
 
 export interface TranslationDelta {
@@ -142,6 +164,8 @@ export interface EngineSettings {
   max_flows_per_host: number;
   inbound_log_capacity: number;
   max_forward_ports: number;
+  /** Per-host flow caps and rates (edited from the Clients screen's data, not the form). */
+  client_limits: ClientLimit[];
   tcp: {
     established_idle_timeout: number;
     transitory_idle_timeout: number;
@@ -163,6 +187,14 @@ export interface EngineSettings {
     filtering: "endpoint_independent" | "address_dependent" | "address_and_port_dependent";
   };
   icmp: { echo_timeout: number };
+}
+
+/** One host's own limits (`[[engine.client_limits]]`). */
+export interface ClientLimit {
+  ip: string;
+  max_flows?: number;
+  up_bytes_per_s?: number;
+  down_bytes_per_s?: number;
 }
 
 export interface Reservation {
@@ -255,10 +287,21 @@ export interface LogLine {
   message: string;
 }
 
+/** One line of the daemon's own log (the control API's `logs` answer). */
+export interface DaemonLogLine {
+  /** Milliseconds since the Unix epoch. */
+  unix_ms: number;
+  level: "error" | "warn" | "info" | "debug" | "trace";
+  target: string;
+  message: string;
+}
+
 export type ForwardProtocol = "tcp" | "udp";
 
 /** Who made a forward: the user, or a LAN client through NAT-PMP/PCP (masq-vocab ForwardOrigin). */
-export type ForwardOrigin = { kind: "user" } | { kind: "port_map"; client: string; protocol: "nat_pmp" | "pcp" };
+export type ForwardOrigin =
+  | { kind: "user" }
+  | { kind: "port_map"; client: string; protocol: "nat_pmp" | "pcp"; /** PCP's mapping nonce. */ nonce?: number[] };
 
 /** What to forward where (masq-vocab ForwardSpec): public is a port or "first-last". */
 export interface ForwardSpec {

@@ -127,9 +127,10 @@ export function fromForm(
         break;
       }
       case "select": {
-        // An empty choice stands for an unset key (the daemon's own default).
+        // An empty choice stands for an unset key (the daemon's own default), which the daemon
+        // leaves out of the document, so the key goes rather than becoming null.
         const t = String(raw ?? "");
-        setPath(s, f.key, t === "" ? null : t);
+        setPath(s, f.key, t === "" ? undefined : t);
         break;
       }
       case "reservations": {
@@ -183,5 +184,7 @@ function setPath(obj: unknown, key: string, value: unknown): void {
   const parts = key.split(".");
   let o = obj as Record<string, unknown>;
   for (const p of parts.slice(0, -1)) o = o[p] as Record<string, unknown>;
-  o[parts[parts.length - 1]] = value;
+  const last = parts[parts.length - 1];
+  if (value === undefined) delete o[last];
+  else o[last] = value;
 }
