@@ -274,10 +274,15 @@ impl Engine {
         self.on_lan_packet(now, packet, meta);
     }
 
-    /// An IPv4 fragment: held until its datagram is whole, which is then handled as if it had
+    /// A fragment: held until its datagram is whole, which is then handled as if it had
     /// arrived in one piece (`reassembly.rs`).
     fn on_lan_fragment(&mut self, now: Instant, fragment: &Fragment<'_>) {
         self.expire_fragments(now);
+        if fragment.src.is_ipv6() && self.cfg.gateway_v6.is_none() {
+            // Not worth holding: the whole datagram would be dropped as well.
+            self.counters.drop(DropReason::Ipv6Disabled);
+            return;
+        }
         if !fragment.header_checksum_ok() {
             self.counters.drop(DropReason::BadChecksum);
             return;

@@ -1,4 +1,5 @@
-//! IPv4 datagrams from the LAN that arrive in fragments, put back together.
+//! Datagrams from the LAN that arrive in fragments (IPv4, and IPv6 with a Fragment header),
+//! put back together.
 //!
 //! A LAN host fragments a UDP datagram larger than its link MTU (IKE with certificates, some
 //! games and VPNs, a DNS server's large answers), and a NAT must pass those on (RFC 4787
@@ -14,10 +15,17 @@
 //! fragments silently (last write wins), grows its buffer over uninitialized memory, and its
 //! pool says itself that it is not safe against memory exhaustion.
 //!
-//! IPv6 fragments are not reassembled yet; they are dropped as [`DropReason::Fragment`].
+//! IPv6 (RFC 8200 section 4.5) is reassembled when the Fragment header follows the fixed
+//! header directly, which is how hosts fragment their own UDP; the rare fragment behind other
+//! extension headers (hop-by-hop, routing) is left to the parser, which drops it as
+//! [`DropReason::Fragment`]. The whole datagram keeps the first fragment's fixed header and
+//! its Fragment header made atomic (offset 0, no more to come; RFC 6946): the parser reads
+//! past it, and it tells the relay that the host let this datagram be fragmented, so the
+//! uplink socket may fragment it again (a whole IPv6 datagram is sent with "don't fragment",
+//! as a router must not fragment it). Atomic fragments from hosts are not held either.
 
 use std::collections::HashMap;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, Instant};
 
 use crate::stats::DropReason;
@@ -31,6 +39,15 @@ pub(crate) const MAX_DATAGRAMS: usize = 64;
 pub(crate) const MAX_BYTES: usize = 1 << 20;
 /// Longest IPv4 datagram, header included.
 const MAX_DATAGRAM: usize = 65_535;
+/// Longest IPv6 payload (the payload length field; no jumbograms); after reassembly it holds
+/// the atomic Fragment header and the fragmentable part.
+const MAX_V6_PAYLOAD: usize = 65_535;
+/// The IPv6 fixed header.
+const V6_HEADER: usize = 40;
+/// The IPv6 Fragment extension header.
+const V6_FRAGMENT_HEADER: usize = 8;
+/// Next Header value of the IPv6 Fragment header.
+const V6_NEXT_FRAGMENT: u8 = 44;
 /// Longest IPv4 header (options included): the first fragment's header, unknown until it
 /// arrives, may be this long.
 const MAX_HEADER: usize = 60;
@@ -40,13 +57,15 @@ const MAX_FRAGMENTS: usize = 128;
 /// Datagrams one source may have in progress, so one host cannot take every slot.
 const MAX_PER_SOURCE: usize = 16;
 
-/// What identifies the fragments of one datagram (RFC 791).
+/// What identifies the fragments of one datagram: source, destination, protocol and
+/// identification for IPv4 (RFC 791); source, destination and identification for IPv6
+/// (RFC 8200), whose protocol is 0 here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Key {
-    src: Ipv4Addr,
-    dst: Ipv4Addr,
+    src: IpAddr,
+    dst: IpAddr,
     protocol: u8,
-    id: u16,
+    id: u32,
 }
 
 /// One datagram's fragments so far.
@@ -76,12 +95,14 @@ impl Partial {
 /// One fragment as the engine's parser sees it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Fragment<'a> {
-    /// The fragment's IP header (options included).
+    /// The fragment's IP header: IPv4 with its options; IPv6 the fixed header and the
+    /// Fragment header.
     pub(crate) header: &'a [u8],
-    pub(crate) src: Ipv4Addr,
-    pub(crate) dst: Ipv4Addr,
+    pub(crate) src: IpAddr,
+    pub(crate) dst: IpAddr,
+    /// The transport protocol (IPv6: the Fragment header's Next Header).
     pub(crate) protocol: u8,
-    pub(crate) id: u16,
+    pub(crate) id: u32,
     /// Where the payload goes, in bytes.
     pub(crate) offset: usize,
     /// More fragments follow (MF).
@@ -90,10 +111,19 @@ pub(crate) struct Fragment<'a> {
 }
 
 impl<'a> Fragment<'a> {
-    /// The fragment in `raw`, or `None` when `raw` is not an IPv4 fragment (a whole datagram,
-    /// IPv6, or too short to tell: the parser then decides).
+    /// The fragment in `raw`, or `None` when `raw` is not a fragment this module takes (a
+    /// whole datagram, an atomic or otherwise placed IPv6 fragment, or too short to tell: the
+    /// parser then decides).
     pub(crate) fn of(raw: &'a [u8]) -> Option<Fragment<'a>> {
-        if raw.len() < 20 || raw[0] >> 4 != 4 {
+        match raw.first().map(|b| b >> 4) {
+            Some(4) => Self::of_v4(raw),
+            Some(6) => Self::of_v6(raw),
+            _ => None,
+        }
+    }
+
+    fn of_v4(raw: &'a [u8]) -> Option<Fragment<'a>> {
+        if raw.len() < 20 {
             return None;
         }
         let more = raw[6] & 0x20 != 0;
@@ -108,19 +138,89 @@ impl<'a> Fragment<'a> {
         }
         Some(Fragment {
             header: &raw[..header_len],
-            src: Ipv4Addr::new(raw[12], raw[13], raw[14], raw[15]),
-            dst: Ipv4Addr::new(raw[16], raw[17], raw[18], raw[19]),
+            src: IpAddr::V4(Ipv4Addr::new(raw[12], raw[13], raw[14], raw[15])),
+            dst: IpAddr::V4(Ipv4Addr::new(raw[16], raw[17], raw[18], raw[19])),
             protocol: raw[9],
-            id: u16::from_be_bytes([raw[4], raw[5]]),
+            id: u32::from(u16::from_be_bytes([raw[4], raw[5]])),
             offset,
             more,
             payload: &raw[header_len..total],
         })
     }
 
-    /// Whether its header checksum holds.
+    /// An IPv6 packet whose fixed header is followed by a Fragment header (RFC 8200 4.5).
+    fn of_v6(raw: &'a [u8]) -> Option<Fragment<'a>> {
+        let start = V6_HEADER + V6_FRAGMENT_HEADER;
+        if raw.len() < start || raw[6] != V6_NEXT_FRAGMENT {
+            return None;
+        }
+        let payload_len = usize::from(u16::from_be_bytes([raw[4], raw[5]]));
+        let end = V6_HEADER + payload_len;
+        if payload_len < V6_FRAGMENT_HEADER || end > raw.len() {
+            return None;
+        }
+        let frag = &raw[V6_HEADER..start];
+        let field = u16::from_be_bytes([frag[2], frag[3]]);
+        let offset = usize::from(field >> 3) * 8;
+        let more = field & 1 != 0;
+        if !more && offset == 0 {
+            return None;
+        }
+        let addr = |at: usize| {
+            let mut b = [0u8; 16];
+            b.copy_from_slice(&raw[at..at + 16]);
+            IpAddr::V6(Ipv6Addr::from(b))
+        };
+        Some(Fragment {
+            header: &raw[..start],
+            src: addr(8),
+            dst: addr(24),
+            protocol: frag[0],
+            id: u32::from_be_bytes([frag[4], frag[5], frag[6], frag[7]]),
+            offset,
+            more,
+            payload: &raw[start..end],
+        })
+    }
+
+    /// Whether its header checksum holds (IPv6 has none).
     pub(crate) fn header_checksum_ok(&self) -> bool {
-        checksum::fold(checksum::sum(self.header)) == 0
+        self.src.is_ipv6() || checksum::fold(checksum::sum(self.header)) == 0
+    }
+
+    /// The fragment's key: the transport protocol is part of it for IPv4 only.
+    fn key(&self) -> Key {
+        Key {
+            src: self.src,
+            dst: self.dst,
+            protocol: if self.src.is_ipv4() { self.protocol } else { 0 },
+            id: self.id,
+        }
+    }
+
+    /// Where the payload of a whole datagram must end at the latest: IPv4's 65 535 bytes
+    /// include the first fragment's header (up to 60 bytes until it arrives); IPv6's payload
+    /// length counts the payload alone.
+    fn max_end(&self) -> usize {
+        if self.src.is_ipv6() {
+            MAX_V6_PAYLOAD - V6_FRAGMENT_HEADER
+        } else if self.offset == 0 {
+            MAX_DATAGRAM - self.header.len()
+        } else {
+            MAX_DATAGRAM - MAX_HEADER
+        }
+    }
+
+    /// The header the whole datagram starts with, as kept from the first fragment: IPv4's
+    /// as it came (fixed up when complete); IPv6's fixed header and its Fragment header made
+    /// atomic.
+    fn first_header(&self) -> Vec<u8> {
+        let mut h = self.header.to_vec();
+        if self.src.is_ipv6() {
+            h[V6_HEADER + 2] = 0;
+            h[V6_HEADER + 3] = 0;
+        }
+        h
     }
 }
 
@@ -141,25 +241,12 @@ impl Reassembler {
         now: Instant,
         f: &Fragment<'_>,
     ) -> Result<Option<Vec<u8>>, DropReason> {
-        let key = Key {
-            src: f.src,
-            dst: f.dst,
-            protocol: f.protocol,
-            id: f.id,
-        };
+        let key = f.key();
         let start = f.offset;
         let end = start + f.payload.len();
-        // The whole datagram must fit 65 535 bytes with any first header; an empty fragment
-        // adds nothing but work (and would never count against the byte budget).
-        let header_room = if start == 0 {
-            f.header.len()
-        } else {
-            MAX_HEADER
-        };
-        if end + header_room > MAX_DATAGRAM
-            || f.payload.is_empty()
-            || (f.more && f.payload.len() % 8 != 0)
-        {
+        // The whole datagram must fit its length field with any first header; an empty
+        // fragment adds nothing but work (and would never count against the byte budget).
+        if end > f.max_end() || f.payload.is_empty() || (f.more && f.payload.len() % 8 != 0) {
             self.forget(&key);
             return Err(DropReason::FragmentInvalid);
         }
@@ -208,7 +295,7 @@ impl Reassembler {
             p.end = Some(end);
         }
         if start == 0 {
-            p.header = Some(f.header.to_vec());
+            p.header = Some(f.first_header());
         }
         if !p.is_complete() {
             return Ok(None);
@@ -253,11 +340,19 @@ impl Reassembler {
     }
 }
 
-/// The first fragment's header, made a whole datagram's (no MF, offset 0, the full length,
-/// a new checksum; DF kept), followed by the payload; `None` when it would not fit 65 535
-/// bytes.
+/// The first fragment's header, made a whole datagram's, followed by the payload; `None` when
+/// it would not fit the length field. IPv4: no MF, offset 0, the full length, a new checksum
+/// (DF kept). IPv6: the payload length (atomic Fragment header and data).
 fn whole_packet(p: &Partial) -> Option<Vec<u8>> {
     let header = p.header.as_deref()?;
+    if header.first().map(|b| b >> 4) == Some(6) {
+        let len = u16::try_from(V6_FRAGMENT_HEADER + p.data.len()).ok()?;
+        let mut packet = Vec::with_capacity(header.len() + p.data.len());
+        packet.extend_from_slice(header);
+        packet.extend_from_slice(&p.data);
+        packet[4..6].copy_from_slice(&len.to_be_bytes());
+        return Some(packet);
+    }
     let total = u16::try_from(header.len() + p.data.len()).ok()?;
     let mut packet = Vec::with_capacity(header.len() + p.data.len());
     packet.extend_from_slice(header);
@@ -301,6 +396,25 @@ mod tests {
         p[16..20].copy_from_slice(&[203, 0, 113, 10]);
         let sum = checksum::fold(checksum::sum(&p));
         p[10..12].copy_from_slice(&sum.to_be_bytes());
+        p.extend_from_slice(payload);
+        p
+    }
+
+    /// An IPv6 fragment (Fragment header right after the fixed header) of a UDP datagram
+    /// `payload` from fd00:6d71::10 to a remote.
+    fn fragment6(id: u32, offset: usize, more: bool, payload: &[u8]) -> Vec<u8> {
+        let mut p = vec![0u8; V6_HEADER + V6_FRAGMENT_HEADER];
+        p[0] = 0x60;
+        let len = u16::try_from(V6_FRAGMENT_HEADER + payload.len()).unwrap();
+        p[4..6].copy_from_slice(&len.to_be_bytes());
+        p[6] = V6_NEXT_FRAGMENT;
+        p[7] = 64;
+        p[8..24].copy_from_slice(&"fd00:6d71::10".parse::<Ipv6Addr>().unwrap().octets());
+        p[24..40].copy_from_slice(&"2001:db8::10".parse::<Ipv6Addr>().unwrap().octets());
+        p[40] = 17;
+        let field = u16::try_from(offset / 8).unwrap() << 3 | u16::from(more);
+        p[42..44].copy_from_slice(&field.to_be_bytes());
+        p[44..48].copy_from_slice(&id.to_be_bytes());
         p.extend_from_slice(payload);
         p
     }
@@ -422,5 +536,79 @@ mod tests {
         whole[0] = 0x60;
         assert!(Fragment::of(&whole).is_none());
         assert!(Fragment::of(&[0x45, 0, 0]).is_none());
+    }
+
+    #[test]
+    fn ipv6_fragments_in_any_order_make_the_datagram_with_the_fragment_header_gone() {
+        let data: Vec<u8> = (0..3000u32).map(|i| (i * 7) as u8).collect();
+        let parts = [
+            fragment6(0xdead_beef, 2896, false, &data[2896..]),
+            fragment6(0xdead_beef, 0, true, &data[..1448]),
+            fragment6(0xdead_beef, 1448, true, &data[1448..2896]),
+        ];
+        let mut r = Reassembler::default();
+        assert_eq!(add(&mut r, t0(), &parts[0]), Ok(None));
+        assert_eq!(add(&mut r, t0(), &parts[1]), Ok(None));
+        let whole = add(&mut r, t0(), &parts[2]).unwrap().expect("complete");
+        let start = V6_HEADER + V6_FRAGMENT_HEADER;
+        assert_eq!(whole.len(), start + 3000);
+        assert_eq!(&whole[..4], &parts[1][..4], "version, class and flow label");
+        assert_eq!(u16::from_be_bytes([whole[4], whole[5]]), 3008);
+        assert_eq!(
+            &whole[6..40],
+            &parts[1][6..40],
+            "next header 44, hops, addresses"
+        );
+        assert_eq!(whole[40], 17, "the transport protocol");
+        assert_eq!(&whole[42..44], &[0, 0], "atomic: offset 0, no more");
+        assert_eq!(&whole[44..48], &0xdead_beef_u32.to_be_bytes());
+        assert_eq!(&whole[start..], &data[..]);
+        assert!(
+            Fragment::of(&whole).is_none(),
+            "an atomic fragment is not held again"
+        );
+        assert_eq!((r.in_progress(), r.held), (0, 0));
+    }
+
+    #[test]
+    fn ipv6_fragments_obey_the_same_rules() {
+        let data = [3u8; 2000];
+        let mut r = Reassembler::default();
+        add(&mut r, t0(), &fragment6(1, 0, true, &data[..1000])).unwrap();
+        assert_eq!(
+            add(&mut r, t0(), &fragment6(1, 992, false, &data[992..])),
+            Err(DropReason::FragmentInvalid),
+            "overlap (RFC 5722)"
+        );
+        assert_eq!(
+            add(&mut r, t0(), &fragment6(2, 65_520, false, &[0; 16])),
+            Err(DropReason::FragmentInvalid),
+            "past the 65 535-byte payload length"
+        );
+        // The same id from IPv4 and IPv6 are different datagrams.
+        add(&mut r, t0(), &fragment6(9, 0, true, &[1; 8])).unwrap();
+        add(&mut r, t0(), &fragment(9, 0, true, &[2; 8])).unwrap();
+        assert_eq!(r.in_progress(), 2);
+        assert_eq!(r.expire(t0() + TIMEOUT), 2);
+    }
+
+    #[test]
+    fn atomic_and_otherwise_placed_ipv6_fragments_are_left_to_the_parser() {
+        assert!(
+            Fragment::of(&fragment6(1, 0, false, &[0; 8])).is_none(),
+            "atomic"
+        );
+        let mut behind_hop_by_hop = fragment6(1, 0, true, &[0; 8]);
+        behind_hop_by_hop[6] = 0;
+        assert!(Fragment::of(&behind_hop_by_hop).is_none());
+        let mut short = fragment6(1, 8, true, &[0; 8]);
+        short.truncate(V6_HEADER + 4);
+        assert!(Fragment::of(&short).is_none());
+        let mut lying = fragment6(1, 8, true, &[0; 8]);
+        lying[4..6].copy_from_slice(&4000u16.to_be_bytes());
+        assert!(
+            Fragment::of(&lying).is_none(),
+            "payload length past the packet"
+        );
     }
 }

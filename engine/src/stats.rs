@@ -17,7 +17,8 @@ pub enum DropReason {
     Malformed,
     /// IP or transport checksum did not verify.
     BadChecksum,
-    /// An IPv6 fragment, or an IPv4 one too short to read (IPv4 datagrams are reassembled).
+    /// A fragment the engine cannot reassemble: an IPv6 one behind other extension headers
+    /// than its fixed header, or an IPv4 one too short to read (others are reassembled).
     Fragment,
     /// An IPv4 fragment that overlaps another, contradicts the datagram's end, is misaligned
     /// or would make it longer than 65 535 bytes: its whole datagram is dropped (RFC 5722).

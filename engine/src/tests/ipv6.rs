@@ -419,6 +419,112 @@ fn without_an_ipv6_gateway_every_ipv6_packet_is_dropped_as_disabled() {
     assert_eq!(e.counters().drops_of(DropReason::Ipv6Disabled), 2);
 }
 
+/// `whole` (an IPv6 packet without extension headers) cut into fragments of `chunk` payload
+/// bytes, each with a Fragment header right after the fixed header, as a host's stack sends a
+/// datagram larger than its link MTU.
+fn fragments6(whole: &[u8], chunk: usize, id: u32) -> Vec<Vec<u8>> {
+    let (fixed, rest) = whole.split_at(40);
+    rest.chunks(chunk)
+        .enumerate()
+        .map(|(i, part)| {
+            let offset = i * chunk;
+            let more = offset + part.len() < rest.len();
+            let mut f = fixed.to_vec();
+            f[4..6].copy_from_slice(&u16::try_from(8 + part.len()).unwrap().to_be_bytes());
+            f[6] = 44;
+            let field = u16::try_from(offset / 8).unwrap() << 3 | u16::from(more);
+            f.extend_from_slice(&[fixed[6], 0]);
+            f.extend_from_slice(&field.to_be_bytes());
+            f.extend_from_slice(&id.to_be_bytes());
+            f.extend_from_slice(part);
+            f
+        })
+        .collect()
+}
+
+#[test]
+fn a_datagram_in_ipv6_fragments_leaves_whole() {
+    let (mut e, t0) = engine(config());
+    let data: Vec<u8> = (0..3000u32).map(|i| (i % 251) as u8).collect();
+    let mut parts = fragments6(
+        &udp6(HOST6, 4500, REMOTE6, 4500, 64, &data),
+        1448,
+        0x1234_5678,
+    );
+    assert_eq!(parts.len(), 3);
+    parts.swap(0, 2);
+    for p in &parts {
+        e.handle_tun_packet(t0, p);
+    }
+    let c = cmds(&mut e);
+    let [
+        SocketCommand::UdpOpen {
+            id,
+            family: Family::V6,
+        },
+    ] = c[..]
+    else {
+        panic!("{c:?}")
+    };
+    e.handle_socket_opened(t0, id, SocketAddr::new(IpAddr::V6(UPLINK6), 4500));
+    let c = cmds(&mut e);
+    let [
+        SocketCommand::UdpSend {
+            payload,
+            dst,
+            dont_fragment,
+            ..
+        },
+    ] = &c[..]
+    else {
+        panic!("{c:?}")
+    };
+    assert!(
+        !dont_fragment,
+        "the host fragmented it, so the uplink may too"
+    );
+    assert_eq!(
+        (payload, *dst),
+        (&data, SocketAddr::new(IpAddr::V6(REMOTE6), 4500))
+    );
+    assert_eq!(e.counters().datagrams_reassembled, 1);
+    assert!(e.counters().drops.is_empty(), "{:?}", e.counters().drops);
+
+    // The echo, as large, goes back to the host in IPv6 fragments that fit the LAN's MTU and
+    // make the datagram again (checksum included).
+    let remote = SocketAddr::new(IpAddr::V6(REMOTE6), 4500);
+    e.handle_udp_datagram(t0, id, remote, &data);
+    let frags = tun(&mut e);
+    assert_eq!(frags.len(), 3, "3000 bytes in 1500-byte packets");
+    assert!(frags.iter().all(|f| f.len() <= 1500 && f[6] == 44));
+    let mut r = crate::reassembly::Reassembler::default();
+    let mut whole = None;
+    for f in frags.iter().rev() {
+        let f = crate::reassembly::Fragment::of(f).expect("a fragment");
+        whole = r.add(t0, &f).unwrap();
+    }
+    let whole = Out6::parse(whole.expect("the fragments make a datagram"));
+    assert_eq!((whole.src, whole.dst), (REMOTE6, HOST6));
+    match whole.sliced().transport {
+        Some(TransportSlice::Udp(u)) => {
+            assert_eq!((u.source_port(), u.destination_port()), (4500, 4500));
+            assert_eq!(u.payload(), &data[..]);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn ipv6_fragments_without_ipv6_offered_are_dropped_at_once() {
+    let (mut e, t0) = engine(Config::default());
+    for p in fragments6(&udp6(HOST6, 4500, REMOTE6, 4500, 64, &[1; 3000]), 1448, 1) {
+        e.handle_tun_packet(t0, &p);
+    }
+    assert!(cmds(&mut e).is_empty());
+    assert_eq!(e.counters().drops_of(DropReason::Ipv6Disabled), 3);
+    assert_eq!(e.counters().datagrams_reassembled, 0);
+}
+
 #[test]
 fn ipv4_still_works_when_ipv6_is_offered() {
     let (mut e, t0) = engine(config());

@@ -8,8 +8,8 @@
 use std::net::{IpAddr, SocketAddr};
 
 use etherparse::{
-    IcmpEchoHeader, Icmpv4Type, Icmpv6Type, IpNumber, Ipv4Header, PacketBuilder, PacketBuilderStep,
-    TcpOptionElement, UdpHeader, icmpv4, icmpv6,
+    IcmpEchoHeader, Icmpv4Type, Icmpv6Type, IpNumber, Ipv4Header, Ipv6Header, PacketBuilder,
+    PacketBuilderStep, TcpOptionElement, UdpHeader, icmpv4, icmpv6,
 };
 
 use crate::command::IcmpErrorKind;
@@ -185,10 +185,12 @@ pub(crate) fn udp(
         b.write(&mut out, payload).ok()?;
         return Some(vec![out]);
     }
-    let (IpAddr::V4(s), IpAddr::V4(d)) = (src.ip(), dst.ip()) else {
-        // An IPv6 router never fragments; the datagram is dropped (the remote's PMTU
-        // discovery is the kernel's business on the uplink side).
-        return None;
+    let (s, d) = match (src.ip(), dst.ip()) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => (s, d),
+        (IpAddr::V6(s), IpAddr::V6(d)) => {
+            return udp_v6_fragments(s, d, src.port(), dst.port(), payload, mtu, ident);
+        }
+        _ => return None,
     };
     let udp = UdpHeader::with_ipv4_checksum(
         src.port(),
@@ -223,6 +225,59 @@ pub(crate) fn udp(
         h.header_checksum = h.calc_header_checksum();
         let mut out = Vec::with_capacity(Ipv4Header::MIN_LEN + chunk.len());
         h.write(&mut out).ok()?;
+        out.extend_from_slice(chunk);
+        fragments.push(out);
+    }
+    Some(fragments)
+}
+
+/// A UDP datagram too large for the LAN's MTU, in IPv6 fragments (RFC 8200 4.5). The relay
+/// is the datagram's source toward the LAN (it re-originates what its uplink socket received
+/// whole), and IPv6 lets a source fragment: dropping it instead would black-hole large
+/// answers (DNS with EDNS, IKE) that work over IPv4.
+fn udp_v6_fragments(
+    src: std::net::Ipv6Addr,
+    dst: std::net::Ipv6Addr,
+    src_port: u16,
+    dst_port: u16,
+    payload: &[u8],
+    mtu: u16,
+    ident: u16,
+) -> Option<Vec<Vec<u8>>> {
+    const FIXED: usize = 40;
+    const FRAGMENT_HEADER: usize = 8;
+    let header = Ipv6Header {
+        traffic_class: 0,
+        flow_label: Default::default(),
+        payload_length: 0,
+        next_header: IpNumber::UDP,
+        hop_limit: LAN_TTL,
+        source: src.octets(),
+        destination: dst.octets(),
+    };
+    let udp = UdpHeader::with_ipv6_checksum(src_port, dst_port, &header, payload).ok()?;
+    let mut l4 = Vec::with_capacity(8 + payload.len());
+    l4.extend_from_slice(&udp.to_bytes());
+    l4.extend_from_slice(payload);
+    let max_chunk = usize::from(mtu).saturating_sub(FIXED + FRAGMENT_HEADER) & !7;
+    if max_chunk == 0 || l4.len() > usize::from(u16::MAX) {
+        return None;
+    }
+    // The per-pair counter (RFC 7739: not shared across destinations, not global).
+    let id = u32::from(ident);
+    let mut fragments = Vec::new();
+    for (i, chunk) in l4.chunks(max_chunk).enumerate() {
+        let offset = i * max_chunk;
+        let more = offset + chunk.len() < l4.len();
+        let mut h = header.clone();
+        h.payload_length = u16::try_from(FRAGMENT_HEADER + chunk.len()).ok()?;
+        h.next_header = IpNumber::IPV6_FRAGMENTATION_HEADER;
+        let mut out = Vec::with_capacity(FIXED + FRAGMENT_HEADER + chunk.len());
+        h.write(&mut out).ok()?;
+        let field = u16::try_from(offset / 8).ok()? << 3 | u16::from(more);
+        out.extend_from_slice(&[IpNumber::UDP.0, 0]);
+        out.extend_from_slice(&field.to_be_bytes());
+        out.extend_from_slice(&id.to_be_bytes());
         out.extend_from_slice(chunk);
         fragments.push(out);
     }

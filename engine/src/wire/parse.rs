@@ -196,11 +196,19 @@ pub(crate) fn parse_with(raw: &[u8], checksum_trusted: bool) -> Result<Packet<'_
             if v6.payload().fragmented {
                 return Err(DropReason::Fragment);
             }
+            // A router never fragments IPv6, so a whole datagram leaves with "don't
+            // fragment"; one that carries a Fragment header (atomic, as reassembly leaves it)
+            // was fragmented by its host, which thereby allowed it.
+            let host_fragmented = v6
+                .extensions()
+                .clone()
+                .into_iter()
+                .any(|e| matches!(e, etherparse::Ipv6ExtensionSlice::Fragment(_)));
             (
                 IpAddr::V6(h.source_addr()),
                 IpAddr::V6(h.destination_addr()),
                 h.hop_limit(),
-                true,
+                !host_fragmented,
                 v6.payload(),
             )
         }
