@@ -5,7 +5,7 @@
 //! Names here must match `ui/src/api/backend.ts`.
 
 use masq_control::{ForwardKey, ForwardSpec, ForwardView, InboundAttempt, Translation};
-use masq_control::{LanClient, Request, Response, Settings, StatusReport};
+use masq_control::{LanClient, LogLevel, Request, Response, Settings, StatusReport};
 use tauri::State;
 
 use crate::backend::Backend;
@@ -134,6 +134,17 @@ pub fn daemon_state(backend: State<'_, Backend>) -> DaemonState {
 pub async fn start_service() -> Result<(), GuiError> {
     crate::service::start_daemon().await?;
     Ok(())
+}
+
+/// The masq service's own recent log lines (oldest first), at least as serious as `level`:
+/// the service has no terminal the user sees (a Windows service, a launchd daemon), so this
+/// is where the window shows what it said. Needs the operator role; a refusal says so.
+#[tauri::command]
+pub async fn daemon_logs(
+    level: Option<LogLevel>,
+    limit: Option<u32>,
+) -> Result<Vec<masq_control::LogLine>, GuiError> {
+    expect_answer!(Request::Logs { level, limit }, Response::Logs)
 }
 
 /// Log lines of this app with a sequence number above `after`.

@@ -46,6 +46,7 @@ fn main() {
             commands::daemon_state,
             commands::start_service,
             commands::logs,
+            commands::daemon_logs,
         ])
         .on_window_event(window::on_event)
         .setup(move |app| {

@@ -305,6 +305,20 @@ const checks = {
     await page.getByText("asking masq request=status").waitFor();
     return page;
   },
+
+  async "logs: the service's own lines are shown, and a refusal says why"() {
+    const page = await open("logs");
+    await page.getByLabel("Whose log").selectOption("service");
+    await page.getByText("masq::runtime::uplink_watch: the uplink cannot carry traffic now").waitFor();
+    await page.getByText("masq::runtime::session: sharing wlan0 with eth1").waitFor();
+    await page.getByLabel("Most detailed level shown").selectOption("WARN");
+    await page.getByText("sharing wlan0 with eth1").waitFor({ state: "detached" });
+    await page.evaluate(() => {
+      window.fake.observerOnly = true;
+    });
+    await page.getByRole("alert").filter({ hasText: "needs the operator role" }).waitFor();
+    return page;
+  },
 };
 
 /** Screens for the README, with believable data. */

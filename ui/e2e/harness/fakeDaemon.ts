@@ -5,7 +5,7 @@
 import { emit } from "@tauri-apps/api/event";
 import { mockIPC } from "@tauri-apps/api/mocks";
 
-import type { DaemonState, ForwardKey, ForwardSpec, ForwardView, GuiError, InboundAttempt, LanClient, LogLine, Protocol, Settings, StatusReport, Translation, TranslationDelta } from "../../src/api/types";
+import type { DaemonLogLine, DaemonState, ForwardKey, ForwardSpec, ForwardView, GuiError, InboundAttempt, LanClient, LogLine, Protocol, Settings, StatusReport, Translation, TranslationDelta } from "../../src/api/types";
 
 const SOCKET = "/run/masq/control.sock";
 
@@ -62,6 +62,13 @@ class FakeDaemon {
   pending: TranslationDelta = { added: [], updated: [], removed: [] };
   pendingInbound: InboundAttempt[] = [];
   logs: LogLine[] = [];
+  /** The service's own log (`daemon_logs`), as the control API's `logs` answers it. */
+  serviceLogs: DaemonLogLine[] = [
+    { unix_ms: Date.now() - 60_000, level: "info", target: "masq::runtime::session", message: "sharing wlan0 with eth1 through masq0" },
+    { unix_ms: Date.now() - 30_000, level: "warn", target: "masq::runtime::uplink_watch", message: "the uplink cannot carry traffic now; sharing waits for it (or another) to come back" },
+  ];
+  /** Whether the window's user has only the observer role (no service log for them). */
+  observerOnly = false;
   /** Updates emitted so far; tests wait on it instead of sleeping. */
   ticks = 0;
 
@@ -347,6 +354,11 @@ class FakeDaemon {
         const after = Number(args.after ?? 0);
         return this.logs.filter((l) => l.seq > after);
       }
+      case "daemon_logs":
+        if (this.observerOnly) {
+          return refuse({ code: "permission_denied", message: "logs needs the operator role and you are an observer (ask an administrator to add you to masq's control group, then log in again)" });
+        }
+        return this.serviceLogs.slice(-Number(args.limit ?? 1000));
       default:
         return refuse({ code: "unknown_command", message: `no command ${cmd}` });
     }

@@ -5,6 +5,7 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
 import type {
+  DaemonLogLine,
   DaemonState,
   ForwardKey,
   ForwardSpec,
@@ -39,6 +40,7 @@ export const backend = {
   daemonState: () => invoke<DaemonState>("daemon_state"),
   startService: () => invoke<void>("start_service"),
   logs: (after: number) => invoke<LogLine[]>("logs", { after }),
+  daemonLogs: (limit: number) => invoke<DaemonLogLine[]>("daemon_logs", { level: null, limit }),
   onUpdate: (f: (u: Update) => void): Promise<UnlistenFn> => listen<Update>(EVENT_UPDATE, (e) => f(e.payload)),
   onDaemon: (f: (d: DaemonState) => void): Promise<UnlistenFn> => listen<DaemonState>(EVENT_DAEMON, (e) => f(e.payload)),
 };

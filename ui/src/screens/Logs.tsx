@@ -1,17 +1,22 @@
-// The app's own log lines (connection to the service, requests, errors), filterable by level.
-// The service's log is not carried by the control API yet; it goes to the service's stderr.
+// Two logs, one screen: what this app did (connecting to the masq service, requests and their
+// errors), and what the masq service itself said (its last 1000 lines, through the control
+// API), each filterable by level.
 
 import { useEffect, useRef, useState } from "preact/hooks";
 
-import { backend } from "../api/backend";
+import { asGuiError, backend } from "../api/backend";
 import type { LogLevel, LogLine } from "../api/types";
+import { LEVELS, type ShownLine, atMost, fromApp, fromService } from "../model/logLines";
 
-const LEVELS: LogLevel[] = ["ERROR", "WARN", "INFO", "DEBUG", "TRACE"];
 const KEEP = 2000;
+/** Lines asked of the service per poll: all it keeps. */
+const SERVICE_LINES = 1000;
 
-export function Logs() {
+type Source = "app" | "service";
+
+/** This app's lines, polled from the backend every second. */
+function useAppLines(): ShownLine[] {
   const [lines, setLines] = useState<LogLine[]>([]);
-  const [level, setLevel] = useState<LogLevel>("INFO");
   const after = useRef(0);
   useEffect(() => {
     let live = true;
@@ -32,15 +37,54 @@ export function Logs() {
       clearInterval(t);
     };
   }, []);
-  const max = LEVELS.indexOf(level);
-  const shown = lines.filter((l) => LEVELS.indexOf(l.level) <= max);
+  return fromApp(lines);
+}
+
+/** The service's lines while that source is shown, polled every two seconds. */
+function useServiceLines(active: boolean): { lines: ShownLine[]; error: string | null } {
+  const [state, setState] = useState<{ lines: ShownLine[]; error: string | null }>({ lines: [], error: null });
+  useEffect(() => {
+    if (!active) return;
+    let live = true;
+    const poll = async () => {
+      try {
+        const lines = fromService(await backend.daemonLogs(SERVICE_LINES));
+        if (live) setState({ lines, error: null });
+      } catch (e) {
+        if (live) setState((old) => ({ lines: old.lines, error: asGuiError(e).message }));
+      }
+    };
+    void poll();
+    const t = setInterval(poll, 2000);
+    return () => {
+      live = false;
+      clearInterval(t);
+    };
+  }, [active]);
+  return state;
+}
+
+export function Logs() {
+  const [source, setSource] = useState<Source>("app");
+  const [level, setLevel] = useState<LogLevel>("INFO");
+  const app = useAppLines();
+  const service = useServiceLines(source === "service");
+  const shown = atMost(source === "app" ? app : service.lines, level);
   return (
     <div class="screen logs">
       <p class="lede">
-        What this app did: connecting to the masq service, requests and their errors. The service writes its own log to
-        its standard error (for example <code>journalctl</code> when run by systemd).
+        {source === "app"
+          ? "What this app did: connecting to the masq service, requests and their errors."
+          : "What the masq service said: starting and stopping sharing, the uplink, LAN services and problems it met (its last 1000 lines)."}
       </p>
       <div class="toolbar">
+        <label>
+          <span>Log of</span>
+          <select value={source} onChange={(e) => setSource((e.target as HTMLSelectElement).value as Source)} aria-label="Whose log">
+            <option value="app">this app</option>
+            <option value="service">the masq service</option>
+          </select>
+        </label>
         <label>
           <span>Show up to</span>
           <select value={level} onChange={(e) => setLevel((e.target as HTMLSelectElement).value as LogLevel)} aria-label="Most detailed level shown">
@@ -53,12 +97,17 @@ export function Logs() {
         </label>
         <span class="count">{shown.length} lines</span>
       </div>
+      {source === "service" && service.error && (
+        <p class="error" role="alert">
+          The service's log cannot be read: {service.error}
+        </p>
+      )}
       <ol class="log" aria-label="Log lines" tabIndex={0}>
         {shown.map((l) => (
-          <li key={l.seq} class={`log-line ${l.level.toLowerCase()}`}>
+          <li key={l.key} class={`log-line ${l.level.toLowerCase()}`}>
             <time>{new Date(l.time_ms).toLocaleTimeString()}</time>
             <span class="level">{l.level}</span>
-            <span class="msg">{l.message}</span>
+            <span class="msg">{l.target ? `${l.target}: ${l.message}` : l.message}</span>
           </li>
         ))}
       </ol>
