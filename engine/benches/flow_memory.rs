@@ -10,6 +10,7 @@
     reason = "a benchmark needs one real base instant"
 )]
 
+use masq_engine::SocketEvent;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
@@ -115,7 +116,13 @@ fn open_tcp(e: &mut Engine, now: Instant, i: u32) -> (SocketId, u32, u32) {
         other => panic!("{other:?}"),
     };
     let local = format!("198.51.100.2:{}", 1024 + i % 60_000);
-    e.handle_tcp_connected(now, id, local.parse().expect("address"));
+    e.handle_socket_event(
+        now,
+        SocketEvent::TcpConnected {
+            id,
+            local: local.parse().expect("address"),
+        },
+    );
     let (packets, _) = drain(e);
     let iss = u32::from_be_bytes(packets[0][24..28].try_into().expect("a SYN-ACK"));
     e.handle_tun_packet(now, &tcp(i, 1001, Some(iss.wrapping_add(1)), false, &[]));
@@ -133,7 +140,13 @@ fn open_sockets(e: &mut Engine, now: Instant, i: u32) {
         .collect();
     for id in opens {
         let local = format!("198.51.100.2:{}", 1024 + i % 60_000);
-        e.handle_socket_opened(now, id, local.parse().expect("address"));
+        e.handle_socket_event(
+            now,
+            SocketEvent::Opened {
+                id,
+                local: local.parse().expect("address"),
+            },
+        );
     }
     drain(e);
 }
@@ -172,7 +185,7 @@ fn main() {
     let body = vec![0x5au8; 64 * 1024];
     for i in 0..n {
         let (id, seq, mut ours) = open_tcp(&mut e, now, i);
-        e.handle_tcp_data(now, id, &body);
+        e.handle_socket_event(now, SocketEvent::TcpData { id, data: &body });
         loop {
             let (packets, _) = drain(&mut e);
             let sent: u32 = packets.iter().map(|p| (p.len() - 40) as u32).sum();

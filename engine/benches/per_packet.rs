@@ -24,6 +24,7 @@ fn main() {}
 
 #[cfg(target_os = "linux")]
 mod imp {
+    use masq_engine::SocketEvent;
     use std::hint::black_box;
     use std::time::{Duration, Instant};
 
@@ -82,7 +83,13 @@ mod imp {
             [SocketCommand::TcpConnect { id, .. }] => *id,
             other => panic!("{other:?}"),
         };
-        e.handle_tcp_connected(now, id, "198.51.100.2:50000".parse().unwrap());
+        e.handle_socket_event(
+            now,
+            SocketEvent::TcpConnected {
+                id,
+                local: "198.51.100.2:50000".parse().unwrap(),
+            },
+        );
         let syn_ack = e.poll_tun_packet().unwrap();
         let iss = u32::from_be_bytes(syn_ack[24..28].try_into().unwrap());
         drain(&mut e);
@@ -107,7 +114,7 @@ mod imp {
                 );
                 seq = seq.wrapping_add(1460);
                 // The shell confirms the write at once, keeping the window open.
-                e.handle_tcp_sent(now, id, 1460);
+                e.handle_socket_event(now, SocketEvent::TcpSent { id, bytes: 1460 });
                 drain(&mut e);
             });
         });
@@ -116,7 +123,13 @@ mod imp {
             let data = vec![0xa5; 64 * 1024];
             let (mut e, id, seq, mut ack, now) = established(false);
             b.iter(|| {
-                e.handle_tcp_data(now, id, black_box(&data));
+                e.handle_socket_event(
+                    now,
+                    SocketEvent::TcpData {
+                        id,
+                        data: black_box(&data),
+                    },
+                );
                 ack = ack.wrapping_add(data.len() as u32);
                 e.handle_tun_packet(now, &tcp(40_000, seq, Some(ack), false, &[]));
                 drain(&mut e);
@@ -126,7 +139,13 @@ mod imp {
             let data = vec![0xa5; 64 * 1024];
             let (mut e, id, seq, mut ack, now) = established(true);
             b.iter(|| {
-                e.handle_tcp_data(now, id, black_box(&data));
+                e.handle_socket_event(
+                    now,
+                    SocketEvent::TcpData {
+                        id,
+                        data: black_box(&data),
+                    },
+                );
                 ack = ack.wrapping_add(data.len() as u32);
                 e.handle_tun_packet(now, &tcp(40_000, seq, Some(ack), false, &[]));
                 drain(&mut e);
@@ -169,7 +188,13 @@ mod imp {
                 SocketCommand::UdpOpen { id, .. } => Some(*id),
                 _ => None,
             });
-            e.handle_socket_opened(now, id.unwrap(), "198.51.100.2:40000".parse().unwrap());
+            e.handle_socket_event(
+                now,
+                SocketEvent::Opened {
+                    id: id.unwrap(),
+                    local: "198.51.100.2:40000".parse().unwrap(),
+                },
+            );
             drain(&mut e);
             b.iter(|| {
                 e.handle_tun_packet(now, black_box(&pkt));

@@ -1,10 +1,10 @@
 //! The contract between the engine and the shell that owns the OS sockets.
 //!
 //! The engine never touches a socket. It asks for work with a [`SocketCommand`] and learns the
-//! outcome through the `Engine::handle_*` methods (data-carrying events have their own methods
-//! so that payloads are borrowed, not allocated). Commands for one [`SocketId`] must be carried
-//! out in the order they were polled: a `TcpShutdownWrite` after a `TcpSend` means "after those
-//! bytes".
+//! outcome as a [`SocketEvent`](crate::SocketEvent) through `Engine::handle_socket_event`
+//! (payloads may be borrowed from the shell's buffer). Commands for one [`SocketId`] must be
+//! carried out in the order they were polled: a `TcpShutdownWrite` after a `TcpSend` means
+//! "after those bytes".
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -64,7 +64,7 @@ pub enum SocketCommand {
         id: SocketId,
     },
     /// Open a UDP socket bound to the uplink on an ephemeral port; answer with
-    /// `handle_socket_opened` or `handle_socket_open_failed`.
+    /// [`SocketEvent::Opened`](crate::SocketEvent::Opened) or `SocketEvent::OpenFailed`.
     UdpOpen {
         /// Socket to create.
         id: SocketId,
@@ -89,7 +89,7 @@ pub enum SocketCommand {
     },
     /// Listen for TCP connections on this port of the uplink address (a port forward).
     ///
-    /// Answer with `handle_socket_opened` or `handle_listen_failed`; then hand every accepted
+    /// Answer with `SocketEvent::Opened` or `SocketEvent::ListenFailed`; then hand every accepted
     /// connection to `handle_tcp_accepted`, which names the socket id it goes by from then on.
     TcpListen {
         /// Listening socket to create.
@@ -100,8 +100,8 @@ pub enum SocketCommand {
         port: u16,
     },
     /// Open a UDP socket bound to this port of the uplink address (a port forward); it then
-    /// behaves like any UDP mapping's socket. Answer with `handle_socket_opened` or
-    /// `handle_listen_failed`.
+    /// behaves like any UDP mapping's socket. Answer with `SocketEvent::Opened` or
+    /// `SocketEvent::ListenFailed`.
     UdpListen {
         /// Socket to create.
         id: SocketId,

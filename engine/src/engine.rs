@@ -3,6 +3,7 @@
 mod forwarding;
 mod id_hash;
 mod key_index;
+mod socket_events;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -11,7 +12,7 @@ use std::time::Instant;
 
 use tracing::{debug, trace, trace_span};
 
-use crate::command::{ConnectError, IcmpErrorKind, IcmpErrorReport, SocketCommand};
+use crate::command::{IcmpErrorKind, SocketCommand};
 use crate::config::{Config, ConfigError, TcpConfig};
 use crate::flow::{
     FlowId, FlowKey, GatewayEndpoint, LanEndpoint, Protocol, RemoteEndpoint, SocketId,
@@ -30,7 +31,7 @@ use crate::stats::{Counters, DropReason};
 use crate::tcp::buffers::BufferBudget;
 use crate::tcp::isn::IsnSource;
 use crate::tcp::{TcpFlow, TcpInit};
-use crate::udp::{Inbound, SendAs, UdpMapping};
+use crate::udp::{SendAs, UdpMapping};
 use crate::wire::{self, L4, Packet, TcpSegment, emit};
 use id_hash::IdHash;
 use key_index::KeyIndex;
@@ -449,174 +450,6 @@ impl Engine {
             if let Kind::Tcp(f) = &mut e.kind {
                 f.on_transmit_failed(now, seg.seq, len);
             }
-        });
-    }
-
-    /// The upstream connect of a TCP flow succeeded; `local` is the gateway endpoint.
-    pub fn handle_tcp_connected(&mut self, now: Instant, id: SocketId, local: SocketAddr) {
-        self.with_socket(now, id, |e, out| {
-            e.gateway = Some(local);
-            if let Kind::Tcp(f) = &mut e.kind {
-                f.on_connected(now, out);
-            }
-        });
-        self.hold_tcp_port(id, local);
-        if let Some(&fid) = self.by_socket.get(&id) {
-            self.by_gateway.insert((Protocol::Tcp, local), fid);
-        }
-    }
-
-    /// The upstream connect failed; `icmp` is the error the OS queued, if any (it names the
-    /// router that answered, which `traceroute -T` needs).
-    pub fn handle_tcp_connect_failed(
-        &mut self,
-        now: Instant,
-        id: SocketId,
-        error: ConnectError,
-        icmp: Option<IcmpErrorReport>,
-    ) {
-        self.with_socket(now, id, |e, out| {
-            if let Kind::Tcp(f) = &mut e.kind {
-                f.on_connect_failed(now, error, icmp.as_ref(), out);
-            }
-        });
-    }
-
-    /// Bytes read from a TCP socket (never more than the credit granted).
-    pub fn handle_tcp_data(&mut self, now: Instant, id: SocketId, data: &[u8]) {
-        self.shaper.observe(now);
-        self.with_tcp(now, id, |f, out| f.on_data(now, data, out));
-    }
-
-    /// The remote closed its sending side (read returned 0).
-    pub fn handle_tcp_eof(&mut self, now: Instant, id: SocketId) {
-        self.with_tcp(now, id, |f, out| f.on_eof(now, out));
-    }
-
-    /// `n` more bytes of earlier `TcpSend` data were written to the socket.
-    pub fn handle_tcp_sent(&mut self, now: Instant, id: SocketId, n: usize) {
-        self.shaper.observe(now);
-        self.with_tcp(now, id, |f, out| f.on_sent(now, n, out));
-    }
-
-    /// The TCP connection failed after it was established (reset, timeout, error).
-    pub fn handle_tcp_reset(&mut self, now: Instant, id: SocketId) {
-        self.with_tcp(now, id, |f, out| f.on_reset(now, out));
-    }
-
-    /// A UDP or ICMP socket was opened; `local` is its gateway endpoint (for ICMP the port is
-    /// the echo identifier the kernel chose).
-    pub fn handle_socket_opened(&mut self, now: Instant, id: SocketId, local: SocketAddr) {
-        if self.on_listener_opened(id) == Some(crate::forward::ForwardProtocol::Tcp) {
-            return;
-        }
-        let mut proto = None;
-        self.with_socket(now, id, |e, out| {
-            e.gateway = Some(local);
-            match &mut e.kind {
-                Kind::Udp(m) => {
-                    m.on_opened(local, out);
-                    proto = Some(Protocol::Udp);
-                }
-                Kind::Icmp(m) => {
-                    m.on_opened(local, out);
-                    proto = Some(Protocol::Icmp);
-                }
-                Kind::Tcp(_) => {}
-            }
-        });
-        if let (Some(p), Some(&fid)) = (proto, self.by_socket.get(&id)) {
-            self.by_gateway.insert((p, local), fid);
-        }
-    }
-
-    /// A UDP or ICMP socket could not be opened (e.g. no uplink address); the mapping ends.
-    pub fn handle_socket_open_failed(&mut self, now: Instant, id: SocketId) {
-        let Some(&fid) = self.by_socket.get(&id) else {
-            self.counters.drop(DropReason::StaleSocket);
-            return;
-        };
-        let gw = match self.flows.get(&fid) {
-            Some(e) => self.gateway_ip_for(e.key.lan.ip()),
-            None => IpAddr::V4(self.cfg.gateway_v4),
-        };
-        self.with_socket(now, id, |e, out| {
-            if let Kind::Udp(m) = &mut e.kind {
-                m.on_open_failed(gw, out);
-            }
-        });
-        if let Some(&fid) = self.by_socket.get(&id) {
-            self.remove_flow(fid);
-        }
-    }
-
-    /// A datagram arrived on a UDP mapping's socket.
-    pub fn handle_udp_datagram(
-        &mut self,
-        now: Instant,
-        id: SocketId,
-        from: SocketAddr,
-        payload: &[u8],
-    ) {
-        if self.shaper.is_active() {
-            self.shaper.observe(now);
-            if let Some(host) = self.host_of(id)
-                && !self.shaper.take_down(host, payload.len())
-            {
-                self.counters.drop(DropReason::RateLimited);
-                return;
-            }
-        }
-        let cfg = self.cfg.udp.clone();
-        let mtu = self.cfg.tun_mtu;
-        let mut filtered = None;
-        self.with_socket(now, id, |e, out| {
-            if let Kind::Udp(m) = &mut e.kind
-                && let Inbound::Filtered = m.on_inbound(now, from, payload, &cfg, mtu, out)
-            {
-                filtered = m.gateway();
-            }
-        });
-        if let Some(gateway) = filtered {
-            self.inbound.record(
-                now,
-                Protocol::Udp,
-                from,
-                gateway,
-                RefusalReason::FilteredByMapping,
-            );
-        }
-    }
-
-    /// An echo reply arrived on an ICMP mapping's socket.
-    pub fn handle_echo_reply(
-        &mut self,
-        now: Instant,
-        id: SocketId,
-        from: IpAddr,
-        seq: u16,
-        payload: &[u8],
-    ) {
-        self.with_socket(now, id, |e, out| {
-            if let Kind::Icmp(m) = &mut e.kind {
-                m.on_reply(now, from, seq, payload, out);
-            }
-        });
-    }
-
-    /// The OS reported an ICMP error on a socket (Linux: read from the error queue).
-    pub fn handle_icmp_error(&mut self, now: Instant, id: SocketId, mut report: IcmpErrorReport) {
-        if report.offender.is_unspecified() {
-            // The gateway's own stack refused the datagram (too big for the uplink with DF):
-            // to the host, the router that says so is the gateway.
-            if let Some(e) = self.by_socket.get(&id).and_then(|f| self.flows.get(f)) {
-                report.offender = self.gateway_ip_for(e.key.lan.ip());
-            }
-        }
-        self.with_socket(now, id, |e, out| match &mut e.kind {
-            Kind::Udp(m) => m.on_icmp_error(&report, out),
-            Kind::Icmp(m) => m.on_icmp_error(&report, out),
-            Kind::Tcp(f) => f.on_icmp_error(&report),
         });
     }
 

@@ -3,8 +3,9 @@
 //! IP masquerading, as a pure state machine. Packets from the LAN's virtual adapter come in
 //! through [`Engine::handle_tun_packet`]; the engine terminates them and asks the shell, through
 //! [`SocketCommand`]s, to re-originate each conversation from an ordinary OS socket bound to the
-//! host's uplink. Whatever those sockets report comes back in through the other `handle_*`
-//! methods and leaves as packets toward the hidden host ([`Engine::poll_tun_packet`]).
+//! host's uplink. Whatever those sockets report comes back in as a [`SocketEvent`]
+//! ([`Engine::handle_socket_event`]) and leaves as packets toward the hidden host
+//! ([`Engine::poll_tun_packet`]).
 //!
 //! The engine performs no I/O, never reads the clock and never spawns anything: every method
 //! that depends on time takes `now`, which must never go backwards. It is deterministic, so
@@ -28,6 +29,7 @@ pub mod offload;
 mod out;
 mod reassembly;
 mod shaper;
+pub mod socket_event;
 mod tcp;
 mod udp;
 mod wire;
@@ -54,4 +56,5 @@ pub use forward::{
 };
 pub use offload::{RxMeta, SegmentKind, Segmentation, TunPacket};
 pub use snapshot::{EngineStatus, InboundAttempt, RefusalReason, TcpFlowStats, Translation};
+pub use socket_event::SocketEvent;
 pub use stats::{Counters, DropReason};

@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
 use masq_engine::{
-    Config, ConnectError, Engine, IcmpErrorKind, IcmpErrorReport, Protocol, RxMeta, SocketId,
+    Config, ConnectError, Engine, IcmpErrorKind, IcmpErrorReport, Protocol, RxMeta, SocketEvent,
+    SocketId,
 };
 
 /// Reads the fuzzer's bytes front to back.
@@ -108,23 +109,58 @@ fuzz_target!(|data: &[u8]| {
                     assert!(guard < 100_000, "a deadline that never clears");
                 }
             }
-            2 => engine.handle_tcp_connected(now, pick(input.byte().unwrap_or(0), &sockets), local),
+            2 => engine.handle_socket_event(
+                now,
+                SocketEvent::TcpConnected {
+                    id: pick(input.byte().unwrap_or(0), &sockets),
+                    local,
+                },
+            ),
             3 => {
                 let id = pick(input.byte().unwrap_or(0), &sockets);
                 let d = input.bytes().unwrap_or(&[]);
-                engine.handle_tcp_data(now, id, d);
+                engine.handle_socket_event(now, SocketEvent::TcpData { id, data: d });
             }
-            4 => engine.handle_tcp_eof(now, pick(input.byte().unwrap_or(0), &sockets)),
+            4 => engine.handle_socket_event(
+                now,
+                SocketEvent::TcpEof {
+                    id: pick(input.byte().unwrap_or(0), &sockets),
+                },
+            ),
             5 => {
                 let id = pick(input.byte().unwrap_or(0), &sockets);
-                engine.handle_tcp_sent(now, id, usize::from(input.byte().unwrap_or(0)) * 64);
+                engine.handle_socket_event(
+                    now,
+                    SocketEvent::TcpSent {
+                        id,
+                        bytes: usize::from(input.byte().unwrap_or(0)) * 64,
+                    },
+                );
             }
-            6 => engine.handle_tcp_reset(now, pick(input.byte().unwrap_or(0), &sockets)),
-            7 => engine.handle_socket_opened(now, pick(input.byte().unwrap_or(0), &sockets), local),
+            6 => engine.handle_socket_event(
+                now,
+                SocketEvent::TcpReset {
+                    id: pick(input.byte().unwrap_or(0), &sockets),
+                },
+            ),
+            7 => engine.handle_socket_event(
+                now,
+                SocketEvent::Opened {
+                    id: pick(input.byte().unwrap_or(0), &sockets),
+                    local,
+                },
+            ),
             8 => {
                 let b = input.byte().unwrap_or(0);
                 let d = input.bytes().unwrap_or(&[]);
-                engine.handle_udp_datagram(now, pick(b, &sockets), remote(b), d);
+                engine.handle_socket_event(
+                    now,
+                    SocketEvent::Datagram {
+                        id: pick(b, &sockets),
+                        from: remote(b),
+                        data: d,
+                    },
+                );
             }
             9 => {
                 let b = input.byte().unwrap_or(0);
@@ -139,7 +175,13 @@ fuzz_target!(|data: &[u8]| {
                     original_dst: remote(b),
                     payload: input.bytes().unwrap_or(&[]).to_vec(),
                 };
-                engine.handle_icmp_error(now, pick(b, &sockets), report);
+                engine.handle_socket_event(
+                    now,
+                    SocketEvent::IcmpError {
+                        id: pick(b, &sockets),
+                        report,
+                    },
+                );
             }
             10 => {
                 let b = input.byte().unwrap_or(0);
@@ -149,21 +191,25 @@ fuzz_target!(|data: &[u8]| {
                     ConnectError::TimedOut,
                     ConnectError::Other,
                 ];
-                engine.handle_tcp_connect_failed(
+                engine.handle_socket_event(
                     now,
-                    pick(b, &sockets),
-                    errors[usize::from(b) % errors.len()],
-                    None,
+                    SocketEvent::TcpConnectFailed {
+                        id: pick(b, &sockets),
+                        error: errors[usize::from(b) % errors.len()],
+                        icmp: None,
+                    },
                 );
             }
             _ => {
                 let b = input.byte().unwrap_or(0);
-                engine.handle_echo_reply(
+                engine.handle_socket_event(
                     now,
-                    pick(b, &sockets),
-                    remote(b).ip(),
-                    u16::from(b),
-                    &[b; 8],
+                    SocketEvent::EchoReply {
+                        id: pick(b, &sockets),
+                        from: remote(b).ip(),
+                        seq: u16::from(b),
+                        data: &[b; 8],
+                    },
                 );
                 engine.handle_uplink_probe(now, Protocol::Tcp, remote(b), local);
             }

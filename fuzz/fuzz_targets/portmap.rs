@@ -20,7 +20,11 @@ struct Table(BTreeMap<(MapProtocol, u16), ClientMapping>);
 
 impl MappingTable for Table {
     fn mappings_of(&self, client: Ipv4Addr) -> Vec<ClientMapping> {
-        self.0.values().filter(|m| m.client == client).copied().collect()
+        self.0
+            .values()
+            .filter(|m| m.client == client)
+            .copied()
+            .collect()
     }
     fn port_taken(&self, protocol: MapProtocol, port: u16) -> bool {
         self.0.contains_key(&(protocol, port))
@@ -60,7 +64,10 @@ fuzz_target!(|data: &[u8]| {
         let _ = server.handle(now, client, request, &mut table);
         for c in 10..13 {
             let held = table.mappings_of(Ipv4Addr::new(192, 168, 137, c)).len();
-            assert!(held <= 4, "client .{c} holds {held} mappings, above its quota of 4");
+            assert!(
+                held <= 4,
+                "client .{c} holds {held} mappings, above its quota of 4"
+            );
         }
     }
 });

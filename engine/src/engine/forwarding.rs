@@ -179,7 +179,7 @@ impl Engine {
     /// A forward's listener could not be opened (typically: another program has the port).
     /// The forward stays in the list, marked failed with `reason`, until it is changed or
     /// switched off and on again.
-    pub fn handle_listen_failed(&mut self, _now: Instant, id: SocketId, reason: &str) {
+    pub(super) fn on_listen_failed(&mut self, id: SocketId, reason: &str) {
         let Some(&key) = self.forwards.by_socket.get(&id) else {
             self.counters.drop(DropReason::StaleSocket);
             return;

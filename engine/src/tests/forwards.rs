@@ -2,6 +2,7 @@
 //! from the remote's real address, UDP forwards as pinned unfiltered mappings, validation,
 //! expiry of port mappings, and the forwarded flows marked inbound in the table.
 
+use crate::SocketEvent;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::Duration;
 
@@ -40,7 +41,13 @@ fn tcp_forward(h: &mut Harness) -> SocketId {
         panic!("one listener expected: {cmds:?}")
     };
     assert_eq!(h.up.listener(id).port, 8080);
-    h.engine.handle_socket_opened(now, id, uplink(8080));
+    h.engine.handle_socket_event(
+        now,
+        SocketEvent::Opened {
+            id,
+            local: uplink(8080),
+        },
+    );
     id
 }
 
@@ -211,8 +218,20 @@ fn udp_forward_delivers_from_anyone_and_replies_leave_from_the_public_port() {
     assert_eq!(ports.iter().map(|p| p.1).collect::<Vec<_>>(), [5000, 5001]);
     let (id, _) = ports[1];
     assert_eq!(h.up.udp(id).port, Some(5001));
-    h.engine.handle_socket_opened(now, id, uplink(5001));
-    h.engine.handle_socket_opened(now, ports[0].0, uplink(5000));
+    h.engine.handle_socket_event(
+        now,
+        SocketEvent::Opened {
+            id,
+            local: uplink(5001),
+        },
+    );
+    h.engine.handle_socket_event(
+        now,
+        SocketEvent::Opened {
+            id: ports[0].0,
+            local: uplink(5000),
+        },
+    );
 
     // Anyone may send: the default filtering does not apply to a forward.
     let peer = sa(REMOTE, 7777);
@@ -379,8 +398,13 @@ fn disabling_failing_and_restarting_listeners() {
         .expect("enable");
     h.sync();
     let again = h.cmds()[0].socket();
-    h.engine
-        .handle_listen_failed(now, again, "address already in use");
+    h.engine.handle_socket_event(
+        now,
+        SocketEvent::ListenFailed {
+            id: again,
+            reason: "address already in use".to_string(),
+        },
+    );
     assert_eq!(
         h.engine.forwards(now)[0].state,
         ListenerState::Failed {

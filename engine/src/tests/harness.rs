@@ -7,6 +7,7 @@
 //! drains the engine in the documented order (commands, then packets) and lets the fake shell
 //! react (confirm writes, deliver server bytes within the credit) until nothing moves.
 
+use crate::SocketEvent;
 use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::{Duration, Instant};
@@ -202,7 +203,8 @@ impl Harness {
             }
             if self.up.auto_confirm && s.unconfirmed > 0 {
                 let n = std::mem::take(&mut s.unconfirmed);
-                self.engine.handle_tcp_sent(now, id, n);
+                self.engine
+                    .handle_socket_event(now, SocketEvent::TcpSent { id, bytes: n });
                 return true;
             }
             if !self.up.auto_deliver {
@@ -212,12 +214,14 @@ impl Harness {
                 let n = s.credit.min(s.outbox.len()).min(self.up.read_chunk);
                 s.credit -= n;
                 let data: Vec<u8> = s.outbox.drain(..n).collect();
-                self.engine.handle_tcp_data(now, id, &data);
+                self.engine
+                    .handle_socket_event(now, SocketEvent::TcpData { id, data: &data });
                 return true;
             }
             if s.outbox.is_empty() && s.eof_queued && !s.eof_sent {
                 s.eof_sent = true;
-                self.engine.handle_tcp_eof(now, id);
+                self.engine
+                    .handle_socket_event(now, SocketEvent::TcpEof { id });
                 return true;
             }
         }
@@ -278,7 +282,8 @@ impl Harness {
         let local = self.alloc_local();
         self.up.tcp_record(id).connected = true;
         let now = self.now();
-        self.engine.handle_tcp_connected(now, id, local);
+        self.engine
+            .handle_socket_event(now, SocketEvent::TcpConnected { id, local });
         self.sync();
         local
     }
@@ -291,7 +296,8 @@ impl Harness {
         icmp: Option<IcmpErrorReport>,
     ) {
         let now = self.now();
-        self.engine.handle_tcp_connect_failed(now, id, error, icmp);
+        self.engine
+            .handle_socket_event(now, SocketEvent::TcpConnectFailed { id, error, icmp });
         self.sync();
     }
 
@@ -321,7 +327,8 @@ impl Harness {
     /// The connection to the server broke.
     pub fn remote_reset(&mut self, id: SocketId) {
         let now = self.now();
-        self.engine.handle_tcp_reset(now, id);
+        self.engine
+            .handle_socket_event(now, SocketEvent::TcpReset { id });
         self.sync();
     }
 
@@ -330,7 +337,8 @@ impl Harness {
         let n = std::mem::take(&mut self.up.tcp_record(id).unconfirmed);
         if n > 0 {
             let now = self.now();
-            self.engine.handle_tcp_sent(now, id, n);
+            self.engine
+                .handle_socket_event(now, SocketEvent::TcpSent { id, bytes: n });
             self.sync();
         }
     }
@@ -339,7 +347,8 @@ impl Harness {
     pub fn socket_opened(&mut self, id: SocketId) -> SocketAddr {
         let local = self.alloc_local();
         let now = self.now();
-        self.engine.handle_socket_opened(now, id, local);
+        self.engine
+            .handle_socket_event(now, SocketEvent::Opened { id, local });
         self.sync();
         local
     }
@@ -349,7 +358,8 @@ impl Harness {
     pub fn udp_burst(&mut self, id: SocketId, from: SocketAddr, payloads: &[Vec<u8>]) {
         let now = self.now();
         for p in payloads {
-            self.engine.handle_udp_datagram(now, id, from, p);
+            self.engine
+                .handle_socket_event(now, SocketEvent::Datagram { id, from, data: p });
         }
         self.sync();
     }
@@ -357,14 +367,22 @@ impl Harness {
     /// A datagram from `from` arrives on a UDP socket.
     pub fn udp_in(&mut self, id: SocketId, from: SocketAddr, payload: &[u8]) {
         let now = self.now();
-        self.engine.handle_udp_datagram(now, id, from, payload);
+        self.engine.handle_socket_event(
+            now,
+            SocketEvent::Datagram {
+                id,
+                from,
+                data: payload,
+            },
+        );
         self.sync();
     }
 
     /// The OS reports an ICMP error on a socket.
     pub fn icmp_error(&mut self, id: SocketId, report: IcmpErrorReport) {
         let now = self.now();
-        self.engine.handle_icmp_error(now, id, report);
+        self.engine
+            .handle_socket_event(now, SocketEvent::IcmpError { id, report });
         self.sync();
     }
 

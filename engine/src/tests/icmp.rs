@@ -1,6 +1,7 @@
 //! ICMP echo (RFC 5508): requests relayed through an echo socket, replies and errors
 //! rewritten back to the hidden host's own identifier.
 
+use crate::SocketEvent;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -81,8 +82,15 @@ fn echo_request_opens_a_socket_and_is_sent_with_ttl_minus_one() {
 fn echo_reply_is_rewritten_to_the_hosts_identifier() {
     let mut h = Harness::new();
     let id = pinged(&mut h);
-    h.engine
-        .handle_echo_reply(h.now(), id, ip(REMOTE), 1, b"abcdefgh");
+    h.engine.handle_socket_event(
+        h.now(),
+        SocketEvent::EchoReply {
+            id,
+            from: ip(REMOTE),
+            seq: 1,
+            data: b"abcdefgh",
+        },
+    );
     h.sync();
     let out = h.tun();
     assert_eq!(out.len(), 1);
@@ -148,7 +156,15 @@ fn echo_mappings_expire_after_a_minute_of_silence() {
     let mut h = Harness::new();
     let id = pinged(&mut h);
     h.advance(Duration::from_secs(30));
-    h.engine.handle_echo_reply(h.now(), id, ip(REMOTE), 1, b"");
+    h.engine.handle_socket_event(
+        h.now(),
+        SocketEvent::EchoReply {
+            id,
+            from: ip(REMOTE),
+            seq: 1,
+            data: b"",
+        },
+    );
     h.sync();
     h.advance(Duration::from_millis(59_999));
     assert_eq!(h.flows(Protocol::Icmp), 1, "a reply counts as activity");

@@ -5,6 +5,7 @@
 //! The shared harness decodes only IPv4, so these tests drive the [`Engine`] directly and
 //! decode what it emits with etherparse, checking every transport checksum on the way.
 
+use crate::SocketEvent;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -185,7 +186,7 @@ fn tcp_handshake_and_data_both_ways_with_mss_for_ipv6() {
     assert_eq!(r, remote);
     assert!(tun(&mut e).is_empty(), "no SYN-ACK before the connect");
     let local = SocketAddr::new(IpAddr::V6(UPLINK6), 50_000);
-    e.handle_tcp_connected(t0, id, local);
+    e.handle_socket_event(t0, SocketEvent::TcpConnected { id, local });
     let _credit = cmds(&mut e);
     let syn_ack = single(&mut e);
     assert_eq!((syn_ack.src, syn_ack.dst), (REMOTE6, HOST6));
@@ -216,7 +217,13 @@ fn tcp_handshake_and_data_both_ways_with_mss_for_ipv6() {
     assert_eq!(sent, b"GET /");
     let _ack = tun(&mut e);
 
-    e.handle_tcp_data(t0 + Duration::from_millis(1), id, b"200 OK");
+    e.handle_socket_event(
+        t0 + Duration::from_millis(1),
+        SocketEvent::TcpData {
+            id,
+            data: b"200 OK",
+        },
+    );
     let seg = single(&mut e);
     assert_eq!((seg.src, seg.dst), (REMOTE6, HOST6));
     assert_eq!(seg.tcp().sequence_number, iss + 1);
@@ -240,7 +247,13 @@ fn udp_round_trip_over_an_ipv6_socket() {
     else {
         panic!("{c:?}")
     };
-    e.handle_socket_opened(t0, id, SocketAddr::new(IpAddr::V6(UPLINK6), 50_001));
+    e.handle_socket_event(
+        t0,
+        SocketEvent::Opened {
+            id,
+            local: SocketAddr::new(IpAddr::V6(UPLINK6), 50_001),
+        },
+    );
     let remote = SocketAddr::new(IpAddr::V6(REMOTE6), 53);
     assert_eq!(
         cmds(&mut e),
@@ -252,7 +265,14 @@ fn udp_round_trip_over_an_ipv6_socket() {
             payload: b"query".to_vec()
         }]
     );
-    e.handle_udp_datagram(t0, id, remote, b"answer");
+    e.handle_socket_event(
+        t0,
+        SocketEvent::Datagram {
+            id,
+            from: remote,
+            data: b"answer",
+        },
+    );
     let reply = single(&mut e);
     assert_eq!((reply.src, reply.dst), (REMOTE6, HOST6));
     match reply.sliced().transport {
@@ -278,12 +298,26 @@ fn icmpv6_echo_is_relayed_with_the_hosts_identifier() {
     else {
         panic!("{c:?}")
     };
-    e.handle_socket_opened(t0, id, SocketAddr::new(IpAddr::V6(UPLINK6), 9));
+    e.handle_socket_event(
+        t0,
+        SocketEvent::Opened {
+            id,
+            local: SocketAddr::new(IpAddr::V6(UPLINK6), 9),
+        },
+    );
     assert!(matches!(
         cmds(&mut e)[..],
         [SocketCommand::IcmpEchoSend { seq: 1, .. }]
     ));
-    e.handle_echo_reply(t0, id, IpAddr::V6(REMOTE6), 1, b"ping");
+    e.handle_socket_event(
+        t0,
+        SocketEvent::EchoReply {
+            id,
+            from: IpAddr::V6(REMOTE6),
+            seq: 1,
+            data: b"ping",
+        },
+    );
     let reply = single(&mut e);
     assert_eq!((reply.src, reply.dst), (REMOTE6, HOST6));
     let (ty, payload) = reply.icmp();
@@ -298,7 +332,13 @@ fn icmpv6_echo_is_relayed_with_the_hosts_identifier() {
 fn udp_mapping(e: &mut Engine, t0: Instant) -> SocketId {
     e.handle_tun_packet(t0, &udp6(HOST6, 40_001, REMOTE6, 33_434, 3, b"probe"));
     let id = cmds(e)[0].socket();
-    e.handle_socket_opened(t0, id, SocketAddr::new(IpAddr::V6(UPLINK6), 50_002));
+    e.handle_socket_event(
+        t0,
+        SocketEvent::Opened {
+            id,
+            local: SocketAddr::new(IpAddr::V6(UPLINK6), 50_002),
+        },
+    );
     let _send = cmds(e);
     id
 }
@@ -322,14 +362,16 @@ fn icmpv6_errors_are_translated_back_to_the_host() {
     for (kind, expected) in cases {
         let (mut e, t0) = engine(config());
         let id = udp_mapping(&mut e, t0);
-        e.handle_icmp_error(
+        e.handle_socket_event(
             t0,
-            id,
-            IcmpErrorReport {
-                offender: IpAddr::V6(ROUTER6),
-                kind,
-                original_dst: SocketAddr::new(IpAddr::V6(REMOTE6), 33_434),
-                payload: b"probe".to_vec(),
+            SocketEvent::IcmpError {
+                id,
+                report: IcmpErrorReport {
+                    offender: IpAddr::V6(ROUTER6),
+                    kind,
+                    original_dst: SocketAddr::new(IpAddr::V6(REMOTE6), 33_434),
+                    payload: b"probe".to_vec(),
+                },
             },
         );
         let err = single(&mut e);
@@ -466,7 +508,13 @@ fn a_datagram_in_ipv6_fragments_leaves_whole() {
     else {
         panic!("{c:?}")
     };
-    e.handle_socket_opened(t0, id, SocketAddr::new(IpAddr::V6(UPLINK6), 4500));
+    e.handle_socket_event(
+        t0,
+        SocketEvent::Opened {
+            id,
+            local: SocketAddr::new(IpAddr::V6(UPLINK6), 4500),
+        },
+    );
     let c = cmds(&mut e);
     let [
         SocketCommand::UdpSend {
@@ -493,7 +541,14 @@ fn a_datagram_in_ipv6_fragments_leaves_whole() {
     // The echo, as large, goes back to the host in IPv6 fragments that fit the LAN's MTU and
     // make the datagram again (checksum included).
     let remote = SocketAddr::new(IpAddr::V6(REMOTE6), 4500);
-    e.handle_udp_datagram(t0, id, remote, &data);
+    e.handle_socket_event(
+        t0,
+        SocketEvent::Datagram {
+            id,
+            from: remote,
+            data: &data,
+        },
+    );
     let frags = tun(&mut e);
     assert_eq!(frags.len(), 3, "3000 bytes in 1500-byte packets");
     assert!(frags.iter().all(|f| f.len() <= 1500 && f[6] == 44));

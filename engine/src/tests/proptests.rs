@@ -1,6 +1,7 @@
 //! Property tests: no byte sequence makes the engine panic or lose count of a packet, and
 //! no reordering, duplication or loss of the hidden host's segments corrupts an upload.
 
+use crate::SocketEvent;
 use std::net::SocketAddrV4;
 use std::time::Duration;
 
@@ -72,11 +73,11 @@ proptest! {
             if let (Some(&id), Some(&ev)) = (ids.last(), events.get(i)) {
                 let now = h.now();
                 match ev {
-                    0 => { h.engine.handle_tcp_connected(now, id, "198.51.100.2:40000".parse().expect("addr")); }
-                    1 => h.engine.handle_tcp_data(now, id, b"from the server"),
-                    2 => h.engine.handle_tcp_eof(now, id),
-                    3 => h.engine.handle_socket_opened(now, id, "198.51.100.2:40001".parse().expect("addr")),
-                    4 => h.engine.handle_tcp_reset(now, id),
+                    0 => { h.engine.handle_socket_event(now, SocketEvent::TcpConnected { id, local: "198.51.100.2:40000".parse().expect("addr") }); }
+                    1 => h.engine.handle_socket_event(now, SocketEvent::TcpData { id, data: b"from the server" }),
+                    2 => h.engine.handle_socket_event(now, SocketEvent::TcpEof { id }),
+                    3 => h.engine.handle_socket_event(now, SocketEvent::Opened { id, local: "198.51.100.2:40001".parse().expect("addr") }),
+                    4 => h.engine.handle_socket_event(now, SocketEvent::TcpReset { id }),
                     _ => h.advance(Duration::from_millis(700)),
                 }
                 h.sync();

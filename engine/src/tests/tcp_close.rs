@@ -1,6 +1,7 @@
 //! Ending TCP connections: half-close in both directions, simultaneous close, resets from
 //! either side (RFC 5961 checks), segments without state, idle expiry and TIME_WAIT.
 
+use crate::SocketEvent;
 use std::net::SocketAddrV4;
 use std::time::Duration;
 
@@ -217,7 +218,8 @@ fn remote_reset_sends_rst_at_snd_nxt() {
     assert!(!h.tcp(c.id).is_open());
     // A late event for the dead socket is counted, not acted on.
     h.remote_write(c.id, b"late");
-    h.engine.handle_tcp_eof(h.now(), c.id);
+    h.engine
+        .handle_socket_event(h.now(), SocketEvent::TcpEof { id: c.id });
     assert_eq!(h.engine.counters().drops_of(DropReason::StaleSocket), 1);
     c.lan.snd_nxt = c.lan.snd_nxt.wrapping_add(0);
 }

@@ -1,6 +1,7 @@
 //! Moving bytes: both directions byte-exact (also across sequence wrap), flow control in
 //! both directions, and the hidden host's retransmissions and reordering.
 
+use crate::SocketEvent;
 use std::net::SocketAddrV4;
 use std::time::Duration;
 
@@ -225,12 +226,24 @@ fn up_window_follows_the_shells_write_confirmations() {
     assert_eq!(window_of(&last), CAP - 65_536);
 
     // A small confirmation is not worth a window update (silly window avoidance).
-    h.engine.handle_tcp_sent(h.now(), c.id, 1024);
+    h.engine.handle_socket_event(
+        h.now(),
+        SocketEvent::TcpSent {
+            id: c.id,
+            bytes: 1024,
+        },
+    );
     h.up.tcp_record(c.id).unconfirmed -= 1024;
     h.sync();
     assert!(h.tun().is_empty(), "no update for 1 KiB");
     // A quarter of the buffer is: an ACK goes out at once with the reopened window.
-    h.engine.handle_tcp_sent(h.now(), c.id, 64 * 1024 - 1024);
+    h.engine.handle_socket_event(
+        h.now(),
+        SocketEvent::TcpSent {
+            id: c.id,
+            bytes: 64 * 1024 - 1024,
+        },
+    );
     h.up.tcp_record(c.id).unconfirmed = 0;
     h.sync();
     let upd = h.tun_tcp();

@@ -1,6 +1,7 @@
 //! Opening TCP connections: the SYN is held until the upstream connect has an outcome, and
 //! the hidden host then hears what a direct path would have told it (SYN-ACK, RST, ICMP).
 
+use crate::SocketEvent;
 use std::net::SocketAddrV4;
 use std::time::Duration;
 
@@ -474,9 +475,16 @@ fn one_lan_endpoint_connects_from_one_gateway_port_while_it_has_connections() {
     h.send(&other.syn());
     assert!(matches!(connects(&mut h)[..], [(_, None)]));
     // When the endpoint's connections are gone, so is its mapping.
-    h.engine.handle_tcp_reset(h.now(), id1);
     h.engine
-        .handle_tcp_connect_failed(h.now(), id2, crate::ConnectError::Refused, None);
+        .handle_socket_event(h.now(), SocketEvent::TcpReset { id: id1 });
+    h.engine.handle_socket_event(
+        h.now(),
+        SocketEvent::TcpConnectFailed {
+            id: id2,
+            error: crate::ConnectError::Refused,
+            icmp: None,
+        },
+    );
     h.advance(Duration::from_secs(300));
     h.cmds();
     h.tun();

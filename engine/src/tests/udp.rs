@@ -2,6 +2,7 @@
 //! expiry refreshed by outbound traffic only, ICMP errors both ways, and fragmentation of
 //! large datagrams toward the LAN.
 
+use crate::SocketEvent;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -397,7 +398,8 @@ fn a_socket_that_cannot_open_ends_the_mapping_with_unreachables() {
         b"b",
     ));
     let id = h.cmds()[0].socket();
-    h.engine.handle_socket_open_failed(h.now(), id);
+    h.engine
+        .handle_socket_event(h.now(), SocketEvent::OpenFailed { id });
     h.sync();
     let out = h.tun();
     assert_eq!(out.len(), 2, "one error per waiting datagram");

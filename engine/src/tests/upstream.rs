@@ -106,7 +106,7 @@ pub struct Upstream {
     pub auto_confirm: bool,
     /// Deliver outbox bytes and EOFs as soon as credit allows.
     pub auto_deliver: bool,
-    /// Largest single `handle_tcp_data` call (a read of this many bytes).
+    /// Largest single `SocketEvent::TcpData` (a read of this many bytes).
     pub read_chunk: usize,
 }
 

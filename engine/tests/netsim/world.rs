@@ -6,6 +6,7 @@
 //! or the host's timer), so a minute of transfer takes as long as its packets take to
 //! process, and every run of a scenario is identical.
 
+use masq_engine::SocketEvent;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::{Duration, Instant};
 
@@ -188,7 +189,7 @@ fn drive_engine(
                 SocketCommand::TcpConnect { id, .. } => {
                     server.socket = Some(id);
                     let local = SocketAddr::V4(SocketAddrV4::new(UPLINK, 40_000));
-                    engine.handle_tcp_connected(at, id, local);
+                    engine.handle_socket_event(at, SocketEvent::TcpConnected { id, local });
                 }
                 SocketCommand::TcpReadCredit { bytes, .. } => server.credit += bytes,
                 SocketCommand::TcpSend { data, .. } => server.to_confirm += data.len(),
@@ -202,13 +203,19 @@ fn drive_engine(
         if let Some(id) = server.socket {
             if server.to_confirm > 0 {
                 let n = std::mem::take(&mut server.to_confirm);
-                engine.handle_tcp_sent(at, id, n);
+                engine.handle_socket_event(at, SocketEvent::TcpSent { id, bytes: n });
                 moved = true;
             }
             if server.credit > 0 {
                 let n = server.credit.min(source.len());
                 server.credit -= n;
-                engine.handle_tcp_data(at, id, &source[..n]);
+                engine.handle_socket_event(
+                    at,
+                    SocketEvent::TcpData {
+                        id,
+                        data: &source[..n],
+                    },
+                );
                 moved = true;
             }
         }

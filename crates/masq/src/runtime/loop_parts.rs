@@ -12,7 +12,7 @@ use masq_platform::sockets::Uplink;
 use masq_platform::{InboundObserver, TunDevice};
 use tokio::sync::{mpsc, oneshot};
 
-use super::sockets::{SocketEvent, Sockets};
+use super::sockets::{ShellEvent, Sockets};
 use super::uplink_switch::UplinkSwitch;
 
 /// Inputs handled per wake-up before the loop looks at the other inputs again.
@@ -52,30 +52,11 @@ pub(crate) struct LoopParts {
 }
 
 /// Hands one socket task's report to the engine.
-pub(crate) fn handle_event(engine: &mut Engine, sockets: &mut Sockets, ev: SocketEvent) {
+pub(crate) fn handle_event(engine: &mut Engine, sockets: &mut Sockets, ev: ShellEvent) {
     let now = Instant::now();
     match ev {
-        SocketEvent::TcpConnected { id, local } => engine.handle_tcp_connected(now, id, local),
-        SocketEvent::TcpConnectFailed { id, error, icmp } => {
-            engine.handle_tcp_connect_failed(now, id, error, icmp)
-        }
-        SocketEvent::TcpData { id, data } => engine.handle_tcp_data(now, id, &data),
-        SocketEvent::TcpEof { id } => engine.handle_tcp_eof(now, id),
-        SocketEvent::TcpSent { id, bytes } => engine.handle_tcp_sent(now, id, bytes),
-        SocketEvent::TcpReset { id } => engine.handle_tcp_reset(now, id),
-        SocketEvent::Opened { id, local } => engine.handle_socket_opened(now, id, local),
-        SocketEvent::OpenFailed { id } => engine.handle_socket_open_failed(now, id),
-        SocketEvent::Datagram { id, from, data } => {
-            engine.handle_udp_datagram(now, id, from, &data)
-        }
-        SocketEvent::EchoReply {
-            id,
-            from,
-            seq,
-            data,
-        } => engine.handle_echo_reply(now, id, from, seq, &data),
-        SocketEvent::IcmpError { id, report } => engine.handle_icmp_error(now, id, report),
-        SocketEvent::TcpAccepted {
+        ShellEvent::Socket(event) => engine.handle_socket_event(now, event.borrowed()),
+        ShellEvent::Accepted {
             listener,
             stream,
             peer,
@@ -85,7 +66,6 @@ pub(crate) fn handle_event(engine: &mut Engine, sockets: &mut Sockets, ev: Socke
             // Refused (limits, forward gone): the remote gets a reset, not a hang.
             None => reset(stream),
         },
-        SocketEvent::ListenFailed { id, reason } => engine.handle_listen_failed(now, id, &reason),
     }
 }
 

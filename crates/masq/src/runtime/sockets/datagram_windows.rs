@@ -19,7 +19,7 @@ use tracing::{Instrument, debug, debug_span, trace, warn};
 
 use super::super::DATAGRAM_MAX;
 use super::super::echo::{Kind, deliver};
-use super::{SocketEvent, Sockets, TaskCmd};
+use super::{ShellEvent, SocketEvent, Sockets, TaskCmd};
 
 /// How long one echo waits for its answer (a hidden host's ping usually waits 1-4 s).
 const ECHO_TIMEOUT: Duration = Duration::from_secs(3);
@@ -36,10 +36,10 @@ impl Sockets {
             Ok(sock) => tokio::spawn(udp_task(id, sock, family, rx, events).instrument(span)),
             Err(e) => {
                 warn!(port, error = %e, "UDP port forward cannot bind");
-                let _ = events.send(SocketEvent::ListenFailed {
+                let _ = events.send(ShellEvent::Socket(SocketEvent::ListenFailed {
                     id,
                     reason: e.to_string(),
-                });
+                }));
                 return;
             }
         };
@@ -55,7 +55,7 @@ impl Sockets {
                 Ok(sock) => tokio::spawn(udp_task(id, sock, family, rx, events).instrument(span)),
                 Err(e) => {
                     warn!(?family, error = %e, "cannot open an uplink udp socket");
-                    let _ = events.send(SocketEvent::OpenFailed { id });
+                    let _ = events.send(ShellEvent::Socket(SocketEvent::OpenFailed { id }));
                     return;
                 }
             },
@@ -63,7 +63,7 @@ impl Sockets {
                 Ok(echo) => tokio::spawn(icmp_task(id, echo, rx, events).instrument(span)),
                 Err(e) => {
                     warn!(?family, error = %e, "cannot send ICMP echo from the uplink");
-                    let _ = events.send(SocketEvent::OpenFailed { id });
+                    let _ = events.send(ShellEvent::Socket(SocketEvent::OpenFailed { id }));
                     return;
                 }
             },
@@ -77,22 +77,22 @@ async fn udp_task(
     sock: Socket,
     family: Family,
     mut rx: mpsc::UnboundedReceiver<TaskCmd>,
-    events: mpsc::UnboundedSender<SocketEvent>,
+    events: mpsc::UnboundedSender<ShellEvent>,
 ) {
     let std_sock: std::net::UdpSocket = sock.into();
     let udp = match UdpSocket::from_std(std_sock) {
         Ok(u) => u,
         Err(e) => {
             debug!(error = %e, "cannot register socket");
-            let _ = events.send(SocketEvent::OpenFailed { id });
+            let _ = events.send(ShellEvent::Socket(SocketEvent::OpenFailed { id }));
             return;
         }
     };
     let Ok(local) = udp.local_addr() else {
-        let _ = events.send(SocketEvent::OpenFailed { id });
+        let _ = events.send(ShellEvent::Socket(SocketEvent::OpenFailed { id }));
         return;
     };
-    let _ = events.send(SocketEvent::Opened { id, local });
+    let _ = events.send(ShellEvent::Socket(SocketEvent::Opened { id, local }));
     let mut ttl: Option<u8> = None;
     let mut dont_fragment: Option<bool> = None;
     let mut buf = vec![0u8; DATAGRAM_MAX];
@@ -123,7 +123,7 @@ async fn udp_task(
             r = udp.recv_from(&mut buf) => match r {
                 Ok((n, from)) => {
                     if let Some(ev) = deliver(Kind::Udp, id, from, &buf[..n]) {
-                        let _ = events.send(ev);
+                        let _ = events.send(ev.into());
                     }
                 }
                 Err(e) => trace!(error = %e, "receive failed"),
@@ -136,12 +136,12 @@ async fn icmp_task(
     id: SocketId,
     echo: IcmpEcho,
     mut rx: mpsc::UnboundedReceiver<TaskCmd>,
-    events: mpsc::UnboundedSender<SocketEvent>,
+    events: mpsc::UnboundedSender<ShellEvent>,
 ) {
-    let _ = events.send(SocketEvent::Opened {
+    let _ = events.send(ShellEvent::Socket(SocketEvent::Opened {
         id,
         local: echo.local(),
-    });
+    }));
     let mut pending = JoinSet::new();
     loop {
         tokio::select! {
@@ -159,10 +159,10 @@ async fn icmp_task(
             },
             Some(done) = pending.join_next(), if !pending.is_empty() => match done {
                 Ok((seq, Ok(EchoOutcome::Reply { from, data }))) => {
-                    let _ = events.send(SocketEvent::EchoReply { id, from, seq, data });
+                    let _ = events.send(ShellEvent::Socket(SocketEvent::EchoReply { id, from, seq, data }));
                 }
                 Ok((_, Ok(EchoOutcome::Error(report)))) => {
-                    let _ = events.send(SocketEvent::IcmpError { id, report });
+                    let _ = events.send(ShellEvent::Socket(SocketEvent::IcmpError { id, report }));
                 }
                 Ok((_, Ok(EchoOutcome::NoAnswer))) => {}
                 Ok((seq, Err(e))) => debug!(seq, error = %e, "echo failed"),

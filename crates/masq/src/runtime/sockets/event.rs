@@ -1,9 +1,11 @@
-//! What a socket shell reports to the event loop, which hands it to the engine
-//! (`loop_parts::handle_event`).
+//! What a socket shell reports to the event loop: the engine's [`SocketEvent`]s, passed on as
+//! they are, and the one report the engine answers (an accepted connection, whose OS stream
+//! the shell adopts under the socket id the engine names).
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
-use masq_engine::{ConnectError, IcmpErrorReport, SocketId};
+pub(crate) use masq_engine::SocketEvent;
+use masq_engine::SocketId;
 
 /// A connection a port forward's listener accepted, in the form the OS's shell keeps
 /// sockets in.
@@ -16,62 +18,20 @@ pub(crate) type Accepted = tokio::net::TcpStream;
 
 /// One report of a socket shell.
 #[derive(Debug)]
-pub(crate) enum SocketEvent {
-    TcpConnected {
-        id: SocketId,
-        local: SocketAddr,
-    },
-    TcpConnectFailed {
-        id: SocketId,
-        error: ConnectError,
-        icmp: Option<IcmpErrorReport>,
-    },
-    TcpData {
-        id: SocketId,
-        data: Vec<u8>,
-    },
-    TcpEof {
-        id: SocketId,
-    },
-    TcpSent {
-        id: SocketId,
-        bytes: usize,
-    },
-    TcpReset {
-        id: SocketId,
-    },
-    Opened {
-        id: SocketId,
-        local: SocketAddr,
-    },
-    OpenFailed {
-        id: SocketId,
-    },
-    Datagram {
-        id: SocketId,
-        from: SocketAddr,
-        data: Vec<u8>,
-    },
-    EchoReply {
-        id: SocketId,
-        from: IpAddr,
-        seq: u16,
-        data: Vec<u8>,
-    },
-    IcmpError {
-        id: SocketId,
-        report: IcmpErrorReport,
-    },
+pub(crate) enum ShellEvent {
+    /// An event the engine takes as it is.
+    Socket(SocketEvent),
     /// A port forward's listener took a connection; the engine names its socket id.
-    TcpAccepted {
+    Accepted {
         listener: SocketId,
         stream: Accepted,
         peer: SocketAddr,
         local: SocketAddr,
     },
-    /// A port forward's socket could not be opened; `reason` is shown to the user.
-    ListenFailed {
-        id: SocketId,
-        reason: String,
-    },
+}
+
+impl From<SocketEvent> for ShellEvent {
+    fn from(event: SocketEvent) -> Self {
+        ShellEvent::Socket(event)
+    }
 }

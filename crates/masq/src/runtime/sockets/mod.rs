@@ -22,7 +22,7 @@ mod recv_many;
 #[cfg(windows)]
 mod tasks;
 
-pub(crate) use event::{Accepted, SocketEvent};
+pub(crate) use event::{Accepted, ShellEvent, SocketEvent};
 #[cfg(unix)]
 pub(crate) use reactor::Sockets;
 #[cfg(windows)]

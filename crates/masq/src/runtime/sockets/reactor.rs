@@ -29,7 +29,7 @@ use tracing::{debug, warn};
 use super::echo::Kind;
 use super::reactor_datagram::{Datagram, Outgoing, RxBuffers};
 use super::reactor_tcp::{Listener, TcpConn};
-use super::{Accepted, SocketEvent};
+use super::{Accepted, ShellEvent, SocketEvent};
 
 /// OS readiness events taken per `mio` poll.
 const EVENTS_PER_POLL: usize = 256;
@@ -104,7 +104,7 @@ pub(crate) struct Sockets {
     /// Shared receive buffers for datagrams.
     rx: RxBuffers,
     /// Events produced since the loop last took them.
-    out: Vec<SocketEvent>,
+    out: Vec<ShellEvent>,
     /// UDP sockets with a batch of datagrams waiting to be written together.
     batched: Vec<SocketId>,
     /// TCP sockets with writes waiting for the end of the turn.
@@ -156,7 +156,7 @@ impl Sockets {
     }
 
     /// Events produced so far (by commands carried out or by readiness).
-    pub(crate) fn take_events(&mut self) -> Vec<SocketEvent> {
+    pub(crate) fn take_events(&mut self) -> Vec<ShellEvent> {
         std::mem::take(&mut self.out)
     }
 
@@ -208,11 +208,12 @@ impl Sockets {
                     Ok(conn) => self.insert(id, Sock::Tcp(conn)),
                     Err(e) => {
                         warn!(%remote, error = %e, "cannot create an uplink TCP socket");
-                        self.out.push(SocketEvent::TcpConnectFailed {
-                            id,
-                            error: masq_engine::ConnectError::Other,
-                            icmp: None,
-                        });
+                        self.out
+                            .push(ShellEvent::Socket(SocketEvent::TcpConnectFailed {
+                                id,
+                                error: masq_engine::ConnectError::Other,
+                                icmp: None,
+                            }));
                     }
                 }
             }
@@ -268,14 +269,15 @@ impl Sockets {
                     Ok(l) => {
                         let local = l.local();
                         self.insert(id, Sock::Listener(l));
-                        self.out.push(SocketEvent::Opened { id, local });
+                        self.out
+                            .push(ShellEvent::Socket(SocketEvent::Opened { id, local }));
                     }
                     Err(e) => {
                         warn!(port, error = %e, "port forward cannot listen");
-                        self.out.push(SocketEvent::ListenFailed {
+                        self.out.push(ShellEvent::Socket(SocketEvent::ListenFailed {
                             id,
                             reason: e.to_string(),
-                        });
+                        }));
                     }
                 }
             }
@@ -318,7 +320,8 @@ impl Sockets {
             Ok(conn) => self.insert(id, Sock::Tcp(conn)),
             Err(e) => {
                 debug!(%peer, error = %e, "cannot take over an accepted connection");
-                self.out.push(SocketEvent::TcpReset { id });
+                self.out
+                    .push(ShellEvent::Socket(SocketEvent::TcpReset { id }));
             }
         }
     }
@@ -450,18 +453,20 @@ impl Sockets {
         match opened {
             Ok((sock, local)) => {
                 self.insert(id, Sock::Datagram(Datagram::new(sock, family, kind)));
-                self.out.push(SocketEvent::Opened { id, local });
+                self.out
+                    .push(ShellEvent::Socket(SocketEvent::Opened { id, local }));
             }
             Err(e) if listen => {
                 warn!(error = %e, "UDP port forward cannot bind");
-                self.out.push(SocketEvent::ListenFailed {
+                self.out.push(ShellEvent::Socket(SocketEvent::ListenFailed {
                     id,
                     reason: e.to_string(),
-                });
+                }));
             }
             Err(e) => {
                 warn!(?family, error = %e, "cannot open an uplink {} socket", kind.name());
-                self.out.push(SocketEvent::OpenFailed { id });
+                self.out
+                    .push(ShellEvent::Socket(SocketEvent::OpenFailed { id }));
             }
         }
     }
@@ -483,8 +488,8 @@ impl Sockets {
         {
             warn!(%id, error = %e, "cannot watch a socket");
             self.out.push(match sock {
-                Sock::Tcp(_) => SocketEvent::TcpReset { id },
-                _ => SocketEvent::OpenFailed { id },
+                Sock::Tcp(_) => ShellEvent::Socket(SocketEvent::TcpReset { id }),
+                _ => ShellEvent::Socket(SocketEvent::OpenFailed { id }),
             });
             return;
         }

@@ -17,9 +17,9 @@ use masq_platform::sockets as psock;
 use socket2::Socket;
 use tracing::{debug, trace};
 
-use super::SocketEvent;
 use super::echo::{Kind, deliver, echo_ident, echo_request};
 use super::reactor::READS_PER_TURN;
+use super::{ShellEvent, SocketEvent};
 
 /// The receive buffers every datagram socket shares: one datagram at a time, or (Linux) a
 /// batch per system call.
@@ -117,7 +117,7 @@ impl Datagram {
         id: SocketId,
         payload: &[u8],
         to: Outgoing,
-        out: &mut Vec<SocketEvent>,
+        out: &mut Vec<ShellEvent>,
     ) -> bool {
         if self.no_gso || self.kind != Kind::Udp || payload.is_empty() {
             self.flush(id, out);
@@ -148,7 +148,7 @@ impl Datagram {
     }
 
     /// Writes the waiting batch, if any.
-    pub(super) fn flush(&mut self, id: SocketId, out: &mut Vec<SocketEvent>) {
+    pub(super) fn flush(&mut self, id: SocketId, out: &mut Vec<ShellEvent>) {
         let Some(b) = self.batch.take() else {
             return;
         };
@@ -190,7 +190,7 @@ impl Datagram {
         id: SocketId,
         payload: &[u8],
         to: Outgoing,
-        out: &mut Vec<SocketEvent>,
+        out: &mut Vec<ShellEvent>,
     ) {
         self.set_header(to);
         if let Err(e) = self.sock.send_to(payload, &to.dst.into()) {
@@ -211,7 +211,7 @@ impl Datagram {
         seq: u16,
         ttl: u8,
         payload: &[u8],
-        out: &mut Vec<SocketEvent>,
+        out: &mut Vec<ShellEvent>,
     ) {
         let msg = echo_request(self.family, echo_ident(id), seq, payload);
         let to = Outgoing {
@@ -228,13 +228,13 @@ impl Datagram {
         &mut self,
         id: SocketId,
         rx: &mut RxBuffers,
-        out: &mut Vec<SocketEvent>,
+        out: &mut Vec<ShellEvent>,
     ) -> bool {
         #[cfg(target_os = "linux")]
         for _ in 0..READS_PER_TURN.div_ceil(super::recv_many::SLOTS) {
             let kind = self.kind;
             match rx.many.recv(&self.sock, |from, data| {
-                out.extend(deliver(kind, id, from, data))
+                out.extend(deliver(kind, id, from, data).map(ShellEvent::from))
             }) {
                 // Fewer than asked for: the queue is empty now, and the next datagram is a
                 // new edge.
@@ -249,7 +249,9 @@ impl Datagram {
         #[cfg(not(target_os = "linux"))]
         for _ in 0..READS_PER_TURN {
             match recv_from(&self.sock, &mut rx.one) {
-                Ok((n, from)) => out.extend(deliver(self.kind, id, from, &rx.one[..n])),
+                Ok((n, from)) => {
+                    out.extend(deliver(self.kind, id, from, &rx.one[..n]).map(ShellEvent::from))
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 // A pending ICMP error surfaced as a failed read: its details are queued.
@@ -260,10 +262,12 @@ impl Datagram {
     }
 
     /// Reports the ICMP errors the kernel queued for this socket.
-    pub(super) fn drain_errors(&mut self, id: SocketId, out: &mut Vec<SocketEvent>) {
+    pub(super) fn drain_errors(&mut self, id: SocketId, out: &mut Vec<ShellEvent>) {
         for _ in 0..ERRORS_PER_TURN {
             match psock::take_icmp_error(&self.sock) {
-                Ok(Some(report)) => out.push(SocketEvent::IcmpError { id, report }),
+                Ok(Some(report)) => {
+                    out.push(ShellEvent::Socket(SocketEvent::IcmpError { id, report }))
+                }
                 Ok(None) | Err(_) => break,
             }
         }
@@ -290,9 +294,9 @@ impl Datagram {
 /// larger than the uplink's path MTU): the kernel names the destination's address but not
 /// its port (an unconnected socket has none) and keeps none of the datagram, and the host's
 /// stack matches the error to its socket by both.
-fn complete_local_too_big(events: &mut [SocketEvent], dst: SocketAddr, payload: &[u8]) {
+fn complete_local_too_big(events: &mut [ShellEvent], dst: SocketAddr, payload: &[u8]) {
     for event in events {
-        if let SocketEvent::IcmpError { report, .. } = event
+        if let ShellEvent::Socket(SocketEvent::IcmpError { report, .. }) = event
             && report.offender.is_unspecified()
             && report.original_dst.ip() == dst.ip()
         {
@@ -360,8 +364,8 @@ mod tests {
 
     use super::*;
 
-    fn too_big(offender: Ipv4Addr, dst: &str) -> SocketEvent {
-        SocketEvent::IcmpError {
+    fn too_big(offender: Ipv4Addr, dst: &str) -> ShellEvent {
+        ShellEvent::Socket(SocketEvent::IcmpError {
             id: SocketId(7),
             report: IcmpErrorReport {
                 offender: offender.into(),
@@ -369,7 +373,7 @@ mod tests {
                 original_dst: dst.parse().expect("address"),
                 payload: Vec::new(),
             },
-        }
+        })
     }
 
     #[test]
@@ -384,7 +388,7 @@ mod tests {
         let seen: Vec<(SocketAddr, Vec<u8>)> = events
             .iter()
             .map(|e| match e {
-                SocketEvent::IcmpError { report, .. } => {
+                ShellEvent::Socket(SocketEvent::IcmpError { report, .. }) => {
                     (report.original_dst, report.payload.clone())
                 }
                 other => panic!("{other:?}"),

@@ -19,7 +19,7 @@ use socket2::Socket;
 use tracing::{debug, trace};
 
 use super::reactor::{READS_PER_TURN, Readiness};
-use super::{READ_CHUNK, SocketEvent};
+use super::{READ_CHUNK, ShellEvent, SocketEvent};
 
 /// Where a TCP socket is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,7 +104,7 @@ impl TcpConn {
         &mut self,
         id: SocketId,
         ready: Readiness,
-        out: &mut Vec<SocketEvent>,
+        out: &mut Vec<ShellEvent>,
     ) -> bool {
         let Readiness {
             readable,
@@ -129,7 +129,7 @@ impl TcpConn {
         false
     }
 
-    fn finish_connect(&mut self, id: SocketId, out: &mut Vec<SocketEvent>) {
+    fn finish_connect(&mut self, id: SocketId, out: &mut Vec<ShellEvent>) {
         let failure = match self.sock.take_error() {
             Ok(None) => match self.sock.peer_addr() {
                 Ok(_) => None,
@@ -144,7 +144,11 @@ impl TcpConn {
             let error = psock::connect_error(&e);
             debug!(%id, error = %e, ?icmp, "connect failed");
             self.phase = Phase::Dead;
-            out.push(SocketEvent::TcpConnectFailed { id, error, icmp });
+            out.push(ShellEvent::Socket(SocketEvent::TcpConnectFailed {
+                id,
+                error,
+                icmp,
+            }));
             return;
         }
         match self.sock.local_addr().ok().and_then(|a| a.as_socket()) {
@@ -154,15 +158,15 @@ impl TcpConn {
                 }
                 self.phase = Phase::Open;
                 self.writable = true;
-                out.push(SocketEvent::TcpConnected { id, local });
+                out.push(ShellEvent::Socket(SocketEvent::TcpConnected { id, local }));
             }
             None => {
                 self.phase = Phase::Dead;
-                out.push(SocketEvent::TcpConnectFailed {
+                out.push(ShellEvent::Socket(SocketEvent::TcpConnectFailed {
                     id,
                     error: masq_engine::ConnectError::Other,
                     icmp: None,
-                });
+                }));
             }
         }
     }
@@ -187,7 +191,7 @@ impl TcpConn {
         &mut self,
         id: SocketId,
         buf: &mut Vec<u8>,
-        out: &mut Vec<SocketEvent>,
+        out: &mut Vec<ShellEvent>,
     ) -> bool {
         for _ in 0..READS_PER_TURN {
             if !self.wants_read() {
@@ -199,7 +203,7 @@ impl TcpConn {
             match self.sock.recv(&mut buf.spare_capacity_mut()[..want]) {
                 Ok(0) => {
                     self.read_closed = true;
-                    out.push(SocketEvent::TcpEof { id });
+                    out.push(ShellEvent::Socket(SocketEvent::TcpEof { id }));
                     return false;
                 }
                 Ok(n) => {
@@ -207,10 +211,10 @@ impl TcpConn {
                     // and `n <= want <= capacity`.
                     unsafe { buf.set_len(n) };
                     self.credit -= n;
-                    out.push(SocketEvent::TcpData {
+                    out.push(ShellEvent::Socket(SocketEvent::TcpData {
                         id,
                         data: take_read(buf),
-                    });
+                    }));
                     if n < want && !self.drain {
                         // Empty now (edge-triggered readiness reports the next arrival).
                         self.readable = false;
@@ -272,7 +276,7 @@ impl TcpConn {
 
     /// Writes what waits, up to [`IOV_PER_WRITE`] pieces per system call; returns true
     /// when a deferred close is due.
-    pub(super) fn flush(&mut self, id: SocketId, out: &mut Vec<SocketEvent>) -> bool {
+    pub(super) fn flush(&mut self, id: SocketId, out: &mut Vec<ShellEvent>) -> bool {
         let mut written = 0;
         while !self.pending.is_empty() && self.writable {
             let slices: Vec<IoSlice<'_>> = self
@@ -302,7 +306,10 @@ impl TcpConn {
             }
         }
         if written > 0 {
-            out.push(SocketEvent::TcpSent { id, bytes: written });
+            out.push(ShellEvent::Socket(SocketEvent::TcpSent {
+                id,
+                bytes: written,
+            }));
         }
         if self.pending.is_empty() {
             if self.shutdown_pending {
@@ -337,12 +344,12 @@ impl TcpConn {
         }
     }
 
-    fn fail(&mut self, id: SocketId, out: &mut Vec<SocketEvent>) {
+    fn fail(&mut self, id: SocketId, out: &mut Vec<ShellEvent>) {
         if self.phase == Phase::Open {
             self.phase = Phase::Dead;
             self.pending.clear();
             self.written_of_first = 0;
-            out.push(SocketEvent::TcpReset { id });
+            out.push(ShellEvent::Socket(SocketEvent::TcpReset { id }));
         }
     }
 }
@@ -374,7 +381,7 @@ impl Listener {
     }
 
     /// Accepts waiting connections; returns true if the turn's budget ran out first.
-    pub(super) fn accept(&mut self, id: SocketId, out: &mut Vec<SocketEvent>) -> bool {
+    pub(super) fn accept(&mut self, id: SocketId, out: &mut Vec<ShellEvent>) -> bool {
         for _ in 0..READS_PER_TURN {
             match self.sock.accept() {
                 Ok((stream, peer)) => {
@@ -384,7 +391,7 @@ impl Listener {
                     ) else {
                         continue;
                     };
-                    out.push(SocketEvent::TcpAccepted {
+                    out.push(ShellEvent::Accepted {
                         listener: id,
                         stream,
                         peer,
@@ -501,7 +508,9 @@ mod tests {
         assert!(!conn.flush(ID, &mut out));
         let total: usize = pieces.iter().map(Vec::len).sum();
         assert_eq!(out.len(), 1, "one report for the whole turn: {out:?}");
-        assert!(matches!(out[0], SocketEvent::TcpSent { bytes, .. } if bytes == total));
+        assert!(
+            matches!(out[0], ShellEvent::Socket(SocketEvent::TcpSent { bytes, .. }) if bytes == total)
+        );
         let mut got = vec![0u8; total];
         std::io::Read::read_exact(&mut peer, &mut got).unwrap();
         assert_eq!(got, pieces.concat());
@@ -516,7 +525,9 @@ mod tests {
         conn.on_ready(ID, readable(false), &mut out);
         let mut buf = Vec::new();
         assert!(!conn.read(ID, &mut buf, &mut out));
-        assert!(matches!(&out[..], [SocketEvent::TcpData { data, .. }] if data == b"hello"));
+        assert!(
+            matches!(&out[..], [ShellEvent::Socket(SocketEvent::TcpData { data, .. })] if data == b"hello")
+        );
         assert!(
             !conn.wants_read(),
             "the socket is empty until the OS says otherwise"
@@ -542,7 +553,7 @@ mod tests {
         assert!(
             matches!(
                 &out[..],
-                [SocketEvent::TcpData { data, .. }, SocketEvent::TcpEof { .. }] if data == b"bye"
+                [ShellEvent::Socket(SocketEvent::TcpData { data, .. }), ShellEvent::Socket(SocketEvent::TcpEof { .. })] if data == b"bye"
             ),
             "got {out:?}"
         );
@@ -561,12 +572,15 @@ mod tests {
         assert!(!conn.read(ID, &mut buf, &mut out));
         let mut got = Vec::new();
         for ev in &out {
-            if let SocketEvent::TcpData { data, .. } = ev {
+            if let ShellEvent::Socket(SocketEvent::TcpData { data, .. }) = ev {
                 got.extend_from_slice(data);
             }
         }
         assert_eq!(got, sent);
-        assert!(matches!(out.last(), Some(SocketEvent::TcpEof { .. })));
+        assert!(matches!(
+            out.last(),
+            Some(ShellEvent::Socket(SocketEvent::TcpEof { .. }))
+        ));
         assert!(
             buf.capacity() >= READ_CHUNK,
             "the shared buffer was replaced, not lost"

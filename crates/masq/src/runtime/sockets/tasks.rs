@@ -21,7 +21,7 @@ use tokio::task::JoinHandle;
 use tracing::{Instrument, debug, debug_span, trace, warn};
 
 use super::echo::Kind;
-use super::{READ_CHUNK, SocketEvent};
+use super::{READ_CHUNK, ShellEvent, SocketEvent};
 
 // Datagram sockets through tokio's UdpSocket, ICMP echo through the IP Helper API.
 #[path = "datagram_windows.rs"]
@@ -58,12 +58,12 @@ struct Handle {
 /// Every socket the engine currently owns, by id.
 pub(crate) struct Sockets {
     uplink: Uplink,
-    events: mpsc::UnboundedSender<SocketEvent>,
+    events: mpsc::UnboundedSender<ShellEvent>,
     handles: HashMap<SocketId, Handle>,
 }
 
 impl Sockets {
-    pub(crate) fn new(uplink: Uplink, events: mpsc::UnboundedSender<SocketEvent>) -> Self {
+    pub(crate) fn new(uplink: Uplink, events: mpsc::UnboundedSender<ShellEvent>) -> Self {
         Sockets {
             uplink,
             events,
@@ -196,7 +196,7 @@ impl Sockets {
             Ok(pair) => pair,
             Err(e) => {
                 debug!(%peer, error = %e, "cannot take over an accepted connection");
-                let _ = events.send(SocketEvent::TcpReset { id });
+                let _ = events.send(ShellEvent::Socket(SocketEvent::TcpReset { id }));
                 return;
             }
         };
@@ -223,10 +223,10 @@ impl Sockets {
             Ok(l) => l,
             Err(e) => {
                 warn!(port, error = %e, "port forward cannot listen");
-                let _ = events.send(SocketEvent::ListenFailed {
+                let _ = events.send(ShellEvent::Socket(SocketEvent::ListenFailed {
                     id,
                     reason: e.to_string(),
-                });
+                }));
                 return;
             }
         };
@@ -251,11 +251,11 @@ impl Sockets {
             Ok(s) => psock::bind_mapped_port(s, &self.uplink, remote, local_port),
             Err(e) => {
                 warn!(%remote, error = %e, "cannot create an uplink TCP socket");
-                let _ = events.send(SocketEvent::TcpConnectFailed {
+                let _ = events.send(ShellEvent::Socket(SocketEvent::TcpConnectFailed {
                     id,
                     error: ConnectError::Other,
                     icmp: None,
-                });
+                }));
                 return;
             }
         };
@@ -283,7 +283,7 @@ async fn tcp_task(
     remote: SocketAddr,
     rx: mpsc::UnboundedReceiver<TaskCmd>,
     credit_rx: mpsc::UnboundedReceiver<usize>,
-    events: mpsc::UnboundedSender<SocketEvent>,
+    events: mpsc::UnboundedSender<ShellEvent>,
 ) {
     let std_stream: std::net::TcpStream = sock.into();
     let socket = tokio::net::TcpSocket::from_std_stream(std_stream);
@@ -295,22 +295,26 @@ async fn tcp_task(
                 .and_then(|p| psock::take_icmp_error(p).ok().flatten());
             let error = psock::connect_error(&e);
             debug!(error = %e, ?icmp, "connect failed");
-            let _ = events.send(SocketEvent::TcpConnectFailed { id, error, icmp });
+            let _ = events.send(ShellEvent::Socket(SocketEvent::TcpConnectFailed {
+                id,
+                error,
+                icmp,
+            }));
             return;
         }
     };
     let local = match stream.local_addr() {
         Ok(a) => a,
         Err(_) => {
-            let _ = events.send(SocketEvent::TcpConnectFailed {
+            let _ = events.send(ShellEvent::Socket(SocketEvent::TcpConnectFailed {
                 id,
                 error: ConnectError::Other,
                 icmp: None,
-            });
+            }));
             return;
         }
     };
-    let _ = events.send(SocketEvent::TcpConnected { id, local });
+    let _ = events.send(ShellEvent::Socket(SocketEvent::TcpConnected { id, local }));
     relay(id, stream, rx, credit_rx, events).await;
 }
 
@@ -321,7 +325,7 @@ async fn relay(
     stream: tokio::net::TcpStream,
     mut rx: mpsc::UnboundedReceiver<TaskCmd>,
     mut credit_rx: mpsc::UnboundedReceiver<usize>,
-    events: mpsc::UnboundedSender<SocketEvent>,
+    events: mpsc::UnboundedSender<ShellEvent>,
 ) {
     let (mut rd, mut wr) = stream.into_split();
     let reader_events = events.clone();
@@ -345,16 +349,16 @@ async fn relay(
                     },
                     r = rd.read(&mut buf[..want]) => match r {
                         Ok(0) => {
-                            let _ = reader_events.send(SocketEvent::TcpEof { id });
+                            let _ = reader_events.send(ShellEvent::Socket(SocketEvent::TcpEof { id }));
                             return;
                         }
                         Ok(n) => {
                             credit -= n;
-                            let _ = reader_events.send(SocketEvent::TcpData { id, data: buf[..n].to_vec() });
+                            let _ = reader_events.send(ShellEvent::Socket(SocketEvent::TcpData { id, data: buf[..n].to_vec() }));
                         }
                         Err(e) => {
                             debug!(error = %e, "read failed");
-                            let _ = reader_events.send(SocketEvent::TcpReset { id });
+                            let _ = reader_events.send(ShellEvent::Socket(SocketEvent::TcpReset { id }));
                             return;
                         }
                     },
@@ -369,13 +373,13 @@ async fn relay(
             TaskCmd::Send(data) => {
                 if let Err(e) = wr.write_all(&data).await {
                     debug!(error = %e, "write failed");
-                    let _ = events.send(SocketEvent::TcpReset { id });
+                    let _ = events.send(ShellEvent::Socket(SocketEvent::TcpReset { id }));
                     break;
                 }
-                let _ = events.send(SocketEvent::TcpSent {
+                let _ = events.send(ShellEvent::Socket(SocketEvent::TcpSent {
                     id,
                     bytes: data.len(),
-                });
+                }));
             }
             TaskCmd::ShutdownWrite => {
                 if let Err(e) = wr.shutdown().await {
@@ -394,17 +398,17 @@ async fn accept_task(
     id: SocketId,
     listener: tokio::net::TcpListener,
     mut rx: mpsc::UnboundedReceiver<TaskCmd>,
-    events: mpsc::UnboundedSender<SocketEvent>,
+    events: mpsc::UnboundedSender<ShellEvent>,
 ) {
     match listener.local_addr() {
         Ok(local) => {
-            let _ = events.send(SocketEvent::Opened { id, local });
+            let _ = events.send(ShellEvent::Socket(SocketEvent::Opened { id, local }));
         }
         Err(e) => {
-            let _ = events.send(SocketEvent::ListenFailed {
+            let _ = events.send(ShellEvent::Socket(SocketEvent::ListenFailed {
                 id,
                 reason: e.to_string(),
-            });
+            }));
             return;
         }
     }
@@ -416,7 +420,7 @@ async fn accept_task(
             r = listener.accept() => match r {
                 Ok((stream, peer)) => {
                     let Ok(local) = stream.local_addr() else { continue };
-                    let _ = events.send(SocketEvent::TcpAccepted { listener: id, stream, peer, local });
+                    let _ = events.send(ShellEvent::Accepted { listener: id, stream, peer, local });
                 }
                 Err(e) => {
                     // Out of descriptors or similar: back off instead of spinning.
