@@ -134,6 +134,9 @@ mod wake_timer;
 
 pub use cleanup_report::{CleanupAction, CleanupOutcome, CleanupReport};
 pub use error::PlatformError;
+/// The Windows Event Log source the service writes to.
+#[cfg(target_os = "windows")]
+pub use imp::event_log;
 pub use imp::{
     Gateway, InboundObserver, Steering, TunDevice, cleanup_stale, default_uplink, interface_info,
     start,

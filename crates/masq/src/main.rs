@@ -124,9 +124,12 @@ fn init_logging() {
         // the logger, which would abort before cleanup runs.
         .log_internal_errors(false);
     // The same lines stay readable through the control API (`masq logs`, the desktop app).
-    tracing_subscriber::registry()
+    let registry = tracing_subscriber::registry()
         .with(filter)
         .with(stderr)
-        .with(runtime::log_ring::RingLayer)
-        .init();
+        .with(runtime::log_ring::RingLayer);
+    // The Windows service also writes to the Event Log (from when Windows starts it).
+    #[cfg(windows)]
+    let registry = registry.with(service::event_log_layer::EventLogLayer);
+    registry.init();
 }

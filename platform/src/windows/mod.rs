@@ -13,6 +13,7 @@
 mod adapter;
 mod cleanup;
 mod dll;
+pub mod event_log;
 pub(crate) mod file_owner;
 mod gateway;
 mod icmp_echo;

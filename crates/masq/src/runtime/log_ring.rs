@@ -21,10 +21,16 @@ static RING: Mutex<VecDeque<LogLine>> = Mutex::new(VecDeque::new());
 /// The tracing layer that fills the ring.
 pub struct RingLayer;
 
+/// An event's message followed by its other fields as `key=value`, cut to a readable length;
+/// the text every log sink of the daemon keeps.
+pub(crate) fn event_text(event: &Event<'_>) -> String {
+    let mut text = Text::default();
+    event.record(&mut text);
+    text.finish()
+}
+
 impl<S: Subscriber> Layer<S> for RingLayer {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
-        let mut text = Text::default();
-        event.record(&mut text);
         let meta = event.metadata();
         push(LogLine {
             unix_ms: SystemTime::now()
@@ -32,7 +38,7 @@ impl<S: Subscriber> Layer<S> for RingLayer {
                 .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
             level: level(*meta.level()),
             target: meta.target().to_owned(),
-            message: text.finish(),
+            message: event_text(event),
         });
     }
 }

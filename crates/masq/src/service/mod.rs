@@ -8,6 +8,8 @@
 //! package ships (`systemd_unit.rs`), as `definition.rs` prints any OS's definition.
 
 mod definition;
+#[cfg(windows)]
+pub(crate) mod event_log_layer;
 #[cfg(target_os = "macos")]
 mod launchd;
 mod launchd_plist;

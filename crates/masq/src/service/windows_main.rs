@@ -63,6 +63,7 @@ enum Event {
 }
 
 fn serve() -> Result<()> {
+    super::event_log_layer::enable();
     let setup = SETUP
         .lock()
         .ok()

@@ -101,6 +101,11 @@ pub(crate) fn install(args: &ServiceInstallArgs) -> Result<()> {
             ),
         })
         .map_err(|e| explain(e, "set the masq service's restart policy"))?;
+    // Without the source Event Viewer still shows masq's events, with a "description cannot
+    // be found" preamble; not worth failing the install for.
+    if let Err(e) = masq_platform::event_log::register_source() {
+        output::emit(&format!("warning: {e}\n"))?;
+    }
     start_service(&service)?;
     let config = config.map_or_else(
         || "no config file: default settings".to_owned(),
@@ -125,6 +130,9 @@ pub(crate) fn uninstall() -> Result<()> {
     service
         .delete()
         .map_err(|e| explain(e, "delete the masq service"))?;
+    if let Err(e) = masq_platform::event_log::unregister_source() {
+        output::emit(&format!("warning: {e}\n"))?;
+    }
     let what = if stopped {
         "stopped and removed"
     } else {
