@@ -52,6 +52,13 @@ as_toolchain_user cargo test --workspace
 # The engine's suite again with TCP segmentation offload: super-segments, split as the
 # kernel would, must behave exactly like ordinary segments.
 as_toolchain_user env MASQ_TEST_OFFLOAD=1 cargo test -p masq-engine
+# Tests marked `#[ignore = "needs root"]` (another uid's client, root's default paths).
+if [ "$(toolchain_user)" = root ]; then
+    section "cargo test: the tests that need root"
+    cargo test --workspace -- --ignored
+else
+    echo "skipping the tests that need root: run \`cargo test --workspace -- --ignored\` as root"
+fi
 
 section "fuzzing, bounded (scripts/fuzz.sh)"
 # Every parser that takes input from the LAN, the uplink or a local client, under libFuzzer

@@ -223,10 +223,9 @@ mod tests {
 
     #[cfg(target_os = "linux")]
     #[test]
+    #[ignore = "needs root"]
     fn root_uses_system_locations() {
-        if !is_root() {
-            return;
-        }
+        assert!(is_root(), "run as root: `cargo test -- --ignored`");
         assert_eq!(
             server_control_socket(),
             PathBuf::from("/run/masq/control.sock")
