@@ -177,11 +177,17 @@ impl Forwards {
             .map(|e| e.spec.key())
     }
 
-    /// The first forward whose public ports overlap `spec`'s, other than `spec`'s own key.
-    pub(crate) fn clash(&self, spec: &ForwardSpec) -> Option<(u16, ForwardKey)> {
+    /// The first forward whose public ports overlap `spec`'s, other than `spec`'s own key and
+    /// `replacing` (the forward `spec` is about to replace).
+    pub(crate) fn clash(
+        &self,
+        spec: &ForwardSpec,
+        replacing: Option<ForwardKey>,
+    ) -> Option<(u16, ForwardKey)> {
         self.entries.values().find_map(|e| {
             (e.spec.protocol == spec.protocol
                 && e.spec.key() != spec.key()
+                && Some(e.spec.key()) != replacing
                 && e.spec.public.overlaps(spec.public))
             .then(|| (e.spec.public.first().max(spec.public.first()), e.spec.key()))
         })

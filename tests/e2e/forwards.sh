@@ -113,6 +113,33 @@ saved_for_next_start() {
     python3 -c 'import json,sys; f=json.load(open(sys.argv[1])); assert len(f)==2, f; print(f)' "$MASQ_FORWARDS_FILE"
 }
 
+moved_forward_listens() {
+    "$MASQ" forward list --json --control "$SOCK" | python3 -c '
+import json, sys
+views = json.load(sys.stdin)
+sys.exit(0 if any(v["key"]["port"] == 8088 and v["state"] == "listening" and v["spec"].get("name") == "web2" for v in views) else 1)'
+}
+
+# `masq forward edit` moves the web forward to public port 8088 in one step: the new port
+# reaches the server, the old one is closed, and a refused edit (onto the UDP forward's
+# protocol and port is fine, onto a host outside the LAN is not) leaves it as it was.
+edit_moves_the_forward() {
+    if masq_forward edit tcp 8080 --to 10.9.9.9:80 2>"$WORK/err"; then
+        echo "an edit to a host outside the LAN was accepted"
+        return 1
+    fi
+    grep -q "shared LAN" "$WORK/err"
+    assert_eq "hello from the hidden host" "$(fetch)"
+    masq_forward edit tcp 8080 --public 8088 --name web2
+    wait_for 5 "the moved forward to listen" moved_forward_listens
+    local body
+    body="$(ip netns exec "$NS_INET" timeout 10 curl -sS --max-time 5 "http://$GW_UP_IP:8088/index.txt")"
+    assert_eq "hello from the hidden host" "$body"
+    closed_without_forward
+    python3 -c 'import json,sys; f=json.load(open(sys.argv[1])); assert sorted(x["public"] for x in f)==["8088","9090"], f' "$MASQ_FORWARDS_FILE"
+    masq_forward edit tcp 8088 --public 8080 --name web
+}
+
 removed_closes_again() {
     masq_forward remove tcp 8080
     closed_without_forward
@@ -132,4 +159,5 @@ check udp-real-source udp_reaches_listener_with_real_source
 check forward-not-listed-as-refused forward_not_a_refusal
 check bad-forwards-refused bad_forwards_refused
 check saved-for-next-start saved_for_next_start
+check edit-moves-the-forward edit_moves_the_forward
 check removed-closes-again removed_closes_again

@@ -62,6 +62,14 @@ pub enum Request {
         /// What to forward where.
         forward: ForwardSpec,
     },
+    /// Change a port forward in one step: other public ports, another target, a new name.
+    /// Refused as a whole (the old forward stays) when the new one does not fit.
+    UpdateForward {
+        /// Which one: protocol and first public port, as it is now.
+        key: ForwardKey,
+        /// What it becomes.
+        forward: ForwardSpec,
+    },
     /// Remove a port forward (also a LAN client's port mapping).
     RemoveForward {
         /// Which one: protocol and first public port.
@@ -112,6 +120,7 @@ impl Request {
             Request::Clients => "clients",
             Request::Forwards => "forwards",
             Request::AddForward { .. } => "add_forward",
+            Request::UpdateForward { .. } => "update_forward",
             Request::RemoveForward { .. } => "remove_forward",
             Request::EnableForward { .. } => "enable_forward",
             Request::Logs { .. } => "logs",

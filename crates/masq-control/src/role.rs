@@ -67,6 +67,7 @@ impl Request {
             | Request::Stop
             | Request::ClearInbound
             | Request::AddForward { .. }
+            | Request::UpdateForward { .. }
             | Request::RemoveForward { .. }
             | Request::EnableForward { .. }
             // Logs name files, interfaces and hosts: for those who run sharing.

@@ -356,10 +356,22 @@ fn exchanges() -> Vec<Exchange> {
             answers: reply(12, Response::Forwards(forwards())),
         },
         Exchange {
+            name: "update_forward",
+            about: "Changes a forward in one step (other ports, another target, a new name); refused as a whole when the new one does not fit, and the old one stays.",
+            request: Request::UpdateForward {
+                key,
+                forward: ForwardSpec {
+                    public: PortRange::single(8081).unwrap(),
+                    ..forward_spec()
+                },
+            },
+            answers: reply(13, Response::Forwards(forwards())),
+        },
+        Exchange {
             name: "remove_forward",
             about: "Removes a forward by its key (protocol and first public port).",
             request: Request::RemoveForward { key },
-            answers: reply(13, Response::Forwards(forwards()[1..].to_vec())),
+            answers: reply(14, Response::Forwards(forwards()[1..].to_vec())),
         },
         Exchange {
             name: "enable_forward",
@@ -368,7 +380,7 @@ fn exchanges() -> Vec<Exchange> {
                 key,
                 enabled: false,
             },
-            answers: reply(14, Response::Forwards(forwards())),
+            answers: reply(15, Response::Forwards(forwards())),
         },
         Exchange {
             name: "logs",
@@ -378,7 +390,7 @@ fn exchanges() -> Vec<Exchange> {
                 limit: Some(50),
             },
             answers: reply(
-                15,
+                16,
                 Response::Logs(vec![LogLine {
                     unix_ms: 1_796_640_000_000,
                     level: LogLevel::Warn,
@@ -405,6 +417,7 @@ fn request_kind(r: &Request) -> &'static str {
         | Request::Clients
         | Request::Forwards
         | Request::AddForward { .. }
+        | Request::UpdateForward { .. }
         | Request::RemoveForward { .. }
         | Request::EnableForward { .. }
         | Request::Logs { .. } => r.kind(),
@@ -573,6 +586,7 @@ fn every_example_line_decodes_and_encodes_back_unchanged() {
         "clients",
         "forwards",
         "add_forward",
+        "update_forward",
         "remove_forward",
         "enable_forward",
         "logs",

@@ -90,6 +90,10 @@ pub fn clients(args: &ViewArgs) -> Result<()> {
 pub fn forward(command: ForwardCommand) -> Result<()> {
     let key = |protocol, port| masq_control::ForwardKey { protocol, port };
     let (request, control, json, done) = match command {
+        ForwardCommand::Edit(a) => {
+            let (request, done) = forward_edit(&a)?;
+            (request, a.control, false, Some(done))
+        }
         ForwardCommand::List(a) => (Request::Forwards, a.control, a.json, None),
         ForwardCommand::Add(a) => {
             let spec = masq_control::ForwardSpec {
@@ -149,6 +153,44 @@ pub fn forward(command: ForwardCommand) -> Result<()> {
         output::emit(&format!("{done}\n\n"))?;
     }
     print(json, &list, || output::render_forwards(&list))
+}
+
+/// The `update_forward` request for `masq forward edit`: the forward as the daemon lists it,
+/// with what the user gave changed.
+fn forward_edit(a: &crate::cli::ForwardEditArgs) -> Result<(Request, String)> {
+    let key = masq_control::ForwardKey {
+        protocol: a.protocol,
+        port: a.port,
+    };
+    let Response::Forwards(list) = connect(&a.control)?.request(Request::Forwards)? else {
+        bail!("the daemon answered `forwards` with something else");
+    };
+    let Some(current) = list.into_iter().find(|f| f.key == key) else {
+        bail!("no forward {key}; `masq forward list` shows the existing ones");
+    };
+    if a.public.is_none() && a.to.is_none() && a.name.is_none() {
+        bail!("nothing to change: give --public, --to or --name");
+    }
+    let mut spec = current.spec;
+    let old = format!("{} {} -> {}", spec.protocol, spec.public, spec.target);
+    if let Some(public) = a.public {
+        // The target's first port moves with the public one when they were the same.
+        if spec.target.port() == spec.public.first() && a.to.is_none() {
+            spec.target.set_port(public.first());
+        }
+        spec.public = public;
+    }
+    if let Some(to) = a.to {
+        spec.target = std::net::SocketAddrV4::new(to.ip, to.port.unwrap_or(spec.public.first()));
+    }
+    if let Some(name) = &a.name {
+        spec.name = (!name.is_empty()).then(|| name.clone());
+    }
+    let new = format!("{} {} -> {}", spec.protocol, spec.public, spec.target);
+    Ok((
+        Request::UpdateForward { key, forward: spec },
+        format!("changed {old} to {new}"),
+    ))
 }
 
 /// `masq settings`.

@@ -190,6 +190,11 @@ pub enum ForwardCommand {
         after_help = "Examples:\n  masq forward add tcp 8080 192.168.137.10:80 --name web\n  masq forward add udp 27015-27030 192.168.137.20\n\nThe LAN host sees the real address of whoever connects. The forward is saved and\nlistens at once if sharing is on."
     )]
     Add(ForwardAddArgs),
+    /// Change a port forward in one step: its public ports, its LAN host or its name.
+    #[command(
+        after_help = "Examples:\n  masq forward edit tcp 8080 --public 8081\n  masq forward edit tcp 8080 --to 192.168.137.11:8080 --name web\n\nWhat is not given stays as it is. If the new forward does not fit (ports taken,\nhost outside the LAN), nothing changes."
+    )]
+    Edit(ForwardEditArgs),
     /// Remove a port forward (or a LAN program's port mapping).
     Remove(ForwardKeyArgs),
     /// Switch a port forward back on.
@@ -227,6 +232,28 @@ pub struct ForwardAddArgs {
     /// Add it switched off.
     #[arg(long)]
     pub disabled: bool,
+    /// Where the daemon is.
+    #[command(flatten)]
+    pub control: ControlArgs,
+}
+
+/// `masq forward edit`.
+#[derive(Debug, Args)]
+pub struct ForwardEditArgs {
+    /// `tcp` or `udp`.
+    #[arg(value_parser = forward_protocol)]
+    pub protocol: masq_control::ForwardProtocol,
+    /// The forward's (first) public port now.
+    pub port: u16,
+    /// New public port or range, e.g. `8081` or `27015-27030`.
+    #[arg(long, value_parser = port_range)]
+    pub public: Option<masq_control::PortRange>,
+    /// New LAN host and first port, e.g. `192.168.137.11:80` [default port: the public one].
+    #[arg(long, value_parser = forward_target)]
+    pub to: Option<ForwardTarget>,
+    /// New name (an empty one removes it).
+    #[arg(long)]
+    pub name: Option<String>,
     /// Where the daemon is.
     #[command(flatten)]
     pub control: ControlArgs,

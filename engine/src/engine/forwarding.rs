@@ -53,24 +53,42 @@ impl Engine {
         Ok(key)
     }
 
-    /// Replaces the forward named by `spec`'s key (target, range, name, enabled), keeping its
-    /// expiry. Connections already forwarded stay up.
+    /// Replaces the forward `key` with `spec` in one step (an edit: other ports, another
+    /// target, a new name), keeping its expiry and its count of connections. Checked before
+    /// anything changes, so a refused edit leaves the old forward as it was; TCP connections
+    /// already forwarded stay up (a UDP forward's sessions end with its old socket). Answers
+    /// the forward's key from now on.
     pub fn update_forward(
         &mut self,
         now: Instant,
+        key: ForwardKey,
         spec: ForwardSpec,
     ) -> Result<ForwardKey, ForwardError> {
-        let key = spec.key();
         if !self.forwards.entries.contains_key(&key) {
             return Err(ForwardError::NotFound(key));
         }
+        let new_key = spec.key();
+        if new_key != key && self.forwards.entries.contains_key(&new_key) {
+            return Err(ForwardError::Overlaps {
+                protocol: new_key.protocol,
+                port: new_key.port,
+                existing: new_key,
+            });
+        }
         self.check_forward(&spec, Some(key))?;
         self.stop_forward_listeners(key);
-        if let Some(e) = self.forwards.entries.get_mut(&key) {
-            e.spec = spec;
+        let Some(mut entry) = self.forwards.entries.remove(&key) else {
+            return Err(ForwardError::NotFound(key));
+        };
+        if let Some(t) = entry.expires {
+            self.forward_timers.remove(&(t, key));
+            self.forward_timers.insert((t, new_key));
         }
-        self.start_listeners(now, key);
-        Ok(key)
+        info!(forward = %key, to = %new_key, target = %spec.target, "port forward changed");
+        entry.spec = spec;
+        self.forwards.entries.insert(new_key, entry);
+        self.start_listeners(now, new_key);
+        Ok(new_key)
     }
 
     /// Switches a forward on or off without forgetting it.
@@ -323,7 +341,7 @@ impl Engine {
                 format!("{}/{}", self.cfg.gateway_v4, self.cfg.lan_prefix_len),
             ));
         }
-        if let Some((port, existing)) = self.forwards.clash(spec) {
+        if let Some((port, existing)) = self.forwards.clash(spec, replacing) {
             return Err(ForwardError::Overlaps {
                 protocol: spec.protocol,
                 port,

@@ -342,6 +342,69 @@ fn forwards_are_validated() {
 }
 
 #[test]
+fn editing_a_forward_replaces_it_in_one_step_or_not_at_all() {
+    let mut h = Harness::new();
+    let listener = tcp_forward(&mut h);
+    let now = h.now();
+    let old = ForwardKey {
+        protocol: ForwardProtocol::Tcp,
+        port: 8080,
+    };
+    h.engine
+        .add_forward(now, spec(ForwardProtocol::Tcp, "9000", host(22)), None)
+        .expect("a second forward");
+    h.sync();
+    let second = h.cmds();
+    assert!(matches!(
+        second[..],
+        [SocketCommand::TcpListen { port: 9000, .. }]
+    ));
+
+    // Refused: the new ports overlap the other forward. Nothing changes, no socket closes.
+    let clash = spec(ForwardProtocol::Tcp, "8999-9001", host(80));
+    let err = h
+        .engine
+        .update_forward(now, old, clash)
+        .expect_err("overlap");
+    assert!(
+        matches!(err, ForwardError::Overlaps { port: 9000, .. }),
+        "{err}"
+    );
+    assert!(h.cmds().is_empty(), "a refused edit touches no socket");
+    assert!(h.engine.forwards(now).iter().any(|f| f.key == old));
+
+    // Accepted: another public port, target and name; the old listener closes, a new one
+    // opens, and the forward keeps its history under its new key.
+    let mut edited = spec(ForwardProtocol::Tcp, "8081", host(8080));
+    edited.name = Some("web".into());
+    let new = h
+        .engine
+        .update_forward(now, old, edited.clone())
+        .expect("edit");
+    assert_eq!(new.port, 8081);
+    h.sync();
+    let cmds = h.cmds();
+    assert!(
+        cmds.contains(&SocketCommand::Close { id: listener }),
+        "{cmds:?}"
+    );
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, SocketCommand::TcpListen { port: 8081, .. })),
+        "{cmds:?}"
+    );
+    let views = h.engine.forwards(now);
+    assert!(!views.iter().any(|f| f.key == old));
+    let view = views.iter().find(|f| f.key == new).expect("listed");
+    assert_eq!(view.spec, edited);
+    // Unknown key.
+    assert!(matches!(
+        h.engine.update_forward(now, old, edited),
+        Err(ForwardError::NotFound(_))
+    ));
+}
+
+#[test]
 fn port_mappings_expire_unless_renewed() {
     let mut h = Harness::new();
     let now = h.now();

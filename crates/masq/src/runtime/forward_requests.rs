@@ -62,7 +62,8 @@ impl SavedForwards {
     }
 }
 
-/// Answers `forwards`, `add_forward`, `remove_forward` and `enable_forward`.
+/// Answers `forwards`, `add_forward`, `update_forward`, `remove_forward` and
+/// `enable_forward`.
 pub(super) async fn handle(
     request: Request,
     settings: &mut Settings,
@@ -79,6 +80,30 @@ pub(super) async fn handle(
             }
             ForwardChange::Add(forward)
         }
+        Request::UpdateForward { key, forward } => {
+            let Some(i) = settings.forwards.iter().position(|f| f.key() == key) else {
+                return Response::error(
+                    ErrorCode::InvalidRequest,
+                    format!(
+                        "no forward {key} of yours to change (a LAN device's port mapping belongs to that device: remove it instead); `masq forward list` shows them"
+                    ),
+                );
+            };
+            if saved.from_config.contains(&key) {
+                return Response::error(
+                    ErrorCode::InvalidRequest,
+                    format!(
+                        "forward {key} comes from the config file: change it there (`masq config`), or remove it there and add it again here"
+                    ),
+                );
+            }
+            let mut candidate = settings.clone();
+            candidate.forwards[i] = forward.clone();
+            if let Err(e) = crate::engine_api::validate_settings(&candidate) {
+                return Response::error(ErrorCode::InvalidRequest, e.to_string());
+            }
+            ForwardChange::Update(key, forward)
+        }
         Request::RemoveForward { key } => ForwardChange::Remove(key),
         Request::EnableForward { key, enabled } => ForwardChange::SetEnabled(key, enabled),
         other => {
@@ -90,10 +115,13 @@ pub(super) async fn handle(
     };
     let key = match &change {
         ForwardChange::Add(spec) => spec.key(),
-        ForwardChange::Remove(key) | ForwardChange::SetEnabled(key, _) => *key,
+        ForwardChange::Update(key, _)
+        | ForwardChange::Remove(key)
+        | ForwardChange::SetEnabled(key, _) => *key,
     };
     let in_settings = settings.forwards.iter().position(|f| f.key() == key);
-    let adds = matches!(change, ForwardChange::Add(_));
+    // An add or an edit must succeed in the engine too; the settings already agreed.
+    let adds = matches!(change, ForwardChange::Add(_) | ForwardChange::Update(..));
     if let Some(s) = session {
         match s.change_forward(change.clone()).await {
             None => return Response::error(ErrorCode::Unavailable, "the engine did not answer"),
@@ -112,6 +140,11 @@ pub(super) async fn handle(
     }
     match change {
         ForwardChange::Add(spec) => settings.forwards.push(spec),
+        ForwardChange::Update(_, spec) => {
+            if let Some(i) = in_settings {
+                settings.forwards[i] = spec;
+            }
+        }
         ForwardChange::Remove(_) => {
             if let Some(i) = in_settings {
                 settings.forwards.remove(i);
@@ -241,6 +274,55 @@ mod tests {
             .await;
             assert!(matches!(r, Response::Error(_)), "{bad}: {r:?}");
         }
+
+        // An edit replaces the forward in the settings and the saved file, in one step; one
+        // that clashes, or touches the config file's forward, changes nothing.
+        let moved =
+            spec(r#"{"protocol":"tcp","public":"8081","target":"192.168.137.11:80","name":"web"}"#);
+        let r = handle(
+            Request::UpdateForward {
+                key: web.key(),
+                forward: moved.clone(),
+            },
+            &mut settings,
+            &saved,
+            None,
+        )
+        .await;
+        assert!(
+            matches!(r, Response::Forwards(ref l) if l.len() == 2),
+            "{r:?}"
+        );
+        assert_eq!(read(&path), vec![moved.clone()]);
+        for (key, forward) in [
+            (
+                moved.key(),
+                spec(r#"{"protocol":"tcp","public":"20-30","target":"192.168.137.11:80"}"#),
+            ),
+            (
+                settings.forwards[0].key(),
+                spec(r#"{"protocol":"tcp","public":"2222","target":"192.168.137.5:22"}"#),
+            ),
+            (web.key(), moved.clone()),
+        ] {
+            let r = handle(
+                Request::UpdateForward { key, forward },
+                &mut settings,
+                &saved,
+                None,
+            )
+            .await;
+            let Response::Error(e) = r else {
+                panic!("{key}: {r:?}")
+            };
+            assert!(!e.message.is_empty());
+        }
+        assert_eq!(
+            read(&path),
+            vec![moved.clone()],
+            "refused edits change nothing"
+        );
+        let web = moved;
 
         let r = handle(
             Request::EnableForward {

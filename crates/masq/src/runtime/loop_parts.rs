@@ -35,6 +35,8 @@ pub(crate) enum Query {
 #[derive(Debug, Clone)]
 pub(crate) enum ForwardChange {
     Add(ForwardSpec),
+    /// Replace the forward with this key by the spec (an edit).
+    Update(ForwardKey, ForwardSpec),
     Remove(ForwardKey),
     SetEnabled(ForwardKey, bool),
 }
@@ -89,6 +91,7 @@ pub(crate) fn answer(engine: &mut Engine, q: Query) {
         Query::ChangeForward(change, tx) => {
             let result = match change {
                 ForwardChange::Add(spec) => engine.add_forward(now, spec, None).map(drop),
+                ForwardChange::Update(key, spec) => engine.update_forward(now, key, spec).map(drop),
                 ForwardChange::Remove(key) => engine.remove_forward(now, key).map(drop),
                 ForwardChange::SetEnabled(key, on) => engine.set_forward_enabled(now, key, on),
             };

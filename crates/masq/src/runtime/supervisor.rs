@@ -173,6 +173,7 @@ impl Supervisor {
             }
             Request::Forwards
             | Request::AddForward { .. }
+            | Request::UpdateForward { .. }
             | Request::RemoveForward { .. }
             | Request::EnableForward { .. } => {
                 forward_requests::handle(
