@@ -75,6 +75,7 @@ fn spawn_fake_handler() -> mpsc::Sender<HandlerCall> {
                 Request::Logs { .. } => Response::Logs(vec![]),
                 Request::Forwards
                 | Request::AddForward { .. }
+                | Request::UpdateForward { .. }
                 | Request::RemoveForward { .. }
                 | Request::EnableForward { .. } => Response::Forwards(vec![]),
                 Request::GetSettings => Response::Settings(settings.clone()),
