@@ -109,6 +109,17 @@ pub async fn add_forward(forward: ForwardSpec) -> Result<Vec<ForwardView>, GuiEr
     expect_answer!(Request::AddForward { forward }, Response::Forwards)
 }
 
+/// Changes a port forward in one step (ports, target, name); answers the list afterwards. A
+/// refusal leaves the forward as it was and comes back as the daemon's sentence.
+#[tauri::command]
+pub async fn update_forward(
+    key: ForwardKey,
+    forward: ForwardSpec,
+) -> Result<Vec<ForwardView>, GuiError> {
+    tracing::info!(protocol = %key.protocol, port = key.port, public = %forward.public, target = %forward.target, "changing a port forward");
+    expect_answer!(Request::UpdateForward { key, forward }, Response::Forwards)
+}
+
 /// Removes a port forward (also a LAN client's port mapping); answers the list afterwards.
 #[tauri::command]
 pub async fn remove_forward(key: ForwardKey) -> Result<Vec<ForwardView>, GuiError> {

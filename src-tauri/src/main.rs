@@ -41,6 +41,7 @@ fn main() {
             commands::clear_inbound,
             commands::forwards,
             commands::add_forward,
+            commands::update_forward,
             commands::remove_forward,
             commands::enable_forward,
             commands::daemon_state,

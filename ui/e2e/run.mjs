@@ -297,6 +297,34 @@ const checks = {
     return page;
   },
 
+  async "forwards: a forward is changed in place; a refused change leaves it as it was"() {
+    const page = await open("forwards", {
+      setup: () => {
+        window.fake.running = true;
+        window.fake.forwardCommand("add_forward", { forward: { protocol: "tcp", public: "8080", target: "192.168.137.10:80", name: "web", enabled: true } });
+      },
+    });
+    const web = page.getByTestId("fwd-tcp-8080");
+    await web.getByText("192.168.137.10:80").waitFor();
+    check((await page.getByTestId("fwd-udp-3074").getByRole("button", { name: /Change forward/ }).count()) === 0, "a device's mapping is not changed here");
+    await web.getByRole("button", { name: /Change forward TCP 8080/ }).click();
+    await page.getByRole("heading", { name: "Change port forward" }).waitFor();
+    check((await page.getByLabel("LAN device").inputValue()) === "192.168.137.10", "the form shows the forward as it is");
+    const save = page.getByRole("button", { name: "Save changes" });
+    await page.getByLabel("LAN device").fill("10.9.9.9");
+    await save.click();
+    await page.getByTestId("forward-refusal").getByText(/stays as it was.*not on the LAN/).waitFor();
+    await page.getByLabel("LAN device").fill("192.168.137.11");
+    await page.getByLabel("Public port or range").fill("8088");
+    await save.click();
+    const moved = page.getByTestId("fwd-tcp-8088");
+    await moved.getByText("192.168.137.11:80").waitFor();
+    await moved.getByText("web").waitFor();
+    await page.getByRole("heading", { name: "Change port forward" }).waitFor({ state: "detached" });
+    check((await page.getByTestId("fwd-tcp-8080").count()) === 0, "the old key is gone");
+    return page;
+  },
+
   async "logs: app log lines are listed and filtered by level"() {
     const page = await open("logs", { setup: () => window.fake.log("DEBUG", "asking masq request=status") });
     await page.getByText("connected to masq socket=/run/masq/control.sock").waitFor();

@@ -172,6 +172,22 @@ class FakeDaemon {
         this.log("INFO", `adding a port forward ${spec.protocol} ${spec.public} -> ${spec.target}`);
         break;
       }
+      case "update_forward": {
+        const f = find(args.key as ForwardKey);
+        if (!f) return refuse("no such forward");
+        const spec = args.forward as ForwardSpec;
+        const [first, last = first] = range(spec.public);
+        const clash = this.forwards.find((o) => {
+          const [a, b = a] = range(o.spec.public);
+          return o !== f && o.key.protocol === spec.protocol && a <= last && first <= b;
+        });
+        if (clash) return refuse(`${spec.protocol} ${spec.public} overlaps the forward ${clash.key.protocol}/${clash.key.port}; remove that one first`);
+        if (!spec.target.startsWith("192.168.137.")) return refuse(`the target ${spec.target} is not on the LAN 192.168.137.0/24`);
+        f.key = { protocol: spec.protocol, port: first };
+        f.spec = { ...spec, origin: f.spec.origin };
+        this.log("INFO", `changing a port forward to ${spec.protocol} ${spec.public} -> ${spec.target}`);
+        break;
+      }
       case "remove_forward": {
         const f = find(args.key as ForwardKey);
         if (!f) return refuse("no such forward");
@@ -336,6 +352,7 @@ class FakeDaemon {
         return null;
       case "forwards":
       case "add_forward":
+      case "update_forward":
       case "remove_forward":
       case "enable_forward":
         return this.forwardCommand(cmd, args);

@@ -35,6 +35,7 @@ export const backend = {
   clearInbound: () => invoke<void>("clear_inbound"),
   forwards: () => invoke<ForwardView[]>("forwards"),
   addForward: (forward: ForwardSpec) => invoke<ForwardView[]>("add_forward", { forward }),
+  updateForward: (key: ForwardKey, forward: ForwardSpec) => invoke<ForwardView[]>("update_forward", { key, forward }),
   removeForward: (key: ForwardKey) => invoke<ForwardView[]>("remove_forward", { key }),
   enableForward: (key: ForwardKey, enabled: boolean) => invoke<ForwardView[]>("enable_forward", { key, enabled }),
   daemonState: () => invoke<DaemonState>("daemon_state"),

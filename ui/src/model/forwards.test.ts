@@ -4,8 +4,10 @@ import type { ForwardView } from "../api/types";
 import {
   EMPTY_FORM,
   checkForm,
+  editable,
   formFromAttempt,
   formFromQuery,
+  formFromView,
   forwardSentence,
   originText,
   parseIpv4,
@@ -119,5 +121,24 @@ describe("forward list", () => {
       view({ key: { protocol: "tcp", port: 22 } }),
     ];
     expect(sortForwards(list).map((v) => `${v.key.protocol}/${v.key.port}`)).toEqual(["tcp/22", "tcp/9000", "udp/53"]);
+  });
+});
+
+describe("changing a forward", () => {
+  it("the form starts from the forward as it is, and only the user's own can be changed", () => {
+    const mine: ForwardView = {
+      key: { protocol: "tcp", port: 8080 },
+      spec: { protocol: "tcp", public: "8080", target: "192.168.137.10:80", name: "web", origin: { kind: "user" } },
+      state: "listening",
+      enabled: true,
+      expires_in_s: null,
+      connections: 0,
+    };
+    expect(formFromView(mine)).toEqual({ protocol: "tcp", public: "8080", host: "192.168.137.10", targetPort: "80", name: "web" });
+    const same = { ...mine, spec: { ...mine.spec, public: "27015-27016", target: "192.168.137.10:27015", name: undefined } };
+    expect(formFromView(same)).toMatchObject({ public: "27015-27016", targetPort: "", name: "" });
+    expect(editable(mine)).toBe(true);
+    const mapping = { ...mine, spec: { ...mine.spec, origin: { kind: "port_map" as const, client: "192.168.137.11", protocol: "pcp" as const } } };
+    expect(editable(mapping)).toBe(false);
   });
 });

@@ -184,3 +184,21 @@ export function formFromQuery(query: string): ForwardForm | null {
   if (protocol !== "tcp" && protocol !== "udp") return null;
   return { ...EMPTY_FORM, protocol, public: parsePorts(pub ?? "") ? pub : "", host: host && parseIpv4(host) ? host : "" };
 }
+
+/** The form filled in with a forward as it is, to change it. */
+export function formFromView(v: ForwardView): ForwardForm {
+  const first = Number(v.spec.public.split("-")[0]);
+  const targetPort = portOf(v.spec.target);
+  return {
+    protocol: v.spec.protocol,
+    public: v.spec.public,
+    host: hostOf(v.spec.target),
+    targetPort: targetPort === first ? "" : String(targetPort),
+    name: v.spec.name ?? "",
+  };
+}
+
+/** Whether the user may change a forward here: their own, not a LAN device's mapping. */
+export function editable(v: ForwardView): boolean {
+  return (v.spec.origin?.kind ?? "user") === "user";
+}

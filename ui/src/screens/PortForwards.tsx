@@ -1,6 +1,7 @@
 // Port forwards: the one way in. Lists the user's forwards and LAN clients' port mappings with
 // their state, adds (form prefilled from a refused attempt when the Inbound screen sent us),
-// switches and removes them. Refreshed every two seconds while this screen is open.
+// changes the user's own in place, switches and removes them. Refreshed every two seconds
+// while this screen is open.
 
 import { useEffect, useState } from "preact/hooks";
 
@@ -9,6 +10,8 @@ import type { ForwardKey, ForwardView, LanClient } from "../api/types";
 import {
   EMPTY_FORM,
   checkForm,
+  editable,
+  formFromView,
   forwardSentence,
   keyText,
   originText,
@@ -28,6 +31,7 @@ export function PortForwards(props: { prefill: ForwardForm | null }) {
   const [list, setList] = useState<ForwardView[] | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [adding, setAdding] = useState(props.prefill !== null);
+  const [editing, setEditing] = useState<ForwardView | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const gateway = status?.uplink?.addresses[0]?.split("/")[0] ?? null;
 
@@ -90,7 +94,21 @@ export function PortForwards(props: { prefill: ForwardForm | null }) {
           {forwards.length === 1 ? "1 forward" : `${forwards.length} forwards`}
         </span>
       </div>
-      {adding && (
+      {editing && (
+        <AddForm
+          key={`edit-${keyText(editing.key)}`}
+          initial={formFromView(editing)}
+          editing={editing}
+          gateway={gateway}
+          connected={!!daemon?.connected}
+          onAdded={(l) => {
+            setList(l);
+            setEditing(null);
+          }}
+          onCancel={() => setEditing(null)}
+        />
+      )}
+      {adding && !editing && (
         <AddForm
           key={JSON.stringify(props.prefill)}
           initial={props.prefill ?? EMPTY_FORM}
@@ -122,6 +140,7 @@ export function PortForwards(props: { prefill: ForwardForm | null }) {
               key={keyText(f.key)}
               view={f}
               onEnable={(on) => act(() => backend.enableForward(f.key, on))}
+              onEdit={editable(f) ? () => setEditing(f) : undefined}
               onRemove={() => act(() => backend.removeForward(f.key))}
             />
           ))}
@@ -135,7 +154,13 @@ function describe(key: ForwardKey, v: ForwardView): string {
   return `${key.protocol.toUpperCase()} ${v.spec.public} to ${targetText(v.spec)}`;
 }
 
-function ForwardItem(props: { view: ForwardView; onEnable: (on: boolean) => void; onRemove: () => void }) {
+function ForwardItem(props: {
+  view: ForwardView;
+  onEnable: (on: boolean) => void;
+  /** Absent for forwards the user cannot change here (a LAN device's port mapping). */
+  onEdit?: () => void;
+  onRemove: () => void;
+}) {
   const v = props.view;
   const [confirming, setConfirming] = useState(false);
   const id = `fwd-${v.key.protocol}-${v.key.port}`;
@@ -169,6 +194,11 @@ function ForwardItem(props: { view: ForwardView; onEnable: (on: boolean) => void
           </span>
           <span>{v.enabled ? "On" : "Off"}</span>
         </label>
+        {props.onEdit && (
+          <button onClick={props.onEdit} aria-label={`Change forward ${what}…`}>
+            Change…
+          </button>
+        )}
         {confirming ? (
           <span class="confirm" role="group" aria-label={`Remove forward ${what}?`}>
             <span>Remove this forward{v.spec.origin?.kind === "port_map" ? " (the device may ask again)" : ""}?</span>
@@ -191,6 +221,8 @@ function ForwardItem(props: { view: ForwardView; onEnable: (on: boolean) => void
 
 function AddForm(props: {
   initial: ForwardForm;
+  /** The forward being changed; absent when adding a new one. */
+  editing?: ForwardView;
   gateway: string | null;
   connected: boolean;
   onAdded: (l: ForwardView[]) => void;
@@ -221,7 +253,12 @@ function AddForm(props: {
     }
     setBusy(true);
     try {
-      props.onAdded(await backend.addForward(c.spec));
+      const editing = props.editing;
+      props.onAdded(
+        editing
+          ? await backend.updateForward(editing.key, { ...c.spec, enabled: editing.enabled })
+          : await backend.addForward(c.spec),
+      );
     } catch (err) {
       setRefusal(asGuiError(err).message);
     } finally {
@@ -250,7 +287,7 @@ function AddForm(props: {
 
   return (
     <form id="fwd-add" class="card forward-form" aria-labelledby="fwd-add-title" onSubmit={submit} noValidate>
-      <h2 id="fwd-add-title">New port forward</h2>
+      <h2 id="fwd-add-title">{props.editing ? "Change port forward" : "New port forward"}</h2>
       <div class="forward-fields">
         <div class="field">
           <label for="fwd-protocol">Protocol</label>
@@ -326,12 +363,12 @@ function AddForm(props: {
       </p>
       {refusal && (
         <p class="error" role="alert" data-testid="forward-refusal">
-          masq refused this forward: {refusal}
+          masq refused this {props.editing ? "change (the forward stays as it was)" : "forward"}: {refusal}
         </p>
       )}
       <div class="forward-buttons">
         <button type="submit" class="primary" disabled={busy || !props.connected}>
-          {busy ? "Adding…" : "Add forward"}
+          {props.editing ? (busy ? "Saving…" : "Save changes") : busy ? "Adding…" : "Add forward"}
         </button>
         <button type="button" onClick={props.onCancel}>
           Cancel
