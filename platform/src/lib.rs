@@ -124,6 +124,8 @@ mod ipv6_offer;
 mod journal;
 mod link_state;
 mod observed;
+#[cfg(not(target_os = "linux"))]
+mod plain_tun;
 pub mod sockets;
 #[cfg(any(unix, windows))]
 mod sockopt;

@@ -27,7 +27,6 @@ use tracing::{debug, info, warn};
 use super::inbox::{self, Input, Mailbox, Sources};
 use super::loop_parts::{BUDGET, LoopParts, answer, handle_event};
 use super::sockets::Sockets;
-use super::tun_io;
 use super::uplink_switch;
 
 /// Runs until `stop` fires or the adapter fails; on the way out every hidden TCP connection
@@ -164,7 +163,7 @@ impl DataPath {
     /// Reads up to a budget of packets; true if the adapter may hold more.
     fn read_adapter(&mut self) -> io::Result<bool> {
         for _ in 0..BUDGET {
-            match tun_io::recv(&self.tun, &mut self.buf) {
+            match self.tun.recv_packet(&mut self.buf) {
                 Ok((range, meta)) => {
                     self.engine
                         .handle_tun_packet_with(Instant::now(), &self.buf[range], meta)
@@ -222,7 +221,7 @@ impl DataPath {
         }
         while let Some(pkt) = self.engine.poll_tun_transmit() {
             loop {
-                match tun_io::send(&self.tun, &pkt) {
+                match self.tun.send_packet(&pkt) {
                     Ok(_) => {
                         self.engine.recycle(pkt.data);
                         break;

@@ -35,7 +35,6 @@ mod sockets;
 #[path = "stop_request_windows.rs"]
 mod stop_request;
 mod supervisor;
-mod tun_io;
 #[cfg(windows)]
 mod tun_io_windows;
 mod uplink_decide;

@@ -118,8 +118,8 @@ impl Session {
         if config.tcp.congestion_control.is_none() {
             config.tcp.congestion_control = host_congestion_control();
         }
-        config.tun_offload = super::tun_io::offload(&gateway.tun);
-        config.tun_udp_offload = super::tun_io::udp_offload(&gateway.tun);
+        config.tun_offload = gateway.tun.offload();
+        config.tun_udp_offload = gateway.tun.udp_offload();
         info!(
             tcp = config.tun_offload,
             udp = config.tun_udp_offload,
