@@ -56,6 +56,9 @@ mod unsupported;
 #[cfg(any(target_os = "windows", test))]
 mod win_logic;
 
+// Reading a descriptor-less packet source on a thread (Wintun), tested on every OS.
+#[cfg(any(target_os = "windows", test))]
+mod batch_reader;
 mod cleanup_report;
 mod connect_error;
 
@@ -144,7 +147,7 @@ pub use imp::{
     start,
 };
 #[cfg(target_os = "windows")]
-pub use imp::{NetworkChange, NetworkWatch};
+pub use imp::{NetworkChange, NetworkWatch, ObserverThread, TunReader};
 pub use interface::InterfaceInfo;
 pub use ipnet::{Ipv4Net, Ipv6Net};
 pub use ipv6_offer::{Ipv6Unavailable, check_ipv6_uplink};

@@ -24,6 +24,7 @@ mod probes;
 mod roaming;
 pub(crate) mod sockets;
 mod system;
+mod threads;
 pub(crate) mod uplink_watch;
 
 pub use adapter::TunDevice;
@@ -32,3 +33,4 @@ pub use gateway::{Gateway, Steering, start};
 pub use inbound::InboundObserver;
 pub use interfaces::{default_uplink, interface_info};
 pub use roaming::{NetworkChange, NetworkWatch};
+pub use threads::{ObserverThread, TunReader};

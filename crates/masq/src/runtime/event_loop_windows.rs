@@ -1,7 +1,7 @@
 //! The one task that owns the engine, on Windows: the same turn structure as the Unix loop
 //! (`event_loop.rs`: drain the engine's outputs, then wait for one input, with a bounded
 //! amount of work per wake-up and a single re-armed timer), but the adapter's packets arrive
-//! in batches from a reader thread (`batch_reader.rs`) instead of the poll, and packets
+//! in batches from a reader thread (the platform's `TunReader`) instead of the poll, and packets
 //! toward the LAN are written straight into Wintun's ring, which never blocks (a full ring
 //! drops the packet).
 
@@ -9,13 +9,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use masq_engine::Engine;
-use masq_platform::{ObservedInbound, TunDevice};
+use masq_platform::{ObservedInbound, ObserverThread, TunDevice, TunReader};
 use tokio::sync::mpsc;
 use tracing::{debug, info, trace, warn};
 
 use super::loop_parts::{BUDGET, LoopParts, answer, handle_event};
 use super::sockets::Sockets;
-use super::tun_io_windows::{ObserverThread, spawn_reader};
 use super::uplink_switch;
 
 /// Far-future deadline for the idle timer (it is never reached while the loop is idle).
@@ -34,8 +33,8 @@ pub(crate) async fn run(parts: LoopParts) -> Result<()> {
         mut stop,
     } = parts;
     let tun_name = tun.name().to_owned();
-    let mut reader =
-        spawn_reader(&tun).with_context(|| format!("cannot start reading adapter {tun_name}"))?;
+    let mut reader = TunReader::spawn(&tun)
+        .with_context(|| format!("cannot start reading adapter {tun_name}"))?;
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
     let mut sockets = Sockets::new(uplink.clone(), ev_tx);
     let (probe_tx, mut probe_rx) = mpsc::channel::<ObservedInbound>(1024);

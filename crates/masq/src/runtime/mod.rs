@@ -5,8 +5,6 @@
 //! `masq up` and `masq daemon` share it: `up` starts sharing at once with the settings from
 //! the command line and ends with it; `daemon` waits for the control API to say `start`.
 
-#[cfg(any(windows, test))]
-mod batch_reader;
 mod boot_wait;
 #[cfg(unix)]
 mod event_loop;
@@ -35,8 +33,6 @@ mod sockets;
 #[path = "stop_request_windows.rs"]
 mod stop_request;
 mod supervisor;
-#[cfg(windows)]
-mod tun_io_windows;
 mod uplink_decide;
 mod uplink_switch;
 mod uplink_watch;

@@ -17,17 +17,17 @@ use tokio::sync::mpsc;
 use tracing::warn;
 
 /// Most packets in one batch.
-pub(super) const BATCH: usize = 256;
+pub(crate) const BATCH: usize = 256;
 /// Batches queued between the reader thread and the event loop.
 const QUEUED_BATCHES: usize = 32;
 /// Largest packet a source delivers.
 const PACKET_MAX: usize = 65_535;
 
 /// What the reader thread sends: a batch of packets, or the error that ended it.
-pub(super) type Batch = io::Result<Vec<Vec<u8>>>;
+pub(crate) type Batch = io::Result<Vec<Vec<u8>>>;
 
 /// Something packets are read from by blocking.
-pub(super) trait PacketSource: Send + Sync + 'static {
+pub(crate) trait PacketSource: Send + Sync + 'static {
     /// Waits for the next packet; `Ok(None)` once [`PacketSource::wake`] was called.
     fn recv_blocking(&self, buf: &mut [u8]) -> io::Result<Option<usize>>;
     /// Reads one packet without waiting; `WouldBlock` when none is queued.
@@ -37,7 +37,7 @@ pub(super) trait PacketSource: Send + Sync + 'static {
 }
 
 /// The reader thread and the batches it sends; dropping it stops and joins the thread.
-pub(super) struct BatchReader<S: PacketSource> {
+pub(crate) struct BatchReader<S: PacketSource> {
     source: Arc<S>,
     batches: mpsc::Receiver<Batch>,
     thread: Option<JoinHandle<()>>,
@@ -45,7 +45,7 @@ pub(super) struct BatchReader<S: PacketSource> {
 
 impl<S: PacketSource> BatchReader<S> {
     /// Starts reading `source` on a thread called `name`.
-    pub(super) fn spawn(source: Arc<S>, name: &str) -> io::Result<BatchReader<S>> {
+    pub(crate) fn spawn(source: Arc<S>, name: &str) -> io::Result<BatchReader<S>> {
         let (tx, batches) = mpsc::channel(QUEUED_BATCHES);
         let reader = Arc::clone(&source);
         let thread = std::thread::Builder::new()
@@ -59,7 +59,7 @@ impl<S: PacketSource> BatchReader<S> {
     }
 
     /// The next batch; `None` once the thread has ended.
-    pub(super) async fn recv(&mut self) -> Option<Batch> {
+    pub(crate) async fn recv(&mut self) -> Option<Batch> {
         self.batches.recv().await
     }
 }

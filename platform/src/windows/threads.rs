@@ -1,20 +1,21 @@
-//! Reading the Wintun adapter and the inbound observer on Windows, where neither has a file
-//! descriptor tokio could poll: each gets a dedicated OS thread that blocks in the platform
-//! call. The adapter's thread is a [`BatchReader`] (see `batch_reader.rs`).
+//! The Wintun adapter and the inbound observer have no descriptor an event loop could poll,
+//! so each is read by a dedicated OS thread that blocks in the platform call: the adapter's
+//! thread hands the event loop batches ([`TunReader`], over `crate::batch_reader`), the
+//! observer's thread forwards what it sees ([`ObserverThread`]). Dropping either stops and
+//! joins its thread.
 
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
-use masq_platform::{InboundObserver, ObservedInbound, TunDevice};
 use tokio::sync::mpsc;
 use tracing::{debug, warn};
 
-use super::batch_reader::{BatchReader, PacketSource};
-
-/// The adapter's reader thread and its batches; dropping it stops and joins the thread.
-pub(super) type TunReader = BatchReader<TunDevice>;
+use super::adapter::TunDevice;
+use super::inbound::InboundObserver;
+use crate::ObservedInbound;
+use crate::batch_reader::{BatchReader, PacketSource};
 
 impl PacketSource for TunDevice {
     fn recv_blocking(&self, buf: &mut [u8]) -> io::Result<Option<usize>> {
@@ -30,13 +31,24 @@ impl PacketSource for TunDevice {
     }
 }
 
-/// Starts reading `tun` on its own thread.
-pub(super) fn spawn_reader(tun: &TunDevice) -> io::Result<TunReader> {
-    BatchReader::spawn(Arc::new(tun.try_clone()?), "masq-wintun")
+/// The adapter's reader thread and the batches it reads.
+pub struct TunReader(BatchReader<TunDevice>);
+
+impl TunReader {
+    /// Starts reading `tun` on a thread of its own.
+    pub fn spawn(tun: &TunDevice) -> io::Result<TunReader> {
+        BatchReader::spawn(Arc::new(tun.try_clone()?), "masq-wintun").map(TunReader)
+    }
+
+    /// The next batch of packets (at most 256), or the error that ended the reader; `None`
+    /// once the thread has ended.
+    pub async fn recv(&mut self) -> Option<io::Result<Vec<Vec<u8>>>> {
+        self.0.recv().await
+    }
 }
 
-/// The inbound observer's thread; dropping it stops and joins the thread.
-pub(super) struct ObserverThread {
+/// The inbound observer's thread.
+pub struct ObserverThread {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -44,7 +56,7 @@ pub(super) struct ObserverThread {
 impl ObserverThread {
     /// Forwards what `observer` sees to `tx` until dropped (dropping attempts under a flood:
     /// the log is informational).
-    pub(super) fn spawn(
+    pub fn spawn(
         observer: InboundObserver,
         tx: mpsc::Sender<ObservedInbound>,
     ) -> io::Result<ObserverThread> {
