@@ -164,23 +164,3 @@ impl<B: AsRef<[u8]>> SocketEvent<B> {
         }
     }
 }
-
-impl<B> SocketEvent<B> {
-    /// The socket the event is about.
-    pub fn socket(&self) -> SocketId {
-        match self {
-            SocketEvent::TcpConnected { id, .. }
-            | SocketEvent::TcpConnectFailed { id, .. }
-            | SocketEvent::TcpData { id, .. }
-            | SocketEvent::TcpEof { id }
-            | SocketEvent::TcpSent { id, .. }
-            | SocketEvent::TcpReset { id }
-            | SocketEvent::Opened { id, .. }
-            | SocketEvent::OpenFailed { id }
-            | SocketEvent::Datagram { id, .. }
-            | SocketEvent::EchoReply { id, .. }
-            | SocketEvent::IcmpError { id, .. }
-            | SocketEvent::ListenFailed { id, .. } => *id,
-        }
-    }
-}

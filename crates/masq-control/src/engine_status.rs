@@ -68,10 +68,3 @@ pub struct Counters {
     /// names). Keyed by name, so a newer daemon's new reasons reach old clients.
     pub drops: BTreeMap<String, u64>,
 }
-
-impl Counters {
-    /// How many drops of one kind (by its name, e.g. `"fragment_expired"`).
-    pub fn drops_of(&self, reason: &str) -> u64 {
-        self.drops.get(reason).copied().unwrap_or(0)
-    }
-}
