@@ -6,6 +6,8 @@ import { useEffect, useState } from "preact/hooks";
 
 import { backend } from "./api/backend";
 import type { DaemonState, StatusReport, Update } from "./api/types";
+import { deriveClients } from "./model/clients";
+import { ClientRates, Window, type Sample } from "./model/history";
 import { InboundLog } from "./model/inbound";
 import { ThroughputMeter, type Rates } from "./model/throughput";
 import { TranslationTable } from "./model/translations";
@@ -22,6 +24,10 @@ export class Store {
   readonly table = new TranslationTable();
   readonly inbound = new InboundLog();
   private readonly meter = new ThroughputMeter();
+  /** The last five minutes of the gateway's rates and conversation count, for the charts. */
+  readonly history = new Window<Sample>(300);
+  /** The last minute of each client's rates, for the Clients screen's sparklines. */
+  readonly clientRates = new ClientRates(60);
   state: AppState = { daemon: null, status: null, rates: { up: 0, down: 0 }, updatedAt: 0 };
   private listeners = new Set<() => void>();
   private scheduled = false;
@@ -30,6 +36,13 @@ export class Store {
     this.table.apply(u.translations, u.first, now);
     this.inbound.apply(u.inbound, u.first, now);
     const rates = this.meter.feed(u.status);
+    if (u.status.running) {
+      this.history.push({ down: rates.down, up: rates.up, flows: this.table.size });
+      this.clientRates.feed(deriveClients(this.table.all()), u.status.uptime_s);
+    } else {
+      this.history.clear();
+      this.clientRates.clear();
+    }
     this.state = { ...this.state, status: u.status, rates, updatedAt: now };
     this.changed();
   }
@@ -38,6 +51,8 @@ export class Store {
     if (!d.connected) {
       this.table.clear();
       this.inbound.clear();
+      this.history.clear();
+      this.clientRates.clear();
       this.state = { ...this.state, status: null, rates: { up: 0, down: 0 } };
     }
     this.state = { ...this.state, daemon: d };

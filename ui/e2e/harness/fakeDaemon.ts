@@ -299,6 +299,13 @@ class FakeDaemon {
     if (this.running) {
       this.bytesUp += 180_000 + Math.round(Math.random() * 40_000);
       this.bytesDown += 2_400_000 + Math.round(Math.random() * 400_000);
+      // A few busy conversations, so per-client numbers move as they would.
+      let i = 0;
+      for (const f of this.flows.values()) {
+        if (i++ >= 24 || f.inbound) break;
+        f.bytes_in += 20_000 + ((this.ticks * 7919 + f.id * 104729) % 180_000);
+        this.pending.updated.push(f);
+      }
     }
     const delta = this.first ? { added: Array.from(this.flows.values()), updated: [], removed: [] } : this.pending;
     const inbound = this.first ? Array.from(this.inbound.values()) : this.pendingInbound;

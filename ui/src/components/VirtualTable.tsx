@@ -28,6 +28,10 @@ export function VirtualTable<T>(props: {
   rows: T[];
   rowKey: (row: T) => string | number;
   onSort?: (columnId: string) => void;
+  /** Present when rows can be picked (click, Enter or Space): called with the row. */
+  onSelect?: (row: T) => void;
+  /** The key of the picked row, marked with aria-selected. */
+  selectedKey?: string | number | null;
   empty: ComponentChildren;
 }) {
   const scroller = useRef<HTMLDivElement>(null);
@@ -84,9 +88,22 @@ export function VirtualTable<T>(props: {
             {visible.map((row, i) => (
               <div
                 key={props.rowKey(row)}
-                class="vrow"
+                class={props.selectedKey === props.rowKey(row) ? "vrow selected" : "vrow"}
                 role="row"
                 aria-rowindex={first + i + 2}
+                aria-selected={props.onSelect ? props.selectedKey === props.rowKey(row) : undefined}
+                tabIndex={props.onSelect ? 0 : undefined}
+                onClick={props.onSelect ? () => props.onSelect?.(row) : undefined}
+                onKeyDown={
+                  props.onSelect
+                    ? (e) => {
+                        if (e.key === "Enter" || e.key === " ") {
+                          e.preventDefault();
+                          props.onSelect?.(row);
+                        }
+                      }
+                    : undefined
+                }
                 style={{ gridTemplateColumns: template, transform: `translateY(${(first + i) * ROW_HEIGHT}px)` }}
               >
                 {props.columns.map((c) => (

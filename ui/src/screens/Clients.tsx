@@ -6,9 +6,10 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 
 import { asGuiError, backend } from "../api/backend";
 import type { LanClient } from "../api/types";
+import { Sparkline } from "../components/Charts";
 import { VirtualTable, type Column } from "../components/VirtualTable";
 import { deriveClients, type Client } from "../model/clients";
-import { formatBytes, formatDuration } from "../model/format";
+import { formatBytes, formatDuration, formatRate } from "../model/format";
 import { store, useStore } from "../store";
 
 const REFRESH_MS = 2000;
@@ -46,6 +47,7 @@ export function Clients() {
     { id: "assigned", label: "Address from", width: "8.5rem", render: (c) => HOW[c.assigned] ?? c.assigned },
     { id: "flows", label: "Conversations", width: "9rem", align: "end", render: (c) => (c.max_flows ? `${c.flows} of ${c.max_flows}` : c.flows) },
     { id: "bytes", label: "Sent / received", width: "10rem", align: "end", render: (c) => `${formatBytes(c.bytes_out)} / ${formatBytes(c.bytes_in)}` },
+    { id: "recent", label: "Last minute ↓", width: "7rem", render: (c) => <ClientSpark address={c.ip} /> },
     { id: "limit", label: "Speed limit", width: "10rem", render: (c) => rateLimit(c) },
     { id: "seen", label: "Last seen", width: "6.5rem", align: "end", render: (c) => `${formatDuration(c.last_seen_s)} ago` },
   ];
@@ -75,6 +77,7 @@ function DerivedClients() {
     { id: "flows", label: "Conversations", width: "8rem", align: "end", render: (c) => c.flows },
     { id: "mix", label: "TCP / UDP / ping", width: "9rem", align: "end", render: (c) => `${c.tcp} / ${c.udp} / ${c.icmp}` },
     { id: "bytes", label: "Sent / received", width: "11rem", align: "end", render: (c) => `${formatBytes(c.bytes_out)} / ${formatBytes(c.bytes_in)}` },
+    { id: "recent", label: "Last minute ↓", width: "7rem", render: (c) => <ClientSpark address={c.address} /> },
     { id: "remotes", label: "Talks most to", width: "minmax(12rem, 1.5fr)", render: (c) => <span class="mono">{c.top_remotes.join(", ") || "–"}</span> },
   ];
   return (
@@ -85,6 +88,19 @@ function DerivedClients() {
       </p>
       <VirtualTable label="Clients" columns={columns} rows={clients} rowKey={(c) => c.address} empty="No device is using the connection right now." />
     </div>
+  );
+}
+
+/** The device's download over the last minute, from its conversations' byte counts. */
+function ClientSpark({ address }: { address: string }) {
+  const rates = store.clientRates.of(address);
+  const now = rates[rates.length - 1]?.down ?? 0;
+  return (
+    <Sparkline
+      values={rates.map((r) => r.down)}
+      capacity={store.clientRates.capacity}
+      label={`${address} downloads ${formatRate(now)} now`}
+    />
   );
 }
 

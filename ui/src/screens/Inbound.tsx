@@ -4,7 +4,9 @@ import { useState } from "preact/hooks";
 
 import { asGuiError, backend } from "../api/backend";
 import type { InboundAttempt } from "../api/types";
+import { RefusedDiagram } from "../components/MasqDiagram";
 import { formatDuration } from "../model/format";
+import { refusedPathOf } from "../model/masqPath";
 import { formFromAttempt, prefillQuery } from "../model/forwards";
 import { store, useNow, useStore } from "../store";
 
@@ -15,7 +17,7 @@ const REASON_TITLE: Record<InboundAttempt["reason"], string> = {
 };
 
 export function Inbound(props: { go: (id: "forwards", params?: string) => void }) {
-  useStore();
+  const { status } = useStore();
   const now = useNow();
   const [error, setError] = useState<string | null>(null);
   const entries = store.inbound.sorted(now);
@@ -76,6 +78,7 @@ export function Inbound(props: { go: (id: "forwards", params?: string) => void }
                     {a.count === 1 ? "once" : `${a.count} times`}, last {formatDuration(lastSeen)} ago
                   </span>
                 </div>
+                <RefusedDiagram path={refusedPathOf(a, status)} />
                 <p class="reason">
                   <strong>{REASON_TITLE[a.reason] ?? a.reason}:</strong> {a.explanation}.
                 </p>

@@ -1,11 +1,15 @@
 // The main screen: the on/off switch, what sharing does in one paragraph, and live numbers.
 
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 
 import { asGuiError, backend } from "../api/backend";
 import type { LanServicesReport, Settings } from "../api/types";
+import { RateChart, Sparkline } from "../components/Charts";
+import { LanPicture } from "../components/LanPicture";
 import { Switch } from "../components/Switch";
+import { deriveClients } from "../model/clients";
 import { formatBytes, formatDuration, formatRate } from "../model/format";
+import { lanPicture } from "../model/lanPicture";
 import { describeLanServices, describeSharing } from "../model/plainWords";
 import { store, useStore } from "../store";
 
@@ -37,6 +41,12 @@ export function Overview({ go }: { go: (id: "inbound" | "clients" | "translation
   };
 
   const engine = status?.engine;
+  const version = store.table.version;
+  const picture = useMemo(
+    () => (running ? lanPicture(deriveClients(store.table.all()), store.table.all(), store.inbound.size, status) : null),
+    [version, store.inbound.version, running, status?.lan, status?.uplink],
+  );
+  const history = store.history.values();
   return (
     <div class="screen overview">
       <section class="card hero" aria-labelledby="sharing-title">
@@ -68,6 +78,8 @@ export function Overview({ go }: { go: (id: "inbound" | "clients" | "translation
           label="Conversations"
           value={String(store.table.size)}
           detail={engine ? `${engine.flows_tcp} TCP · ${engine.flows_udp} UDP · ${engine.flows_icmp} ping` : undefined}
+          spark={running ? history.map((h) => h.flows) : undefined}
+          sparkCapacity={store.history.capacity}
           action={() => go("translations")}
           testid="stat-flows"
         />
@@ -76,6 +88,17 @@ export function Overview({ go }: { go: (id: "inbound" | "clients" | "translation
         <Stat label="Refused inbound" value={String(store.inbound.size)} action={() => go("inbound")} testid="stat-inbound" />
         <Stat label="Running for" value={running ? formatDuration(status?.uptime_s ?? 0) : "–"} testid="stat-uptime" />
       </section>
+      {picture && <LanPicture view={picture} onInbound={() => go("inbound")} />}
+      {running && (
+        <section class="card charts" aria-label="Throughput">
+          <RateChart
+            down={history.map((h) => h.down)}
+            up={history.map((h) => h.up)}
+            capacity={store.history.capacity}
+            minutes={Math.round(store.history.capacity / 60)}
+          />
+        </section>
+      )}
     </div>
   );
 }
@@ -99,7 +122,16 @@ function LanServices({ report }: { report: LanServicesReport }) {
   );
 }
 
-function Stat(props: { label: string; value: string; detail?: string; action?: () => void; testid: string }) {
+function Stat(props: {
+  label: string;
+  value: string;
+  detail?: string;
+  /** The number's recent history, drawn under it. */
+  spark?: number[];
+  sparkCapacity?: number;
+  action?: () => void;
+  testid: string;
+}) {
   const body = (
     <>
       <span class="stat-label">{props.label}</span>
@@ -107,6 +139,9 @@ function Stat(props: { label: string; value: string; detail?: string; action?: (
         {props.value}
       </span>
       <span class="stat-detail">{props.detail ?? "\u00a0"}</span>
+      {props.spark && (
+        <Sparkline values={props.spark} capacity={props.sparkCapacity ?? props.spark.length} label={`${props.label} over the last minutes`} />
+      )}
     </>
   );
   return props.action ? (

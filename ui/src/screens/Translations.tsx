@@ -2,17 +2,20 @@
 
 import { useMemo, useState } from "preact/hooks";
 
-import type { Protocol } from "../api/types";
+import type { Protocol, StatusReport } from "../api/types";
+import { MasqDiagram } from "../components/MasqDiagram";
 import { VirtualTable, type Column } from "../components/VirtualTable";
 import { formatBytes, formatDuration, formatRtt } from "../model/format";
+import { pathOf } from "../model/masqPath";
 import { DEFAULT_QUERY, runQuery, type Query, type SortKey } from "../model/query";
 import { ageAt, type Row } from "../model/translations";
 import { store, useNow, useStore } from "../store";
 
 export function Translations() {
-  useStore();
+  const { status } = useStore();
   const now = useNow();
   const [q, setQ] = useState<Query>(DEFAULT_QUERY);
+  const [picked, setPicked] = useState<number | null>(null);
   const version = store.table.version;
   // Age moves with the clock; re-sorting by it every second would shuffle rows under the
   // pointer, so the age sort uses the time of the latest data change instead.
@@ -56,7 +59,7 @@ export function Translations() {
       <p class="lede">
         Each row is one conversation a hidden host started. The remote side sees it coming from the gateway port, never
         from the hidden host. Rows marked <span class="inbound-mark">↘ in</span> were started from the internet through
-        a port forward.
+        a port forward. Pick a row to see what masq rewrites in it.
       </p>
       <div class="toolbar" role="search">
         <label>
@@ -94,9 +97,32 @@ export function Translations() {
         rows={rows}
         rowKey={(r) => r.id}
         onSort={sortBy}
+        onSelect={(r) => setPicked(r.id)}
+        selectedKey={picked}
         empty={store.table.size === 0 ? "No conversations right now. They appear here as soon as a device on the LAN connects somewhere." : "Nothing matches the search."}
       />
+      {picked !== null && <PickedPath id={picked} status={status} close={() => setPicked(null)} />}
     </div>
+  );
+}
+
+/** The picked conversation drawn through the gateway, live; says so when it has ended. */
+function PickedPath(props: { id: number; status: StatusReport | null; close: () => void }) {
+  const row = store.table.get(props.id);
+  return (
+    <section class="card picked" aria-labelledby="picked-title">
+      <div class="picked-head">
+        <h2 id="picked-title">
+          {row ? `${row.protocol.toUpperCase()} ${row.lan} ↔ ${row.remote ?? "–"}` : "Conversation ended"}
+        </h2>
+        <button onClick={props.close}>Close</button>
+      </div>
+      {row ? (
+        <MasqDiagram path={pathOf(row, props.status)} />
+      ) : (
+        <p class="muted">This conversation has ended, so masq has forgotten its gateway port. Pick another row.</p>
+      )}
+    </section>
   );
 }
 
