@@ -2,8 +2,9 @@
 # The real desktop app, end to end: masq-gui (built with the ui embedded) runs under Xvfb,
 # driven through WebDriver (WebKitWebDriver, the engine tauri-driver delegates to on Linux),
 # against a real `masq daemon` in the five-namespace bench of tests/e2e. It turns sharing on
-# with the switch, sees a LAN host's live TCP connection appear in Translations, sees a probe
-# from the internet refused and explained in Inbound, follows "Allow with a port forward…" to
+# with the switch, sees a LAN host's live TCP connection appear in Translations and drawn
+# through the gateway with its rewritten fields, sees a probe from the internet refused,
+# explained and drawn stopped at the gateway in Inbound, follows "Allow with a port forward…" to
 # the prefilled form, adds the forward and sees the same probe reach the LAN server (with the
 # internet host's real address) and its flow marked inbound, and turns sharing off again.
 #
@@ -140,6 +141,14 @@ translation_row() {
     wd click "a.nav-link" "Translations"
     # Cells follow each other in the row's text: hidden host, remote, gateway on the uplink.
     wd wait-text ".vbody .vrow" "$LAN_IP:$lan_port$INET_IP:7000$GW_UP_IP:"
+    # Picking the row draws it through the gateway with the daemon's real addresses: the
+    # packet leaves from the uplink address, and the reply is written back to the LAN host.
+    wd click ".vbody .vrow" "$LAN_IP:$lan_port"
+    wd wait-text "[data-testid=packet-first-before]" "from $LAN_IP:$lan_port to $INET_IP:7000"
+    wd wait-text "[data-testid=packet-first-after] .rewritten" "$GW_UP_IP"
+    wd wait-text "[data-testid=packet-first-after]" "to $INET_IP:7000"
+    wd wait-text "[data-testid=packet-reply-after]" "to $LAN_IP:$lan_port"
+    wd wait-text "[data-testid=masq-explanation]" "$INET_IP:7000 sees $GW_UP_IP:"
     shot translations
 }
 
@@ -152,6 +161,7 @@ inbound_explained() {
     wd wait-text ".attempt" "$INET_IP"
     wd wait-text ".attempt" "$GW_UP_IP:$TCP_PORT"
     wd wait-text ".attempt" "Nobody inside asked for this"
+    wd wait-text "[data-testid=refused-diagram]" "$GW_UP_IP:$TCP_PORT"
     shot inbound
     # The action opens the add form with the attempt's protocol and port filled in.
     wd click ".attempt button" "Allow with a port forward"
@@ -210,6 +220,12 @@ sharing_off() {
     wd click "a.nav-link" "Overview"
     wd wait-text "label.switch:has(input:enabled)" "Sharing is on"
     wd wait-text "[data-testid=stat-clients]" "1"
+    # The picture: the LAN host behind this computer, the uplink address the internet sees,
+    # and the probe refused earlier stopped at the gateway.
+    wd wait-text "[data-testid=lan-picture] .lan-side" "$LAN_IP"
+    wd wait-text "[data-testid=picture-uplink]" "$GW_UP_IP"
+    wd wait-text "[data-testid=picture-refused]" "stopped at this computer"
+    wd wait-text "[data-testid=rate-chart] figcaption" "last 5 minutes"
     shot overview-dark
     set_theme light
     wd wait-text "html[data-theme=light] [data-testid=stat-clients]" "1"
