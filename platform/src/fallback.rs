@@ -7,7 +7,7 @@ pub(crate) const MISSING: &str = "masq has no backend for this operating system"
 pub(crate) use crate::unsupported::sockets;
 pub use crate::unsupported::{
     Gateway, InboundObserver, Steering, TunDevice, cleanup_stale, default_uplink, interface_info,
-    start,
+    list_interfaces, start,
 };
 
 /// The uplink watch: this OS has no change notifications wired up.

@@ -13,7 +13,8 @@
 //!   and leaves a [`Steering`] to stop);
 //! - [`cleanup_stale`]: undo what a killed instance left behind, from its journal;
 //! - [`TunDevice`]: the open adapter (non-blocking packet read/write);
-//! - [`interface_info`], [`default_uplink`]: interface discovery;
+//! - [`interface_info`], [`default_uplink`], [`list_interfaces`]: interface discovery (the
+//!   last with each interface's kind, for the first-run screen);
 //! - [`InboundObserver`]: a read-only tap of inbound connection attempts on the uplink;
 //! - [`uplink_watch`]: hints that routes, links or addresses changed, so the runtime can
 //!   follow the uplink when it roams (docs/roaming.md);
@@ -116,6 +117,7 @@ pub fn os_sharing_dhcp_server() -> Option<&'static str> {
 mod error;
 mod icmp_kind;
 mod interface;
+mod interface_kind;
 mod ipv6_offer;
 #[cfg_attr(
     not(any(target_os = "linux", target_os = "macos", target_os = "windows", test)),
@@ -144,11 +146,15 @@ pub use error::PlatformError;
 pub use imp::event_log;
 pub use imp::{
     Gateway, InboundObserver, Steering, TunDevice, cleanup_stale, default_uplink, interface_info,
-    start,
+    list_interfaces, start,
 };
 #[cfg(target_os = "windows")]
 pub use imp::{NetworkChange, NetworkWatch, ObserverThread, TunReader};
 pub use interface::InterfaceInfo;
+pub use interface_kind::{
+    InterfaceKind, InterfaceSummary, LinuxClues, WindowsClues, classify_linux, classify_macos,
+    classify_windows, parse_hardware_ports,
+};
 pub use ipnet::{Ipv4Net, Ipv6Net};
 pub use ipv6_offer::{Ipv6Unavailable, check_ipv6_uplink};
 pub use link_state::link_running;

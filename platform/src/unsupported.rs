@@ -124,6 +124,11 @@ pub fn interface_info(_name: &str) -> Result<InterfaceInfo, PlatformError> {
     Err(unsupported("read interface settings"))
 }
 
+/// Fails: interface discovery is part of the missing backend.
+pub fn list_interfaces() -> Result<Vec<crate::InterfaceSummary>, PlatformError> {
+    Err(unsupported("list the interfaces"))
+}
+
 /// Fails: route discovery is part of the missing backend.
 pub async fn default_uplink() -> Result<Option<String>, PlatformError> {
     Err(unsupported("find the default route"))

@@ -78,3 +78,43 @@ fn v6_entry(address: &SockaddrStorage, netmask: &SockaddrStorage) -> Option<(Ipv
         .unwrap_or(Ipv6Addr::from(u128::MAX));
     Some((addr, u128::from(mask).leading_ones() as u8))
 }
+
+/// Every interface with its kind, in index order. The hardware port names come from
+/// `networksetup -listallhardwareports` (the names System Settings shows); without it the
+/// kind is judged from the BSD name alone.
+pub fn list_interfaces() -> Result<Vec<crate::InterfaceSummary>, PlatformError> {
+    let ports = std::process::Command::new("/usr/sbin/networksetup")
+        .arg("-listallhardwareports")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| crate::parse_hardware_ports(&String::from_utf8_lossy(&o.stdout)))
+        .unwrap_or_default();
+    let mut names: Vec<String> = getifaddrs()
+        .map_err(|errno| PlatformError::InterfaceQuery {
+            name: "the interface list".to_owned(),
+            source: errno.into(),
+        })?
+        .map(|e| e.interface_name)
+        .collect();
+    names.sort();
+    names.dedup();
+    let mut out = Vec::new();
+    for name in names {
+        let Ok(info) = interface_info(&name) else {
+            continue;
+        };
+        let port = ports
+            .iter()
+            .find(|(_, d)| *d == name)
+            .map(|(p, _)| p.clone());
+        out.push(crate::InterfaceSummary {
+            kind: crate::classify_macos(&name, port.as_deref()),
+            running: crate::link_running(&name).unwrap_or(false),
+            description: port,
+            info,
+        });
+    }
+    out.sort_by_key(|s| s.info.index);
+    Ok(out)
+}

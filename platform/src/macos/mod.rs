@@ -67,6 +67,6 @@ pub use gateway::{Gateway, Steering, start};
 #[cfg(target_os = "macos")]
 pub use inbound::InboundObserver;
 #[cfg(target_os = "macos")]
-pub use interfaces::{default_uplink, interface_info};
+pub use interfaces::{default_uplink, interface_info, list_interfaces};
 #[cfg(target_os = "macos")]
 pub use utun::TunDevice;

@@ -41,6 +41,32 @@ pub(crate) fn info_of(luid: Luid, name: &str) -> Result<InterfaceInfo, PlatformE
     })
 }
 
+/// Every interface with an IP presence and its kind, in index order. Interfaces without an
+/// IP interface (pseudo-adapters such as the kernel debugger's) are left out.
+pub fn list_interfaces() -> Result<Vec<crate::InterfaceSummary>, PlatformError> {
+    let rows = iphelper::interface_table().map_err(|source| PlatformError::InterfaceQuery {
+        name: "the interface list".to_owned(),
+        source,
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        if iphelper::ipv4_settings(row.luid).is_err() {
+            continue;
+        }
+        let Ok(info) = info_of(row.luid, &row.alias) else {
+            continue;
+        };
+        out.push(crate::InterfaceSummary {
+            kind: crate::classify_windows(&row.clues),
+            running: row.up,
+            description: Some(row.clues.description.clone()),
+            info,
+        });
+    }
+    out.sort_by_key(|s| s.info.index);
+    Ok(out)
+}
+
 /// The alias of the interface holding the best IPv4 default route, skipping masq's adapter.
 pub async fn default_uplink() -> Result<Option<String>, PlatformError> {
     let query = |source| PlatformError::InterfaceQuery {

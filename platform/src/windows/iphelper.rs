@@ -11,10 +11,10 @@ use windows_sys::Win32::Foundation::{ERROR_NOT_FOUND, ERROR_OBJECT_ALREADY_EXIST
 use windows_sys::Win32::NetworkManagement::IpHelper::{
     ConvertInterfaceAliasToLuid, ConvertInterfaceLuidToAlias, ConvertInterfaceLuidToIndex,
     CreateIpForwardEntry2, CreateUnicastIpAddressEntry, DeleteIpForwardEntry2,
-    DeleteUnicastIpAddressEntry, FreeMibTable, GetIfEntry2, GetIpForwardTable2,
+    DeleteUnicastIpAddressEntry, FreeMibTable, GetIfEntry2, GetIfTable2, GetIpForwardTable2,
     GetIpInterfaceEntry, GetUnicastIpAddressTable, InitializeIpForwardEntry,
-    InitializeIpInterfaceEntry, InitializeUnicastIpAddressEntry, MIB_IF_ROW2, MIB_IPFORWARD_ROW2,
-    MIB_IPFORWARD_TABLE2, MIB_IPINTERFACE_ROW, MIB_UNICASTIPADDRESS_ROW,
+    InitializeIpInterfaceEntry, InitializeUnicastIpAddressEntry, MIB_IF_ROW2, MIB_IF_TABLE2,
+    MIB_IPFORWARD_ROW2, MIB_IPFORWARD_TABLE2, MIB_IPINTERFACE_ROW, MIB_UNICASTIPADDRESS_ROW,
     MIB_UNICASTIPADDRESS_TABLE, SetIpInterfaceEntry,
 };
 use windows_sys::Win32::NetworkManagement::Ndis::{IfOperStatusUp, NET_LUID_LH};
@@ -83,6 +83,55 @@ pub(crate) fn alias_of(luid: Luid) -> io::Result<String> {
     check(code, "read an interface name")?;
     let len = buf.iter().position(|&c| c == 0).unwrap_or(buf.len());
     Ok(String::from_utf16_lossy(&buf[..len]))
+}
+
+/// One row of the interface table, as the interface list needs it.
+pub(crate) struct IfRow {
+    pub(crate) luid: Luid,
+    pub(crate) alias: String,
+    pub(crate) clues: crate::WindowsClues,
+    pub(crate) up: bool,
+}
+
+fn wide_str(buf: &[u16]) -> String {
+    let len = buf.iter().position(|&c| c == 0).unwrap_or(buf.len());
+    String::from_utf16_lossy(&buf[..len])
+}
+
+/// Every interface a user could mean: NDIS filter layers (the "-WFP Native MAC Layer
+/// LightWeight Filter-0000" copies of each adapter) are left out.
+pub(crate) fn interface_table() -> io::Result<Vec<IfRow>> {
+    // MIB_IF_ROW2's InterfaceAndOperStatusFlags bits.
+    const HARDWARE_INTERFACE: u8 = 1 << 0;
+    const FILTER_INTERFACE: u8 = 1 << 1;
+    let mut table: *mut MIB_IF_TABLE2 = std::ptr::null_mut();
+    // SAFETY: `table` is a valid out pointer; the table is freed below.
+    let code = unsafe { GetIfTable2(&mut table) };
+    check(code, "list interfaces")?;
+    let mut out = Vec::new();
+    // SAFETY: on success `table` points at NumEntries rows, valid until FreeMibTable.
+    unsafe {
+        let rows =
+            std::slice::from_raw_parts((*table).Table.as_ptr(), (*table).NumEntries as usize);
+        for row in rows {
+            let flags = row.InterfaceAndOperStatusFlags._bitfield;
+            if flags & FILTER_INTERFACE != 0 {
+                continue;
+            }
+            out.push(IfRow {
+                luid: Luid::from_raw(row.InterfaceLuid),
+                alias: wide_str(&row.Alias),
+                clues: crate::WindowsClues {
+                    if_type: row.Type,
+                    description: wide_str(&row.Description),
+                    hardware: flags & HARDWARE_INTERFACE != 0,
+                },
+                up: row.OperStatus == IfOperStatusUp,
+            });
+        }
+        FreeMibTable(table.cast());
+    }
+    Ok(out)
 }
 
 /// The IPv4 settings row of an interface (forwarding, weak host, metric, MTU, ...).

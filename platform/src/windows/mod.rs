@@ -31,6 +31,6 @@ pub use adapter::TunDevice;
 pub use cleanup::cleanup_stale;
 pub use gateway::{Gateway, Steering, start};
 pub use inbound::InboundObserver;
-pub use interfaces::{default_uplink, interface_info};
+pub use interfaces::{default_uplink, interface_info, list_interfaces};
 pub use roaming::{NetworkChange, NetworkWatch};
 pub use threads::{ObserverThread, TunReader};
