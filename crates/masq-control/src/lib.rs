@@ -44,6 +44,7 @@ mod response;
 mod roaming;
 mod role;
 mod settings;
+mod setup_check;
 mod subscription;
 mod translation;
 
@@ -105,4 +106,7 @@ pub use response::{ApiError, ErrorCode, IfaceReport, Response, StatusReport};
 pub use roaming::{RoamingReport, UplinkChange, UplinkChangeKind, UplinkMode};
 pub use role::{PathFromApi, Role, RoleRefusal, check_request};
 pub use settings::{LanCidr, LanCidrError, Settings, SettingsError, check_iface_name};
+pub use setup_check::{
+    FindingLevel, InterfaceKind, InterfaceView, LanPlan, SetupFinding, SetupReport, UplinkChoice,
+};
 pub use translation::{InboundAttempt, RefusalReason, TcpFlowStats, Translation};

@@ -82,6 +82,17 @@ pub enum Request {
         /// On or off.
         enabled: bool,
     },
+    /// The first-run check: the interfaces and what each is, the uplink masq would use, and
+    /// for `lan` the gateway address, DHCP range and conflicts sharing would meet. Changes
+    /// nothing.
+    SetupCheck {
+        /// The LAN the user is about to pick, if any.
+        #[serde(default)]
+        lan: Option<String>,
+        /// A gateway address for it (`192.168.137.1/24`); default: as sharing would choose.
+        #[serde(default)]
+        lan_addr: Option<String>,
+    },
     /// The daemon's most recent log lines, oldest first.
     Logs {
         /// Only lines at least this serious (default: every kept line).
@@ -123,6 +134,7 @@ impl Request {
             Request::UpdateForward { .. } => "update_forward",
             Request::RemoveForward { .. } => "remove_forward",
             Request::EnableForward { .. } => "enable_forward",
+            Request::SetupCheck { .. } => "setup_check",
             Request::Logs { .. } => "logs",
         }
     }

@@ -13,6 +13,7 @@ use crate::engine_status::EngineStatus;
 use crate::forward_view::ForwardView;
 use crate::log_lines::LogLine;
 use crate::settings::Settings;
+use crate::setup_check::SetupReport;
 use crate::translation::{InboundAttempt, Translation};
 
 /// The answer to one request.
@@ -33,6 +34,8 @@ pub enum Response {
     Forwards(Vec<ForwardView>),
     /// Answer to `logs`: the daemon's recent lines, oldest first.
     Logs(Vec<LogLine>),
+    /// Answer to `setup_check`.
+    SetupCheck(SetupReport),
     /// The request was carried out and has nothing to report.
     Done,
     /// The request was refused; travels in the envelope's `error` member, never in `ok`.
@@ -56,6 +59,7 @@ impl Response {
             Response::Clients(_) => "clients",
             Response::Forwards(_) => "forwards",
             Response::Logs(_) => "logs",
+            Response::SetupCheck(_) => "setup_check",
             Response::Done => "done",
             Response::Error(_) => "error",
         }

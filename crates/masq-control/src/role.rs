@@ -7,7 +7,7 @@
 //!
 //! | role | who (unix) | who (Windows) | may |
 //! |---|---|---|---|
-//! | observer | members of the observer group | — | read: status, translations, inbound, clients, forwards, settings, subscriptions |
+//! | observer | members of the observer group | — | read: status, translations, inbound, clients, forwards, settings, subscriptions, the first-run check |
 //! | operator | members of the control group | members of the control group | also start and stop sharing, manage port forwards, clear the inbound list, change client limits and whether inbound attempts are watched |
 //! | administrator | root, or the user the daemon runs as | LocalSystem, or an elevated Administrator | also change every other setting: interfaces, addresses, DHCP, DNS, IPv6, port mapping, engine limits |
 //!
@@ -61,7 +61,9 @@ impl Request {
             | Request::Subscribe { .. }
             | Request::GetSettings
             | Request::Clients
-            | Request::Forwards => Role::Observer,
+            | Request::Forwards
+            // Reads what any local user can see with `ip addr`; applying it needs more.
+            | Request::SetupCheck { .. } => Role::Observer,
             Request::SetSettings { .. }
             | Request::Start
             | Request::Stop

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use masq_control::{
     AsyncClient, Client, ClientError, ErrorCode, Event, HandlerCall, Request, Response, Settings,
-    StatusReport, bind, serve,
+    SetupReport, StatusReport, bind, serve,
 };
 use masq_control::{FlowId, LanEndpoint, Protocol, Translation};
 use tokio::sync::mpsc;
@@ -73,6 +73,11 @@ fn spawn_fake_handler() -> mpsc::Sender<HandlerCall> {
                 Request::Inbound => Response::Inbound(vec![]),
                 Request::Clients => Response::Clients(vec![]),
                 Request::Logs { .. } => Response::Logs(vec![]),
+                Request::SetupCheck { .. } => Response::SetupCheck(SetupReport {
+                    interfaces: vec![],
+                    uplink: None,
+                    plan: None,
+                }),
                 Request::Forwards
                 | Request::AddForward { .. }
                 | Request::UpdateForward { .. }

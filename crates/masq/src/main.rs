@@ -17,6 +17,7 @@ mod paths;
 mod runtime;
 mod service;
 mod service_commands;
+mod setup_check;
 mod watch;
 
 use std::io::IsTerminal;

@@ -101,16 +101,23 @@ pub enum DaemonFact {
     Failed(String),
 }
 
-/// Everything `masq doctor` gathered.
+/// What decides whether sharing can start: the uplink, the LAN and their addresses. The
+/// daemon's first-run check (`crate::setup_check`) judges these alone, with the same words.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Facts {
-    pub config: ConfigFact,
+pub struct SharingFacts {
     pub uplink: UplinkFact,
     pub lan: LanFact,
     /// `lan_addr` from the settings.
     pub lan_addr: Option<Ipv4Net>,
     /// masq's adapter name.
     pub tun: String,
+}
+
+/// Everything `masq doctor` gathered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facts {
+    pub config: ConfigFact,
+    pub sharing: SharingFacts,
     /// The crash journal's path, if a journal is there.
     pub journal_left: Option<String>,
     pub daemon: DaemonFact,
@@ -126,15 +133,18 @@ const SUGGESTED_LANS: [(Ipv4Addr, u8); 3] = [
 /// Every finding, in the order a user would fix them.
 pub fn diagnose(f: &Facts) -> Vec<Finding> {
     let mut out = vec![config(&f.config)];
-    out.push(uplink(&f.uplink));
-    out.push(lan(f));
-    if let Some(a) = addresses(f) {
-        out.push(a);
-    }
+    out.extend(sharing_findings(&f.sharing));
     out.push(daemon(&f.daemon));
     if let Some(j) = journal(f) {
         out.push(j);
     }
+    out
+}
+
+/// The uplink, the LAN interface and whether their prefixes collide.
+pub fn sharing_findings(f: &SharingFacts) -> Vec<Finding> {
+    let mut out = vec![uplink(&f.uplink), lan(f)];
+    out.extend(addresses(f));
     out
 }
 
@@ -185,7 +195,7 @@ fn uplink(u: &UplinkFact) -> Finding {
     }
 }
 
-fn lan(f: &Facts) -> Finding {
+fn lan(f: &SharingFacts) -> Finding {
     let uplink_name = match &f.uplink {
         UplinkFact::Found { info, .. } => Some(info.name.as_str()),
         _ => None,
@@ -220,7 +230,7 @@ fn lan(f: &Facts) -> Finding {
 }
 
 /// The LAN's prefix against the uplink's; `None` when either interface is unknown.
-fn addresses(f: &Facts) -> Option<Finding> {
+fn addresses(f: &SharingFacts) -> Option<Finding> {
     let (UplinkFact::Found { info: up, .. }, LanFact::Found(lan)) = (&f.uplink, &f.lan) else {
         return None;
     };
@@ -338,13 +348,15 @@ mod tests {
                 path: "/etc/masq/masq.toml".into(),
                 found: true,
             },
-            uplink: UplinkFact::Found {
-                chosen_by: "default route",
-                info: iface("wlan0", &[("192.168.1.20", 24)]),
+            sharing: SharingFacts {
+                uplink: UplinkFact::Found {
+                    chosen_by: "default route",
+                    info: iface("wlan0", &[("192.168.1.20", 24)]),
+                },
+                lan: LanFact::Found(iface("eth1", &[])),
+                lan_addr: Some("192.168.137.1/24".parse().expect("net")),
+                tun: "masq0".into(),
             },
-            lan: LanFact::Found(iface("eth1", &[])),
-            lan_addr: Some("192.168.137.1/24".parse().expect("net")),
-            tun: "masq0".into(),
             journal_left: None,
             daemon: DaemonFact::NotRunning,
         }
@@ -373,7 +385,7 @@ mod tests {
     #[test]
     fn a_lan_overlapping_the_uplink_is_an_error_with_a_free_prefix_suggested() {
         let mut f = healthy();
-        f.lan_addr = Some("192.168.1.1/24".parse().expect("net"));
+        f.sharing.lan_addr = Some("192.168.1.1/24".parse().expect("net"));
         let a = finding(&f, "addresses");
         assert_eq!(a.level, Level::Error);
         assert!(a.message.contains("192.168.1.0/24"), "{a:?}");
@@ -382,55 +394,55 @@ mod tests {
             Some("give the LAN a prefix of its own: `lan_addr = \"192.168.137.1/24\"`")
         );
         // An uplink on 192.168.137.0/24 itself gets the next suggestion.
-        f.uplink = UplinkFact::Found {
+        f.sharing.uplink = UplinkFact::Found {
             chosen_by: "default route",
             info: iface("wlan0", &[("192.168.137.50", 24)]),
         };
-        f.lan_addr = Some("192.168.137.1/24".parse().expect("net"));
+        f.sharing.lan_addr = Some("192.168.137.1/24".parse().expect("net"));
         let a = finding(&f, "addresses");
         assert!(
             a.fix.as_deref().is_some_and(|x| x.contains("10.42.0.1/24")),
             "{a:?}"
         );
         // A wider uplink prefix that contains the LAN counts too.
-        f.uplink = UplinkFact::Found {
+        f.sharing.uplink = UplinkFact::Found {
             chosen_by: "default route",
             info: iface("wlan0", &[("10.0.0.5", 8)]),
         };
-        f.lan_addr = Some("10.42.0.1/24".parse().expect("net"));
+        f.sharing.lan_addr = Some("10.42.0.1/24".parse().expect("net"));
         assert_eq!(finding(&f, "addresses").level, Level::Error);
     }
 
     #[test]
     fn missing_pieces_are_errors_that_say_what_to_do() {
         let mut f = healthy();
-        f.uplink = UplinkFact::NoDefaultRoute;
+        f.sharing.uplink = UplinkFact::NoDefaultRoute;
         assert_eq!(finding(&f, "uplink").level, Level::Error);
         assert!(
             !diagnose(&f).iter().any(|x| x.check == "addresses"),
             "nothing to compare"
         );
         let mut f = healthy();
-        f.lan = LanFact::NotConfigured;
+        f.sharing.lan = LanFact::NotConfigured;
         let l = finding(&f, "lan");
         assert_eq!(l.level, Level::Error);
         assert!(l.fix.as_deref().is_some_and(|x| x.contains("lan =")));
         let mut f = healthy();
-        f.lan = LanFact::Found(iface("wlan0", &[]));
+        f.sharing.lan = LanFact::Found(iface("wlan0", &[]));
         assert!(
             finding(&f, "lan")
                 .message
                 .contains("both the uplink and the LAN")
         );
         let mut f = healthy();
-        f.lan_addr = None;
+        f.sharing.lan_addr = None;
         assert_eq!(
             finding(&f, "addresses").level,
             Level::Error,
             "no LAN address at all"
         );
         let mut f = healthy();
-        f.uplink = UplinkFact::Found {
+        f.sharing.uplink = UplinkFact::Found {
             chosen_by: "settings",
             info: iface("wlan0", &[]),
         };

@@ -12,7 +12,10 @@ use masq_control::{Client, ClientError, Request, Response};
 use masq_platform::Ipv4Net;
 use serde::Serialize;
 
-use self::checks::{ConfigFact, DaemonFact, Facts, Finding, LanFact, Level, UplinkFact, diagnose};
+use self::checks::{ConfigFact, DaemonFact, Facts, diagnose};
+pub(crate) use self::checks::{
+    Finding, LanFact, Level, SharingFacts, UplinkFact, sharing_findings,
+};
 use crate::config::{self, ConfigSource, Overrides};
 use crate::{output, paths};
 
@@ -127,10 +130,12 @@ fn gather(options: &DoctorOptions) -> Result<Facts> {
     let journal = options.state_file.clone().unwrap_or_else(paths::state_file);
     Ok(Facts {
         config: config_fact,
-        uplink,
-        lan,
-        lan_addr,
-        tun: settings.tun.clone(),
+        sharing: SharingFacts {
+            uplink,
+            lan,
+            lan_addr,
+            tun: settings.tun.clone(),
+        },
         journal_left: journal.is_file().then(|| journal.display().to_string()),
         daemon: daemon(options),
     })

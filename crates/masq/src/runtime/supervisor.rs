@@ -13,6 +13,7 @@ use super::forward_requests::{self, SavedForwards};
 use super::interface_check::check_interfaces;
 use super::session::Session;
 use super::signals::Shutdown;
+use crate::setup_check;
 
 pub(super) struct Supervisor {
     settings: Settings,
@@ -206,6 +207,7 @@ impl Supervisor {
                 },
             },
             Request::Logs { level, limit } => Response::Logs(super::log_ring::recent(level, limit)),
+            Request::SetupCheck { lan, lan_addr } => self.setup_check(lan, lan_addr).await,
             Request::Start => {
                 self.boot_retry = None;
                 if self.session.is_some() {
@@ -233,6 +235,35 @@ impl Supervisor {
                     "subscribe is served by the control server",
                 )
             }
+        }
+    }
+
+    /// The first-run check; other DHCP servers are known only for the LAN being shared.
+    async fn setup_check(&self, lan: Option<String>, lan_addr: Option<String>) -> Response {
+        let foreign = match (&self.session, &lan) {
+            (Some(s), Some(l)) if s.lan.name == *l => s
+                .lan_services()
+                .map(|r| r.foreign_dhcp_servers)
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        let gathered = match setup_check::gather(&self.settings).await {
+            Ok(g) => g,
+            Err(e) => {
+                return Response::error(
+                    ErrorCode::Failed,
+                    format!("cannot list this computer's interfaces: {e}"),
+                );
+            }
+        };
+        let question = setup_check::Question {
+            lan: lan.as_deref(),
+            lan_addr: lan_addr.as_deref(),
+            foreign_dhcp: &foreign,
+        };
+        match setup_check::report(&gathered, &self.settings, &question) {
+            Ok(r) => Response::SetupCheck(r),
+            Err(e) => Response::error(ErrorCode::InvalidRequest, e),
         }
     }
 
