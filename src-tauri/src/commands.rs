@@ -158,6 +158,16 @@ pub async fn daemon_logs(
     expect_answer!(Request::Logs { level, limit }, Response::Logs)
 }
 
+/// The first-run check: interfaces and what each is, the uplink masq would use, and for `lan`
+/// the gateway address, DHCP range and conflicts. Changes nothing.
+#[tauri::command]
+pub async fn setup_check(
+    lan: Option<String>,
+    lan_addr: Option<String>,
+) -> Result<masq_control::SetupReport, GuiError> {
+    expect_answer!(Request::SetupCheck { lan, lan_addr }, Response::SetupCheck)
+}
+
 /// Log lines of this app with a sequence number above `after`.
 #[tauri::command]
 pub fn logs(backend: State<'_, Backend>, after: u64) -> Vec<LogLine> {

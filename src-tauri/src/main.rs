@@ -48,6 +48,7 @@ fn main() {
             commands::start_service,
             commands::logs,
             commands::daemon_logs,
+            commands::setup_check,
         ])
         .on_window_event(window::on_event)
         .setup(move |app| {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The real desktop app, end to end: masq-gui (built with the ui embedded) runs under Xvfb,
 # driven through WebDriver (WebKitWebDriver, the engine tauri-driver delegates to on Linux),
-# against a real `masq daemon` in the five-namespace bench of tests/e2e. It turns sharing on
-# with the switch, sees a LAN host's live TCP connection appear in Translations and drawn
+# against a real `masq daemon` in the five-namespace bench of tests/e2e. It starts with no LAN
+# configured, so the first-run screen lists the interfaces and the daemon's plan and turns
+# sharing on with one button; it sees a LAN host's live TCP connection appear in Translations and drawn
 # through the gateway with its rewritten fields, sees a probe from the internet refused,
 # explained and drawn stopped at the gateway in Inbound, follows "Allow with a port forward…" to
 # the prefilled form, adds the forward and sees the same probe reach the LAN server (with the
@@ -68,10 +69,9 @@ shot() {
 launch_daemon() {
     # Forwards added through the GUI are saved here, not in the machine's state directory.
     export MASQ_FORWARDS_FILE="$WORK/forwards.json"
+    # No LAN named: the app's first-run screen picks it, as a new user would.
     cat >"$WORK/masq.toml" <<TOML
 uplink = "gw-up"
-lan = "gw-lan"
-lan_addr = "$GW_LAN_IP/24"
 tun = "$TUN"
 observe_inbound = true
 TOML
@@ -118,13 +118,24 @@ start_display_and_driver() {
 open_app() {
     WD_TIMEOUT=60 wd new "$GUI" >"$WORK/session"
     echo "session $(cat "$WORK/session")"
-    # Enabled only once the app has reached the daemon.
-    wd wait-text "label.switch:has(input:enabled)" "Sharing is off"
-    shot overview-off
+    # With nothing configured the app opens on the first-run screen, from the daemon's check.
+    wd wait-text "[data-testid=first-run]" "Set up sharing"
 }
 
-sharing_on() {
-    wd click "label.switch"
+# The first-run screen lists the gateway namespace's interfaces with their kinds (veths are
+# virtual), marks the uplink and why, suggests the LAN, shows the daemon's plan for it, and
+# one button saves the settings and starts sharing.
+first_run_shares() {
+    wd wait-text "[data-testid=first-run] .lede" "gw-up (it is named in the settings)"
+    wd wait-text "[data-testid=iface-gw-up]" "internet connection"
+    wd wait-text "[data-testid=iface-gw-up]" "the LAN must be another interface"
+    wd wait-text "[data-testid=iface-gw-lan]" "Virtual"
+    wd wait-text "[data-testid=iface-lo]" "Loopback"
+    wd wait-text "[data-testid=plan-sentence]" "Devices on gw-lan will use $GW_LAN_IP as their gateway (gw-lan's own address)"
+    wd wait-text "[data-testid=plan-sentence]" "from ${GW_LAN_IP%.*}.10 to"
+    wd wait-text "[data-testid=plan] .finding.ok" "does not overlap the uplink's network"
+    shot first-run
+    wd click "[data-testid=first-run] button.primary" "Share gw-up's connection with gw-lan"
     wd wait-text "label.switch" "Sharing is on"
     wd wait-text "[data-testid=sharing-sentence]" "Sharing gw-up's internet connection with the network on gw-lan"
     wd wait-text "[data-testid=lan-services]" "Devices that join the LAN get an address automatically"
@@ -232,6 +243,9 @@ sharing_off() {
     shot overview
     wd click "label.switch"
     wd wait-text "label.switch" "Sharing is off"
+    # Set up now: the switch stays, and the sentence says what turning it on will do.
+    wd wait-text "[data-testid=sharing-sentence]" "Turning it on shares"
+    shot overview-off
     ! masq_running
 }
 
@@ -260,7 +274,7 @@ check daemon-answers daemon_answers
 check servers start_servers
 check display-and-driver start_display_and_driver
 check app-opens-and-finds-daemon open_app
-check switch-turns-sharing-on sharing_on
+check first-run-sets-up-and-shares first_run_shares
 check lan-connection-appears-in-translations translation_row
 check inbound-probe-explained inbound_explained
 check port-forward-lets-probe-in forward_lets_probe_in

@@ -307,6 +307,52 @@ const checks = {
     return page;
   },
 
+  async "first run: interfaces with their kinds, the uplink and why, a checked plan, and one button that shares"() {
+    const page = await open("overview", {
+      setup: () => {
+        window.fake.settings.lan = null;
+        window.fake.settings.lan_addr = null;
+      },
+    });
+    const setup = page.getByTestId("first-run");
+    await setup.getByRole("heading", { name: "Set up sharing" }).waitFor();
+    check((await page.getByRole("switch").count()) === 0, "no switch that could not work");
+    await setup.locator(".lede").getByText("it carries the default route", { exact: false }).waitFor();
+    // Every interface with its kind; the uplink and loopback cannot be picked, and say why.
+    await setup.getByTestId("iface-eth1").getByText("Ethernet").waitFor();
+    await setup.getByTestId("iface-usb0").getByText("USB / phone tether").waitFor();
+    await setup.getByTestId("iface-wlan0").getByText("internet connection").waitFor();
+    check(await page.getByRole("radio", { name: /wlan0/ }).isDisabled(), "the uplink cannot be the LAN");
+    await setup.getByTestId("iface-wlan0").getByText("the LAN must be another interface").waitFor();
+    // The wired port with a link is suggested, and its plan shown.
+    check(await page.getByRole("radio", { name: /eth1/ }).isChecked(), "eth1 suggested");
+    await page.getByTestId("plan-sentence").getByText(/Devices on eth1 will use 192\.168\.137\.1 as their gateway/).waitFor();
+    await page.getByTestId("plan-sentence").getByText(/from 192\.168\.137\.10 to 192\.168\.137\.253/).waitFor();
+    // A phone without link: a warning, but sharing may start.
+    await page.getByRole("radio", { name: /usb0/ }).check();
+    await setup.locator(".finding.warning", { hasText: "usb0 has no link now" }).waitFor();
+    check(!(await setup.getByRole("button", { name: "Share wlan0's connection with usb0" }).isDisabled()), "a warning does not block");
+    // An address in the uplink's network is an error with the fix, and blocks the button.
+    await page.getByRole("radio", { name: /eth1/ }).check();
+    await page.getByLabel("Gateway address on eth1").fill("192.168.1.1/24");
+    await page.getByRole("button", { name: "Check" }).click();
+    await setup.locator(".finding.error", { hasText: "overlap" }).waitFor();
+    await setup.getByText("give the LAN a prefix of its own").waitFor();
+    check(await setup.getByRole("button", { name: "Share wlan0's connection with eth1" }).isDisabled(), "an error blocks");
+    // A malformed address is refused with the accepted form.
+    await page.getByLabel("Gateway address on eth1").fill("10.42.0.1");
+    await page.getByRole("button", { name: "Check" }).click();
+    await setup.getByRole("alert").getByText(/such as 192\.168\.137\.1\/24/).waitFor();
+    await page.getByLabel("Gateway address on eth1").fill("10.42.0.1/24");
+    await page.getByRole("button", { name: "Check" }).click();
+    await page.getByTestId("plan-sentence").getByText(/use 10\.42\.0\.1 as their gateway \(as you typed it\)/).waitFor();
+    await setup.getByRole("button", { name: "Share wlan0's connection with eth1" }).click();
+    await page.getByRole("switch", { name: "Sharing is on" }).waitFor();
+    const saved = await page.evaluate(() => [window.fake.settings.lan, window.fake.settings.lan_addr]);
+    check(saved[0] === "eth1" && saved[1] === "10.42.0.1/24", `settings saved (${saved})`);
+    return page;
+  },
+
   async "settings: syntax and daemon validation messages appear next to their field"() {
     const page = await open("settings");
     const retrans = page.getByLabel("Retransmissions before reset");

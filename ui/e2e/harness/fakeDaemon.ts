@@ -5,7 +5,7 @@
 import { emit } from "@tauri-apps/api/event";
 import { mockIPC } from "@tauri-apps/api/mocks";
 
-import type { DaemonLogLine, DaemonState, ForwardKey, ForwardSpec, ForwardView, GuiError, InboundAttempt, LanClient, LogLine, Protocol, Settings, StatusReport, Translation, TranslationDelta } from "../../src/api/types";
+import type { DaemonLogLine, DaemonState, ForwardKey, ForwardSpec, ForwardView, GuiError, InboundAttempt, LanClient, LogLine, Protocol, Settings, SetupFinding, SetupReport, StatusReport, Translation, TranslationDelta } from "../../src/api/types";
 
 const SOCKET = "/run/masq/control.sock";
 
@@ -316,6 +316,42 @@ class FakeDaemon {
     this.ticks++;
   }
 
+  /** The first-run check, modelled on a laptop: Wi-Fi uplink, a free Ethernet port, a phone. */
+  setupCheck(lan: string | null, lanAddr: string | null): SetupReport | Promise<never> {
+    const interfaces: SetupReport["interfaces"] = [
+      { name: "lo", kind: "loopback", running: true, addresses: ["127.0.0.1/8"], not_a_lan: "lo is this computer talking to itself" },
+      { name: "wlan0", kind: "wifi", running: true, addresses: ["192.168.1.20/24"], not_a_lan: "wlan0 is the uplink: the LAN must be another interface" },
+      { name: "eth1", kind: "ethernet", description: "Intel I219-LM", running: true, addresses: [] },
+      { name: "usb0", kind: "usb_tether", running: false, addresses: [] },
+    ];
+    const report: SetupReport = { interfaces, uplink: { name: "wlan0", reason: "it carries the default route" }, plan: null };
+    if (!lan) return report;
+    if (lanAddr && !/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(lanAddr)) {
+      return Promise.reject({ code: "invalid_request", message: `lan_addr "${lanAddr}": an IPv4 address with prefix length, such as 192.168.137.1/24` });
+    }
+    const gateway = lanAddr ?? "192.168.137.1/24";
+    const findings: SetupFinding[] = [
+      { level: "ok", check: "uplink", message: "uplink wlan0 (it carries the default route) has the address 192.168.1.20" },
+      { level: "ok", check: "lan", message: `LAN interface ${lan}` },
+    ];
+    if (gateway.startsWith("192.168.1.")) {
+      findings.unshift({ level: "error", check: "addresses", message: "the LAN 192.168.1.0/24 and the uplink's network 192.168.1.0/24 overlap: hosts on one side could not be told from the other", fix: "give the LAN a prefix of its own: `lan_addr = \"192.168.137.1/24\"`" });
+    }
+    if (lan === "usb0") {
+      findings.unshift({ level: "warning", check: "link", message: "usb0 has no link now (no cable, or the other side is off)", fix: "sharing can start anyway; devices appear once the link is up" });
+    }
+    const net = gateway.split("/")[0].split(".").slice(0, 3).join(".");
+    return {
+      ...report,
+      plan: {
+        lan, gateway,
+        gateway_source: lanAddr ? "as you typed it" : `${lan} has no IPv4 address, so masq picked a prefix the uplink does not use`,
+        dhcp_range: [`${net}.10`, `${net}.253`],
+        findings, ready: !findings.some((f) => f.level === "error"),
+      },
+    };
+  }
+
   handle(cmd: string, args: Record<string, unknown>): unknown {
     const refuse = (e: GuiError) => Promise.reject(e);
     if (!this.connected && cmd !== "daemon_state" && cmd !== "start_service" && cmd !== "logs") {
@@ -346,8 +382,11 @@ class FakeDaemon {
         this.settings = structuredClone(s);
         return structuredClone(s);
       }
+      case "setup_check":
+        return this.setupCheck((args.lan as string | null) ?? null, (args.lanAddr as string | null) ?? null);
       case "start":
         if (this.running) return refuse({ code: "already_running", message: "sharing already runs" });
+        if (!this.settings.lan) return refuse({ code: "failed", message: "no LAN interface is named: set `lan` first" });
         this.running = true;
         this.startedAt = Date.now() - 1000;
         this.log("INFO", "turning sharing on");

@@ -15,6 +15,7 @@ import type {
   LanClient,
   LogLine,
   Settings,
+  SetupReport,
   StatusReport,
   Translation,
   Update,
@@ -41,6 +42,8 @@ export const backend = {
   daemonState: () => invoke<DaemonState>("daemon_state"),
   startService: () => invoke<void>("start_service"),
   logs: (after: number) => invoke<LogLine[]>("logs", { after }),
+  setupCheck: (lan: string | null, lanAddr: string | null) =>
+    invoke<SetupReport>("setup_check", { lan, lanAddr }),
   daemonLogs: (limit: number) => invoke<DaemonLogLine[]>("daemon_logs", { level: null, limit }),
   onUpdate: (f: (u: Update) => void): Promise<UnlistenFn> => listen<Update>(EVENT_UPDATE, (e) => f(e.payload)),
   onDaemon: (f: (d: DaemonState) => void): Promise<UnlistenFn> => listen<DaemonState>(EVENT_DAEMON, (e) => f(e.payload)),

@@ -10,6 +10,7 @@ import type {
   InboundAttempt,
   LanClient,
   Settings,
+  SetupReport,
   StatusReport,
   Translation,
   Update,
@@ -510,3 +511,53 @@ export const DAEMON_LOGS: DaemonLogLine[] = [
     "unix_ms": 1796640000000
   }
 ];
+
+export const SETUP_REPORT: SetupReport = {
+  "interfaces": [
+    {
+      "addresses": [
+        "127.0.0.1/8"
+      ],
+      "kind": "loopback",
+      "name": "lo",
+      "not_a_lan": "lo is this computer talking to itself",
+      "running": true
+    },
+    {
+      "addresses": [
+        "192.168.1.20/24"
+      ],
+      "kind": "wifi",
+      "name": "wlan0",
+      "not_a_lan": "wlan0 is the uplink: the LAN must be another interface",
+      "running": true
+    },
+    {
+      "addresses": [],
+      "kind": "ethernet",
+      "name": "eth1",
+      "running": true
+    }
+  ],
+  "plan": {
+    "dhcp_range": [
+      "192.168.137.10",
+      "192.168.137.253"
+    ],
+    "findings": [
+      {
+        "check": "addresses",
+        "level": "ok",
+        "message": "the LAN 192.168.137.0/24 does not overlap the uplink's network"
+      }
+    ],
+    "gateway": "192.168.137.1/24",
+    "gateway_source": "eth1 has no IPv4 address, so masq picked a prefix the uplink does not use",
+    "lan": "eth1",
+    "ready": true
+  },
+  "uplink": {
+    "name": "wlan0",
+    "reason": "it carries the default route"
+  }
+};

@@ -330,3 +330,45 @@ export interface ForwardView {
   expires_in_s: number | null;
   connections: number;
 }
+
+/** What an interface is (crates/masq-control/src/setup_check.rs); unknown kinds read "other". */
+export type InterfaceKind = "ethernet" | "wifi" | "usb_tether" | "vpn" | "virtual" | "loopback" | "other";
+
+/** One interface in the first-run check. */
+export interface InterfaceView {
+  name: string;
+  kind: InterfaceKind;
+  description?: string;
+  running: boolean;
+  addresses: string[];
+  /** Why it cannot be the LAN, when it cannot. */
+  not_a_lan?: string;
+}
+
+export type FindingLevel = "ok" | "warning" | "error";
+
+export interface SetupFinding {
+  level: FindingLevel;
+  check: string;
+  message: string;
+  fix?: string;
+}
+
+/** Sharing with one LAN, as it would start. */
+export interface LanPlan {
+  lan: string;
+  /** What `lan_addr` becomes: the gateway address with its prefix. */
+  gateway: string;
+  gateway_source: string;
+  /** First and last DHCP address; null with DHCP off. */
+  dhcp_range: [string, string] | null;
+  findings: SetupFinding[];
+  ready: boolean;
+}
+
+/** The answer to `setup_check`. */
+export interface SetupReport {
+  interfaces: InterfaceView[];
+  uplink: { name: string; reason: string } | null;
+  plan: LanPlan | null;
+}

@@ -8,10 +8,12 @@ import { RateChart, Sparkline } from "../components/Charts";
 import { LanPicture } from "../components/LanPicture";
 import { Switch } from "../components/Switch";
 import { deriveClients } from "../model/clients";
+import { needsSetup } from "../model/firstRun";
 import { formatBytes, formatDuration, formatRate } from "../model/format";
 import { lanPicture } from "../model/lanPicture";
 import { describeLanServices, describeSharing } from "../model/plainWords";
 import { store, useStore } from "../store";
+import { FirstRun } from "./FirstRun";
 
 export function Overview({ go }: { go: (id: "inbound" | "clients" | "translations") => void }) {
   const { status, rates, daemon } = useStore();
@@ -47,6 +49,13 @@ export function Overview({ go }: { go: (id: "inbound" | "clients" | "translation
     [version, store.inbound.version, running, status?.lan, status?.uplink],
   );
   const history = store.history.values();
+  if (settings && needsSetup(settings) && !running) {
+    return (
+      <div class="screen overview">
+        <FirstRun settings={settings} onApplied={() => backend.getSettings().then(setSettings, () => setSettings(null))} />
+      </div>
+    );
+  }
   return (
     <div class="screen overview">
       <section class="card hero" aria-labelledby="sharing-title">
