@@ -114,6 +114,23 @@ pub fn os_sharing_dhcp_server() -> Option<&'static str> {
     }
 }
 
+/// The OS's own connection sharing, if its service runs, for the first-run check's warning:
+/// macOS Internet Sharing's `bootpd`; on Windows the Internet Connection Sharing service
+/// (SharedAccess), which Mobile Hotspot also uses. A running service is not proof that it
+/// shares the LAN masq is about to use (SharedAccess often runs idle), so this only warns.
+pub fn os_connection_sharing() -> Option<&'static str> {
+    #[cfg(target_os = "windows")]
+    {
+        imp::probes::ics_running().then_some(
+            "Windows' Internet Connection Sharing service (SharedAccess, also behind Mobile hotspot)",
+        )
+    }
+    #[cfg(not(target_os = "windows"))]
+    {
+        os_sharing_dhcp_server()
+    }
+}
+
 mod error;
 mod icmp_kind;
 mod interface;

@@ -49,7 +49,7 @@ pub(crate) async fn gather(settings: &Settings) -> Result<Gathered, String> {
     Ok(Gathered {
         interfaces,
         uplink,
-        os_sharing: masq_platform::os_sharing_dhcp_server(),
+        os_sharing: masq_platform::os_connection_sharing(),
     })
 }
 
@@ -254,8 +254,10 @@ fn plan(
         findings.push(bad(
             "os_sharing",
             FindingLevel::Warning,
-            format!("{who} is running: two DHCP servers on one LAN hand out conflicting addresses"),
-            "turn off the system's own connection sharing (macOS: System Settings → General → Sharing → Internet Sharing)",
+            format!(
+                "{who} is running: if it shares this LAN too, two DHCP servers hand out conflicting addresses"
+            ),
+            "turn off the system's own connection sharing for this adapter (Windows: Mobile hotspot, and the Sharing tab of the uplink's properties; macOS: System Settings → General → Sharing → Internet Sharing)",
         ));
     }
     for f in q.foreign_dhcp {

@@ -20,7 +20,7 @@ mod icmp_echo;
 mod inbound;
 mod interfaces;
 mod iphelper;
-mod probes;
+pub(crate) mod probes;
 mod roaming;
 pub(crate) mod sockets;
 mod system;
