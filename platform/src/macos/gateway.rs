@@ -20,22 +20,21 @@
 //! Settings, and an address added behind their back would be removed by configd at the next
 //! network change. `--lan-addr` must therefore match an address the LAN interface already has.
 //!
-//! [`Gateway::stop`] undoes the list newest first; a failed start is rolled back the same way.
+//! Steps 2 to 5 and their rollback are `setup.rs`, over a trait that `system.rs` implements,
+//! so the sequence is tested on every OS. [`Gateway::stop`] undoes the list newest first; a
+//! failed start is rolled back the same way.
 
 use ipnet::Ipv4Net;
-use tracing::{debug, info, warn};
+use tracing::info;
 
-use super::choices::{lan_network, requested_unit, units_to_try};
+use super::choices::lan_network;
 use super::cleanup::repair_before_start;
-use super::ifconfig;
 use super::ifname::IfName;
 use super::interfaces::interface_info_as;
-use super::pf_anchor::{ANCHOR, AnchorSpec, UTUN_ADDR, anchor_rules, main_ruleset_evaluates};
-use super::pfctl;
+use super::setup::{self, SetupSpec, check_anchor_is_live};
 use super::steps::Step;
-use super::sysctl;
 use super::system::Mac;
-use super::undo::{FORWARDING_ON, undo_all};
+use super::undo::undo_all;
 use super::utun::TunDevice;
 use crate::journal::Journal;
 use crate::{GatewaySpec, InterfaceInfo, PlatformError};
@@ -111,19 +110,18 @@ pub async fn start(spec: &GatewaySpec) -> Result<Gateway, PlatformError> {
     let lan = interface_info_as(lan_name.as_str(), "LAN interface")?;
     let lan_net = lan_network(spec.lan_addr, &lan)?;
     repair_before_start(&spec.state_file)?;
-    check_anchor_is_live()?;
+    check_anchor_is_live(&mut Mac)?;
     let journal = Journal::create(&spec.state_file)?;
-    let mut setup = Setup { journal, tun: None };
-    if let Err(cause) = setup.run(spec, &lan_name, lan_net) {
-        return Err(setup.roll_back(cause));
-    }
-    let Setup { journal, tun } = setup;
-    let Some(tun) = tun else {
-        return Err(PlatformError::Utun {
-            what: "finish the setup".to_owned(),
-            source: std::io::Error::other("setup finished without an adapter"),
-        });
-    };
+    let (journal, tun) = setup::run(
+        &mut Mac,
+        journal,
+        &SetupSpec {
+            tun_name: &spec.tun_name,
+            tun_mtu: spec.tun_mtu,
+            lan: &lan_name,
+            lan_net,
+        },
+    )?;
     info!(uplink = %uplink_name, lan = %lan_name, tun = tun.name(), "gateway started");
     Ok(Gateway {
         tun,
@@ -132,143 +130,4 @@ pub async fn start(spec: &GatewaySpec) -> Result<Gateway, PlatformError> {
         lan_net,
         journal,
     })
-}
-
-/// Refuses to start when pf's main ruleset would never evaluate masq's anchor.
-fn check_anchor_is_live() -> Result<(), PlatformError> {
-    let rules = pfctl::main_rules()?;
-    if main_ruleset_evaluates(&rules, ANCHOR) {
-        return Ok(());
-    }
-    Err(PlatformError::Conflict {
-        what: format!(
-            "pf's main ruleset does not evaluate the anchor {ANCHOR} (a custom /etc/pf.conf, or the rules were flushed with `pfctl -F all`)"
-        ),
-        advice: "masq's steering would never run, and with forwarding on the LAN's traffic would leave untranslated: load the system's rules again with `sudo pfctl -f /etc/pf.conf` (or add `anchor \"com.apple/*\"` to your pf.conf) and start again",
-    })
-}
-
-/// Opens the utun: the unit a `utunN` name asks for, or the first free one of masq's own.
-fn open_utun(tun_name: &str, mtu: u16) -> Result<TunDevice, PlatformError> {
-    let named = requested_unit(tun_name).is_some();
-    for unit in units_to_try(tun_name) {
-        match TunDevice::open(unit, mtu) {
-            Ok(tun) => {
-                if unit.is_none() {
-                    warn!(
-                        utun = tun.name(),
-                        "masq's own utun units are all taken; using the next free one"
-                    );
-                }
-                return Ok(tun);
-            }
-            Err(PlatformError::Utun { source, .. })
-                if !named && unit.is_some() && source.raw_os_error() == Some(libc::EBUSY) =>
-            {
-                debug!(?unit, "utun unit taken; trying the next");
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    Err(PlatformError::Utun {
-        what: "open a utun".to_owned(),
-        source: std::io::Error::other("no utun unit was free"),
-    })
-}
-
-/// The state of a start in progress, so a failure can be rolled back.
-struct Setup {
-    journal: Journal<Step>,
-    tun: Option<TunDevice>,
-}
-
-impl Setup {
-    fn run(
-        &mut self,
-        spec: &GatewaySpec,
-        lan: &IfName,
-        lan_net: Ipv4Net,
-    ) -> Result<(), PlatformError> {
-        // 2. The utun. Its name is only known once it exists, so it is recorded right after;
-        //    a crash in between leaves nothing, since the utun dies with the process.
-        let tun = open_utun(&spec.tun_name, spec.tun_mtu)?;
-        let name = IfName::new(tun.name())?;
-        self.tun = Some(tun);
-        self.journal
-            .record(Step::UtunOpened { name: name.clone() })?;
-        let utun_error = |what: String| move |source| PlatformError::Utun { what, source };
-        ifconfig::set_mtu(name.as_str(), spec.tun_mtu).map_err(utun_error(format!(
-            "set the MTU of {name} to {}",
-            spec.tun_mtu
-        )))?;
-        ifconfig::add_p2p_address(name.as_str(), UTUN_ADDR, UTUN_ADDR)
-            .map_err(utun_error(format!("give {name} the address {UTUN_ADDR}")))?;
-        ifconfig::set_up(name.as_str()).map_err(utun_error(format!("bring {name} up")))?;
-        debug!(utun = %name, mtu = spec.tun_mtu, "utun up");
-
-        // 3. Forwarding.
-        let old = sysctl::forwarding()?;
-        if old != FORWARDING_ON {
-            self.journal.record(Step::ForwardingChanged { old })?;
-            let set = sysctl::set_forwarding(FORWARDING_ON);
-            self.settle(set)?;
-            debug!(old, "IPv4 forwarding on");
-        }
-
-        // 4. The pf enable reference; its token replaces the placeholder once known.
-        self.journal.record(Step::PfEnabled { token: None })?;
-        let token = pfctl::enable_ref();
-        let token = self.settle(token)?;
-        let mut steps = self.journal.steps().to_vec();
-        if let Some(last) = steps.last_mut() {
-            *last = Step::PfEnabled { token: Some(token) };
-        }
-        self.journal.replace_steps(steps)?;
-
-        // 5. The anchor.
-        self.journal.record(Step::PfAnchorLoaded {
-            anchor: ANCHOR.to_owned(),
-        })?;
-        let rules = anchor_rules(&AnchorSpec {
-            lan: lan.as_str(),
-            lan_net,
-            utun: name.as_str(),
-        });
-        let loaded = pfctl::load_anchor(ANCHOR, &rules);
-        self.settle(loaded)?;
-        debug!(anchor = ANCHOR, %rules, "pf rules loaded");
-        Ok(())
-    }
-
-    /// Passes a change's result through; on failure the change was not made, so its journal
-    /// entry is dropped.
-    fn settle<T>(&mut self, result: Result<T, PlatformError>) -> Result<T, PlatformError> {
-        if result.is_err() {
-            if let Err(e) = self.journal.forget_last() {
-                warn!(error = %e, "could not drop a failed change from the journal; cleanup will report it as already gone");
-            }
-        }
-        result
-    }
-
-    /// Undoes a partial setup; returns the error to report.
-    fn roll_back(self, cause: PlatformError) -> PlatformError {
-        let Setup { journal, tun } = self;
-        let path = journal.path().to_owned();
-        match undo_all(&mut Mac, journal, tun) {
-            Ok(_) => cause,
-            Err(PlatformError::CleanupIncomplete { failures, path }) => {
-                PlatformError::StartFailed {
-                    cause: Box::new(cause),
-                    leftovers: failures,
-                    path,
-                }
-            }
-            Err(other) => PlatformError::StartFailed {
-                cause: Box::new(cause),
-                leftovers: vec![other.to_string()],
-                path,
-            },
-        }
-    }
 }

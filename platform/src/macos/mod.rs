@@ -30,6 +30,7 @@ use crate::imp::ifname;
 mod ioccom;
 mod pf_anchor;
 mod route_msg;
+mod setup;
 mod steps;
 mod undo;
 
