@@ -3,6 +3,7 @@
 //! (each protocol's LAN side), `socket_events`, `forwarding`, `snapshots` (what users see) and
 //! `flow_table` (inserting, removing and finding flows).
 
+mod client_limits;
 mod flow_table;
 mod forwarding;
 mod id_hash;
@@ -229,6 +230,11 @@ impl Engine {
 
     /// The next socket command for the shell.
     pub fn poll_command(&mut self) -> Option<SocketCommand> {
+        // Released commands first: they were queued before anything in `cmds`, also when the
+        // last limit was just lifted.
+        if let Some(cmd) = self.shaper.pop_ready() {
+            return Some(cmd);
+        }
         if !self.shaper.is_active() {
             return self.cmds.pop_front();
         }

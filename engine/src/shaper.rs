@@ -148,6 +148,27 @@ impl Shaper {
         }
     }
 
+    /// Takes new limits while running. A host whose rate in a direction is unchanged keeps
+    /// that bucket (its debt or savings); commands held for a host whose limit went away or
+    /// changed are judged again at once, so lifting a limit releases them.
+    pub(crate) fn set_limits(&mut self, limits: &[ClientLimit], now: Instant) {
+        let mut fresh = Shaper::new(limits).hosts;
+        for (ip, b) in &mut fresh {
+            let Some(old) = self.hosts.remove(ip) else {
+                continue;
+            };
+            for (new, old) in [(&mut b.up, old.up), (&mut b.down, old.down)] {
+                if let (Some(n), Some(o)) = (new.as_ref(), old)
+                    && n.rate == o.rate
+                {
+                    *new = Some(o);
+                }
+            }
+        }
+        self.hosts = fresh;
+        self.release(now);
+    }
+
     /// Whether any host has a rate limit (if not, the shaper is skipped entirely).
     pub(crate) fn is_active(&self) -> bool {
         !self.hosts.is_empty()
@@ -197,6 +218,12 @@ impl Shaper {
         if !self.is_active() {
             return;
         }
+        self.release(now);
+    }
+
+    /// Refills the buckets to `now` and moves every held command its bucket allows (all of
+    /// them for a host without a limit) to the ready queue.
+    fn release(&mut self, now: Instant) {
         self.now = Some(now);
         for b in self.hosts.values_mut() {
             for bucket in [b.up.as_mut(), b.down.as_mut()].into_iter().flatten() {

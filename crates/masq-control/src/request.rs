@@ -40,8 +40,9 @@ pub enum Request {
     },
     /// The settings sharing starts (or runs) with.
     GetSettings,
-    /// Replace the settings; they take effect at the next `start`. Port forwards are not
-    /// replaced: they change through `add_forward`, `remove_forward` and `enable_forward`.
+    /// Replace the settings; per-client limits apply to the running engine at once, the rest
+    /// at the next `start`. Port forwards are not replaced: they change through
+    /// `add_forward`, `update_forward`, `remove_forward` and `enable_forward`.
     SetSettings {
         /// The new settings, validated by the daemon before they are stored (boxed: they
         /// dwarf every other request).

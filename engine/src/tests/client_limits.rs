@@ -120,3 +120,64 @@ fn a_client_flow_cap_replaces_the_per_host_one() {
     };
     assert_eq!(twice.validate().unwrap_err().key, "client_limits.ip");
 }
+
+#[test]
+fn a_limit_set_while_running_applies_at_once_and_lifting_it_releases_what_waited() {
+    let mut h = Harness::with_config(Config::default());
+    let mut c = h.open_default(40_003, 1_000);
+    let data = vec![5u8; 12 << 20];
+    h.remote_write(c.id, &data);
+    // Unlimited: a megabyte arrives within a second.
+    let start = h.elapsed();
+    h.lan_receive(&mut c, 2, |l| l.received.len() >= 1_000_000);
+    assert!((h.elapsed() - start).as_secs_f64() < 1.0);
+
+    // Limited to 200 kB/s from now on. What the relay already read from the server (at
+    // most its 4 MiB buffer) still comes at once; a megabyte beyond it takes 5 s.
+    h.set_client_limits(vec![only(None, Some(200_000), None)])
+        .unwrap();
+    let target = c.lan.received.len() + (4 << 20) + 1_000_000;
+    let start = h.elapsed();
+    h.lan_receive(&mut c, 2, |l| l.received.len() >= target);
+    let took = (h.elapsed() - start).as_secs_f64();
+    assert!(
+        took > 4.0,
+        "1 MB at 200 kB/s after the limit took {took:.2} s"
+    );
+
+    // Lifted: what waited is released and the rest comes at full speed.
+    h.set_client_limits(vec![]).unwrap();
+    let start = h.elapsed();
+    h.lan_receive(&mut c, 2, |l| l.received.len() >= data.len());
+    assert!((h.elapsed() - start).as_secs_f64() < 2.0);
+    assert_eq!(c.lan.received, data, "every byte, in order");
+}
+
+#[test]
+fn an_invalid_limit_set_while_running_changes_nothing() {
+    let mut h = limited(only(None, None, Some(1)));
+    let e = h
+        .set_client_limits(vec![only(Some(10), None, None)])
+        .unwrap_err();
+    assert_eq!(e.key, "client_limits.up_bytes_per_s");
+    // The old cap still holds: one flow, the second refused.
+    for port in 0..2u16 {
+        h.send(&udp(
+            host(7000 + port),
+            std::net::SocketAddrV4::new(REMOTE, 53),
+            64,
+            b"q",
+        ));
+    }
+    assert_eq!(h.flows(Protocol::Udp), 1);
+    // A raised cap admits the next flow; the one it holds stays.
+    h.set_client_limits(vec![only(None, None, Some(3))])
+        .unwrap();
+    h.send(&udp(
+        host(7002),
+        std::net::SocketAddrV4::new(REMOTE, 53),
+        64,
+        b"q",
+    ));
+    assert_eq!(h.flows(Protocol::Udp), 2);
+}

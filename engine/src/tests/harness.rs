@@ -307,6 +307,17 @@ impl Harness {
         self.sync();
     }
 
+    /// The user changes the per-client limits; the shell then runs what they released.
+    pub fn set_client_limits(
+        &mut self,
+        limits: Vec<crate::ClientLimit>,
+    ) -> Result<(), crate::ConfigError> {
+        let now = self.now();
+        self.engine.set_client_limits(now, limits)?;
+        self.sync();
+        Ok(())
+    }
+
     /// The server closes its sending side (after its outbox).
     pub fn remote_eof(&mut self, id: SocketId) {
         self.up.tcp_record(id).eof_queued = true;

@@ -5,8 +5,8 @@
 use std::time::{Duration, Instant};
 
 use masq_engine::{
-    Engine, EngineStatus, ForwardError, ForwardKey, ForwardSpec, ForwardView, InboundAttempt,
-    Translation,
+    ClientLimit, ConfigError, Engine, EngineStatus, ForwardError, ForwardKey, ForwardSpec,
+    ForwardView, InboundAttempt, Translation,
 };
 use masq_platform::sockets::Uplink;
 use masq_platform::{InboundObserver, TunDevice};
@@ -27,6 +27,8 @@ pub(crate) enum Query {
     ClearInbound,
     Forwards(oneshot::Sender<Vec<ForwardView>>),
     ChangeForward(ForwardChange, oneshot::Sender<Result<(), ForwardError>>),
+    /// New per-client limits, applied at once (the user edited a device's limit).
+    SetClientLimits(Vec<ClientLimit>, oneshot::Sender<Result<(), ConfigError>>),
     /// A NAT-PMP/PCP request, decided against the forward table (`port_mapping.rs`).
     PortMap(masq_services::portmap::listen::Exchange),
 }
@@ -96,6 +98,9 @@ pub(crate) fn answer(engine: &mut Engine, q: Query) {
                 ForwardChange::SetEnabled(key, on) => engine.set_forward_enabled(now, key, on),
             };
             let _ = tx.send(result);
+        }
+        Query::SetClientLimits(limits, tx) => {
+            let _ = tx.send(engine.set_client_limits(now, limits));
         }
         Query::PortMap(exchange) => super::port_mapping::answer(engine, now, exchange),
     }

@@ -325,6 +325,34 @@ impl Session {
         rx.await.ok()
     }
 
+    /// Applies new per-client limits to the running engine at once; `None` if the engine is
+    /// gone, the engine's refusal (naming the key) if they are invalid.
+    pub(crate) async fn set_client_limits(
+        &mut self,
+        limits: Vec<masq_control::ClientLimit>,
+    ) -> Option<Result<(), String>> {
+        let engine_limits = limits
+            .iter()
+            .cloned()
+            .map(engine_api::client_limit)
+            .collect();
+        let (tx, rx) = oneshot::channel();
+        self.queries
+            .send(Query::SetClientLimits(engine_limits, tx))
+            .await
+            .ok()?;
+        let result = rx.await.ok()?;
+        if result.is_ok() {
+            self.client_limits = limits;
+        }
+        Some(result.map_err(|e| {
+            format!(
+                "invalid setting `engine.{}` = {}: {}",
+                e.key, e.value, e.expected
+            )
+        }))
+    }
+
     pub(crate) async fn clear_inbound(&self) {
         let _ = self.queries.send(Query::ClearInbound).await;
     }

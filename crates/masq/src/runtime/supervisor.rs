@@ -200,6 +200,15 @@ impl Supervisor {
                         // and apply them at once); a settings form loaded before the last change
                         // must not undo it.
                         settings.forwards = std::mem::take(&mut self.settings.forwards);
+                        // Client limits apply to the running engine at once; the rest at the
+                        // next start.
+                        let limits = &settings.engine.client_limits;
+                        if limits != &self.settings.engine.client_limits
+                            && let Some(s) = self.session.as_mut()
+                            && let Some(Err(e)) = s.set_client_limits(limits.clone()).await
+                        {
+                            return Response::error(ErrorCode::InvalidSettings, e);
+                        }
                         self.settings = *settings;
                         Response::Settings(self.settings.clone())
                     }
