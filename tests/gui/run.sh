@@ -212,6 +212,15 @@ forward_lets_probe_in() {
 other_screens() {
     wd click "a.nav-link" "Clients"
     wd wait-text ".vbody .vrow" "$LAN_IP"
+    # A speed limit set from the device's row reaches the running daemon at once.
+    wd click ".vbody .vrow" "$LAN_IP"
+    wd wait-text "[data-testid=device-panel]" "Save limits"
+    wd fill "#limit-down" "500"
+    wd click "[data-testid=device-panel] button.primary" "Save limits"
+    wd wait-text "[data-testid=device-panel] .ok" "The new limits apply now"
+    "$MASQ" clients --json --control "$SOCK" |
+        python3 "$TOOLS/json_match.py" ip="$LAN_IP" down_limit_bytes_per_s=500000
+    wd wait-text ".vbody .vrow" "down 500.0 KB/s"
     shot clients
     wd click "a.nav-link" "Settings"
     wd wait-text ".field" "LAN interface"

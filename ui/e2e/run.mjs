@@ -422,6 +422,45 @@ const checks = {
     return page;
   },
 
+  async "clients: a device's speed limit and fixed address are set from its row"() {
+    const page = await open("clients", {
+      setup: () => {
+        window.fake.addFlows(24);
+        window.fake.operatorOnly = true;
+      },
+    });
+    const row = page.locator(".vbody .vrow").filter({ hasText: "192.168.137.13" });
+    await row.click();
+    const panel = page.getByTestId("device-panel");
+    await panel.getByRole("heading", { name: "tv (192.168.137.13)" }).waitFor();
+    // A value below the engine's floor is refused at its field, with focus there.
+    await page.getByLabel("Download limit (KB/s)").fill("5");
+    await panel.getByRole("button", { name: "Save limits" }).click();
+    await panel.getByRole("alert").getByText("at least 8, or empty for no limit").waitFor();
+    check(await page.getByLabel("Download limit (KB/s)").evaluate((e) => e === document.activeElement), "focus at the field");
+    await page.getByLabel("Download limit (KB/s)").fill("250");
+    await page.getByLabel("Most conversations").fill("100");
+    await panel.getByRole("button", { name: "Save limits" }).click();
+    await panel.getByRole("status").getByText("The new limits apply now").waitFor();
+    const limit = await page.evaluate(() => window.fake.settings.engine.client_limits);
+    check(JSON.stringify(limit) === JSON.stringify([{ ip: "192.168.137.13", down_bytes_per_s: 250000, max_flows: 100 }]), `limit saved (${JSON.stringify(limit)})`);
+    await row.getByText("down 250.0 KB/s").waitFor();
+    // An operator may not change DHCP: the daemon's refusal is shown as it is.
+    await panel.getByRole("button", { name: "Always give this device 192.168.137.13" }).click();
+    await panel.getByRole("alert").getByText("needs the administrator role").waitFor();
+    await page.evaluate(() => (window.fake.operatorOnly = false));
+    await panel.getByRole("button", { name: "Always give this device 192.168.137.13" }).click();
+    await panel.getByRole("status").getByText("from the next start of sharing").waitFor();
+    await panel.getByText("This device always gets 192.168.137.13.").waitFor();
+    await row.getByText("reserved").waitFor();
+    // Emptying every field removes the limit.
+    for (const label of ["Download limit (KB/s)", "Most conversations"]) await page.getByLabel(label).fill("");
+    await panel.getByRole("button", { name: "Save limits" }).click();
+    await panel.getByRole("status").getByText("The new limits apply now").waitFor();
+    check((await page.evaluate(() => window.fake.settings.engine.client_limits.length)) === 0, "limit removed");
+    return page;
+  },
+
   async "forwards: a forward is changed in place; a refused change leaves it as it was"() {
     const page = await open("forwards", {
       setup: () => {

@@ -69,6 +69,8 @@ class FakeDaemon {
   ];
   /** Whether the window's user has only the observer role (no service log for them). */
   observerOnly = false;
+  /** Whether the window's user is an operator: settings beyond client limits are refused. */
+  operatorOnly = false;
   /** Updates emitted so far; tests wait on it instead of sleeping. */
   ticks = 0;
 
@@ -131,6 +133,15 @@ class FakeDaemon {
       c.bytes_out += f.bytes_out;
       c.bytes_in += f.bytes_in;
       byHost.set(ip, c);
+    }
+    for (const c of byHost.values()) {
+      const l = this.settings.engine.client_limits.find((x) => x.ip === c.ip);
+      if (l) {
+        c.max_flows = l.max_flows ?? c.max_flows;
+        c.up_limit_bytes_per_s = l.up_bytes_per_s ?? null;
+        c.down_limit_bytes_per_s = l.down_bytes_per_s ?? null;
+      }
+      if (this.settings.dhcp.reservations.some((r) => r.ip === c.ip)) c.assigned = "reserved";
     }
     return Array.from(byHost.values()).sort((a, b) => Number(a.ip.split(".")[3]) - Number(b.ip.split(".")[3]));
   }
@@ -370,6 +381,13 @@ class FakeDaemon {
         return structuredClone(this.settings);
       case "set_settings": {
         const s = args.settings as Settings;
+        if (this.operatorOnly && JSON.stringify(s.dhcp) !== JSON.stringify(this.settings.dhcp)) {
+          return refuse({ code: "permission_denied", message: "changing `dhcp` needs the administrator role and you are an operator (ask an administrator)" });
+        }
+        const slow = s.engine.client_limits.find((l) => (l.down_bytes_per_s ?? 8000) < 8000 || (l.up_bytes_per_s ?? 8000) < 8000);
+        if (slow) {
+          return refuse({ code: "invalid_settings", key: "engine.client_limits.up_bytes_per_s", message: "invalid setting `engine.client_limits.up_bytes_per_s`: expected at least 8000 bytes per second (64 kbit/s)" });
+        }
         const outside = s.dhcp.reservations.findIndex((r) => !r.ip.startsWith("192.168.137."));
         if (outside >= 0) {
           const r = s.dhcp.reservations[outside];
