@@ -28,6 +28,10 @@ manifest=(--manifest-path "$repo/src-tauri/Cargo.toml")
 section "GUI: npm ci"
 as_toolchain_user npm ci --no-audit --no-fund
 
+section "licences: THIRD-PARTY-LICENSES.txt names every crate and npm package shipped"
+# Needs the npm packages (just installed) and cargo; installer/licenses/update.sh refreshes it.
+as_toolchain_user python3 installer/licenses/check.py
+
 section "GUI: ui type check and build"
 as_toolchain_user npm run build
 

@@ -49,6 +49,10 @@ done
 find "$root/usr/share/bash-completion" "$root/usr/share/zsh" "$root/usr/share/fish" \
     "$root/usr/share/man" -type f -exec chmod 0644 {} +
 install -m 0644 "$installer/linux/copyright" "$root/usr/share/doc/masq/copyright"
+# Every third-party licence text (installer/licenses/update.sh); compressed, as Debian
+# wants for documentation this size.
+gzip -n -9 <"$repo/installer/licenses/THIRD-PARTY-LICENSES.txt" >"$root/usr/share/doc/masq/THIRD-PARTY-LICENSES.txt.gz"
+chmod 0644 "$root/usr/share/doc/masq/THIRD-PARTY-LICENSES.txt.gz"
 printf 'masq (%s) unstable; urgency=medium\n\n  * Built by installer/dist.sh.\n\n -- masq authors <masq@example.invalid>  %s\n' \
     "$version" "$(date -R -u -d "@${SOURCE_DATE_EPOCH:-$(git -C "$repo" log -1 --format=%ct 2>/dev/null || date +%s)}")" |
     gzip -n -9 >"$root/usr/share/doc/masq/changelog.gz"

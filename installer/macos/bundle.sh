@@ -41,6 +41,7 @@ sed "s/@VERSION@/$version/g" "$here/Info.plist.in" >"$app/Contents/Info.plist"
 "$definer" service definition launchd --program /Applications/masq.app/Contents/MacOS/masq \
     >"$app/Contents/Resources/org.masq.daemon.plist"
 cp "$repo/installer/common/COPYRIGHT.txt" "$app/Contents/Resources/COPYRIGHT.txt"
+cp "$repo/installer/licenses/THIRD-PARTY-LICENSES.txt" "$app/Contents/Resources/THIRD-PARTY-LICENSES.txt"
 # Completions and manual pages from the CLI's own definition; the .pkg's postinstall links
 # them where zsh, bash and man look.
 mkdir -p "$app/Contents/Resources/completions" "$app/Contents/Resources/man/man1"

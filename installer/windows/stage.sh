@@ -21,6 +21,7 @@ install -m 0644 "$wintun/bin/amd64/wintun.dll" "$stage/wintun.dll"
 install -m 0644 "$wintun/LICENSE.txt" "$stage/wintun-LICENSE.txt"
 install -m 0644 "$installer/windows/README.txt" "$stage/README.txt"
 install -m 0644 "$installer/common/COPYRIGHT.txt" "$stage/COPYRIGHT.txt"
+install -m 0644 "$repo/installer/licenses/THIRD-PARTY-LICENSES.txt" "$stage/THIRD-PARTY-LICENSES.txt"
 
 if with_gui; then
     install -m 0755 "$gui_target_dir/$win_target/release/masq-gui.exe" "$stage/masq-gui.exe"
