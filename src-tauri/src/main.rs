@@ -24,6 +24,9 @@ fn main() {
     let logs = logs::init();
     let minimized = std::env::args().any(|a| a == "--minimized");
     let result = tauri::Builder::default()
+        // Opt-in desktop notifications (a device joined, sharing stopped, the uplink
+        // changed); the window decides when, from the daemon's updates.
+        .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             tracing::info!("second launch: showing the running instance instead");
             window::show(app);

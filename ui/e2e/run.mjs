@@ -461,6 +461,55 @@ const checks = {
     return page;
   },
 
+  async "notifications: off until turned on; then a new device and sharing that stops by itself notify, the user's own stop does not"() {
+    const page = await open("settings", {
+      setup: () => {
+        window.localStorage.removeItem("masq.notifications");
+        window.fake.running = true;
+        window.fake.addFlows(3);
+      },
+    });
+    const box = (name) => page.getByRole("checkbox", { name });
+    await box("A new device starts using the connection").waitFor();
+    check(!(await box("A new device starts using the connection").isChecked()), "off by default");
+    // Off: a new device says nothing.
+    await page.evaluate(() => window.fake.addFlows(1));
+    await ticks(page, 2);
+    check((await page.evaluate(() => window.fake.notifications.length)) === 0, "nothing while off");
+    await box("A new device starts using the connection").check();
+    await box("Sharing stops without you stopping it").check();
+    await page.evaluate(() => {
+      for (let i = 0; i < 30; i++) window.fake.addFlows(1);
+    });
+    await page.waitForFunction(() => window.fake.notifications.length > 0);
+    const first = await page.evaluate(() => window.fake.notifications[0]);
+    check(first.title === "A new device is sharing the connection" && /^192\.168\.137\.\d+ started using/.test(first.body), `new device (${JSON.stringify(first)})`);
+    // Sharing stops by itself: one notification with the daemon's reason.
+    const before = await page.evaluate(() => window.fake.notifications.length);
+    await page.evaluate(() => {
+      window.fake.lastError = "the adapter masq0 went away";
+      window.fake.running = false;
+    });
+    await page.waitForFunction((n) => window.fake.notifications.length > n, before);
+    const stopped = await page.evaluate(() => window.fake.notifications.at(-1));
+    check(stopped.body === "masq stopped sharing: the adapter masq0 went away", `stopped (${JSON.stringify(stopped)})`);
+    // The choice is kept, and the user's own stop from the switch says nothing.
+    await page.evaluate(() => (location.hash = "#/overview"));
+    await page.evaluate(() => {
+      window.fake.lastError = null;
+      window.fake.running = true;
+    });
+    await page.getByRole("switch", { name: "Sharing is on" }).waitFor();
+    const count = await page.evaluate(() => window.fake.notifications.length);
+    await page.getByRole("switch", { name: "Sharing is on" }).focus();
+    await page.keyboard.press("Space");
+    await page.getByRole("switch", { name: "Sharing is off" }).waitFor();
+    await ticks(page, 2);
+    check((await page.evaluate(() => window.fake.notifications.length)) === count, "the user's stop is not news");
+    check((await page.evaluate(() => JSON.parse(localStorage.getItem("masq.notifications")).newDevice)) === true, "choice kept");
+    return page;
+  },
+
   async "forwards: a forward is changed in place; a refused change leaves it as it was"() {
     const page = await open("forwards", {
       setup: () => {

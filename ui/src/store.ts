@@ -9,6 +9,7 @@ import type { DaemonState, StatusReport, Update } from "./api/types";
 import { deriveClients } from "./model/clients";
 import { ClientRates, Window, type Sample } from "./model/history";
 import { InboundLog } from "./model/inbound";
+import { Notifier, loadPrefs, savePrefs, type NotifyPrefs } from "./model/notifications";
 import { ThroughputMeter, type Rates } from "./model/throughput";
 import { TranslationTable } from "./model/translations";
 
@@ -28,6 +29,9 @@ export class Store {
   readonly history = new Window<Sample>(300);
   /** The last minute of each client's rates, for the Clients screen's sparklines. */
   readonly clientRates = new ClientRates(60);
+  /** Desktop notifications the user turned on, worked out from the updates. */
+  readonly notifier = new Notifier();
+  notifyPrefs: NotifyPrefs = loadPrefs();
   state: AppState = { daemon: null, status: null, rates: { up: 0, down: 0 }, updatedAt: 0 };
   private listeners = new Set<() => void>();
   private scheduled = false;
@@ -36,9 +40,13 @@ export class Store {
     this.table.apply(u.translations, u.first, now);
     this.inbound.apply(u.inbound, u.first, now);
     const rates = this.meter.feed(u.status);
+    const clients = u.status.running ? deriveClients(this.table.all()) : [];
+    for (const n of this.notifier.feed(u.status, clients.map((c) => c.address))) {
+      if (this.notifyPrefs[n.kind]) void backend.notify(n.title, n.body).catch(() => {});
+    }
     if (u.status.running) {
       this.history.push({ down: rates.down, up: rates.up, flows: this.table.size });
-      this.clientRates.feed(deriveClients(this.table.all()), u.status.uptime_s);
+      this.clientRates.feed(clients, u.status.uptime_s);
     } else {
       this.history.clear();
       this.clientRates.clear();
@@ -53,9 +61,17 @@ export class Store {
       this.inbound.clear();
       this.history.clear();
       this.clientRates.clear();
+      this.notifier.reset();
       this.state = { ...this.state, status: null, rates: { up: 0, down: 0 } };
     }
     this.state = { ...this.state, daemon: d };
+    this.changed();
+  }
+
+  /** Changes which notifications this user gets, and keeps the choice. */
+  setNotifyPrefs(prefs: NotifyPrefs): void {
+    this.notifyPrefs = prefs;
+    savePrefs(prefs);
     this.changed();
   }
 

@@ -71,6 +71,10 @@ class FakeDaemon {
   observerOnly = false;
   /** Whether the window's user is an operator: settings beyond client limits are refused. */
   operatorOnly = false;
+  /** Why sharing last stopped, as the daemon reports it. */
+  lastError: string | null = null;
+  /** Desktop notifications the window asked Tauri's notification plugin for. */
+  notifications: { title: string; body: string }[] = [];
   /** Updates emitted so far; tests wait on it instead of sleeping. */
   ticks = 0;
 
@@ -97,7 +101,7 @@ class FakeDaemon {
             counters: { tun_packets_in: 0, tun_packets_out: 0, tun_bytes_in: this.bytesUp, tun_bytes_out: this.bytesDown, flows_created: this.nextId - 1, flows_closed: 0, tcp_retransmits: 0, drops: {} },
           }
         : null,
-      last_error: null,
+      last_error: this.lastError,
       lan_services: this.running
         ? {
             dhcp: { state: "running" },
@@ -399,6 +403,11 @@ class FakeDaemon {
         }
         this.settings = structuredClone(s);
         return structuredClone(s);
+      }
+      case "plugin:notification|notify": {
+        const o = args.options as { title: string; body: string };
+        this.notifications.push({ title: o.title, body: o.body });
+        return null;
       }
       case "setup_check":
         return this.setupCheck((args.lan as string | null) ?? null, (args.lanAddr as string | null) ?? null);

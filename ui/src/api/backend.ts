@@ -44,6 +44,8 @@ export const backend = {
   logs: (after: number) => invoke<LogLine[]>("logs", { after }),
   setupCheck: (lan: string | null, lanAddr: string | null) =>
     invoke<SetupReport>("setup_check", { lan, lanAddr }),
+  /** A desktop notification through Tauri's notification plugin (its `notify` command). */
+  notify: (title: string, body: string) => invoke<void>("plugin:notification|notify", { options: { title, body } }),
   daemonLogs: (limit: number) => invoke<DaemonLogLine[]>("daemon_logs", { level: null, limit }),
   onUpdate: (f: (u: Update) => void): Promise<UnlistenFn> => listen<Update>(EVENT_UPDATE, (e) => f(e.payload)),
   onDaemon: (f: (d: DaemonState) => void): Promise<UnlistenFn> => listen<DaemonState>(EVENT_DAEMON, (e) => f(e.payload)),

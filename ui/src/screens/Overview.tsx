@@ -34,6 +34,7 @@ export function Overview({ go }: { go: (id: "inbound" | "clients" | "translation
     setBusy(true);
     setError(null);
     try {
+      if (!on) store.notifier.expectStop();
       await (on ? backend.start() : backend.stop());
     } catch (e) {
       setError(asGuiError(e).message);

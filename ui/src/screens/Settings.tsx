@@ -5,7 +5,8 @@ import { useEffect, useState } from "preact/hooks";
 import { asGuiError, backend } from "../api/backend";
 import type { Settings } from "../api/types";
 import { FIELDS, fieldForKey, fromForm, toForm, type Field, type FormValues } from "../model/settingsForm";
-import { useStore } from "../store";
+import type { NotifyPrefs } from "../model/notifications";
+import { store, useStore } from "../store";
 
 const GROUPS = ["Sharing", "DHCP", "DNS", "IPv6", "Port mapping", "Limits", "TCP", "UDP", "ICMP"] as const;
 
@@ -31,7 +32,13 @@ export function SettingsScreen() {
     if (daemon?.connected) void load();
   }, [daemon?.connected]);
 
-  if (!base) return <p class="empty">{daemon?.connected ? "Loading settings…" : "Settings are kept by the masq service, which is not running."}</p>;
+  if (!base)
+    return (
+      <div class="screen settings">
+        <AppNotifications />
+        <p class="empty">{daemon?.connected ? "Loading settings…" : "Settings are kept by the masq service, which is not running."}</p>
+      </div>
+    );
 
   const save = async (e: Event) => {
     e.preventDefault();
@@ -65,6 +72,7 @@ export function SettingsScreen() {
 
   return (
     <form class="screen settings" onSubmit={save} noValidate>
+      <AppNotifications />
       {GROUPS.map((g) => (
         <fieldset key={g} class="card">
           <legend>{g}</legend>
@@ -173,3 +181,25 @@ function FieldRow(props: { field: Field; value: string | boolean | undefined; er
     </div>
   );
 }
+
+/** This app's own choices (this computer, this user), apart from the service's settings. */
+function AppNotifications() {
+  useStore();
+  const prefs = store.notifyPrefs;
+  const box = (key: keyof NotifyPrefs, label: string) => (
+    <label class="check">
+      <input type="checkbox" checked={prefs[key]} onChange={(e) => store.setNotifyPrefs({ ...prefs, [key]: (e.target as HTMLInputElement).checked })} />
+      <span>{label}</span>
+    </label>
+  );
+  return (
+    <section class="card app-notifications" aria-labelledby="notify-title">
+      <h2 id="notify-title">Notifications from this app</h2>
+      <p class="muted">Shown on this computer while the app runs (also from the tray); off until you turn them on.</p>
+      {box("newDevice", "A new device starts using the connection")}
+      {box("sharingStopped", "Sharing stops without you stopping it")}
+      {box("uplinkChanged", "The internet connection changes")}
+    </section>
+  );
+}
+
