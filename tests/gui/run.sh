@@ -227,13 +227,38 @@ other_screens() {
     shot settings
     wd click "a.nav-link" "Logs"
     wd wait-text ".log" "connected to masq"
+    # The service's own log, through the control API.
+    wd eval "const s = document.querySelector('select[aria-label=\"Whose log\"]');
+        s.value = 'service'; s.dispatchEvent(new Event('change', { bubbles: true })); return true;" >/dev/null
+    wd wait-text ".log" "sharing started"
     shot logs
     wd click "a.nav-link" "Port forwards"
     wd wait-text "[data-testid=fwd-tcp-$TCP_PORT] [data-testid=forward-state]" "Listening"
+    # Edited in place: a new public port, and the daemon listens there instead.
+    local moved=$((TCP_PORT + 1))
+    wd click "[data-testid=fwd-tcp-$TCP_PORT] button" "Change"
+    wd wait-text "#fwd-add-title" "Change port forward"
+    wd fill "#fwd-public" "$moved"
+    wd click "button[type=submit]" "Save changes"
+    wd wait-text "[data-testid=fwd-tcp-$moved] [data-testid=forward-state]" "Listening"
+    "$MASQ" forward list --json --control "$SOCK" | python3 -c 'import json, sys
+d = json.load(sys.stdin)
+ok = any(f["spec"]["public"] == sys.argv[1] and f["state"] == "listening" for f in d)
+gone = not any(f["spec"]["public"] == sys.argv[2] for f in d)
+sys.exit(0 if ok and gone else 1)' "$moved" "$TCP_PORT"
     wd click "a.nav-link" "Translations"
     set_theme dark
     wd wait-text "html[data-theme=dark] .vbody .vrow" "$LAN_IP"
     shot translations-dark
+}
+
+# The download line of the Overview's throughput chart, as drawn now.
+chart_line() {
+    wd eval "return document.querySelector('[data-testid=rate-chart] path.down').getAttribute('d')"
+}
+
+chart_moved() {
+    [ "$(chart_line)" != "$1" ]
 }
 
 sharing_off() {
@@ -246,6 +271,10 @@ sharing_off() {
     wd wait-text "[data-testid=picture-uplink]" "$GW_UP_IP"
     wd wait-text "[data-testid=picture-refused]" "stopped at this computer"
     wd wait-text "[data-testid=rate-chart] figcaption" "last 5 minutes"
+    # The chart moves: each update adds a sample to the download line.
+    local before
+    before="$(chart_line)"
+    wait_for 10 "the throughput chart to take a new sample" chart_moved "$before"
     shot overview-dark
     set_theme light
     wd wait-text "html[data-theme=light] [data-testid=stat-clients]" "1"
