@@ -353,6 +353,17 @@ const checks = {
     return page;
   },
 
+  async "first run against an older service: the window says where to name the LAN instead"() {
+    const page = await open("overview", {
+      setup: () => {
+        window.fake.settings.lan = null;
+        window.fake.legacy = true;
+      },
+    });
+    await page.getByTestId("first-run").getByRole("alert").getByText(/older than the app.*Settings → Sharing/).waitFor();
+    return page;
+  },
+
   async "settings: syntax and daemon validation messages appear next to their field"() {
     const page = await open("settings");
     const retrans = page.getByLabel("Retransmissions before reset");

@@ -71,6 +71,8 @@ class FakeDaemon {
   observerOnly = false;
   /** Whether the window's user is an operator: settings beyond client limits are refused. */
   operatorOnly = false;
+  /** A service older than the app: it does not know `setup_check`. */
+  legacy = false;
   /** Why sharing last stopped, as the daemon reports it. */
   lastError: string | null = null;
   /** Desktop notifications the window asked Tauri's notification plugin for. */
@@ -410,6 +412,7 @@ class FakeDaemon {
         return null;
       }
       case "setup_check":
+        if (this.legacy) return refuse({ code: "malformed_request", message: "unknown variant `setup_check`" });
         return this.setupCheck((args.lan as string | null) ?? null, (args.lanAddr as string | null) ?? null);
       case "start":
         if (this.running) return refuse({ code: "already_running", message: "sharing already runs" });

@@ -48,6 +48,16 @@ describe("notifications", () => {
     );
   });
 
+  it("devices that come back after sharing restarts are not news; the first update while sharing is the baseline", () => {
+    const n = new Notifier();
+    expect(n.feed(off(), [])).toEqual([]);
+    expect(n.feed(on(), ["192.168.137.10", "192.168.137.11"])).toEqual([]);
+    n.expectStop();
+    n.feed(off(), []);
+    expect(n.feed(on(), ["192.168.137.10", "192.168.137.11"])).toEqual([]);
+    expect(n.feed(on(), ["192.168.137.12"]).map((x) => x.kind)).toEqual(["newDevice"]);
+  });
+
   it("after a reset the next update is a baseline again", () => {
     const n = new Notifier();
     n.feed(on(), ["192.168.137.10"]);

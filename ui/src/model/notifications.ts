@@ -59,15 +59,19 @@ export class Notifier {
   /** The notices one update brings; `hosts` are the LAN addresses with conversations now. */
   feed(status: StatusReport, hosts: Iterable<string>): Notice[] {
     const notices: Notice[] = [];
-    const now = new Set(hosts);
-    if (this.hosts !== null && status.running) {
-      for (const h of now) {
-        if (!this.hosts.has(h)) {
-          notices.push({ kind: "newDevice", title: "A new device is sharing the connection", body: `${h} started using the internet through this computer.` });
+    // Devices seen since the window opened; kept across a stop of sharing, so devices that
+    // come back after a restart are not news. The first update while sharing is the baseline.
+    if (status.running) {
+      const seen = this.hosts;
+      if (seen !== null) {
+        for (const h of hosts) {
+          if (!seen.has(h)) {
+            notices.push({ kind: "newDevice", title: "A new device is sharing the connection", body: `${h} started using the internet through this computer.` });
+          }
         }
       }
+      this.hosts = new Set([...(seen ?? []), ...hosts]);
     }
-    this.hosts = status.running ? new Set([...(this.hosts ?? []), ...now]) : new Set();
 
     if (this.running === true && !status.running) {
       if (!this.stopExpected) {

@@ -16,6 +16,16 @@ export function FirstRun(props: { settings: Settings; onApplied: () => void }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
+  const explain = (e: unknown) => {
+    const g = asGuiError(e);
+    // A service older than this app does not know the request.
+    setError(
+      g.code === "malformed_request" || g.code === "unexpected_answer"
+        ? "This masq service is older than the app and cannot list the interfaces: name the LAN interface under Settings → Sharing, then turn sharing on here."
+        : g.message,
+    );
+  };
+
   const check = async (pick: string | null, typed: string | null) => {
     try {
       const r = await backend.setupCheck(pick, typed);
@@ -23,7 +33,7 @@ export function FirstRun(props: { settings: Settings; onApplied: () => void }) {
       setError(null);
       if (r.plan) setAddress(r.plan.gateway);
     } catch (e) {
-      setError(asGuiError(e).message);
+      explain(e);
     }
   };
 
@@ -36,7 +46,7 @@ export function FirstRun(props: { settings: Settings; onApplied: () => void }) {
         if (pick) await check(pick, null);
         else setReport(first);
       } catch (e) {
-        setError(asGuiError(e).message);
+        explain(e);
       }
     })();
   }, []);
@@ -56,7 +66,7 @@ export function FirstRun(props: { settings: Settings; onApplied: () => void }) {
       await backend.start();
       props.onApplied();
     } catch (e) {
-      setError(asGuiError(e).message);
+      explain(e);
     } finally {
       setBusy(false);
     }
