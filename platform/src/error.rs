@@ -250,6 +250,35 @@ pub enum PlatformError {
 }
 
 impl PlatformError {
+    /// What a failed start reports once its partial setup was rolled back (`undo`, the result
+    /// of undoing the journal at `path`): the cause alone when everything was undone, else the
+    /// cause together with what is still in place, so the user knows to run `masq down`.
+    #[cfg_attr(
+        not(any(target_os = "linux", target_os = "macos", target_os = "windows", test)),
+        allow(dead_code, reason = "only the OS backends set up and roll back")
+    )]
+    pub(crate) fn after_rollback<T>(
+        cause: PlatformError,
+        undo: Result<T, PlatformError>,
+        path: PathBuf,
+    ) -> PlatformError {
+        match undo {
+            Ok(_) => cause,
+            Err(PlatformError::CleanupIncomplete { failures, path }) => {
+                PlatformError::StartFailed {
+                    cause: Box::new(cause),
+                    leftovers: failures,
+                    path,
+                }
+            }
+            Err(other) => PlatformError::StartFailed {
+                cause: Box::new(cause),
+                leftovers: vec![other.to_string()],
+                path,
+            },
+        }
+    }
+
     /// Wraps this error in an `io::Error` for the socket-level API, keeping it as the source.
     pub fn into_io(self) -> io::Error {
         let kind = match &self {
@@ -278,6 +307,34 @@ mod tests {
         let io = err.into_io();
         assert_eq!(io.kind(), io::ErrorKind::Unsupported);
         assert!(io.to_string().contains("macOS"));
+    }
+
+    #[test]
+    fn a_rollback_that_left_changes_names_them_with_the_cause() {
+        let cause = || PlatformError::NoLanAddress { lan: "eth1".into() };
+        let path = PathBuf::from("/run/masq/state.json");
+        let clean = PlatformError::after_rollback(cause(), Ok(()), path.clone());
+        assert!(
+            matches!(clean, PlatformError::NoLanAddress { .. }),
+            "{clean}"
+        );
+        let left = PlatformError::after_rollback::<()>(
+            cause(),
+            Err(PlatformError::CleanupIncomplete {
+                path: path.clone(),
+                failures: vec!["route table 100".into()],
+            }),
+            path.clone(),
+        );
+        let msg = left.to_string();
+        assert!(
+            msg.contains("eth1") && msg.contains("route table 100") && msg.contains("masq down"),
+            "{msg}"
+        );
+        let other = PlatformError::after_rollback::<()>(cause(), Err(cause()), path);
+        assert!(
+            matches!(other, PlatformError::StartFailed { leftovers, .. } if leftovers.len() == 1)
+        );
     }
 
     #[test]

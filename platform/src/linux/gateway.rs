@@ -509,21 +509,8 @@ impl Setup {
             tun,
         } = self;
         let path = journal.path().to_owned();
-        match undo_all(&netlink, journal, tun).await {
-            Ok(_) => cause,
-            Err(PlatformError::CleanupIncomplete { failures, path }) => {
-                PlatformError::StartFailed {
-                    cause: Box::new(cause),
-                    leftovers: failures,
-                    path,
-                }
-            }
-            Err(other) => PlatformError::StartFailed {
-                cause: Box::new(cause),
-                leftovers: vec![other.to_string()],
-                path,
-            },
-        }
+        let undo = undo_all(&netlink, journal, tun).await;
+        PlatformError::after_rollback(cause, undo, path)
     }
 }
 

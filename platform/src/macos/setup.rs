@@ -166,21 +166,8 @@ impl<T> Setup<T> {
     fn roll_back<S: System>(self, sys: &mut S, cause: PlatformError) -> PlatformError {
         let Setup { journal, tun } = self;
         let path = journal.path().to_owned();
-        match undo_all(sys, journal, tun) {
-            Ok(_) => cause,
-            Err(PlatformError::CleanupIncomplete { failures, path }) => {
-                PlatformError::StartFailed {
-                    cause: Box::new(cause),
-                    leftovers: failures,
-                    path,
-                }
-            }
-            Err(other) => PlatformError::StartFailed {
-                cause: Box::new(cause),
-                leftovers: vec![other.to_string()],
-                path,
-            },
-        }
+        let undo = undo_all(sys, journal, tun);
+        PlatformError::after_rollback(cause, undo, path)
     }
 }
 

@@ -334,20 +334,7 @@ impl<A> Setup<A> {
     fn roll_back<S: System<Adapter = A>>(self, sys: &mut S, cause: PlatformError) -> PlatformError {
         let Setup { journal, adapter } = self;
         let path = journal.path().to_owned();
-        match undo_all(sys, journal, adapter) {
-            Ok(_) => cause,
-            Err(PlatformError::CleanupIncomplete { failures, path }) => {
-                PlatformError::StartFailed {
-                    cause: Box::new(cause),
-                    leftovers: failures,
-                    path,
-                }
-            }
-            Err(other) => PlatformError::StartFailed {
-                cause: Box::new(cause),
-                leftovers: vec![other.to_string()],
-                path,
-            },
-        }
+        let undo = undo_all(sys, journal, adapter);
+        PlatformError::after_rollback(cause, undo, path)
     }
 }
