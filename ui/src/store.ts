@@ -6,7 +6,7 @@ import { useEffect, useState } from "preact/hooks";
 
 import { backend } from "./api/backend";
 import type { DaemonState, StatusReport, Update } from "./api/types";
-import { deriveClients } from "./model/clients";
+import { deriveClients, type Client } from "./model/clients";
 import { ClientRates, Window, type Sample } from "./model/history";
 import { InboundLog } from "./model/inbound";
 import { Notifier, loadPrefs, savePrefs, type NotifyPrefs } from "./model/notifications";
@@ -32,6 +32,8 @@ export class Store {
   /** Desktop notifications the user turned on, worked out from the updates. */
   readonly notifier = new Notifier();
   notifyPrefs: NotifyPrefs = loadPrefs();
+  /** The LAN devices seen in the latest update, worked out once per update for every screen. */
+  clients: Client[] = [];
   state: AppState = { daemon: null, status: null, rates: { up: 0, down: 0 }, updatedAt: 0 };
   private listeners = new Set<() => void>();
   private scheduled = false;
@@ -41,6 +43,7 @@ export class Store {
     this.inbound.apply(u.inbound, u.first, now);
     const rates = this.meter.feed(u.status);
     const clients = u.status.running ? deriveClients(this.table.all()) : [];
+    this.clients = clients;
     for (const n of this.notifier.feed(u.status, clients.map((c) => c.address))) {
       if (this.notifyPrefs[n.kind]) void backend.notify(n.title, n.body).catch(() => {});
     }
@@ -59,6 +62,7 @@ export class Store {
     if (!d.connected) {
       this.table.clear();
       this.inbound.clear();
+      this.clients = [];
       this.history.clear();
       this.clientRates.clear();
       this.notifier.reset();

@@ -2,14 +2,14 @@
 // refreshed every two seconds while this screen is open. A daemon without the `clients`
 // request gets the older view derived from the live translations.
 
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 
 import { asGuiError, backend } from "../api/backend";
 import type { LanClient, Settings } from "../api/types";
 import { Sparkline } from "../components/Charts";
 import { VirtualTable, type Column } from "../components/VirtualTable";
 import { isReserved, limitForm, withLimit, withoutReservation, withReservation, type LimitForm } from "../model/clientEdit";
-import { deriveClients, type Client } from "../model/clients";
+import type { Client } from "../model/clients";
 import { formatBytes, formatDuration, formatRate } from "../model/format";
 import { store, useStore } from "../store";
 
@@ -194,8 +194,7 @@ function DevicePanel(props: { client: LanClient | null; ip: string; close: () =>
 
 function DerivedClients() {
   useStore();
-  const version = store.table.version;
-  const clients = useMemo(() => deriveClients(store.table.all()), [version]);
+  const clients = store.clients;
   const columns: Column<Client>[] = [
     { id: "address", label: "Device (LAN address)", width: "minmax(10rem, 1fr)", render: (c) => <span class="mono">{c.address}</span> },
     { id: "flows", label: "Conversations", width: "8rem", align: "end", render: (c) => c.flows },

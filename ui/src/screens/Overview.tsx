@@ -1,13 +1,12 @@
 // The main screen: the on/off switch, what sharing does in one paragraph, and live numbers.
 
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 
 import { asGuiError, backend } from "../api/backend";
 import type { LanServicesReport, Settings } from "../api/types";
 import { RateChart, Sparkline } from "../components/Charts";
 import { LanPicture } from "../components/LanPicture";
 import { Switch } from "../components/Switch";
-import { deriveClients } from "../model/clients";
 import { needsSetup } from "../model/firstRun";
 import { formatBytes, formatDuration, formatRate } from "../model/format";
 import { lanPicture } from "../model/lanPicture";
@@ -44,11 +43,7 @@ export function Overview({ go }: { go: (id: "inbound" | "clients" | "translation
   };
 
   const engine = status?.engine;
-  const version = store.table.version;
-  const picture = useMemo(
-    () => (running ? lanPicture(deriveClients(store.table.all()), store.table.all(), store.inbound.size, status) : null),
-    [version, store.inbound.version, running, status?.lan, status?.uplink],
-  );
+  const picture = running ? lanPicture(store.clients, store.table.all(), store.inbound.size, status) : null;
   const history = store.history.values();
   if (settings && needsSetup(settings) && !running) {
     return (
