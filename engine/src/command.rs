@@ -130,6 +130,23 @@ pub enum SocketCommand {
         /// Echo payload.
         payload: Vec<u8>,
     },
+    /// Send an ICMP error out of the uplink: a hidden host's error about a datagram a remote
+    /// sent it through the mapping `id`, translated back to what the remote sent (RFC 5508
+    /// REQ-5), so the remote learns of a closed port or a smaller MTU as if masq were not
+    /// there. Needs a raw socket (root); a shell without one drops it.
+    IcmpErrorSend {
+        /// The mapping whose datagram the error quotes (the error itself leaves from a raw
+        /// socket, not from this one).
+        id: SocketId,
+        /// The uplink address the mapping's socket is bound to: the error's source, which the
+        /// remote matches against the quoted destination.
+        from: IpAddr,
+        /// The remote that sent the quoted datagram.
+        to: IpAddr,
+        /// The ICMP or ICMPv6 message: header with its checksum (over the IPv6 pseudo header
+        /// from `from` to `to`), then the quote.
+        message: Vec<u8>,
+    },
     /// Close a socket of any kind (graceful for TCP when both directions are finished).
     Close {
         /// Socket to close.
@@ -152,6 +169,7 @@ impl SocketCommand {
             | SocketCommand::UdpSend { id, .. }
             | SocketCommand::IcmpOpen { id, .. }
             | SocketCommand::IcmpEchoSend { id, .. }
+            | SocketCommand::IcmpErrorSend { id, .. }
             | SocketCommand::Close { id } => *id,
         }
     }

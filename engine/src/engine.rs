@@ -95,6 +95,8 @@ pub struct Engine {
     reassembly: Reassembler,
     /// The rate limit of the gateway's own ICMP errors.
     icmp_budget: IcmpBudget,
+    /// The rate limit of LAN hosts' ICMP errors relayed to the internet (RFC 5508 REQ-5).
+    relayed_error_budget: IcmpBudget,
     /// Initial sequence numbers of the TCP connections toward the LAN (RFC 6528).
     isn: IsnSource,
     /// `cfg.tcp`, shared by every TCP flow instead of a copy in each.
@@ -177,6 +179,7 @@ impl Engine {
             ip_idents: IpIdents::new(seed),
             isn: IsnSource::new(seed, now),
             icmp_budget: IcmpBudget::new(),
+            relayed_error_budget: IcmpBudget::new(),
             reassembly: Reassembler::default(),
             hairpin: None,
             tcp_ports: HashMap::new(),

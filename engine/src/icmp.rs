@@ -156,7 +156,7 @@ impl EchoMapping {
             let c = crate::wire::checksum::fold(crate::wire::checksum::sum(&icmp));
             icmp[2..4].copy_from_slice(&c.to_be_bytes());
         }
-        let quote = emit::reconstruct_quote(self.lan_ip, dst, proto, &icmp);
+        let quote = emit::reconstruct_quote(self.lan_ip, dst, proto, &icmp, icmp.len());
         out.packet(
             quote.and_then(|q| emit::icmp_error(report.offender, self.lan_ip, report.kind, &q)),
         );

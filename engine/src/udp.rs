@@ -240,6 +240,24 @@ impl UdpMapping {
         }
     }
 
+    /// Whether the filter lets datagrams from `from` in (RFC 4787 REQ-8).
+    fn admits(&self, from: SocketAddr, cfg: &UdpConfig) -> bool {
+        self.forwarded
+            || match cfg.filtering {
+                UdpFiltering::EndpointIndependent => true,
+                UdpFiltering::AddressDependent => self.peers.has_address(from.ip()),
+                UdpFiltering::AddressAndPortDependent => self.peers.has(from),
+            }
+    }
+
+    /// The gateway endpoint a datagram from `remote` came in through, if the filter let it
+    /// in: an error the host sends about it may go back to `remote` from there (RFC 5508
+    /// REQ-5). `None` for anything this mapping would not have delivered.
+    pub(crate) fn delivered_from(&self, remote: SocketAddr, cfg: &UdpConfig) -> Option<SocketAddr> {
+        self.gateway
+            .filter(|g| !g.ip().is_unspecified() && self.admits(remote, cfg))
+    }
+
     /// A datagram arrived on the uplink socket.
     pub(crate) fn on_inbound(
         &mut self,
@@ -250,13 +268,7 @@ impl UdpMapping {
         mtu: u16,
         out: &mut Out<'_>,
     ) -> Inbound {
-        let allowed = self.forwarded
-            || match cfg.filtering {
-                UdpFiltering::EndpointIndependent => true,
-                UdpFiltering::AddressDependent => self.peers.has_address(from.ip()),
-                UdpFiltering::AddressAndPortDependent => self.peers.has(from),
-            };
-        if !allowed {
+        if !self.admits(from, cfg) {
             out.counters.drop(DropReason::Filtered);
             return Inbound::Filtered;
         }
@@ -280,7 +292,13 @@ impl UdpMapping {
 fn udp_quote(lan: SocketAddr, dst: SocketAddr, payload: &[u8]) -> Option<Vec<u8>> {
     let mut transport = emit::udp_header_bytes(lan.port(), dst.port(), payload.len()).to_vec();
     transport.extend_from_slice(&payload[..payload.len().min(64)]);
-    emit::reconstruct_quote(lan.ip(), dst.ip(), etherparse::IpNumber::UDP, &transport)
+    emit::reconstruct_quote(
+        lan.ip(),
+        dst.ip(),
+        etherparse::IpNumber::UDP,
+        &transport,
+        8 + payload.len(),
+    )
 }
 
 #[cfg(test)]

@@ -22,8 +22,8 @@ pub use crate::icmp_kind::icmp_error_kind;
 #[cfg(target_os = "windows")]
 pub use crate::imp::sockets::{EchoOutcome, IcmpEcho};
 pub use crate::imp::sockets::{
-    PIN_FILTERS_INGRESS, icmp_echo_socket, pin_to_lan, set_dont_fragment, take_icmp_error,
-    tcp_connected, tcp_socket, udp_socket,
+    PIN_FILTERS_INGRESS, icmp_echo_socket, icmp_error_socket, pin_to_lan, set_dont_fragment,
+    take_icmp_error, tcp_connected, tcp_socket, udp_socket,
 };
 
 /// The interface that outbound sockets are pinned to, with the source addresses to bind.

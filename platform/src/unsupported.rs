@@ -202,6 +202,11 @@ pub(crate) mod sockets {
         Err(unsupported("open ICMP echo sockets").into_io())
     }
 
+    /// Fails: raw ICMP sockets on the uplink are part of the missing backend.
+    pub fn icmp_error_socket(_uplink: &Uplink, _source: std::net::IpAddr) -> io::Result<Socket> {
+        Err(unsupported("open raw ICMP sockets").into_io())
+    }
+
     /// Fails: socket options of uplink sockets are part of the missing backend.
     pub fn set_dont_fragment(_sock: &Socket, _family: Family, _on: bool) -> io::Result<()> {
         Err(unsupported("set DF on uplink sockets").into_io())

@@ -96,6 +96,48 @@ PY
     return "$rc"
 }
 
+# RFC 5508 REQ-5: a server answers a hidden host that has closed its port; the host's kernel
+# says port unreachable, and masq must carry that out to the server as if it were not there
+# (the quote rewritten to the gateway's address and port), so the server's connected socket
+# fails with ECONNREFUSED instead of sending into a void until it times out.
+udp_port_unreachable_reaches_the_server() {
+    local result="$WORK/unreachable.txt" pid rc=0
+    ip netns exec "$NS_INET" timeout 20 python3 - "$INET_IP" >"$result" 2>&1 <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 7008))
+s.settimeout(10)
+_, peer = s.recvfrom(100)
+print("hidden host seen as", peer)
+s.connect(peer)
+time.sleep(0.5)
+for attempt in range(5):
+    s.send(b"anyone there?")
+    try:
+        s.settimeout(1)
+        s.recv(100)
+        print("an answer from a closed port")
+        sys.exit(1)
+    except ConnectionRefusedError:
+        print("refused after", attempt + 1, "datagram(s)")
+        sys.exit(0)
+    except socket.timeout:
+        print("no error, attempt", attempt + 1)
+sys.exit(1)
+PY
+    pid=$!
+    wait_for 10 "python on udp $INET_IP:7008" udp_bound "$NS_INET" "$INET_IP" 7008
+    ip netns exec "$NS_LAN" timeout 5 python3 - "$INET_IP" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(b"hello", (sys.argv[1], 7008))
+s.close()
+PY
+    wait "$pid" || rc=$?
+    cat "$result"
+    return "$rc"
+}
+
 # By default the adapter cuts TCP super-segments, and from Linux 6.2 on UDP super-datagrams
 # too (offload_off.sh covers the path without).
 offload_on() {
@@ -115,3 +157,4 @@ check adapter-offload-on offload_on
 check udp-echo-nc udp_echo
 check udp-echo-fragmented-3000-bytes udp_echo_fragmented
 check udp-dont-fragment-gets-fragmentation-needed udp_dont_fragment
+check udp-port-unreachable-reaches-the-server udp_port_unreachable_reaches_the_server

@@ -5,7 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::command::IcmpErrorKind;
+use crate::command::{IcmpErrorKind, SocketCommand};
 use crate::flow::{FlowKey, LanEndpoint, Protocol, RemoteEndpoint};
 use crate::icmp::EchoMapping;
 use crate::stats::DropReason;
@@ -106,9 +106,16 @@ impl Engine {
 
     /// An ICMP error from the LAN about a packet we delivered there. A Packet Too Big (or
     /// Fragmentation Needed) about a TCP segment lowers that flow's segment size: a router
-    /// between the adapter and the host has a smaller MTU (RFC 8201, RFC 1191). Other errors
-    /// are not relayed outward yet and are counted.
-    pub(super) fn on_lan_icmp_error(&mut self, now: Instant, too_big: Option<u32>, quote: &[u8]) {
+    /// between the adapter and the host has a smaller MTU (RFC 8201, RFC 1191); the relay's
+    /// own TCP is what the error is about, so nothing goes further. An error about a UDP
+    /// datagram goes back to the remote that sent it (RFC 5508 REQ-5). Anything else is counted.
+    pub(super) fn on_lan_icmp_error(
+        &mut self,
+        now: Instant,
+        too_big: Option<u32>,
+        head: [u8; 8],
+        quote: &[u8],
+    ) {
         let Some(q) = wire::quoted(quote) else {
             self.counters.drop(DropReason::Malformed);
             return;
@@ -118,10 +125,16 @@ impl Engine {
             self.counters.drop(DropReason::BadDestination);
             return;
         }
-        let (Some(mtu), etherparse::IpNumber::TCP) = (too_big, q.protocol) else {
-            self.counters.drop(DropReason::UnsupportedIcmp);
-            return;
-        };
+        match (too_big, q.protocol) {
+            (Some(mtu), etherparse::IpNumber::TCP) => self.on_lan_too_big(now, mtu, &q),
+            (_, etherparse::IpNumber::UDP) => {
+                self.relay_udp_error(now, head, &q, quote.get(q.l4_at..).unwrap_or_default())
+            }
+            _ => self.counters.drop(DropReason::UnsupportedIcmp),
+        }
+    }
+
+    fn on_lan_too_big(&mut self, now: Instant, mtu: u32, q: &wire::parse::Quoted) {
         let key = FlowKey {
             protocol: Protocol::Tcp,
             lan: LanEndpoint(SocketAddr::new(q.dst, q.dst_port)),
@@ -132,10 +145,57 @@ impl Engine {
             return;
         };
         let mtu = u16::try_from(mtu).unwrap_or(u16::MAX);
+        let seq = q.seq;
         self.with_flow(now, fid, |e, out, _| {
             if let Kind::Tcp(f) = &mut e.kind {
-                f.on_path_mtu(now, mtu, q.seq, out);
+                f.on_path_mtu(now, mtu, seq, out);
             }
+        });
+    }
+
+    /// A hidden host's error about a datagram its mapping delivered (a closed port, a smaller
+    /// MTU further in): translated back to what the remote sent and sent out of the uplink,
+    /// so the remote's socket sees the error as it would without masq. Only errors quoting a
+    /// datagram the mapping's filter let in leave, within their own rate limit: a LAN host
+    /// cannot make the gateway send errors to arbitrary internet hosts.
+    fn relay_udp_error(
+        &mut self,
+        now: Instant,
+        head: [u8; 8],
+        q: &wire::parse::Quoted,
+        udp: &[u8],
+    ) {
+        let key = FlowKey {
+            protocol: Protocol::Udp,
+            lan: LanEndpoint(SocketAddr::new(q.dst, q.dst_port)),
+            remote: None,
+        };
+        let remote = SocketAddr::new(q.src, q.src_port);
+        let found =
+            self.by_key
+                .get(&key, &self.flows)
+                .and_then(|fid| match &self.flows.get(&fid)?.kind {
+                    Kind::Udp(m) => Some((m.socket(), m.delivered_from(remote, &self.cfg.udp))),
+                    _ => None,
+                });
+        let (id, gateway) = match found {
+            None => return self.counters.drop(DropReason::NoState),
+            Some((_, None)) => return self.counters.drop(DropReason::Filtered),
+            Some((id, Some(gateway))) => (id, gateway),
+        };
+        if !self.relayed_error_budget.allow(now) {
+            self.counters.drop(DropReason::RateLimited);
+            return;
+        }
+        let Some(message) = emit::icmp_error_outward(head, remote, gateway, udp) else {
+            self.counters.drop(DropReason::Malformed);
+            return;
+        };
+        self.out().cmd(SocketCommand::IcmpErrorSend {
+            id,
+            from: gateway.ip(),
+            to: remote.ip(),
+            message,
         });
     }
 

@@ -179,7 +179,11 @@ impl Engine {
                 seq,
                 payload,
             } => self.on_lan_echo(now, &parsed, *ident, *seq, payload),
-            L4::IcmpError { too_big, quote } => self.on_lan_icmp_error(now, *too_big, quote),
+            L4::IcmpError {
+                too_big,
+                head,
+                quote,
+            } => self.on_lan_icmp_error(now, *too_big, *head, quote),
         }
     }
 }

@@ -393,6 +393,64 @@ fn icmpv6_errors_are_translated_back_to_the_host() {
 }
 
 #[test]
+fn a_hosts_packet_too_big_goes_back_to_the_remote_from_the_uplink_address() {
+    let (mut e, t0) = engine(config());
+    let id = udp_mapping(&mut e, t0);
+    let remote = SocketAddr::new(IpAddr::V6(REMOTE6), 33_434);
+    e.handle_socket_event(
+        t0,
+        SocketEvent::Datagram {
+            id,
+            from: remote,
+            data: &[7; 1200],
+        },
+    );
+    let delivered = single(&mut e).raw;
+    // A link inside the LAN is narrower: the host (or a router in it) says so.
+    let b = PacketBuilder::ipv6(HOST6.octets(), REMOTE6.octets(), 64)
+        .icmpv6(Icmpv6Type::PacketTooBig { mtu: 1280 });
+    let quote = &delivered[..1280 - 48];
+    let mut error = Vec::new();
+    b.write(&mut error, quote).unwrap();
+    e.handle_tun_packet(t0, &error);
+    let c = cmds(&mut e);
+    let [
+        SocketCommand::IcmpErrorSend {
+            from, to, message, ..
+        },
+    ] = &c[..]
+    else {
+        panic!("{c:?}")
+    };
+    assert_eq!((*from, *to), (IpAddr::V6(UPLINK6), IpAddr::V6(REMOTE6)));
+    let sliced = etherparse::Icmpv6Slice::from_slice(message).expect("an ICMPv6 message");
+    assert_eq!(sliced.icmp_type(), Icmpv6Type::PacketTooBig { mtu: 1280 });
+    // Its checksum covers the pseudo header the raw socket will send it with.
+    let sum = sliced
+        .header()
+        .icmp_type
+        .calc_checksum(UPLINK6.octets(), REMOTE6.octets(), sliced.payload())
+        .unwrap();
+    assert_eq!(sum, sliced.checksum());
+    assert!(message.len() <= 1280 - 40, "fits the minimum MTU");
+    let q = etherparse::LaxSlicedPacket::from_ip(sliced.payload()).expect("quote parses");
+    let Some(etherparse::LaxNetSlice::Ipv6(qh)) = q.net else {
+        panic!("quoted packet is not IPv6")
+    };
+    assert_eq!(
+        (qh.header().source_addr(), qh.header().destination_addr()),
+        (REMOTE6, UPLINK6)
+    );
+    match q.transport {
+        Some(TransportSlice::Udp(u)) => {
+            assert_eq!((u.source_port(), u.destination_port()), (33_434, 50_002));
+            assert_eq!(u.length(), 8 + 1200, "the datagram's own length");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn hop_limit_expiring_at_the_gateway_is_answered_from_the_gateways_ula() {
     let (mut e, t0) = engine(config());
     e.handle_tun_packet(t0, &udp6(HOST6, 40_001, REMOTE6, 33_434, 1, b"probe"));

@@ -183,6 +183,21 @@ pub fn frag_needed(src: Ipv4Addr, offending: &[u8], next_hop_mtu: u16) -> Vec<u8
     out
 }
 
+/// A Port Unreachable from the host about `offending`, a datagram the engine delivered to a
+/// port nothing listens on (quoting as much as fits in 576 bytes, as Linux does).
+pub fn port_unreachable(src: Ipv4Addr, offending: &[u8]) -> Vec<u8> {
+    use etherparse::Icmpv4Type;
+    use etherparse::icmpv4::DestUnreachableHeader;
+    let dst = Ipv4Addr::new(offending[12], offending[13], offending[14], offending[15]);
+    let quote = &offending[..offending.len().min(548)];
+    let b = PacketBuilder::ipv4(src.octets(), dst.octets(), HOST_TTL).icmpv4(
+        Icmpv4Type::DestinationUnreachable(DestUnreachableHeader::Port),
+    );
+    let mut out = Vec::with_capacity(b.size(quote.len()));
+    b.write(&mut out, quote).expect("error builds");
+    out
+}
+
 /// One TCP connection as the hidden host sees it.
 #[derive(Debug, Clone)]
 pub struct LanTcp {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::emitted::{Emitted, reassemble};
 use super::harness::{Harness, host, ip, sa};
-use super::lan_host::{HOST, REMOTE, REMOTE2, ROUTER, udp, udp_with_df};
+use super::lan_host::{HOST, REMOTE, REMOTE2, ROUTER, port_unreachable, udp, udp_with_df};
 use crate::{
     Config, DropReason, Family, IcmpErrorKind, IcmpErrorReport, Protocol, RefusalReason,
     SocketCommand, SocketId, UdpFiltering,
@@ -527,4 +527,130 @@ fn fragments_that_never_complete_expire_and_are_counted() {
     h.send(&parts[1]);
     assert!(h.cmds().is_empty());
     assert_eq!(h.engine.counters().datagrams_reassembled, 0);
+}
+
+/// What a relayed error says: its type and code, and the quoted datagram's addresses, ports,
+/// length and payload; panics unless the checksum is right.
+fn relayed(message: &[u8]) -> (u8, u8, SocketAddr, SocketAddr, u16, Vec<u8>) {
+    use etherparse::{NetSlice, SlicedPacket, TransportSlice};
+    assert_eq!(
+        crate::wire::checksum::fold(crate::wire::checksum::sum(message)),
+        0,
+        "checksum"
+    );
+    let q = SlicedPacket::from_ip(&message[8..]).expect("quote parses");
+    let Some(NetSlice::Ipv4(ip)) = q.net else {
+        panic!("not IPv4")
+    };
+    let Some(TransportSlice::Udp(u)) = q.transport else {
+        panic!("not UDP")
+    };
+    let (src, dst) = (ip.header().source_addr(), ip.header().destination_addr());
+    (
+        message[0],
+        message[1],
+        SocketAddr::new(src.into(), u.source_port()),
+        SocketAddr::new(dst.into(), u.destination_port()),
+        u.length(),
+        u.payload().to_vec(),
+    )
+}
+
+#[test]
+fn a_hosts_port_unreachable_goes_back_to_the_remote_about_what_it_sent() {
+    let mut h = Harness::new();
+    let (id, local) = mapped(&mut h);
+    h.udp_in(id, sa(REMOTE, 53), b"answer");
+    let delivered = h.tun().remove(0).raw;
+    // Nothing listens on the host's port any more: its kernel says so.
+    h.send(&port_unreachable(HOST, &delivered));
+    let cmds = h.cmds();
+    let [
+        SocketCommand::IcmpErrorSend {
+            id: about,
+            from,
+            to,
+            message,
+        },
+    ] = &cmds[..]
+    else {
+        panic!("{cmds:?}")
+    };
+    assert_eq!((*about, *from, *to), (id, local.ip(), ip(REMOTE)));
+    // RFC 5508 REQ-5: type and code kept; the quote is what the remote sent to the gateway.
+    assert_eq!(
+        relayed(message),
+        (3, 3, sa(REMOTE, 53), local, 8 + 6, b"answer".to_vec())
+    );
+    assert!(h.tun().is_empty(), "nothing goes back into the LAN");
+}
+
+#[test]
+fn errors_about_what_no_mapping_let_in_stay_inside() {
+    let mut h = Harness::new();
+    let (id, _) = mapped(&mut h);
+    // A datagram the filter would have refused (another remote), one to a port with no
+    // mapping, and one from a LAN address: forged quotes, never relayed.
+    let forged = [
+        (
+            udp(
+                std::net::SocketAddrV4::new(REMOTE2, 99),
+                host(5000),
+                60,
+                b"x",
+            ),
+            DropReason::Filtered,
+        ),
+        (
+            udp(
+                std::net::SocketAddrV4::new(REMOTE, 53),
+                host(5001),
+                60,
+                b"x",
+            ),
+            DropReason::NoState,
+        ),
+        (
+            udp(host(7), host(5000), 60, b"x"),
+            DropReason::BadDestination,
+        ),
+    ];
+    for (offending, reason) in forged {
+        let before = h.engine.counters().drops_of(reason);
+        h.send(&port_unreachable(HOST, &offending));
+        assert!(h.cmds().is_empty(), "{reason:?}");
+        assert_eq!(
+            h.engine.counters().drops_of(reason),
+            before + 1,
+            "{reason:?}"
+        );
+    }
+    h.udp_in(id, sa(REMOTE, 53), b"answer");
+    let delivered = h.tun().remove(0).raw;
+    h.send(&port_unreachable(HOST, &delivered));
+    assert_eq!(h.cmds().len(), 1, "the real one still goes out");
+}
+
+#[test]
+fn relayed_errors_are_rate_limited_apart_from_the_gateways_own() {
+    let mut h = Harness::new();
+    let (id, _) = mapped(&mut h);
+    h.udp_in(id, sa(REMOTE, 53), b"answer");
+    let error = port_unreachable(HOST, &h.tun().remove(0).raw);
+    for _ in 0..60 {
+        h.send(&error);
+    }
+    assert_eq!(h.cmds().len(), 50, "a burst of 50, then 1000/s");
+    assert_eq!(h.engine.counters().drops_of(DropReason::RateLimited), 10);
+    // The gateway's own errors keep their budget (TTL 1 is answered with time exceeded).
+    h.send(&udp(
+        host(5000),
+        std::net::SocketAddrV4::new(REMOTE, 53),
+        1,
+        b"probe",
+    ));
+    assert_eq!(h.tun().len(), 1);
+    h.advance(Duration::from_millis(10));
+    h.send(&error);
+    assert_eq!(h.cmds().len(), 1, "refilled");
 }

@@ -220,6 +220,11 @@ impl Upstream {
                 Sock::Icmp(i) => i.sent.push((*dst, *seq, *ttl, payload.clone())),
                 other => panic!("IcmpEchoSend on {other:?}"),
             },
+            // Sent from a raw socket; it must still name a live UDP mapping.
+            SocketCommand::IcmpErrorSend { .. } => match self.sock_mut(id) {
+                Sock::Udp(_) => {}
+                other => panic!("IcmpErrorSend about {other:?}"),
+            },
             SocketCommand::Close { .. } => match self.sock_mut(id) {
                 Sock::Listen(l) => l.closed = true,
                 Sock::Tcp(t) => t.closed = true,

@@ -12,6 +12,7 @@ use etherparse::{
     PacketBuilderStep, TcpOptionElement, UdpHeader, icmpv4, icmpv6,
 };
 
+use super::checksum;
 use crate::command::IcmpErrorKind;
 
 /// TTL of packets the gateway originates toward the LAN.
@@ -376,24 +377,21 @@ pub(crate) fn icmp_error(
 
 /// Rebuilds the IP + transport header of a datagram the LAN host sent, for quoting in an ICMP
 /// error when only the uplink socket's copy is known (the OS returns the payload, not our
-/// LAN-side headers). `transport` is the transport header plus whatever payload is known.
+/// LAN-side headers). `transport` is the transport header plus whatever payload is known;
+/// `whole_len` is how long it was in the datagram, which the IP header states, as a quote
+/// by a router does.
 pub(crate) fn reconstruct_quote(
     src: IpAddr,
     dst: IpAddr,
     proto: IpNumber,
     transport: &[u8],
+    whole_len: usize,
 ) -> Option<Vec<u8>> {
+    let whole_len = u16::try_from(whole_len.max(transport.len())).ok()?;
     let mut out = Vec::with_capacity(40 + transport.len());
     match (src, dst) {
         (IpAddr::V4(s), IpAddr::V4(d)) => {
-            let mut h = Ipv4Header::new(
-                u16::try_from(transport.len()).ok()?,
-                1,
-                proto,
-                s.octets(),
-                d.octets(),
-            )
-            .ok()?;
+            let mut h = Ipv4Header::new(whole_len, 1, proto, s.octets(), d.octets()).ok()?;
             h.header_checksum = h.calc_header_checksum();
             h.write(&mut out).ok()?;
         }
@@ -401,7 +399,7 @@ pub(crate) fn reconstruct_quote(
             let h = etherparse::Ipv6Header {
                 traffic_class: 0,
                 flow_label: Default::default(),
-                payload_length: u16::try_from(transport.len()).ok()?,
+                payload_length: whole_len,
                 next_header: proto,
                 hop_limit: 1,
                 source: s.octets(),
@@ -425,4 +423,52 @@ pub(crate) fn udp_header_bytes(src_port: u16, dst_port: u16, payload_len: usize)
         checksum: 0,
     }
     .to_bytes()
+}
+
+/// An ICMP error for the internet (RFC 5508 REQ-5): a hidden host's error about a datagram
+/// from `remote`, with the quoted datagram restored to what the remote sent to `gateway`
+/// (REQ-5a) and the error's type, code and MTU/pointer word kept (REQ-5b). `quoted_udp` is
+/// the UDP header and payload the host quoted. Only the ICMP message: the raw socket that
+/// sends it adds the IP header from `gateway`'s address (REQ-5c), which the checksum of an
+/// ICMPv6 message covers.
+pub(crate) fn icmp_error_outward(
+    head: [u8; 8],
+    remote: SocketAddr,
+    gateway: SocketAddr,
+    quoted_udp: &[u8],
+) -> Option<Vec<u8>> {
+    let udp_len = usize::from(u16::from_be_bytes([
+        *quoted_udp.get(4)?,
+        *quoted_udp.get(5)?,
+    ]));
+    let payload = quoted_udp.get(8..)?;
+    let mut transport =
+        udp_header_bytes(remote.port(), gateway.port(), udp_len.saturating_sub(8)).to_vec();
+    transport.extend_from_slice(payload);
+    let mut quote = reconstruct_quote(
+        remote.ip(),
+        gateway.ip(),
+        IpNumber::UDP,
+        &transport,
+        udp_len,
+    )?;
+    let (max_quote, pseudo) = match gateway.ip() {
+        IpAddr::V4(_) => (MAX_QUOTE_V4, 0),
+        IpAddr::V6(_) => {
+            let len = 8 + quote.len().min(MAX_QUOTE_V6);
+            let proto = IpNumber::IPV6_ICMP.0;
+            (
+                MAX_QUOTE_V6,
+                checksum::pseudo_header(gateway.ip(), remote.ip(), proto, len),
+            )
+        }
+    };
+    quote.truncate(max_quote);
+    let mut message = Vec::with_capacity(8 + quote.len());
+    message.extend_from_slice(&head);
+    message[2..4].copy_from_slice(&[0, 0]);
+    message.extend_from_slice(&quote);
+    let sum = checksum::fold(pseudo + checksum::sum(&message));
+    message[2..4].copy_from_slice(&sum.to_be_bytes());
+    Some(message)
 }

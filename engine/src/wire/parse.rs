@@ -56,6 +56,9 @@ pub(crate) enum L4<'a> {
         /// The path's MTU when it is a Packet Too Big (ICMPv6) or Fragmentation Needed
         /// (ICMPv4); `None` for any other error.
         too_big: Option<u32>,
+        /// The error's own 8-byte header (type, code, checksum, and the 4 bytes that carry an
+        /// MTU or a pointer), kept as it is to relay the error outward (RFC 5508 REQ-5b).
+        head: [u8; 8],
         /// The start of the packet the error is about, as the sender of the error quoted it.
         quote: &'a [u8],
     },
@@ -72,12 +75,14 @@ pub(crate) struct Quoted {
     pub dst_port: u16,
     /// The TCP sequence number (0 for other protocols).
     pub seq: u32,
+    /// Where the transport header starts in the quote.
+    pub l4_at: usize,
 }
 
 /// Reads the headers of a packet quoted in an ICMP error (RFC 792, RFC 4443: the IP header
 /// and at least 8 bytes of what follows). `None` if too short or not IP.
 pub(crate) fn quoted(quote: &[u8]) -> Option<Quoted> {
-    let (src, dst, protocol, l4): (IpAddr, IpAddr, IpNumber, &[u8]) = match quote.first()? >> 4 {
+    let (src, dst, protocol, l4_at): (IpAddr, IpAddr, IpNumber, usize) = match quote.first()? >> 4 {
         4 => {
             let ihl = usize::from(quote[0] & 0x0f) * 4;
             if ihl < 20 || quote.len() < ihl + 8 {
@@ -88,7 +93,7 @@ pub(crate) fn quoted(quote: &[u8]) -> Option<Quoted> {
                 IpAddr::V4(a(12)),
                 IpAddr::V4(a(16)),
                 IpNumber(quote[9]),
-                &quote[ihl..],
+                ihl,
             )
         }
         6 => {
@@ -99,15 +104,11 @@ pub(crate) fn quoted(quote: &[u8]) -> Option<Quoted> {
                 let b: [u8; 16] = quote[i..i + 16].try_into().unwrap_or([0; 16]);
                 Ipv6Addr::from(b)
             };
-            (
-                IpAddr::V6(a(8)),
-                IpAddr::V6(a(24)),
-                IpNumber(quote[6]),
-                &quote[40..],
-            )
+            (IpAddr::V6(a(8)), IpAddr::V6(a(24)), IpNumber(quote[6]), 40)
         }
         _ => return None,
     };
+    let l4 = &quote[l4_at..];
     let word = |i: usize| u16::from_be_bytes([l4[i], l4[i + 1]]);
     let seq = if protocol == IpNumber::TCP {
         u32::from_be_bytes([l4[4], l4[5], l4[6], l4[7]])
@@ -121,7 +122,15 @@ pub(crate) fn quoted(quote: &[u8]) -> Option<Quoted> {
         src_port: word(0),
         dst_port: word(2),
         seq,
+        l4_at,
     })
+}
+
+/// The first 8 bytes of an ICMP message (etherparse has sliced it, so they are there).
+fn icmp_head(l4: &[u8]) -> Result<[u8; 8], DropReason> {
+    l4.get(..8)
+        .and_then(|h| h.try_into().ok())
+        .ok_or(DropReason::Truncated)
 }
 
 /// TCP flag bits the engine looks at.
@@ -290,10 +299,12 @@ pub(crate) fn parse_with(raw: &[u8], checksum_trusted: bool) -> Result<Packet<'_
                         } => Some(u32::from(next_hop_mtu)),
                         _ => None,
                     },
+                    head: icmp_head(l4_bytes)?,
                     quote: icmp.payload(),
                 },
                 Icmpv4Type::TimeExceeded(_) | Icmpv4Type::ParameterProblem(_) => L4::IcmpError {
                     too_big: None,
+                    head: icmp_head(l4_bytes)?,
                     quote: icmp.payload(),
                 },
                 _ => return Err(DropReason::UnsupportedIcmp),
@@ -311,12 +322,14 @@ pub(crate) fn parse_with(raw: &[u8], checksum_trusted: bool) -> Result<Packet<'_
                 },
                 Icmpv6Type::PacketTooBig { mtu } => L4::IcmpError {
                     too_big: Some(mtu),
+                    head: icmp_head(l4_bytes)?,
                     quote: icmp.payload(),
                 },
                 Icmpv6Type::DestinationUnreachable(_)
                 | Icmpv6Type::TimeExceeded(_)
                 | Icmpv6Type::ParameterProblem(_) => L4::IcmpError {
                     too_big: None,
+                    head: icmp_head(l4_bytes)?,
                     quote: icmp.payload(),
                 },
                 _ => return Err(DropReason::UnsupportedIcmp),

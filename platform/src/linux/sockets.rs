@@ -6,7 +6,7 @@
 //! socket is immune to any route or rule a VPN or the user adds later.
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use masq_vocab::Family;
 use socket2::{Domain, Protocol, Socket, Type};
@@ -109,6 +109,27 @@ pub fn icmp_echo_socket(uplink: &Uplink, family: Family) -> io::Result<Socket> {
     pin_to_uplink(&sock, uplink, family)?;
     sock.bind(&SocketAddr::new(source, 0).into())
         .map_err(|e| context(e, "bind to the uplink address"))?;
+    Ok(sock)
+}
+
+/// A raw ICMP (ICMPv6) socket that sends the errors hidden hosts send about datagrams from the
+/// internet (RFC 5508 REQ-5), from `source` (the uplink address of the mapping the error is
+/// about), pinned to the uplink. It only sends: a filter that accepts nothing keeps the copy
+/// of every ICMP message the uplink receives out of its queue. Needs `CAP_NET_RAW`.
+pub fn icmp_error_socket(uplink: &Uplink, source: IpAddr) -> io::Result<Socket> {
+    let family = Family::of(source);
+    let protocol = match family {
+        Family::V4 => Protocol::ICMPV4,
+        Family::V6 => Protocol::ICMPV6,
+    };
+    let sock = new_socket(family, Type::RAW, protocol)
+        .map_err(|e| context(e, "open a raw ICMP socket (masq needs CAP_NET_RAW)"))?;
+    sock.attach_filter(&[socket2::SockFilter::new(0x06, 0, 0, 0)])
+        .map_err(|e| context(e, "attach a filter that receives nothing"))?;
+    sock.bind_device(Some(uplink.name.as_bytes()))
+        .map_err(|e| context(e, &format!("bind to uplink device `{}`", uplink.name)))?;
+    sock.bind(&SocketAddr::new(source, 0).into())
+        .map_err(|e| context(e, &format!("bind to the uplink address {source}")))?;
     Ok(sock)
 }
 

@@ -79,6 +79,30 @@ pub fn icmp_echo_socket(uplink: &Uplink, family: Family) -> io::Result<Socket> {
     Ok(sock)
 }
 
+/// A raw ICMP (ICMPv6) socket that sends the errors hidden hosts send about datagrams from the
+/// internet (RFC 5508 REQ-5), from `source` (the uplink address of the mapping the error is
+/// about), pinned to the uplink. It only sends; what it would receive (a copy of the ICMP the
+/// uplink gets) is shut off with a one-byte receive buffer and a read shutdown. Needs root.
+pub fn icmp_error_socket(uplink: &Uplink, source: std::net::IpAddr) -> io::Result<Socket> {
+    let family = Family::of(source);
+    let protocol = match family {
+        Family::V4 => Protocol::ICMPV4,
+        Family::V6 => Protocol::ICMPV6,
+    };
+    let sock = new_socket(family, Type::RAW, protocol)
+        .map_err(|e| context(e, "open a raw ICMP socket (masq needs root)"))?;
+    pin_to_uplink(&sock, uplink, family)?;
+    sock.bind(&SocketAddr::new(source, 0).into())
+        .map_err(|e| context(e, &format!("bind to the uplink address {source}")))?;
+    if let Err(e) = sock
+        .set_recv_buffer_size(1)
+        .and_then(|()| sock.shutdown(std::net::Shutdown::Read))
+    {
+        tracing::debug!(error = %e, "a raw ICMP socket keeps its receive queue");
+    }
+    Ok(sock)
+}
+
 /// Always `Ok(None)`: macOS has no per-socket ICMP error queue.
 ///
 /// Linux's `IP_RECVERR` hands a socket every ICMP error about its traffic, with the reporting

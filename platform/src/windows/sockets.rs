@@ -69,6 +69,32 @@ pub fn icmp_echo_socket(_uplink: &Uplink, _family: Family) -> io::Result<Socket>
     ))
 }
 
+/// A raw ICMP (ICMPv6) socket that sends the errors hidden hosts send about datagrams from the
+/// internet (RFC 5508 REQ-5), from `source` (the uplink address of the mapping the error is
+/// about), pinned to the uplink with `IP_UNICAST_IF`. Windows lets administrators send ICMP
+/// on raw sockets (only raw TCP and spoofed UDP are refused). It only sends; its receive
+/// buffer is kept to one byte so copies of the uplink's ICMP do not pile up.
+pub fn icmp_error_socket(uplink: &Uplink, source: std::net::IpAddr) -> io::Result<Socket> {
+    let family = Family::of(source);
+    let protocol = match family {
+        Family::V4 => Protocol::ICMPV4,
+        Family::V6 => Protocol::ICMPV6,
+    };
+    let sock = new_socket(family, Type::RAW, protocol).map_err(|e| {
+        context(
+            e,
+            "open a raw ICMP socket (masq needs administrator rights)",
+        )
+    })?;
+    pin_to_uplink(&sock, uplink, family)?;
+    sock.bind(&SocketAddr::new(source, 0).into())
+        .map_err(|e| context(e, &format!("bind to the uplink address {source}")))?;
+    if let Err(e) = sock.set_recv_buffer_size(1) {
+        tracing::debug!(error = %e, "a raw ICMP socket keeps its receive buffer");
+    }
+    Ok(sock)
+}
+
 /// Always `None`: Windows sockets have no ICMP error queue.
 pub fn take_icmp_error(_sock: &Socket) -> io::Result<Option<IcmpErrorReport>> {
     Ok(None)

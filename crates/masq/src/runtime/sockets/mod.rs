@@ -10,6 +10,7 @@
 
 mod echo;
 mod event;
+mod icmp_errors;
 
 #[cfg(unix)]
 mod reactor;

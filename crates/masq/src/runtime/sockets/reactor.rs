@@ -27,6 +27,7 @@ use socket2::Socket;
 use tracing::{debug, warn};
 
 use super::echo::Kind;
+use super::icmp_errors::IcmpErrors;
 use super::reactor_datagram::{Datagram, Outgoing, RxBuffers};
 use super::reactor_tcp::{Listener, TcpConn};
 use super::{Accepted, ShellEvent, SocketEvent};
@@ -109,6 +110,8 @@ pub(crate) struct Sockets {
     batched: Vec<SocketId>,
     /// TCP sockets with writes waiting for the end of the turn.
     tcp_pending: Vec<SocketId>,
+    /// Raw sockets for hidden hosts' ICMP errors going out.
+    icmp_errors: IcmpErrors,
     /// Fires sub-millisecond deadlines where the poll itself rounds them up to whole
     /// milliseconds (Linux); `None` where the poll is precise.
     timer: Option<WakeTimer>,
@@ -135,6 +138,7 @@ impl Sockets {
             out: Vec::new(),
             batched: Vec::new(),
             tcp_pending: Vec::new(),
+            icmp_errors: IcmpErrors::default(),
         })
     }
 
@@ -256,6 +260,9 @@ impl Sockets {
                 let made = psock::udp_socket(&self.uplink, family);
                 self.open_datagram(id, family, Kind::Udp, made, false);
             }
+            SocketCommand::IcmpErrorSend {
+                from, to, message, ..
+            } => self.icmp_errors.send(&self.uplink, from, to, &message),
             SocketCommand::IcmpOpen { id, family } => {
                 let made = psock::icmp_echo_socket(&self.uplink, family);
                 self.open_datagram(id, family, Kind::Icmp, made, false);

@@ -21,6 +21,7 @@ use tokio::task::JoinHandle;
 use tracing::{Instrument, debug, debug_span, trace, warn};
 
 use super::echo::Kind;
+use super::icmp_errors::IcmpErrors;
 use super::{READ_CHUNK, ShellEvent, SocketEvent};
 
 // Datagram sockets through tokio's UdpSocket, ICMP echo through the IP Helper API.
@@ -60,6 +61,8 @@ pub(crate) struct Sockets {
     uplink: Uplink,
     events: mpsc::UnboundedSender<ShellEvent>,
     handles: HashMap<SocketId, Handle>,
+    /// Raw sockets for hidden hosts' ICMP errors going out.
+    icmp_errors: IcmpErrors,
 }
 
 impl Sockets {
@@ -68,6 +71,7 @@ impl Sockets {
             uplink,
             events,
             handles: HashMap::new(),
+            icmp_errors: IcmpErrors::default(),
         }
     }
 
@@ -124,6 +128,9 @@ impl Sockets {
                     payload,
                 },
             ),
+            SocketCommand::IcmpErrorSend {
+                from, to, message, ..
+            } => self.icmp_errors.send(&self.uplink, from, to, &message),
             SocketCommand::TcpAbort { id } => {
                 if let Some(h) = self.handles.remove(&id) {
                     if let Some(dup) = &h.dup
