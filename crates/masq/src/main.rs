@@ -14,6 +14,7 @@ mod doctor;
 mod engine_api;
 mod output;
 mod paths;
+mod prefixes;
 mod runtime;
 mod service;
 mod service_commands;

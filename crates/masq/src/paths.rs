@@ -15,14 +15,3 @@ pub fn forwards_file() -> std::path::PathBuf {
         None => lease_file().with_file_name("forwards.json"),
     }
 }
-
-/// Every file the daemon keeps, `journal` as given on the command line or the default.
-pub fn state_files(journal: Option<std::path::PathBuf>) -> crate::runtime::StateFiles {
-    let leases = lease_file();
-    crate::runtime::StateFiles {
-        journal: journal.unwrap_or_else(state_file),
-        forwards: forwards_file(),
-        ipv6_prefix: leases.with_file_name("ipv6-prefix"),
-        leases,
-    }
-}

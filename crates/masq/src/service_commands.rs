@@ -48,7 +48,7 @@ pub fn up(args: UpArgs) -> Result<()> {
         group: effective.control_group,
         observers: effective.observer_group,
         user: None,
-        files: paths::state_files(args.state_file),
+        files: state_files(args.state_file),
     };
     runtime::run_up(effective.settings, control)
 }
@@ -79,7 +79,7 @@ fn daemon_setup(args: DaemonArgs) -> Result<(Settings, bool, ControlOptions)> {
         group: effective.control_group,
         observers: effective.observer_group,
         user: args.control_user,
-        files: paths::state_files(args.state_file),
+        files: state_files(args.state_file),
     };
     Ok((effective.settings, effective.autostart, control))
 }
@@ -115,4 +115,15 @@ pub fn config_check(file: Option<PathBuf>) -> Result<()> {
     };
     output::emit(&format!("{header}{}", config::render(&effective)))?;
     Ok(())
+}
+
+/// Every file the daemon keeps, `journal` as given on the command line or the default.
+fn state_files(journal: Option<std::path::PathBuf>) -> runtime::StateFiles {
+    let leases = paths::lease_file();
+    runtime::StateFiles {
+        journal: journal.unwrap_or_else(paths::state_file),
+        forwards: paths::forwards_file(),
+        ipv6_prefix: leases.with_file_name("ipv6-prefix"),
+        leases,
+    }
 }

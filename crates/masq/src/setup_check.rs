@@ -14,7 +14,7 @@ use masq_platform::{InterfaceKind, InterfaceSummary, Ipv4Net};
 use masq_services::dhcp::pool::Pool;
 
 use crate::doctor::{self, LanFact, Level, SharingFacts, UplinkFact};
-use crate::runtime::overlap;
+use crate::prefixes::overlap;
 
 /// LAN prefixes masq offers when the LAN interface has no address, in order (the first is
 /// the one Windows' Internet Connection Sharing uses, which users may know).

@@ -6,7 +6,7 @@ use std::net::Ipv4Addr;
 use masq_platform::{InterfaceInfo, Ipv4Net};
 use serde::Serialize;
 
-use crate::runtime::overlap;
+use crate::prefixes::overlap;
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

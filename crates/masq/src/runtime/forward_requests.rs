@@ -15,7 +15,7 @@ use masq_control::{ErrorCode, Request, Response, Settings};
 use masq_control::{ForwardKey, ForwardSpec, ForwardView, ListenerState};
 use tracing::warn;
 
-use super::loop_parts::ForwardChange;
+use super::query::ForwardChange;
 use super::session::Session;
 
 /// The forwards the user added through the API, and where they are saved.

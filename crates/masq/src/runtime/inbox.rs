@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 use tracing::{debug, warn};
 
 use super::local_ports;
-use super::loop_parts::Query;
+use super::query::Query;
 use super::uplink_switch::UplinkSwitch;
 use super::watch::watch;
 use masq_engine::Protocol;

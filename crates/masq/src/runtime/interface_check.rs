@@ -11,6 +11,8 @@ use anyhow::{Result, bail};
 use masq_control::Settings;
 use masq_platform::{InterfaceInfo, Ipv4Net};
 
+use crate::prefixes::overlap;
+
 use super::boot_wait::NotReady;
 
 /// Checks `settings.uplink` and `settings.lan` against the interfaces present now; `running_tun`
@@ -49,11 +51,6 @@ pub(crate) fn check_prefixes(uplink: &InterfaceInfo, lan: Ipv4Net) -> Result<()>
         }
     }
     Ok(())
-}
-
-/// Whether two prefixes share any address.
-pub(crate) fn overlap(a: Ipv4Net, b: Ipv4Net) -> bool {
-    a.contains(&b.network()) || b.contains(&a.network())
 }
 
 /// The rule for one interface, apart so it is tested without the OS.

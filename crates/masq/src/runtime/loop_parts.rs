@@ -1,47 +1,20 @@
 //! What both event loops (Unix `event_loop.rs`, Windows `event_loop_windows.rs`) share: their
-//! inputs, the control queries they answer, and how a socket event or a query reaches the
-//! engine. Only the way packets reach and leave the adapter differs per OS.
+//! inputs, how they answer the control queries (`query.rs`), and how a socket event or a
+//! query reaches the engine. Only the way packets reach and leave the adapter differs per OS.
 
 use std::time::{Duration, Instant};
 
-use masq_engine::{
-    ClientLimit, ConfigError, Engine, EngineStatus, ForwardError, ForwardKey, ForwardSpec,
-    ForwardView, InboundAttempt, Translation,
-};
+use masq_engine::Engine;
 use masq_platform::sockets::Uplink;
 use masq_platform::{InboundObserver, TunDevice};
 use tokio::sync::{mpsc, oneshot};
 
+use super::query::{ForwardChange, Query};
 use super::sockets::{ShellEvent, Sockets};
 use super::uplink_switch::UplinkSwitch;
 
 /// Inputs handled per wake-up before the loop looks at the other inputs again.
 pub(crate) const BUDGET: usize = 256;
-
-/// Questions the control API asks the running engine.
-#[derive(Debug)]
-pub(crate) enum Query {
-    Status(oneshot::Sender<EngineStatus>),
-    Translations(oneshot::Sender<Vec<Translation>>),
-    Inbound(oneshot::Sender<Vec<InboundAttempt>>),
-    ClearInbound,
-    Forwards(oneshot::Sender<Vec<ForwardView>>),
-    ChangeForward(ForwardChange, oneshot::Sender<Result<(), ForwardError>>),
-    /// New per-client limits, applied at once (the user edited a device's limit).
-    SetClientLimits(Vec<ClientLimit>, oneshot::Sender<Result<(), ConfigError>>),
-    /// A NAT-PMP/PCP request, decided against the forward table (`port_mapping.rs`).
-    PortMap(masq_services::portmap::listen::Exchange),
-}
-
-/// A change to the port forwards of the running engine.
-#[derive(Debug, Clone)]
-pub(crate) enum ForwardChange {
-    Add(ForwardSpec),
-    /// Replace the forward with this key by the spec (an edit).
-    Update(ForwardKey, ForwardSpec),
-    Remove(ForwardKey),
-    SetEnabled(ForwardKey, bool),
-}
 
 /// Everything an event loop runs with.
 pub(crate) struct LoopParts {

@@ -13,17 +13,18 @@ mod event_loop;
 mod event_loop;
 mod forward_requests;
 mod hairpin;
+mod iface_report;
 #[cfg(unix)]
 mod inbox;
 mod interface_check;
-pub mod log_ring;
-pub(crate) use interface_check::overlap;
 mod ipv6_plan;
 mod lan_services;
 #[cfg(unix)]
 mod local_ports;
+pub mod log_ring;
 mod loop_parts;
 mod port_mapping;
+mod query;
 mod roaming_state;
 mod router_adverts;
 mod session;

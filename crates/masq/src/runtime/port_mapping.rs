@@ -27,7 +27,7 @@ use masq_services::portmap::table::{
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, error};
 
-use super::loop_parts::Query;
+use super::query::Query;
 
 /// Requests queued between the socket task and the event loop.
 const QUEUE: usize = 64;

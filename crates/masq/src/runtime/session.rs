@@ -12,7 +12,9 @@ use masq_engine::{Engine, ForwardError};
 
 use crate::engine_api;
 use masq_platform::sockets::Uplink;
-use masq_platform::{GatewaySpec, InboundObserver, InterfaceInfo, Ipv4Net};
+use masq_platform::{GatewaySpec, InboundObserver, Ipv4Net};
+
+use super::iface_report::iface_report;
 use masq_services::LanServices;
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -21,7 +23,8 @@ use tracing::{info, warn};
 use super::boot_wait::NotReady;
 use super::event_loop;
 use super::ipv6_plan::{self, Ipv6Plan};
-use super::loop_parts::{ForwardChange, LoopParts, Query};
+use super::loop_parts::LoopParts;
+use super::query::{ForwardChange, Query};
 use super::roaming_state::Roaming;
 use super::uplink_watch::{self, Follower};
 
@@ -178,7 +181,7 @@ impl Session {
             .is_some_and(|s| s.report().dns == masq_control::ServiceState::Running);
         let router_adverts =
             super::router_adverts::start(&ipv6, &gateway.lan, settings.engine.tun_mtu, dns_v6);
-        let uplink_report = report(&gateway.uplink);
+        let uplink_report = iface_report(&gateway.uplink);
         let mode = if settings.uplink.is_some() {
             UplinkMode::Pinned
         } else {
@@ -193,7 +196,7 @@ impl Session {
             observe_hidden: settings.observe_inbound.then(|| gateway.lan_net.trunc()),
             lan: gateway.lan_net,
         });
-        let lan_report = report(&gateway.lan);
+        let lan_report = iface_report(&gateway.lan);
         let tun_name = spec.tun_name.clone();
         let (qtx, qrx) = mpsc::channel(64);
         let port_mapping = super::port_mapping::start(
@@ -394,16 +397,6 @@ impl Session {
             },
         });
         Some(report)
-    }
-}
-
-/// The interface and its addresses for `status`.
-pub(super) fn report(info: &InterfaceInfo) -> IfaceReport {
-    let mut addresses: Vec<String> = info.ipv4.iter().map(|(a, p)| format!("{a}/{p}")).collect();
-    addresses.extend(info.ipv6.iter().map(|(a, p)| format!("{a}/{p}")));
-    IfaceReport {
-        name: info.name.clone(),
-        addresses,
     }
 }
 

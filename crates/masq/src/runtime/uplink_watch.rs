@@ -192,7 +192,7 @@ async fn look(
     }
     (
         Seen::Usable(uplink),
-        Some(super::session::report(&info)),
+        Some(super::iface_report::iface_report(&info)),
         None,
     )
 }

@@ -22,6 +22,8 @@ mod reactor_tcp;
 mod recv_many;
 #[cfg(windows)]
 mod tasks;
+#[cfg(unix)]
+mod turn;
 
 pub(crate) use event::{Accepted, ShellEvent, SocketEvent};
 #[cfg(unix)]

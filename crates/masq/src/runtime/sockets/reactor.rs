@@ -30,13 +30,11 @@ use super::echo::Kind;
 use super::icmp_errors::IcmpErrors;
 use super::reactor_datagram::{Datagram, Outgoing, RxBuffers};
 use super::reactor_tcp::{Listener, TcpConn};
+use super::turn::Readiness;
 use super::{Accepted, ShellEvent, SocketEvent};
 
 /// OS readiness events taken per `mio` poll.
 const EVENTS_PER_POLL: usize = 256;
-/// Reads (or accepts) per socket per turn before it waits on the `ready` list.
-pub(super) const READS_PER_TURN: usize = 32;
-
 /// The poll token of the adapter, which the data path reads itself. Socket ids count up
 /// from zero and never come near it.
 const ADAPTER: Token = Token(usize::MAX);
@@ -52,27 +50,6 @@ pub(crate) struct Woke {
     pub adapter: bool,
     /// The async side posted something.
     pub mailbox: bool,
-}
-
-/// What the OS reported about one socket.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Readiness {
-    pub readable: bool,
-    pub writable: bool,
-    pub error: bool,
-    /// The peer finished sending (or the connection broke): a short read no longer proves
-    /// that the socket is empty.
-    pub read_closed: bool,
-}
-
-impl Readiness {
-    /// A socket on the `ready` list: it had more to read when its budget ran out.
-    const READ_MORE: Readiness = Readiness {
-        readable: true,
-        writable: false,
-        error: false,
-        read_closed: false,
-    };
 }
 
 /// One socket of any kind.

@@ -18,7 +18,7 @@ use socket2::Socket;
 use tracing::{debug, trace};
 
 use super::echo::{Kind, deliver, echo_ident, echo_request};
-use super::reactor::READS_PER_TURN;
+use super::turn::READS_PER_TURN;
 use super::{ShellEvent, SocketEvent};
 
 /// The receive buffers every datagram socket shares: one datagram at a time, or (Linux) a

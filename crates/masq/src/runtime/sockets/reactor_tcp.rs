@@ -18,7 +18,7 @@ use masq_platform::sockets as psock;
 use socket2::Socket;
 use tracing::{debug, trace};
 
-use super::reactor::{READS_PER_TURN, Readiness};
+use super::turn::{READS_PER_TURN, Readiness};
 use super::{READ_CHUNK, ShellEvent, SocketEvent};
 
 /// Where a TCP socket is in its life.
