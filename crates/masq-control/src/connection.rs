@@ -10,19 +10,17 @@
 use std::time::Duration;
 
 use tokio::io::{AsyncBufRead, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use crate::envelope::{ResponseEnvelope, decode_request};
 use crate::framing::{Frame, LineAssembler, MAX_REQUEST_LINE, read_frame_async};
-use crate::handler::HandlerCall;
+use crate::handler::{HandlerCall, call};
 use crate::request::{MAX_SUBSCRIBE_INTERVAL_MS, MIN_SUBSCRIBE_INTERVAL_MS, Request};
 use crate::response::{ApiError, ErrorCode, Response};
 use crate::role::{Role, check_request};
 use crate::subscription;
 
-/// How long the handler may take to answer one request (starting sharing included).
-pub(crate) const HANDLER_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a write to a client may stall before the client is considered gone.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Answers and pushes queued per connection before producers wait for the client.
@@ -38,43 +36,6 @@ const MAX_SUBSCRIPTIONS: usize = 4;
 pub(crate) fn accept_backoff(failures: u32) -> Duration {
     let ms = 10u64.saturating_mul(1 << failures.saturating_sub(1).min(7));
     Duration::from_millis(ms.min(1000))
-}
-
-/// Sends one request to the handler and waits for its answer; failures become error answers.
-pub(crate) async fn call(
-    handler: &mpsc::Sender<HandlerCall>,
-    request: Request,
-    role: Role,
-) -> Response {
-    let kind = request.kind();
-    let (reply, answer) = oneshot::channel();
-    let exchange = async {
-        let call = HandlerCall {
-            request,
-            role,
-            reply,
-        };
-        if handler.send(call).await.is_err() {
-            return Response::error(ErrorCode::Unavailable, "masq is shutting down");
-        }
-        answer.await.unwrap_or_else(|_| {
-            Response::error(
-                ErrorCode::Internal,
-                format!("the daemon dropped the `{kind}` request without answering"),
-            )
-        })
-    };
-    tokio::time::timeout(HANDLER_TIMEOUT, exchange)
-        .await
-        .unwrap_or_else(|_| {
-            Response::error(
-                ErrorCode::Timeout,
-                format!(
-                    "the daemon did not answer `{kind}` within {} s",
-                    HANDLER_TIMEOUT.as_secs()
-                ),
-            )
-        })
 }
 
 /// Reads and answers `reader`'s requests in order until the client or `out` goes away;

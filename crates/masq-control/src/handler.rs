@@ -5,11 +5,16 @@
 //! answers each one through its `reply` sender, so the server never touches engine state and
 //! the engine loop never touches a socket.
 
-use tokio::sync::oneshot;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
 
 use crate::request::Request;
-use crate::response::Response;
+use crate::response::{ErrorCode, Response};
 use crate::role::Role;
+
+/// How long the handler may take to answer one request (starting sharing included).
+pub(crate) const HANDLER_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// One request for the engine loop to answer.
 ///
@@ -26,4 +31,41 @@ pub struct HandlerCall {
     pub role: Role,
     /// Where the answer goes.
     pub reply: oneshot::Sender<Response>,
+}
+
+/// Sends one request to the handler and waits for its answer; failures become error answers.
+pub(crate) async fn call(
+    handler: &mpsc::Sender<HandlerCall>,
+    request: Request,
+    role: Role,
+) -> Response {
+    let kind = request.kind();
+    let (reply, answer) = oneshot::channel();
+    let exchange = async {
+        let call = HandlerCall {
+            request,
+            role,
+            reply,
+        };
+        if handler.send(call).await.is_err() {
+            return Response::error(ErrorCode::Unavailable, "masq is shutting down");
+        }
+        answer.await.unwrap_or_else(|_| {
+            Response::error(
+                ErrorCode::Internal,
+                format!("the daemon dropped the `{kind}` request without answering"),
+            )
+        })
+    };
+    tokio::time::timeout(HANDLER_TIMEOUT, exchange)
+        .await
+        .unwrap_or_else(|_| {
+            Response::error(
+                ErrorCode::Timeout,
+                format!(
+                    "the daemon did not answer `{kind}` within {} s",
+                    HANDLER_TIMEOUT.as_secs()
+                ),
+            )
+        })
 }

@@ -8,7 +8,7 @@ use std::net::Ipv6Addr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::settings::SettingsError;
+use crate::settings_error::SettingsError;
 
 /// When the LAN is offered IPv6.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -12,8 +12,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::lan_cidr::LanCidr;
 use crate::mac::MacAddr;
-use crate::settings::{LanCidr, SettingsError};
+use crate::settings_error::SettingsError;
 
 /// Shortest lease masq hands out: below two minutes clients spend their time renewing.
 pub const MIN_LEASE_SECS: u32 = 120;

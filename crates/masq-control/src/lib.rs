@@ -35,6 +35,7 @@ mod forward_view;
 pub mod framing;
 mod handler;
 mod ipv6_settings;
+mod lan_cidr;
 mod lan_settings;
 mod log_lines;
 mod mac;
@@ -44,6 +45,7 @@ mod response;
 mod roaming;
 mod role;
 mod settings;
+mod settings_error;
 mod setup_check;
 mod subscription;
 mod translation;
@@ -82,6 +84,7 @@ pub use event::{Event, TranslationDelta};
 pub use forward_view::{ForwardView, ListenerState};
 pub use handler::HandlerCall;
 pub use ipv6_settings::{Ipv6Mode, Ipv6Settings, parse_prefix as parse_ipv6_prefix};
+pub use lan_cidr::{LanCidr, LanCidrError};
 pub use lan_settings::{
     DhcpSettings, DnsSettings, MAX_DNS_CACHE_ENTRIES, MAX_DNS_IN_FLIGHT, MAX_LEASE_SECS,
     MIN_LEASE_SECS, Reservation, is_dns_label,
@@ -105,7 +108,8 @@ pub use request::{
 pub use response::{ApiError, ErrorCode, IfaceReport, Response, StatusReport};
 pub use roaming::{RoamingReport, UplinkChange, UplinkChangeKind, UplinkMode};
 pub use role::{PathFromApi, Role, RoleRefusal, check_request};
-pub use settings::{LanCidr, LanCidrError, Settings, SettingsError, check_iface_name};
+pub use settings::{Settings, check_iface_name};
+pub use settings_error::SettingsError;
 pub use setup_check::{
     FindingLevel, InterfaceKind, InterfaceView, LanPlan, SetupFinding, SetupReport, UplinkChoice,
 };

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::settings::SettingsError;
+use crate::settings_error::SettingsError;
 
 /// Shortest lifetime the settings accept for `min_lifetime_secs` (short ones are for tests).
 pub const MIN_PORT_MAPPING_LIFETIME_SECS: u32 = 1;

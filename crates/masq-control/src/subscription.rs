@@ -12,11 +12,10 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 
-use crate::connection::call;
 use crate::diff::{diff_inbound, diff_translations};
 use crate::envelope::ResponseEnvelope;
 use crate::event::Event;
-use crate::handler::HandlerCall;
+use crate::handler::{HandlerCall, call};
 use crate::request::Request;
 use crate::response::{ErrorCode, Response};
 use crate::role::Role;
