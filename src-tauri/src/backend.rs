@@ -3,8 +3,8 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::daemon_state::DaemonState;
 use crate::logs::LogBuffer;
-use crate::subscription::DaemonState;
 
 /// Managed by Tauri (`app.manage`); commands receive it as `State<Backend>`.
 pub struct Backend {

@@ -10,9 +10,9 @@ use tauri::State;
 
 use crate::backend::Backend;
 use crate::daemon::{ask, ask_done};
+use crate::daemon_state::DaemonState;
 use crate::error::GuiError;
 use crate::logs::LogLine;
-use crate::subscription::DaemonState;
 
 macro_rules! expect_answer {
     ($request:expr, $variant:path) => {{

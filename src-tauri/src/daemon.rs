@@ -1,23 +1,13 @@
-//! Talking to the daemon: where its control socket is, and one request/answer exchange.
+//! Talking to the daemon: one request/answer exchange.
 //!
 //! Each request opens its own connection: requests come from clicks and are rare, and a fresh
 //! connection always reaches the daemon that runs now (after a restart the socket is new).
 //! The live view uses one long-lived subscription instead (`subscription.rs`).
 
-use std::path::PathBuf;
-
 use masq_control::{AsyncClient, Request, Response};
 
+use crate::control_socket::control_socket;
 use crate::error::GuiError;
-
-/// The control socket to use: `MASQ_CONTROL` if set, else the CLI's own rule (this user's
-/// daemon first, then the system one), evaluated each time so a daemon started later is found.
-pub fn control_socket() -> PathBuf {
-    match std::env::var_os("MASQ_CONTROL") {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => masq_paths::client_control_socket(),
-    }
-}
 
 /// Sends one request and returns the daemon's answer; refusals come back as errors.
 pub async fn ask(request: Request) -> Result<Response, GuiError> {

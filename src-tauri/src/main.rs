@@ -10,7 +10,9 @@
 
 mod backend;
 mod commands;
+mod control_socket;
 mod daemon;
+mod daemon_state;
 mod error;
 mod logs;
 mod service;
@@ -19,6 +21,7 @@ mod tray;
 mod window;
 
 use backend::Backend;
+use tauri::Manager;
 
 fn main() {
     let logs = logs::init();
@@ -53,7 +56,7 @@ fn main() {
             commands::daemon_logs,
             commands::setup_check,
         ])
-        .on_window_event(window::on_event)
+        .on_window_event(|w, e| window::on_event(w, e, tray::exists(w.app_handle())))
         .setup(move |app| {
             let handle = app.handle().clone();
             // Some desktops have no tray (and a test display has no StatusNotifier host):

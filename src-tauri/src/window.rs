@@ -22,10 +22,11 @@ pub fn show(app: &AppHandle) {
 }
 
 /// Closing the window hides it: sharing is the daemon's job and the tray stays available.
-/// Without a tray icon there would be no way back, so then closing quits as usual.
-pub fn on_event(window: &Window, event: &WindowEvent) {
+/// Without a tray icon (`has_tray` false) there would be no way back, so then closing quits
+/// as usual.
+pub fn on_event(window: &Window, event: &WindowEvent, has_tray: bool) {
     if let WindowEvent::CloseRequested { api, .. } = event {
-        if !crate::tray::exists(window.app_handle()) {
+        if !has_tray {
             return;
         }
         api.prevent_close();

@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 use masq_control::{AsyncClient, Request};
 use thiserror::Error;
 
-use crate::daemon::control_socket;
+use crate::control_socket::control_socket;
 
 /// How long the user may take to answer the administrator prompt and the daemon to come up.
 const START_LIMIT: Duration = Duration::from_secs(180);
