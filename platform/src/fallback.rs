@@ -6,7 +6,7 @@ pub(crate) const MISSING: &str = "masq has no backend for this operating system"
 
 pub(crate) use crate::unsupported::sockets;
 pub use crate::unsupported::{
-    Gateway, InboundObserver, Steering, TunDevice, cleanup_stale, default_uplink, interface_info,
+    InboundObserver, Steering, TunDevice, cleanup_stale, default_uplink, interface_info,
     list_interfaces, start,
 };
 

@@ -132,6 +132,7 @@ pub fn os_connection_sharing() -> Option<&'static str> {
 }
 
 mod error;
+mod gateway;
 mod icmp_kind;
 mod interface;
 mod interface_kind;
@@ -158,11 +159,12 @@ mod wake_timer;
 
 pub use cleanup_report::{CleanupAction, CleanupOutcome, CleanupReport};
 pub use error::PlatformError;
+pub use gateway::Gateway;
 /// The Windows Event Log source the service writes to.
 #[cfg(target_os = "windows")]
 pub use imp::event_log;
 pub use imp::{
-    Gateway, InboundObserver, Steering, TunDevice, cleanup_stale, default_uplink, interface_info,
+    InboundObserver, Steering, TunDevice, cleanup_stale, default_uplink, interface_info,
     list_interfaces, start,
 };
 #[cfg(target_os = "windows")]

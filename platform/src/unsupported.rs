@@ -14,7 +14,7 @@ use ipnet::Ipv4Net;
 
 use crate::imp::{MISSING, OS};
 use crate::sockets::Uplink;
-use crate::{CleanupReport, GatewaySpec, InterfaceInfo, ObservedInbound, PlatformError};
+use crate::{CleanupReport, Gateway, GatewaySpec, InterfaceInfo, ObservedInbound, PlatformError};
 
 fn unsupported(what: &'static str) -> PlatformError {
     PlatformError::Unsupported {
@@ -66,31 +66,6 @@ impl std::os::fd::AsFd for TunDevice {
     }
 }
 
-/// A running gateway; cannot exist on this OS yet.
-#[derive(Debug)]
-pub struct Gateway {
-    /// The virtual adapter.
-    pub tun: TunDevice,
-    /// The uplink as it was at start.
-    pub uplink: InterfaceInfo,
-    /// The LAN interface.
-    pub lan: InterfaceInfo,
-    /// The gateway's address and prefix on the LAN.
-    pub lan_net: Ipv4Net,
-}
-
-impl Gateway {
-    /// Undoes everything.
-    pub async fn stop(self) -> Result<(), PlatformError> {
-        match self.tun.never {}
-    }
-
-    /// Splits off the TUN.
-    pub fn into_parts(self) -> (TunDevice, Steering) {
-        match self.tun.never {}
-    }
-}
-
 /// The steering half of a gateway; cannot exist on this OS yet.
 #[derive(Debug)]
 pub struct Steering {
@@ -100,6 +75,11 @@ pub struct Steering {
 impl Steering {
     /// Undoes everything.
     pub async fn stop(self) -> Result<(), PlatformError> {
+        match self.never {}
+    }
+
+    /// Undoes everything and closes the adapter.
+    pub(crate) async fn stop_closing(self, _tun: TunDevice) -> Result<(), PlatformError> {
         match self.never {}
     }
 }

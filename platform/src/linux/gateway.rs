@@ -52,44 +52,7 @@ use super::sysctl::{GroupRange, SysctlKey};
 use super::tun::TunDevice;
 use super::undo::undo_all;
 use crate::journal::Journal;
-use crate::{GatewaySpec, InterfaceInfo, PlatformError};
-
-/// A running gateway: the open TUN plus the steering around it, recorded in the journal.
-///
-/// Call [`Gateway::stop`] to undo everything, or split it with [`Gateway::into_parts`] when the
-/// runtime needs to own the TUN. Dropping it without `stop` closes the TUN but leaves the rule,
-/// routes and settings in place; `masq down` ([`crate::cleanup_stale`]) then removes them from
-/// the journal.
-#[derive(Debug)]
-pub struct Gateway {
-    /// The virtual adapter the LAN's packets arrive on.
-    pub tun: TunDevice,
-    /// The uplink as it was at start.
-    pub uplink: InterfaceInfo,
-    /// The LAN interface, including the address masq may have added.
-    pub lan: InterfaceInfo,
-    /// The gateway's address and prefix on the LAN.
-    pub lan_net: Ipv4Net,
-    journal: Journal<Step>,
-}
-
-impl Gateway {
-    /// Undoes every change (newest first), closes the TUN and deletes the journal.
-    ///
-    /// If some change cannot be undone, the others still are, and the journal keeps the
-    /// failures for `masq down` to retry.
-    pub async fn stop(self) -> Result<(), PlatformError> {
-        let Gateway { tun, journal, .. } = self;
-        stop_with(journal, Some(tun)).await
-    }
-
-    /// Splits off the TUN so the runtime's data-path thread can own it while the
-    /// [`Steering`] half is kept to undo everything later.
-    pub fn into_parts(self) -> (TunDevice, Steering) {
-        let Gateway { tun, journal, .. } = self;
-        (tun, Steering { journal })
-    }
-}
+use crate::{Gateway, GatewaySpec, InterfaceInfo, PlatformError};
 
 /// Everything [`start`] set up except the TUN itself: the journaled rule, routes, address and
 /// settings. Obtained from [`Gateway::into_parts`].
@@ -103,6 +66,11 @@ impl Steering {
     /// still open elsewhere, the adapter is deleted from under its holder.
     pub async fn stop(self) -> Result<(), PlatformError> {
         stop_with(self.journal, None).await
+    }
+
+    /// [`Gateway::stop`]: closes `tun` on the way, where the undo deletes the adapter.
+    pub(crate) async fn stop_closing(self, tun: TunDevice) -> Result<(), PlatformError> {
+        stop_with(self.journal, Some(tun)).await
     }
 }
 
@@ -149,13 +117,13 @@ pub async fn start(spec: &GatewaySpec) -> Result<Gateway, PlatformError> {
     };
     let lan = interface_info_as(names.lan.as_str(), "LAN interface").unwrap_or(lan);
     info!(uplink = %names.uplink, lan = %names.lan, tun = %names.tun, "gateway started");
-    Ok(Gateway {
+    Ok(Gateway::new(
         tun,
         uplink,
         lan,
-        lan_net: lan_addr.net,
-        journal,
-    })
+        lan_addr.net,
+        Steering { journal },
+    ))
 }
 
 /// The three interface names, validated and distinct.

@@ -30,7 +30,7 @@ pub(crate) mod uplink_watch;
 mod vnet;
 
 pub use cleanup::cleanup_stale;
-pub use gateway::{Gateway, Steering, start};
+pub use gateway::{Steering, start};
 pub use inbound::InboundObserver;
 pub use interface_list::list_interfaces;
 pub use interfaces::{default_uplink, interface_info};

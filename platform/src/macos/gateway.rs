@@ -24,7 +24,6 @@
 //! so the sequence is tested on every OS. [`Gateway::stop`] undoes the list newest first; a
 //! failed start is rolled back the same way.
 
-use ipnet::Ipv4Net;
 use tracing::info;
 
 use super::choices::lan_network;
@@ -37,45 +36,7 @@ use super::system::Mac;
 use super::undo::undo_all;
 use super::utun::TunDevice;
 use crate::journal::Journal;
-use crate::{GatewaySpec, InterfaceInfo, PlatformError};
-
-/// A running gateway: the open utun plus the steering around it, recorded in the journal.
-///
-/// Call [`Gateway::stop`] to undo everything, or split it with [`Gateway::into_parts`]. Dropping
-/// it without `stop` closes the utun, which leaves pf steering the LAN into an interface that
-/// no longer exists (the LAN is cut off, nothing leaks untranslated) until `masq down`.
-#[derive(Debug)]
-pub struct Gateway {
-    /// The virtual adapter the LAN's packets arrive on.
-    pub tun: TunDevice,
-    /// The uplink as it was at start.
-    pub uplink: InterfaceInfo,
-    /// The LAN interface.
-    pub lan: InterfaceInfo,
-    /// The gateway's address and prefix on the LAN.
-    pub lan_net: Ipv4Net,
-    journal: Journal<Step>,
-}
-
-impl Gateway {
-    /// Undoes every change (newest first), closes the utun and deletes the journal.
-    pub async fn stop(self) -> Result<(), PlatformError> {
-        let Gateway { tun, journal, .. } = self;
-        let report = undo_all(&mut Mac, journal, Some(tun))?;
-        info!(
-            changes = report.actions.len(),
-            "gateway stopped; all changes undone"
-        );
-        Ok(())
-    }
-
-    /// Splits off the utun so the runtime can own it while the [`Steering`] half is kept to
-    /// undo everything later.
-    pub fn into_parts(self) -> (TunDevice, Steering) {
-        let Gateway { tun, journal, .. } = self;
-        (tun, Steering { journal })
-    }
-}
+use crate::{Gateway, GatewaySpec, PlatformError};
 
 /// Everything [`start`] set up except the utun itself. Obtained from [`Gateway::into_parts`].
 #[derive(Debug)]
@@ -90,6 +51,16 @@ impl Steering {
         info!(
             changes = report.actions.len(),
             "steering stopped; all changes undone"
+        );
+        Ok(())
+    }
+
+    /// [`Gateway::stop`]: closes the utun on the way.
+    pub(crate) async fn stop_closing(self, tun: TunDevice) -> Result<(), PlatformError> {
+        let report = undo_all(&mut Mac, self.journal, Some(tun))?;
+        info!(
+            changes = report.actions.len(),
+            "gateway stopped; all changes undone"
         );
         Ok(())
     }
@@ -123,11 +94,11 @@ pub async fn start(spec: &GatewaySpec) -> Result<Gateway, PlatformError> {
         },
     )?;
     info!(uplink = %uplink_name, lan = %lan_name, tun = tun.name(), "gateway started");
-    Ok(Gateway {
+    Ok(Gateway::new(
         tun,
         uplink,
         lan,
         lan_net,
-        journal,
-    })
+        Steering { journal },
+    ))
 }

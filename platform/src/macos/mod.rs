@@ -64,7 +64,7 @@ mod utun;
 #[cfg(target_os = "macos")]
 pub use cleanup::cleanup_stale;
 #[cfg(target_os = "macos")]
-pub use gateway::{Gateway, Steering, start};
+pub use gateway::{Steering, start};
 #[cfg(target_os = "macos")]
 pub use inbound::InboundObserver;
 #[cfg(target_os = "macos")]

@@ -29,7 +29,7 @@ pub(crate) mod uplink_watch;
 
 pub use adapter::TunDevice;
 pub use cleanup::cleanup_stale;
-pub use gateway::{Gateway, Steering, start};
+pub use gateway::{Steering, start};
 pub use inbound::InboundObserver;
 pub use interfaces::{default_uplink, interface_info, list_interfaces};
 pub use roaming::{NetworkChange, NetworkWatch};
