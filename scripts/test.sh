@@ -31,7 +31,7 @@ section "clippy x86_64-pc-windows-msvc"
 # crates/masq/src/runtime/*_windows.rs), with their tests. MSVC binaries cannot be linked
 # here, so this only checks.
 as_toolchain_user cargo clippy --target x86_64-pc-windows-msvc --all-targets \
-    -p masq-vocab -p masq-engine -p masq-platform -p masq-control -p masq -- -D warnings
+    -p masq-vocab -p masq-engine -p masq-platform -p masq-control -p masq -p masq-demo -- -D warnings
 
 section "clippy aarch64-apple-darwin"
 # Build scripts that compile C for Apple targets need clang (deps.sh installs it when the
@@ -40,12 +40,12 @@ if command -v clang >/dev/null 2>&1; then
     export CC_aarch64_apple_darwin=clang CC_x86_64_apple_darwin=clang
 fi
 as_toolchain_user cargo clippy --target aarch64-apple-darwin --all-targets \
-    -p masq-vocab -p masq-engine -p masq-platform -p masq-control -p masq -- -D warnings
+    -p masq-vocab -p masq-engine -p masq-platform -p masq-control -p masq -p masq-demo -- -D warnings
 
 section "clippy x86_64-apple-darwin"
 # Intel Macs: the same code, but c_ulong/ioctl and struct layouts are checked for x86_64 too.
 as_toolchain_user cargo clippy --target x86_64-apple-darwin --all-targets \
-    -p masq-vocab -p masq-engine -p masq-platform -p masq-control -p masq -- -D warnings
+    -p masq-vocab -p masq-engine -p masq-platform -p masq-control -p masq -p masq-demo -- -D warnings
 
 section "cargo test"
 as_toolchain_user cargo test --workspace

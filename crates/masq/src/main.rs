@@ -7,8 +7,6 @@
 mod api_commands;
 mod cli;
 mod config;
-#[cfg(target_os = "linux")]
-mod demo;
 mod docs;
 mod doctor;
 mod engine_api;
@@ -88,7 +86,9 @@ fn dispatch(command: Command) -> Result<()> {
 
 #[cfg(target_os = "linux")]
 fn demo(keep: bool) -> Result<()> {
-    demo::run(keep)
+    use anyhow::Context;
+    let exe = std::env::current_exe().context("cannot find the path of the running masq binary")?;
+    masq_demo::run(&exe, keep)
 }
 
 #[cfg(not(target_os = "linux"))]

@@ -9,8 +9,11 @@
 //! must look like what a user would type. masq itself (started as `ip netns exec <gw> masq up`)
 //! does its own steering through masq-platform.
 //!
-//! Linux only (`main.rs` declares this module for Linux and answers with an error elsewhere),
-//! and root only.
+//! Linux only (the masq binary depends on this crate only there, and answers with an error
+//! elsewhere), and root only. A crate of its own so that the product's code does not carry a
+//! test bench, and the bench cannot reach into the product: it drives the masq binary it is
+//! given, as a user would.
+#![cfg(target_os = "linux")]
 
 mod bench;
 mod error;
@@ -20,24 +23,22 @@ mod shell;
 mod steps;
 mod topology;
 
-use anyhow::Context;
-
 use bench::Bench;
 use error::DemoError;
 use topology::Names;
 
-/// Runs the demo; with `keep`, the network stays up until Ctrl-C before it is removed.
-pub fn run(keep: bool) -> anyhow::Result<()> {
+/// Runs the demo with the masq binary `exe` as the gateway's daemon; with `keep`, the network
+/// stays up until Ctrl-C before it is removed.
+pub fn run(exe: &std::path::Path, keep: bool) -> anyhow::Result<()> {
     prereq::require_root()?;
     prereq::require_tools()?;
-    let exe = std::env::current_exe().context("cannot find the path of the running masq binary")?;
     interrupt::install();
     let pid = std::process::id();
     let names = Names::for_pid(pid);
     let mut bench = Bench::new(names, pid)?;
-    let result = walkthrough(&mut bench, &exe, keep);
+    let result = walkthrough(&mut bench, exe, keep);
     // On success step 5 has already torn down (and checked) everything; otherwise do it now.
-    bench.teardown(&exe);
+    bench.teardown(exe);
     match result {
         Err(DemoError::Interrupted) => {
             println!("Interrupted; the demo network has been removed.");
