@@ -57,7 +57,8 @@ pub enum DropReason {
     TtlExpired,
     /// A socket event for a socket the engine no longer knows (closed meanwhile).
     StaleSocket,
-    /// A UDP datagram beyond the hidden host's rate limit (`client_limits`).
+    /// A UDP datagram beyond the hidden host's rate limit (`client_limits`), or a hidden
+    /// host's ICMP error beyond the budget for errors relayed to the internet.
     RateLimited,
 }
 

@@ -74,6 +74,8 @@ pub(crate) struct UdpMapping {
     gateway: Option<SocketAddr>,
     /// Remote endpoints the host sent to, with when it last did.
     peers: Peers,
+    /// Remotes whose datagrams were delivered last.
+    recent_senders: RecentSenders,
     /// Datagrams sent before the socket was open.
     pending: Vec<(SendAs, Vec<u8>)>,
     last_out: Instant,
@@ -86,6 +88,34 @@ pub(crate) struct UdpMapping {
     pub bytes_in: u64,
     pub packets_out: u64,
     pub packets_in: u64,
+}
+
+/// The last few remotes whose datagrams a mapping delivered to its host, newest last: only an
+/// error quoting one of them may go back out (RFC 5508 REQ-5). Endpoint-independent filtering
+/// and port forwards admit anyone, so the filter alone would let a LAN host aim the gateway's
+/// errors at any internet host with a forged quote. Empty (no allocation) until something
+/// arrives.
+#[derive(Debug, Default)]
+struct RecentSenders(Vec<SocketAddr>);
+
+/// How many senders a mapping remembers: a host's error follows the datagram at once.
+const RECENT_SENDERS: usize = 4;
+
+impl RecentSenders {
+    fn record(&mut self, from: SocketAddr) {
+        if self.0.last() == Some(&from) {
+            return;
+        }
+        self.0.retain(|s| *s != from);
+        if self.0.len() >= RECENT_SENDERS {
+            self.0.remove(0);
+        }
+        self.0.push(from);
+    }
+
+    fn contains(&self, from: SocketAddr) -> bool {
+        self.0.contains(&from)
+    }
 }
 
 /// What the engine should do with an inbound datagram.
@@ -112,6 +142,7 @@ impl UdpMapping {
             socket,
             gateway: None,
             peers: Peers::default(),
+            recent_senders: RecentSenders::default(),
             pending: Vec::new(),
             last_out: now,
             last_activity: now,
@@ -250,12 +281,12 @@ impl UdpMapping {
             }
     }
 
-    /// The gateway endpoint a datagram from `remote` came in through, if the filter let it
-    /// in: an error the host sends about it may go back to `remote` from there (RFC 5508
-    /// REQ-5). `None` for anything this mapping would not have delivered.
-    pub(crate) fn delivered_from(&self, remote: SocketAddr, cfg: &UdpConfig) -> Option<SocketAddr> {
+    /// The gateway endpoint a datagram from `remote` came in through, if this mapping
+    /// delivered one lately: an error the host sends about it may go back to `remote` from
+    /// there (RFC 5508 REQ-5). `None` for anything else, whatever the filter would admit.
+    pub(crate) fn delivered_from(&self, remote: SocketAddr) -> Option<SocketAddr> {
         self.gateway
-            .filter(|g| !g.ip().is_unspecified() && self.admits(remote, cfg))
+            .filter(|g| !g.ip().is_unspecified() && self.recent_senders.contains(remote))
     }
 
     /// A datagram arrived on the uplink socket.
@@ -275,6 +306,7 @@ impl UdpMapping {
         self.last_activity = now;
         self.packets_in += 1;
         self.bytes_in += payload.len() as u64;
+        self.recent_senders.record(from);
         out.udp(from, self.lan, payload, mtu);
         Inbound::Delivered
     }

@@ -8,9 +8,9 @@ use crate::{InterfaceInfo, Ipv4Net, PlatformError};
 ///
 /// Call [`Gateway::stop`] to undo everything, or split it with [`Gateway::into_parts`] when the
 /// runtime needs to own the adapter. Dropping it without `stop` closes the adapter but leaves
-/// the steering in place until `masq down` ([`crate::cleanup_stale`]) removes it from the
-/// journal; meanwhile the LAN's packets go to an adapter that no longer exists (cut off, never
-/// forwarded untranslated).
+/// the rest of the steering in place until `masq down` ([`crate::cleanup_stale`]) removes it
+/// from the journal (on macOS pf then steers the LAN into an interface that no longer exists:
+/// the LAN is cut off). Always `stop` a gateway that is done.
 #[derive(Debug)]
 pub struct Gateway {
     /// The virtual adapter the LAN's packets arrive on.

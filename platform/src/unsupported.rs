@@ -10,8 +10,6 @@ use std::convert::Infallible;
 use std::io;
 use std::path::Path;
 
-use ipnet::Ipv4Net;
-
 use crate::imp::{MISSING, OS};
 use crate::sockets::Uplink;
 use crate::{CleanupReport, Gateway, GatewaySpec, InterfaceInfo, ObservedInbound, PlatformError};

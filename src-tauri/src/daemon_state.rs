@@ -32,6 +32,7 @@ impl DaemonState {
         }
     }
 
+    /// A subscription to the daemon runs.
     pub fn connected() -> DaemonState {
         DaemonState {
             connected: true,
@@ -42,6 +43,8 @@ impl DaemonState {
         }
     }
 
+    /// The daemon could not be reached; the message and the "start the service" offer say
+    /// what the user can do about `error`.
     pub fn unreachable(error: &ClientError) -> DaemonState {
         DaemonState {
             connected: false,

@@ -104,14 +104,16 @@ impl Engine {
         self.insert_flow(now, key, socket, Kind::Tcp(Box::new(flow)));
     }
 
-    /// An ICMP error from the LAN about a packet we delivered there. A Packet Too Big (or
-    /// Fragmentation Needed) about a TCP segment lowers that flow's segment size: a router
-    /// between the adapter and the host has a smaller MTU (RFC 8201, RFC 1191); the relay's
-    /// own TCP is what the error is about, so nothing goes further. An error about a UDP
-    /// datagram goes back to the remote that sent it (RFC 5508 REQ-5). Anything else is counted.
+    /// An ICMP error from `sender` on the LAN about a packet we delivered there. A Packet Too
+    /// Big (or Fragmentation Needed) about a TCP segment lowers that flow's segment size: a
+    /// router between the adapter and the host has a smaller MTU (RFC 8201, RFC 1191); the
+    /// relay's own TCP is what the error is about, so nothing goes further. An error about a
+    /// UDP datagram goes back to the remote that sent it (RFC 5508 REQ-5). Anything else is
+    /// counted.
     pub(super) fn on_lan_icmp_error(
         &mut self,
         now: Instant,
+        sender: IpAddr,
         too_big: Option<u32>,
         head: [u8; 8],
         quote: &[u8],
@@ -120,6 +122,11 @@ impl Engine {
             self.counters.drop(DropReason::Malformed);
             return;
         };
+        // An ICMPv6 error quoting IPv4 (or the reverse) is nothing a host sends.
+        if sender.is_ipv4() != q.src.is_ipv4() {
+            self.counters.drop(DropReason::Malformed);
+            return;
+        }
         // About a packet from a remote to a hidden host, or nothing of ours.
         if !self.in_lan(q.dst) || self.in_lan(q.src) {
             self.counters.drop(DropReason::BadDestination);
@@ -127,9 +134,13 @@ impl Engine {
         }
         match (too_big, q.protocol) {
             (Some(mtu), etherparse::IpNumber::TCP) => self.on_lan_too_big(now, mtu, &q),
-            (_, etherparse::IpNumber::UDP) => {
-                self.relay_udp_error(now, head, &q, quote.get(q.l4_at..).unwrap_or_default())
-            }
+            (_, etherparse::IpNumber::UDP) => self.relay_udp_error(
+                now,
+                sender,
+                head,
+                &q,
+                quote.get(q.l4_at..).unwrap_or_default(),
+            ),
             _ => self.counters.drop(DropReason::UnsupportedIcmp),
         }
     }
@@ -155,27 +166,34 @@ impl Engine {
 
     /// A hidden host's error about a datagram its mapping delivered (a closed port, a smaller
     /// MTU further in): translated back to what the remote sent and sent out of the uplink,
-    /// so the remote's socket sees the error as it would without masq. Only errors quoting a
-    /// datagram the mapping's filter let in leave, within their own rate limit: a LAN host
-    /// cannot make the gateway send errors to arbitrary internet hosts.
+    /// so the remote's socket sees the error as it would without masq. Only the host itself
+    /// may speak for its datagrams, only about a remote whose datagram the mapping delivered
+    /// lately, and within their own rate limit: a LAN host cannot make the gateway send errors
+    /// to internet hosts that never sent it anything.
     fn relay_udp_error(
         &mut self,
         now: Instant,
+        sender: IpAddr,
         head: [u8; 8],
         q: &wire::parse::Quoted,
         udp: &[u8],
     ) {
+        let host = SocketAddr::new(q.dst, q.dst_port);
+        let remote = SocketAddr::new(q.src, q.src_port);
+        if sender != host.ip() {
+            self.counters.drop(DropReason::Filtered);
+            return;
+        }
         let key = FlowKey {
             protocol: Protocol::Udp,
-            lan: LanEndpoint(SocketAddr::new(q.dst, q.dst_port)),
+            lan: LanEndpoint(host),
             remote: None,
         };
-        let remote = SocketAddr::new(q.src, q.src_port);
         let found =
             self.by_key
                 .get(&key, &self.flows)
                 .and_then(|fid| match &self.flows.get(&fid)?.kind {
-                    Kind::Udp(m) => Some((m.socket(), m.delivered_from(remote, &self.cfg.udp))),
+                    Kind::Udp(m) => Some((m.socket(), m.delivered_from(remote))),
                     _ => None,
                 });
         let (id, gateway) = match found {
@@ -183,14 +201,14 @@ impl Engine {
             Some((_, None)) => return self.counters.drop(DropReason::Filtered),
             Some((id, Some(gateway))) => (id, gateway),
         };
+        let Some(message) = emit::icmp_error_outward(head, host, remote, gateway, udp) else {
+            self.counters.drop(DropReason::Malformed);
+            return;
+        };
         if !self.relayed_error_budget.allow(now) {
             self.counters.drop(DropReason::RateLimited);
             return;
         }
-        let Some(message) = emit::icmp_error_outward(head, remote, gateway, udp) else {
-            self.counters.drop(DropReason::Malformed);
-            return;
-        };
         self.out().cmd(SocketCommand::IcmpErrorSend {
             id,
             from: gateway.ip(),

@@ -183,7 +183,7 @@ impl Engine {
                 too_big,
                 head,
                 quote,
-            } => self.on_lan_icmp_error(now, *too_big, *head, quote),
+            } => self.on_lan_icmp_error(now, parsed.src, *too_big, *head, quote),
         }
     }
 }

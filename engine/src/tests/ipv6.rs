@@ -451,6 +451,26 @@ fn a_hosts_packet_too_big_goes_back_to_the_remote_from_the_uplink_address() {
 }
 
 #[test]
+fn an_icmpv6_error_quoting_ipv4_is_dropped_as_malformed() {
+    let (mut e, t0) = engine(config());
+    let mut v4 = Vec::new();
+    PacketBuilder::ipv4([203, 0, 113, 5], [192, 168, 137, 10], 60)
+        .udp(53, 5000)
+        .write(&mut v4, b"x")
+        .unwrap();
+    let mut error = Vec::new();
+    PacketBuilder::ipv6(HOST6.octets(), REMOTE6.octets(), 64)
+        .icmpv6(Icmpv6Type::DestinationUnreachable(
+            etherparse::icmpv6::DestUnreachableCode::Port,
+        ))
+        .write(&mut error, &v4)
+        .unwrap();
+    e.handle_tun_packet(t0, &error);
+    assert!(cmds(&mut e).is_empty());
+    assert_eq!(e.counters().drops_of(DropReason::Malformed), 1);
+}
+
+#[test]
 fn hop_limit_expiring_at_the_gateway_is_answered_from_the_gateways_ula() {
     let (mut e, t0) = engine(config());
     e.handle_tun_packet(t0, &udp6(HOST6, 40_001, REMOTE6, 33_434, 1, b"probe"));

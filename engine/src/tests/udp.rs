@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::emitted::{Emitted, reassemble};
 use super::harness::{Harness, host, ip, sa};
-use super::lan_host::{HOST, REMOTE, REMOTE2, ROUTER, port_unreachable, udp, udp_with_df};
+use super::lan_host::{HOST, HOST2, REMOTE, REMOTE2, ROUTER, port_unreachable, udp, udp_with_df};
 use crate::{
     Config, DropReason, Family, IcmpErrorKind, IcmpErrorReport, Protocol, RefusalReason,
     SocketCommand, SocketId, UdpFiltering,
@@ -577,43 +577,45 @@ fn a_hosts_port_unreachable_goes_back_to_the_remote_about_what_it_sent() {
         panic!("{cmds:?}")
     };
     assert_eq!((*about, *from, *to), (id, local.ip(), ip(REMOTE)));
-    // RFC 5508 REQ-5: type and code kept; the quote is what the remote sent to the gateway.
+    // RFC 5508 REQ-5: type and code kept; the quote is what the remote sent to the gateway,
+    // down to its UDP checksum.
     assert_eq!(
         relayed(message),
         (3, 3, sa(REMOTE, 53), local, 8 + 6, b"answer".to_vec())
+    );
+    let std::net::IpAddr::V4(gw) = local.ip() else {
+        panic!("{local}")
+    };
+    let mut original = Vec::new();
+    etherparse::PacketBuilder::ipv4(REMOTE.octets(), gw.octets(), 64)
+        .udp(53, local.port())
+        .write(&mut original, b"answer")
+        .expect("builds");
+    assert_eq!(
+        message[8 + 20 + 6..8 + 20 + 8],
+        original[26..28],
+        "UDP checksum"
     );
     assert!(h.tun().is_empty(), "nothing goes back into the LAN");
 }
 
 #[test]
 fn errors_about_what_no_mapping_let_in_stay_inside() {
+    let remote2 = std::net::SocketAddrV4::new(REMOTE2, 99);
+    let remote = std::net::SocketAddrV4::new(REMOTE, 53);
     let mut h = Harness::new();
     let (id, _) = mapped(&mut h);
-    // A datagram the filter would have refused (another remote), one to a port with no
-    // mapping, and one from a LAN address: forged quotes, never relayed.
+    // Forged quotes, never relayed: a datagram the filter would have refused (another
+    // remote), one to a port with no mapping, one from a LAN address, and one from the
+    // remote the host talks to before anything of it was delivered.
     let forged = [
-        (
-            udp(
-                std::net::SocketAddrV4::new(REMOTE2, 99),
-                host(5000),
-                60,
-                b"x",
-            ),
-            DropReason::Filtered,
-        ),
-        (
-            udp(
-                std::net::SocketAddrV4::new(REMOTE, 53),
-                host(5001),
-                60,
-                b"x",
-            ),
-            DropReason::NoState,
-        ),
+        (udp(remote2, host(5000), 60, b"x"), DropReason::Filtered),
+        (udp(remote, host(5001), 60, b"x"), DropReason::NoState),
         (
             udp(host(7), host(5000), 60, b"x"),
             DropReason::BadDestination,
         ),
+        (udp(remote, host(5000), 60, b"x"), DropReason::Filtered),
     ];
     for (offending, reason) in forged {
         let before = h.engine.counters().drops_of(reason);
@@ -627,8 +629,37 @@ fn errors_about_what_no_mapping_let_in_stay_inside() {
     }
     h.udp_in(id, sa(REMOTE, 53), b"answer");
     let delivered = h.tun().remove(0).raw;
+    // Another LAN host may not speak for this one's datagrams.
+    h.send(&port_unreachable(HOST2, &delivered));
+    assert!(h.cmds().is_empty());
     h.send(&port_unreachable(HOST, &delivered));
     assert_eq!(h.cmds().len(), 1, "the real one still goes out");
+}
+
+#[test]
+fn filters_that_admit_anyone_still_relay_errors_only_to_who_sent() {
+    let mut cfg = Config::default();
+    cfg.udp.filtering = UdpFiltering::EndpointIndependent;
+    let mut h = Harness::with_config(cfg);
+    let (id, _) = mapped(&mut h);
+    // The filter would admit REMOTE2, but REMOTE2 never sent anything: a forged quote.
+    let forged = udp(
+        std::net::SocketAddrV4::new(REMOTE2, 99),
+        host(5000),
+        60,
+        b"x",
+    );
+    h.send(&port_unreachable(HOST, &forged));
+    assert!(h.cmds().is_empty());
+    assert_eq!(h.engine.counters().drops_of(DropReason::Filtered), 1);
+    h.udp_in(id, sa(REMOTE2, 99), b"hello");
+    let delivered = h.tun().remove(0).raw;
+    h.send(&port_unreachable(HOST, &delivered));
+    let cmds = h.cmds();
+    assert!(
+        matches!(&cmds[..], [SocketCommand::IcmpErrorSend { to, .. }] if *to == ip(REMOTE2)),
+        "{cmds:?}"
+    );
 }
 
 #[test]

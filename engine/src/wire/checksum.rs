@@ -43,6 +43,14 @@ pub(crate) fn fold(mut acc: u32) -> u16 {
     !(acc as u16)
 }
 
+/// A checksum `check` updated for `old` bytes (an even number) of what it covers becoming
+/// `new` (RFC 1624, eqn. 3: HC' = ~(~HC + ~m + m')), without summing the rest again.
+pub(crate) fn adjust(check: u16, old: &[u8], new: &[u8]) -> u16 {
+    let old_sum = !fold(sum(old));
+    let new_sum = !fold(sum(new));
+    fold(u32::from(!check) + u32::from(!old_sum) + u32::from(new_sum))
+}
+
 /// Sum of the TCP/UDP/ICMPv6 pseudo header.
 pub(crate) fn pseudo_header(src: IpAddr, dst: IpAddr, proto: u8, len: usize) -> u32 {
     match (src, dst) {

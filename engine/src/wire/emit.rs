@@ -425,14 +425,15 @@ pub(crate) fn udp_header_bytes(src_port: u16, dst_port: u16, payload_len: usize)
     .to_bytes()
 }
 
-/// An ICMP error for the internet (RFC 5508 REQ-5): a hidden host's error about a datagram
+/// An ICMP error for the internet (RFC 5508 REQ-5): the error `host` sent about a datagram
 /// from `remote`, with the quoted datagram restored to what the remote sent to `gateway`
-/// (REQ-5a) and the error's type, code and MTU/pointer word kept (REQ-5b). `quoted_udp` is
-/// the UDP header and payload the host quoted. Only the ICMP message: the raw socket that
-/// sends it adds the IP header from `gateway`'s address (REQ-5c), which the checksum of an
-/// ICMPv6 message covers.
+/// (REQ-5a: addresses, ports, and the UDP checksum adjusted to match) and the error's type,
+/// code and MTU/pointer word kept (REQ-5b). `quoted_udp` is the UDP header and payload the
+/// host quoted. Only the ICMP message: the raw socket that sends it adds the IP header from
+/// `gateway`'s address (REQ-5c), which the checksum of an ICMPv6 message covers.
 pub(crate) fn icmp_error_outward(
     head: [u8; 8],
+    host: SocketAddr,
     remote: SocketAddr,
     gateway: SocketAddr,
     quoted_udp: &[u8],
@@ -441,9 +442,24 @@ pub(crate) fn icmp_error_outward(
         *quoted_udp.get(4)?,
         *quoted_udp.get(5)?,
     ]));
-    let payload = quoted_udp.get(8..)?;
+    let host_check = u16::from_be_bytes([*quoted_udp.get(6)?, *quoted_udp.get(7)?]);
+    // What the host quoted beyond its datagram's own length is not part of it.
+    let payload = quoted_udp.get(8..udp_len.max(8).min(quoted_udp.len()))?;
     let mut transport =
         udp_header_bytes(remote.port(), gateway.port(), udp_len.saturating_sub(8)).to_vec();
+    // The remote's checksum covered the gateway's address and port where the host's covered
+    // its own; 0 means an IPv4 datagram without one, and stays so.
+    let check = if host_check == 0 {
+        0
+    } else {
+        let old = [octets(host.ip()), host.port().to_be_bytes().to_vec()].concat();
+        let new = [octets(gateway.ip()), gateway.port().to_be_bytes().to_vec()].concat();
+        match checksum::adjust(host_check, &old, &new) {
+            0 => 0xffff,
+            c => c,
+        }
+    };
+    transport[6..8].copy_from_slice(&check.to_be_bytes());
     transport.extend_from_slice(payload);
     let mut quote = reconstruct_quote(
         remote.ip(),
@@ -471,4 +487,11 @@ pub(crate) fn icmp_error_outward(
     let sum = checksum::fold(pseudo + checksum::sum(&message));
     message[2..4].copy_from_slice(&sum.to_be_bytes());
     Some(message)
+}
+
+fn octets(ip: IpAddr) -> Vec<u8> {
+    match ip {
+        IpAddr::V4(a) => a.octets().to_vec(),
+        IpAddr::V6(a) => a.octets().to_vec(),
+    }
 }

@@ -126,6 +126,9 @@ pub fn icmp_error_socket(uplink: &Uplink, source: IpAddr) -> io::Result<Socket> 
         .map_err(|e| context(e, "open a raw ICMP socket (masq needs CAP_NET_RAW)"))?;
     sock.attach_filter(&[socket2::SockFilter::new(0x06, 0, 0, 0)])
         .map_err(|e| context(e, "attach a filter that receives nothing"))?;
+    // What arrived before the filter was attached would stay queued for the socket's life.
+    let mut scratch = [std::mem::MaybeUninit::<u8>::uninit(); 1];
+    while sock.recv(&mut scratch).is_ok() {}
     sock.bind_device(Some(uplink.name.as_bytes()))
         .map_err(|e| context(e, &format!("bind to uplink device `{}`", uplink.name)))?;
     sock.bind(&SocketAddr::new(source, 0).into())

@@ -82,7 +82,7 @@ pub fn icmp_echo_socket(uplink: &Uplink, family: Family) -> io::Result<Socket> {
 /// A raw ICMP (ICMPv6) socket that sends the errors hidden hosts send about datagrams from the
 /// internet (RFC 5508 REQ-5), from `source` (the uplink address of the mapping the error is
 /// about), pinned to the uplink. It only sends; what it would receive (a copy of the ICMP the
-/// uplink gets) is shut off with a one-byte receive buffer and a read shutdown. Needs root.
+/// uplink gets) is kept to a one-byte receive buffer. Needs root.
 pub fn icmp_error_socket(uplink: &Uplink, source: std::net::IpAddr) -> io::Result<Socket> {
     let family = Family::of(source);
     let protocol = match family {
@@ -94,11 +94,8 @@ pub fn icmp_error_socket(uplink: &Uplink, source: std::net::IpAddr) -> io::Resul
     pin_to_uplink(&sock, uplink, family)?;
     sock.bind(&SocketAddr::new(source, 0).into())
         .map_err(|e| context(e, &format!("bind to the uplink address {source}")))?;
-    if let Err(e) = sock
-        .set_recv_buffer_size(1)
-        .and_then(|()| sock.shutdown(std::net::Shutdown::Read))
-    {
-        tracing::debug!(error = %e, "a raw ICMP socket keeps its receive queue");
+    if let Err(e) = sock.set_recv_buffer_size(1) {
+        tracing::debug!(error = %e, "a raw ICMP socket keeps its receive buffer");
     }
     Ok(sock)
 }

@@ -13,8 +13,6 @@ use masq_engine::{Engine, ForwardError};
 use crate::engine_api;
 use masq_platform::sockets::Uplink;
 use masq_platform::{GatewaySpec, InboundObserver, Ipv4Net};
-
-use super::iface_report::iface_report;
 use masq_services::LanServices;
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -22,6 +20,7 @@ use tracing::{info, warn};
 
 use super::boot_wait::NotReady;
 use super::event_loop;
+use super::iface_report::iface_report;
 use super::ipv6_plan::{self, Ipv6Plan};
 use super::loop_parts::LoopParts;
 use super::query::{ForwardChange, Query};

@@ -6,12 +6,18 @@
 //! family is opened on first use and kept while the uplink and its address stay the same.
 //! Sending is best effort, like ICMP itself: a socket that cannot be opened (no raw-socket
 //! privilege) or a full send buffer drops the error, with one warning and later debug lines.
+//! After a failed open, errors are dropped for [`RETRY_OPEN_AFTER`] without trying again, so
+//! a LAN host's stream of errors does not become a stream of failing system calls.
 
 use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
 
 use masq_platform::sockets::{self as psock, Uplink};
 use socket2::Socket;
 use tracing::{debug, warn};
+
+/// How long a raw socket that could not be opened is not tried again.
+const RETRY_OPEN_AFTER: Duration = Duration::from_secs(10);
 
 /// An open raw socket and what it is pinned and bound to.
 struct Bound {
@@ -27,6 +33,8 @@ pub(super) struct IcmpErrors {
     v6: Option<Bound>,
     /// A failure was already reported at warning level.
     warned: bool,
+    /// An open failed: no new attempt before this.
+    retry_open_at: Option<Instant>,
 }
 
 impl IcmpErrors {
@@ -44,15 +52,23 @@ impl IcmpErrors {
             *slot = None;
         }
         if slot.is_none() {
+            let now = Instant::now();
+            if self.retry_open_at.is_some_and(|t| now < t) {
+                return;
+            }
             match psock::icmp_error_socket(uplink, from) {
                 Ok(sock) => {
                     *slot = Some(Bound {
                         uplink: uplink.name.clone(),
                         source: from,
                         sock,
-                    })
+                    });
+                    self.retry_open_at = None;
                 }
-                Err(e) => return self.failed(to, &e),
+                Err(e) => {
+                    self.retry_open_at = Some(now + RETRY_OPEN_AFTER);
+                    return self.failed(to, &e);
+                }
             }
         }
         let Some(bound) = slot.as_ref() else {

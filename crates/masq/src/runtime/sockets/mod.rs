@@ -7,6 +7,9 @@
 //!   reads and writes inline, so a byte crosses no channel and wakes no other task;
 //! - Windows ([`tasks`](tasks.rs)): one small tokio task per socket (Windows sockets cannot
 //!   be polled through a descriptor), talking to the loop through channels.
+//!
+//! Both send hidden hosts' ICMP errors out through the raw sockets of `icmp_errors.rs`; the
+//! Unix shell's per-turn budget and readiness are in `turn.rs`.
 
 mod echo;
 mod event;
