@@ -70,6 +70,14 @@ impl Uplink {
     }
 }
 
+/// The ICMP of `family` (ICMP or ICMPv6), for echo and raw error sockets alike.
+pub(crate) fn icmp_protocol(family: Family) -> socket2::Protocol {
+    match family {
+        Family::V4 => socket2::Protocol::ICMPV4,
+        Family::V6 => socket2::Protocol::ICMPV6,
+    }
+}
+
 /// Sets the TTL (IPv4) or unicast hop limit (IPv6) of later packets, e.g. per UDP datagram so
 /// traceroute probes from hidden hosts keep their decreasing TTLs.
 pub fn set_ttl(sock: &Socket, family: Family, ttl: u8) -> io::Result<()> {

@@ -12,7 +12,7 @@ use masq_vocab::Family;
 use socket2::{Domain, Protocol, Socket, Type};
 
 pub use super::icmp_queue::take_icmp_error;
-use crate::sockets::{Uplink, set_ttl};
+use crate::sockets::{Uplink, icmp_protocol, set_ttl};
 
 /// Receive buffer of a UDP mapping's socket. The kernel default (~208 KiB of accounted memory,
 /// about 90 datagrams of 1400 bytes) is one millisecond at 1 Gbit/s; a download arriving while
@@ -89,10 +89,7 @@ fn enlarge_receive_buffer(sock: &Socket) {
 /// the kernel sets the echo identifier and delivers only replies to it.
 pub fn icmp_echo_socket(uplink: &Uplink, family: Family) -> io::Result<Socket> {
     let source = uplink.source(family)?;
-    let protocol = match family {
-        Family::V4 => Protocol::ICMPV4,
-        Family::V6 => Protocol::ICMPV6,
-    };
+    let protocol = icmp_protocol(family);
     let sock = new_socket(family, Type::DGRAM, protocol).map_err(|e| {
         if e.kind() == io::ErrorKind::PermissionDenied {
             io::Error::new(
@@ -118,10 +115,7 @@ pub fn icmp_echo_socket(uplink: &Uplink, family: Family) -> io::Result<Socket> {
 /// of every ICMP message the uplink receives out of its queue. Needs `CAP_NET_RAW`.
 pub fn icmp_error_socket(uplink: &Uplink, source: IpAddr) -> io::Result<Socket> {
     let family = Family::of(source);
-    let protocol = match family {
-        Family::V4 => Protocol::ICMPV4,
-        Family::V6 => Protocol::ICMPV6,
-    };
+    let protocol = icmp_protocol(family);
     let sock = new_socket(family, Type::RAW, protocol)
         .map_err(|e| context(e, "open a raw ICMP socket (masq needs CAP_NET_RAW)"))?;
     sock.attach_filter(&[socket2::SockFilter::new(0x06, 0, 0, 0)])

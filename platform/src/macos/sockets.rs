@@ -17,7 +17,7 @@ use std::num::NonZeroU32;
 use masq_vocab::{Family, IcmpErrorReport};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::sockets::{Uplink, set_ttl};
+use crate::sockets::{Uplink, icmp_protocol, set_ttl};
 
 /// Unsent bytes a TCP socket may hold before it stops reporting writability (as on Linux:
 /// data waits in the engine's bounded buffer, which shrinks the LAN host's window).
@@ -67,10 +67,7 @@ pub fn udp_socket(uplink: &Uplink, family: Family) -> io::Result<Socket> {
 /// and pinned to it.
 pub fn icmp_echo_socket(uplink: &Uplink, family: Family) -> io::Result<Socket> {
     let source = uplink.source(family)?;
-    let protocol = match family {
-        Family::V4 => Protocol::ICMPV4,
-        Family::V6 => Protocol::ICMPV6,
-    };
+    let protocol = icmp_protocol(family);
     let sock = new_socket(family, Type::DGRAM, protocol)
         .map_err(|e| context(e, "open an ICMP datagram socket"))?;
     pin_to_uplink(&sock, uplink, family)?;
@@ -85,10 +82,7 @@ pub fn icmp_echo_socket(uplink: &Uplink, family: Family) -> io::Result<Socket> {
 /// uplink gets) is kept to a one-byte receive buffer. Needs root.
 pub fn icmp_error_socket(uplink: &Uplink, source: std::net::IpAddr) -> io::Result<Socket> {
     let family = Family::of(source);
-    let protocol = match family {
-        Family::V4 => Protocol::ICMPV4,
-        Family::V6 => Protocol::ICMPV6,
-    };
+    let protocol = icmp_protocol(family);
     let sock = new_socket(family, Type::RAW, protocol)
         .map_err(|e| context(e, "open a raw ICMP socket (masq needs root)"))?;
     pin_to_uplink(&sock, uplink, family)?;

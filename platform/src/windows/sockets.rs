@@ -24,7 +24,7 @@ use windows_sys::Win32::Networking::WinSock::{
 };
 
 pub use super::icmp_echo::{EchoOutcome, IcmpEcho};
-use crate::sockets::{Uplink, set_ttl};
+use crate::sockets::{Uplink, icmp_protocol, set_ttl};
 
 /// A TCP socket for an outbound connection to `remote`, not yet connected: non-blocking,
 /// pinned to the uplink, with the hidden host's TTL and (if given) MSS, Nagle off.
@@ -76,10 +76,7 @@ pub fn icmp_echo_socket(_uplink: &Uplink, _family: Family) -> io::Result<Socket>
 /// buffer is kept to one byte so copies of the uplink's ICMP do not pile up.
 pub fn icmp_error_socket(uplink: &Uplink, source: std::net::IpAddr) -> io::Result<Socket> {
     let family = Family::of(source);
-    let protocol = match family {
-        Family::V4 => Protocol::ICMPV4,
-        Family::V6 => Protocol::ICMPV6,
-    };
+    let protocol = icmp_protocol(family);
     let sock = new_socket(family, Type::RAW, protocol).map_err(|e| {
         context(
             e,
