@@ -168,31 +168,30 @@ pub fn echo_request(
 /// about `offending`, a packet the engine delivered toward the LAN: what a smaller MTU on
 /// the way to the host reports (RFC 1191).
 pub fn frag_needed(src: Ipv4Addr, offending: &[u8], next_hop_mtu: u16) -> Vec<u8> {
-    use etherparse::Icmpv4Type;
-    use etherparse::icmpv4::DestUnreachableHeader;
-    // The quoted packet's source is the remote: the error goes back toward it.
-    let dst = Ipv4Addr::new(offending[12], offending[13], offending[14], offending[15]);
-    let quote = &offending[..offending.len().min(28)];
-    let b = PacketBuilder::ipv4(src.octets(), dst.octets(), HOST_TTL).icmpv4(
-        Icmpv4Type::DestinationUnreachable(DestUnreachableHeader::FragmentationNeeded {
-            next_hop_mtu,
-        }),
-    );
-    let mut out = Vec::with_capacity(b.size(quote.len()));
-    b.write(&mut out, quote).expect("error builds");
-    out
+    let ty = etherparse::icmpv4::DestUnreachableHeader::FragmentationNeeded { next_hop_mtu };
+    icmpv4_error_about(src, offending, ty, 28)
 }
 
 /// A Port Unreachable from the host about `offending`, a datagram the engine delivered to a
 /// port nothing listens on (quoting as much as fits in 576 bytes, as Linux does).
 pub fn port_unreachable(src: Ipv4Addr, offending: &[u8]) -> Vec<u8> {
-    use etherparse::Icmpv4Type;
-    use etherparse::icmpv4::DestUnreachableHeader;
+    let ty = etherparse::icmpv4::DestUnreachableHeader::Port;
+    icmpv4_error_about(src, offending, ty, 548)
+}
+
+/// A Destination Unreachable of kind `ty` from `src` back to the source of `offending`,
+/// quoting at most `quote_max` bytes of it.
+fn icmpv4_error_about(
+    src: Ipv4Addr,
+    offending: &[u8],
+    ty: etherparse::icmpv4::DestUnreachableHeader,
+    quote_max: usize,
+) -> Vec<u8> {
+    // The quoted packet's source is the remote: the error goes back toward it.
     let dst = Ipv4Addr::new(offending[12], offending[13], offending[14], offending[15]);
-    let quote = &offending[..offending.len().min(548)];
-    let b = PacketBuilder::ipv4(src.octets(), dst.octets(), HOST_TTL).icmpv4(
-        Icmpv4Type::DestinationUnreachable(DestUnreachableHeader::Port),
-    );
+    let quote = &offending[..offending.len().min(quote_max)];
+    let b = PacketBuilder::ipv4(src.octets(), dst.octets(), HOST_TTL)
+        .icmpv4(etherparse::Icmpv4Type::DestinationUnreachable(ty));
     let mut out = Vec::with_capacity(b.size(quote.len()));
     b.write(&mut out, quote).expect("error builds");
     out

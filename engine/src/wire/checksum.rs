@@ -1,6 +1,6 @@
 //! The internet checksum (RFC 1071), for verifying what etherparse only slices.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 /// Adds up a byte slice as big-endian 16-bit words (an odd last byte is padded with zero).
 ///
@@ -43,12 +43,22 @@ pub(crate) fn fold(mut acc: u32) -> u16 {
     !(acc as u16)
 }
 
-/// A checksum `check` updated for `old` bytes (an even number) of what it covers becoming
+/// A checksum `check` updated for covered words summing to `old` becoming words summing to
 /// `new` (RFC 1624, eqn. 3: HC' = ~(~HC + ~m + m')), without summing the rest again.
-pub(crate) fn adjust(check: u16, old: &[u8], new: &[u8]) -> u16 {
-    let old_sum = !fold(sum(old));
-    let new_sum = !fold(sum(new));
+pub(crate) fn adjust(check: u16, old: u32, new: u32) -> u16 {
+    let old_sum = !fold(old);
+    let new_sum = !fold(new);
     fold(u32::from(!check) + u32::from(!old_sum) + u32::from(new_sum))
+}
+
+/// Sum of an endpoint as a transport checksum covers it: its address in the pseudo header
+/// and its port in the transport header.
+pub(crate) fn endpoint_sum(a: SocketAddr) -> u32 {
+    let ip = match a.ip() {
+        IpAddr::V4(v4) => sum(&v4.octets()),
+        IpAddr::V6(v6) => sum(&v6.octets()),
+    };
+    ip + u32::from(a.port())
 }
 
 /// Sum of the TCP/UDP/ICMPv6 pseudo header.

@@ -452,9 +452,11 @@ pub(crate) fn icmp_error_outward(
     let check = if host_check == 0 {
         0
     } else {
-        let old = [octets(host.ip()), host.port().to_be_bytes().to_vec()].concat();
-        let new = [octets(gateway.ip()), gateway.port().to_be_bytes().to_vec()].concat();
-        match checksum::adjust(host_check, &old, &new) {
+        let (old, new) = (
+            checksum::endpoint_sum(host),
+            checksum::endpoint_sum(gateway),
+        );
+        match checksum::adjust(host_check, old, new) {
             0 => 0xffff,
             c => c,
         }
@@ -487,11 +489,4 @@ pub(crate) fn icmp_error_outward(
     let sum = checksum::fold(pseudo + checksum::sum(&message));
     message[2..4].copy_from_slice(&sum.to_be_bytes());
     Some(message)
-}
-
-fn octets(ip: IpAddr) -> Vec<u8> {
-    match ip {
-        IpAddr::V4(a) => a.octets().to_vec(),
-        IpAddr::V6(a) => a.octets().to_vec(),
-    }
 }
